@@ -1,0 +1,41 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+)
+
+// Email is one rendered message to the NOC.
+type Email struct {
+	From    string
+	To      []string
+	Subject string
+	Text    string // text/plain part
+	HTML    string // text/html part
+}
+
+// Sender delivers an Email. An error wrapped by Permanent will fail again
+// however often it is retried (a rejected recipient, a refused login); any
+// other error is temporary and the alert is retried with backoff.
+type Sender interface {
+	Send(ctx context.Context, e Email) error
+}
+
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent marks err as a delivery failure that retrying will not cure.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err was marked by Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}

@@ -1,0 +1,129 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Link is the stored state of one link: a target as seen from one device.
+type Link struct {
+	Device      string    `json:"device"`
+	Site        string    `json:"site"`
+	Target      string    `json:"target"`
+	State       string    `json:"state"` // UP, DOWN, DROP or ERROR
+	Since       time.Time `json:"since"` // when State was entered
+	LastChecked time.Time `json:"last_checked"`
+	Sent        int       `json:"sent"`
+	Received    int       `json:"received"`
+	LossPercent float64   `json:"loss_percent"`
+	RTTAvgMs    *float64  `json:"rtt_avg_ms,omitempty"`
+	Error       string    `json:"error,omitempty"`
+	// Pending is a new state seen but not yet confirmed, PendingCount how
+	// many results in a row have shown it.
+	Pending      string `json:"pending,omitempty"`
+	PendingCount int    `json:"pending_count,omitempty"`
+}
+
+// Device is the stored record of one device: whether the last probe could
+// reach it, and the state of each of its links keyed by target.
+type Device struct {
+	Name string `json:"name"`
+	Site string `json:"site"`
+	// LastResult is the check time of the newest result applied; an older
+	// result (redelivery, reordering) must never roll state back.
+	LastResult time.Time `json:"last_result"`
+	// Failure is the failure kind of the last probe ("" when it reached the
+	// device), FailureText its message and FailureSince when it began.
+	Failure      string          `json:"failure,omitempty"`
+	FailureText  string          `json:"failure_text,omitempty"`
+	FailureSince time.Time       `json:"failure_since,omitempty"`
+	Links        map[string]Link `json:"links,omitempty"`
+}
+
+// Change is one confirmed state change of a link, as kept in the history.
+type Change struct {
+	Device    string    `json:"device"`
+	Site      string    `json:"site"`
+	Target    string    `json:"target"`
+	From      string    `json:"from"` // "" for the first state ever seen
+	To        string    `json:"to"`
+	At        time.Time `json:"at"`         // check time of the result that confirmed it
+	PrevSince time.Time `json:"prev_since"` // when From was entered
+	Sent      int       `json:"sent"`
+	Received  int       `json:"received"`
+	RTTAvgMs  *float64  `json:"rtt_avg_ms,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// Alert kinds.
+const (
+	AlertLink   = "link"   // a link changed state
+	AlertDevice = "device" // a device became unreachable, or reachable again
+)
+
+// Alert is one entry of the outbox: something the NOC must be told about.
+type Alert struct {
+	// ID is deterministic, so committing the same result twice cannot
+	// queue the same alert twice.
+	ID      string    `json:"id"`
+	Kind    string    `json:"kind"`
+	Created time.Time `json:"created"`
+	// Change is set for AlertLink.
+	Change *Change `json:"change,omitempty"`
+	// For AlertDevice: the device, its site, the failure kind ("" when the
+	// device is reachable again), its text, and the time of the result.
+	Device       string    `json:"device,omitempty"`
+	Site         string    `json:"site,omitempty"`
+	Failure      string    `json:"failure,omitempty"`
+	FailureText  string    `json:"failure_text,omitempty"`
+	At           time.Time `json:"at,omitempty"`
+	FailureSince time.Time `json:"failure_since,omitempty"`
+	// Attempts counts failed deliveries; LastError is the newest failure.
+	Attempts  int    `json:"attempts,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Update is what one result commits: the device's new record, the changes
+// to append to the history, and the alerts to put in the outbox.
+type Update struct {
+	Device  Device
+	Changes []Change
+	Alerts  []Alert
+}
+
+// ErrNoUpdate, returned by a decide function, commits nothing.
+var ErrNoUpdate = errors.New("nothing to update")
+
+// Store keeps link state, history and the alert outbox. Every method is safe
+// for concurrent use.
+type Store interface {
+	// Commit is the notifier's one atomic step per result. It reads the
+	// stored record of the device (zero Device with a nil Links map when
+	// there is none), calls decide with it, and writes the returned record,
+	// changes and alerts together, or nothing: a concurrent commit for the
+	// same device makes it read again and call decide again. decide
+	// returning ErrNoUpdate commits nothing and Commit returns nil; any
+	// other error is returned.
+	Commit(ctx context.Context, device string, decide func(prev Device) (Update, error)) error
+	// Devices returns every stored device record, sorted by name.
+	Devices(ctx context.Context) ([]Device, error)
+	// History returns the changes of device's links (only target's when
+	// target is not ""), at or after since, newest first, at most limit
+	// (all when limit <= 0).
+	History(ctx context.Context, device, target string, since time.Time, limit int) ([]Change, error)
+	// Outbox returns up to limit alerts waiting to be sent (all when
+	// limit <= 0), oldest first by Created then ID.
+	Outbox(ctx context.Context, limit int) ([]Alert, error)
+	// Ack removes delivered alerts from the outbox. Unknown IDs are ignored.
+	Ack(ctx context.Context, ids ...string) error
+	// Retry records a failed delivery attempt on an alert still in the outbox.
+	Retry(ctx context.Context, id string, lastErr string) error
+	// Park moves an alert that can never be delivered out of the outbox
+	// into the dead-letter list, kept for inspection.
+	Park(ctx context.Context, id string, reason string) error
+	// Parked lists the dead-letter alerts, oldest first.
+	Parked(ctx context.Context) ([]Alert, error)
+	// Close releases the store.
+	Close() error
+}

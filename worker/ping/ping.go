@@ -1,0 +1,43 @@
+// Package ping turns a router's own ping into a verdict: it builds the ping
+// command in each platform's syntax and parses what the platform prints back
+// into a Result. Everything here is a pure function over text; one file per
+// platform, chosen from a map keyed by platform name.
+package ping
+
+import "time"
+
+// Status is the verdict on one link.
+type Status string
+
+// The link verdicts. UP is every probe answered, DOWN none, DROP some.
+// ERROR means the output was an error (unknown host, invalid input, no route
+// to use) or held no result at all.
+const (
+	StatusUp    Status = "UP"
+	StatusDown  Status = "DOWN"
+	StatusDrop  Status = "DROP"
+	StatusError Status = "ERROR"
+)
+
+// Result is what one ping printed, classified.
+type Result struct {
+	Status         Status   `json:"status"`
+	Sent           int      `json:"sent"`
+	Received       int      `json:"received"`
+	SuccessPercent float64  `json:"success_percent"`
+	RTTMinMs       *float64 `json:"rtt_min_ms,omitempty"`
+	RTTAvgMs       *float64 `json:"rtt_avg_ms,omitempty"`
+	RTTMaxMs       *float64 `json:"rtt_max_ms,omitempty"`
+	// Error is the device's own message when Status is ERROR.
+	Error string `json:"error,omitempty"`
+}
+
+// Params is one ping to run on a device.
+type Params struct {
+	Target  string        // IP address or host name
+	Count   int           // probes to send
+	Timeout time.Duration // per-probe timeout, whole seconds on every platform
+	Size    int           // datagram size in bytes; 0 leaves the platform default
+	Source  string        // interface name or address; "" leaves the device's choice
+	VRF     string        // VRF / routing instance; "" is the global table
+}
