@@ -41,3 +41,20 @@ type Params struct {
 	Source  string        // interface name or address; "" leaves the device's choice
 	VRF     string        // VRF / routing instance; "" is the global table
 }
+
+// platformNames are the platforms linkwatch can drive, as the config, the
+// simulator and scrapligo name them.
+var platformNames = []string{"arista_eos", "cisco_iosxe", "cisco_iosxr", "cisco_nxos", "juniper_junos"}
+
+// Platforms returns the names of the supported platforms, sorted.
+func Platforms() []string { return append([]string(nil), platformNames...) }
+
+// Known reports whether name is a supported platform.
+func Known(name string) bool {
+	for _, p := range platformNames {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
