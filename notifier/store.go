@@ -11,6 +11,7 @@ type Link struct {
 	Device      string    `json:"device"`
 	Site        string    `json:"site"`
 	Target      string    `json:"target"`
+	VRF         string    `json:"vrf,omitempty"`
 	State       string    `json:"state"` // UP, DOWN, DROP or ERROR
 	Since       time.Time `json:"since"` // when State was entered
 	LastChecked time.Time `json:"last_checked"`
@@ -46,6 +47,7 @@ type Change struct {
 	Device    string    `json:"device"`
 	Site      string    `json:"site"`
 	Target    string    `json:"target"`
+	VRF       string    `json:"vrf,omitempty"`
 	From      string    `json:"from"` // "" for the first state ever seen
 	To        string    `json:"to"`
 	At        time.Time `json:"at"`         // check time of the result that confirmed it
