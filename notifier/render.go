@@ -1,0 +1,305 @@
+package notifier
+
+import (
+	"bytes"
+	"cmp"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+//go:embed templates/email.txt.tmpl templates/email.html.tmpl
+var templateFS embed.FS
+
+var (
+	textTemplate = texttemplate.Must(texttemplate.New("email.txt.tmpl").
+			ParseFS(templateFS, "templates/email.txt.tmpl"))
+	htmlTemplate = htmltemplate.Must(htmltemplate.New("email.html.tmpl").
+			Funcs(htmltemplate.FuncMap{"stateStyle": stateStyle}).
+			ParseFS(templateFS, "templates/email.html.tmpl"))
+)
+
+// stateOrder is the order of link states in a subject line.
+var stateOrder = []string{"DOWN", "DROP", "ERROR", "UP"}
+
+// maxErrorText bounds the device error text quoted in an email.
+const maxErrorText = 500
+
+// entry is one line item of an email: a link change or a device alert.
+type entry struct {
+	Site, Device, Target string
+	Where                string   // "dc1 / r1 / 10.0.0.1"
+	Change               string   // "UP → DOWN", "unreachable (TIMEOUT)"
+	State                string   // new state, UNREACHABLE or REACHABLE; picks a colour
+	Details              []string // time, loss, error, duration
+	at                   time.Time
+}
+
+// view is what the templates render.
+type view struct {
+	Summary string
+	Entries []entry
+}
+
+// Render builds one email for a group of alerts: a subject that counts the
+// changes per new state and names the sites, and a text and an HTML body
+// with one entry per change, sorted by site, device and target. Times are
+// shown in UTC and in loc (nil means UTC only).
+func Render(alerts []Alert, from string, to []string, loc *time.Location) Email {
+	if loc == nil {
+		loc = time.UTC
+	}
+	entries := make([]entry, 0, len(alerts))
+	for _, a := range alerts {
+		if e, ok := newEntry(a, loc); ok {
+			entries = append(entries, e)
+		}
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(a.Site, b.Site), cmp.Compare(a.Device, b.Device),
+			cmp.Compare(a.Target, b.Target), a.at.Compare(b.at))
+	})
+	v := view{Summary: summarize(alerts), Entries: entries}
+	return Email{
+		From:    from,
+		To:      slices.Clone(to),
+		Subject: "[linkwatch] " + v.Summary,
+		Text:    execute(textTemplate, v),
+		HTML:    execute(htmlTemplate, v),
+	}
+}
+
+// execute runs a fixed template over v. The templates are compiled into the
+// binary and covered by golden tests, so a failure is a bug; it still yields
+// a readable body rather than a crash.
+func execute(t interface {
+	Execute(io.Writer, any) error
+}, v view) string {
+	var b bytes.Buffer
+	if err := t.Execute(&b, v); err != nil {
+		return fmt.Sprintf("%s\n\n(rendering the email failed: %v)\n", v.Summary, err)
+	}
+	return b.String()
+}
+
+// summarize builds the subject without its prefix, e.g.
+// "3 links DOWN, 1 UP, 1 device unreachable at dc1, dc2".
+func summarize(alerts []Alert) string {
+	counts := map[string]int{}
+	var down, back []Alert
+	sites := map[string]bool{}
+	for _, a := range alerts {
+		switch {
+		case a.Kind == AlertLink && a.Change != nil:
+			counts[a.Change.To]++
+			sites[a.Change.Site] = true
+		case a.Kind == AlertDevice && a.Failure != "":
+			down = append(down, a)
+			sites[a.Site] = true
+		case a.Kind == AlertDevice:
+			back = append(back, a)
+			sites[a.Site] = true
+		}
+	}
+	parts := linkParts(counts)
+	named := len(parts) == 0
+	if len(down) == 1 && named {
+		parts = append(parts, fmt.Sprintf("%s unreachable (%s)", down[0].Device, down[0].Failure))
+	} else if len(down) > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s unreachable", len(down), plural(len(down), "device")))
+	}
+	if len(back) == 1 && named {
+		parts = append(parts, back[0].Device+" reachable again")
+	} else if len(back) > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s reachable again", len(back), plural(len(back), "device")))
+	}
+	if len(parts) == 0 {
+		return "no changes"
+	}
+	return strings.Join(parts, ", ") + atSites(sites)
+}
+
+// linkParts counts link changes per new state, known states first in
+// stateOrder, then any other state by name. Only the first part says "link".
+func linkParts(counts map[string]int) []string {
+	states := slices.Clone(stateOrder)
+	var other []string
+	for s := range counts {
+		if !slices.Contains(stateOrder, s) {
+			other = append(other, s)
+		}
+	}
+	slices.Sort(other)
+	states = append(states, other...)
+
+	var parts []string
+	for _, s := range states {
+		n := counts[s]
+		if n == 0 {
+			continue
+		}
+		if len(parts) == 0 {
+			parts = append(parts, fmt.Sprintf("%d %s %s", n, plural(n, "link"), s))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	return parts
+}
+
+// atSites names up to three sites and counts more.
+func atSites(set map[string]bool) string {
+	delete(set, "")
+	sites := make([]string, 0, len(set))
+	for s := range set {
+		sites = append(sites, s)
+	}
+	slices.Sort(sites)
+	switch {
+	case len(sites) == 0:
+		return ""
+	case len(sites) <= 3:
+		return " at " + strings.Join(sites, ", ")
+	default:
+		return fmt.Sprintf(" at %d sites", len(sites))
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
+// newEntry turns one alert into an email entry; ok is false for an alert
+// of unknown kind or a link alert without its change.
+func newEntry(a Alert, loc *time.Location) (e entry, ok bool) {
+	switch {
+	case a.Kind == AlertLink && a.Change != nil:
+		return linkEntry(*a.Change, loc), true
+	case a.Kind == AlertDevice:
+		return deviceEntry(a, loc), true
+	}
+	return entry{}, false
+}
+
+func linkEntry(c Change, loc *time.Location) entry {
+	from := c.From
+	if from == "" {
+		from = "(first seen)"
+	}
+	details := []string{"at " + formatTime(c.At, loc)}
+	if m := measurement(c); m != "" {
+		details = append(details, m)
+	}
+	if c.To == "ERROR" && c.Error != "" {
+		details = append(details, "error: "+clip(c.Error))
+	}
+	if c.To == "UP" && !c.PrevSince.IsZero() {
+		if d, ok := duration(c.PrevSince, c.At); ok && badFor[c.From] != "" {
+			details = append(details, badFor[c.From]+" for "+d)
+		}
+	}
+	return entry{
+		Site: c.Site, Device: c.Device, Target: c.Target,
+		Where:  where(c.Site, c.Device, c.Target),
+		Change: from + " → " + c.To, State: c.To,
+		Details: details, at: c.At,
+	}
+}
+
+// badFor words how a recovered link had been, by its previous state.
+var badFor = map[string]string{"DOWN": "down", "DROP": "dropping", "ERROR": "in error"}
+
+func deviceEntry(a Alert, loc *time.Location) entry {
+	e := entry{
+		Site: a.Site, Device: a.Device, Where: where(a.Site, a.Device, ""),
+		Details: []string{"at " + formatTime(a.At, loc)}, at: a.At,
+	}
+	if a.Failure != "" {
+		e.Change, e.State = "unreachable ("+a.Failure+")", "UNREACHABLE"
+		if a.FailureText != "" {
+			e.Details = append(e.Details, "error: "+clip(a.FailureText))
+		}
+		return e
+	}
+	e.Change, e.State = "reachable again", "REACHABLE"
+	if !a.FailureSince.IsZero() {
+		if d, ok := duration(a.FailureSince, a.At); ok {
+			e.Details = append(e.Details, "unreachable for "+d)
+		}
+	}
+	return e
+}
+
+func where(parts ...string) string {
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " / ")
+}
+
+// measurement words the ping counts and round-trip time of a change.
+func measurement(c Change) string {
+	var parts []string
+	if c.Sent > 0 {
+		loss := float64(c.Sent-c.Received) * 100 / float64(c.Sent)
+		parts = append(parts, fmt.Sprintf("loss %s%% (%d/%d)", decimal(loss, 1), c.Received, c.Sent))
+	}
+	if c.RTTAvgMs != nil {
+		parts = append(parts, "avg rtt "+decimal(*c.RTTAvgMs, 3)+" ms")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func decimal(f float64, places int) string {
+	p := math.Pow10(places)
+	return strconv.FormatFloat(math.Round(f*p)/p, 'f', -1, 64)
+}
+
+// formatTime shows t in UTC and, unless loc is UTC, in loc too; the local
+// date is repeated only when it differs from the UTC one.
+func formatTime(t time.Time, loc *time.Location) string {
+	u := t.UTC()
+	s := u.Format("2006-01-02 15:04:05 UTC")
+	if loc == time.UTC || loc.String() == "UTC" {
+		return s
+	}
+	l := t.In(loc)
+	if l.Format(time.DateOnly) != u.Format(time.DateOnly) {
+		return s + " (" + l.Format("2006-01-02 15:04:05 MST") + ")"
+	}
+	return s + " (" + l.Format("15:04:05 MST") + ")"
+}
+
+// duration is to − from rounded to seconds; ok is false when it is negative.
+func duration(from, to time.Time) (string, bool) {
+	d := to.Sub(from).Round(time.Second)
+	return d.String(), d >= 0
+}
+
+// clip folds device error text onto one line and bounds its length.
+func clip(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > maxErrorText {
+		s = string(r[:maxErrorText]) + "…"
+	}
+	return s
+}
+
+// stateStyle colours a state in the HTML body.
+func stateStyle(state string) htmltemplate.CSS {
+	colour := map[string]string{
+		"DOWN": "#cc0000", "UNREACHABLE": "#cc0000", "DROP": "#cc7a00",
+		"ERROR": "#7a00cc", "UP": "#008800", "REACHABLE": "#008800",
+	}[state]
+	if colour == "" {
+		colour = "#000000"
+	}
+	return htmltemplate.CSS("color: " + colour + ";")
+}
