@@ -4,7 +4,11 @@
 // platform, chosen from a map keyed by platform name.
 package ping
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Status is the verdict on one link.
 type Status string
@@ -57,4 +61,61 @@ func Known(name string) bool {
 		}
 	}
 	return false
+}
+
+// platform is one platform's half of the contract: how to type a ping and how
+// to read what comes back. command is only ever given validated Params.
+type platform struct {
+	command func(p Params) string
+	parse   func(output string) Result
+}
+
+// registry holds every supported platform, keyed by the names platformNames
+// lists. Each entry lives in its own file.
+var registry = map[string]platform{
+	"arista_eos":    {command: eosCommand, parse: parseEOS},
+	"cisco_iosxe":   {command: iosxeCommand, parse: parseIOSXE},
+	"cisco_iosxr":   {command: iosxrCommand, parse: parseIOSXR},
+	"cisco_nxos":    {command: nxosCommand, parse: parseNXOS},
+	"juniper_junos": {command: junosCommand, parse: parseJunos},
+}
+
+// aliases are other names accepted for a platform: classic IOS prints what
+// IOS-XE prints and takes the same ping options.
+var aliases = map[string]string{"cisco_ios": "cisco_iosxe"}
+
+func lookup(name string) (platform, error) {
+	if a, ok := aliases[name]; ok {
+		name = a
+	}
+	if p, ok := registry[name]; ok {
+		return p, nil
+	}
+	return platform{}, fmt.Errorf("unknown platform %q (known: %s)", name, strings.Join(platformNames, ", "))
+}
+
+// Parse classifies what a ping printed on the given platform. The error is
+// only for an unknown platform: any device output, however odd, gives a
+// Result, with Status ERROR and the device's own message in Error when the
+// output is an error or holds no ping statistics.
+func Parse(platformName, output string) (Result, error) {
+	p, err := lookup(platformName)
+	if err != nil {
+		return Result{}, err
+	}
+	return p.parse(output), nil
+}
+
+// Command validates p and returns the single-line ping command for the
+// platform. Nothing that fails validation ever reaches the returned string,
+// so a target or VRF cannot smuggle a second command or an extra option.
+func Command(platformName string, p Params) (string, error) {
+	pl, err := lookup(platformName)
+	if err != nil {
+		return "", err
+	}
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	return pl.command(p), nil
 }
