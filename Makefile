@@ -26,3 +26,26 @@ vet:
 
 test: deps vet
 	$(GO) test -race ./...
+
+# generate regenerates proto/linkwatch.pb.go. It installs what is missing:
+# protoc (Debian package protobuf-compiler; as root it installs it, otherwise
+# it prints the exact command) and protoc-gen-go at the version of
+# google.golang.org/protobuf in go.mod, into the Go bin directory.
+generate:
+	@if ! command -v protoc >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "installing protoc (apt-get install -y protobuf-compiler)"; \
+			(apt-get install -y protobuf-compiler >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y protobuf-compiler >/dev/null)) || exit 1; \
+		else \
+			echo "protoc is missing: run  sudo apt-get install -y protobuf-compiler"; exit 1; \
+		fi; \
+	fi
+	@set -e; \
+	version=$$($(GO) list -m -f '{{.Version}}' google.golang.org/protobuf); \
+	bindir=$$($(GO) env GOBIN); [ -n "$$bindir" ] || bindir=$$($(GO) env GOPATH)/bin; \
+	plugin=$$bindir/protoc-gen-go; \
+	if [ "$$($$plugin --version 2>/dev/null)" != "protoc-gen-go $$version" ]; then \
+		echo "installing protoc-gen-go $$version"; \
+		$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$$version; \
+	fi; \
+	protoc --plugin=protoc-gen-go=$$plugin --go_out=. --go_opt=paths=source_relative proto/linkwatch.proto

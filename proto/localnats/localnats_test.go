@@ -1,0 +1,92 @@
+package localnats
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func TestStartTestServesJetStream(t *testing.T) {
+	s := StartTest(t)
+	if !strings.HasPrefix(s.ClientURL(), "nats://127.0.0.1:") {
+		t.Fatalf("ClientURL = %q, want a loopback nats URL", s.ClientURL())
+	}
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}}); err != nil {
+		t.Fatalf("create stream: %v", err)
+	}
+	ack, err := js.Publish(ctx, "t.a", []byte("hello"))
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	if ack.Stream != "T" || ack.Sequence != 1 {
+		t.Fatalf("ack = %+v, want stream T sequence 1", ack)
+	}
+}
+
+func TestStartLogsThroughSlog(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	s, err := Start(Options{Port: -1, StoreDir: t.TempDir(), Name: "logged", Log: log})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	s.Shutdown()
+	for _, want := range []string{"Starting nats-server", "Server is ready", "level=INFO"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer l.Close()
+	busy := l.Addr().(*net.TCPAddr).Port
+
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"no store dir", Options{Port: -1}, "store dir is empty"},
+		{"port in use", Options{Port: busy, StoreDir: t.TempDir()}, "listening on port: 127.0.0.1:" + strconv.Itoa(busy)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			s, err := Start(tt.opts)
+			if err == nil {
+				s.Shutdown()
+				t.Fatalf("Start succeeded, want an error containing %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %q, want it to contain %q", err, tt.want)
+			}
+			if d := time.Since(start); d >= readyTimeout {
+				t.Errorf("Start took %s to fail, want less than %s", d, readyTimeout)
+			}
+		})
+	}
+}

@@ -1,0 +1,66 @@
+package proto
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const (
+	// minWindow is the shortest age and duplicate window of the jobs
+	// stream, however short the interval.
+	minWindow = 10 * time.Second
+	// resultsMaxAge is how long results are kept for a notifier that was
+	// down to catch up.
+	resultsMaxAge = 24 * time.Hour
+	// resultsDuplicates is the results stream's duplicate window, long
+	// enough to cover a worker's publish retries.
+	resultsDuplicates = 2 * time.Minute
+)
+
+// EnsureStreams creates the jobs and results streams, or updates them to the
+// configuration for interval and replicas. It is idempotent: every service
+// may call it at start.
+//
+// The jobs stream is a work queue: a job is removed once a worker acks it,
+// and kept no longer than one interval (at least 10 s), after which it is
+// stale anyway. Its duplicate window is the interval, so schedulers running
+// side by side that publish the same job id store it once. The results
+// stream keeps results for a day under limits retention.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, interval time.Duration, replicas int) error {
+	for _, cfg := range streamConfigs(interval, replicas) {
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
+		}
+	}
+	return nil
+}
+
+func streamConfigs(interval time.Duration, replicas int) []jetstream.StreamConfig {
+	window := max(interval, minWindow)
+	replicas = max(replicas, 1)
+	return []jetstream.StreamConfig{
+		{
+			Name:        StreamJobs,
+			Description: "linkwatch probe jobs, one work queue per site subject",
+			Subjects:    []string{JobsAll},
+			Retention:   jetstream.WorkQueuePolicy,
+			MaxAge:      window,
+			Duplicates:  window,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		},
+		{
+			Name:        StreamResults,
+			Description: "linkwatch probe results",
+			Subjects:    []string{ResultsAll},
+			Retention:   jetstream.LimitsPolicy,
+			MaxAge:      resultsMaxAge,
+			Duplicates:  resultsDuplicates,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		},
+	}
+}
