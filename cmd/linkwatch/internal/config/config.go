@@ -1,0 +1,165 @@
+// Package config reads linkwatch.yaml: it applies the built-in defaults,
+// decodes the file strictly (an unknown key is an error), validates every
+// value that will reach a router's CLI, a NATS subject or an email header,
+// and reports every problem at once with file, line, column and YAML path.
+// Secrets are only ever named in the file (an environment variable or a
+// file) and are read when asked for, never at load time.
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	// Time zones must load on hosts and images without system zoneinfo.
+	_ "time/tzdata"
+)
+
+// Config is a loaded, validated configuration with every default applied.
+// Relative paths in the file (data_dir, password_file, known_hosts) are
+// resolved against the directory of the configuration file.
+type Config struct {
+	Interval    time.Duration         `yaml:"interval"`
+	DataDir     string                `yaml:"data_dir"`
+	NATS        NATS                  `yaml:"nats"`
+	State       State                 `yaml:"state"`
+	Notify      Notify                `yaml:"notify"`
+	Credentials map[string]Credential `yaml:"credentials"`
+	Worker      Worker                `yaml:"worker"`
+	Devices     []Device              `yaml:"-"`
+}
+
+// NATS says which NATS server to use. An empty URL means an embedded server
+// listening on Listen (host:port).
+type NATS struct {
+	URL    string `yaml:"url"`
+	Listen string `yaml:"listen"`
+}
+
+// State says where link states live. An empty RedisURL means the embedded
+// store under the data directory.
+type State struct {
+	RedisURL string `yaml:"redis_url"`
+	Prefix   string `yaml:"prefix"`
+}
+
+// Notify is who is told about link changes and how.
+type Notify struct {
+	From      string         `yaml:"from"`
+	To        []string       `yaml:"to"`
+	GroupWait time.Duration  `yaml:"group_wait"`
+	Confirm   int            `yaml:"confirm"`
+	Timezone  string         `yaml:"timezone"`
+	Location  *time.Location `yaml:"-"`    // Timezone, loaded
+	SMTP      *SMTP          `yaml:"smtp"` // nil: emails go to standard output
+}
+
+// SMTP is the mail relay. When Username is set, exactly one of PasswordEnv
+// and PasswordFile names the password; read it with Config.SMTPPassword.
+type SMTP struct {
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"`
+	TLS          string `yaml:"tls"` // starttls, tls or none
+	Username     string `yaml:"username"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// Credential is how to log in to a device: a username and where the
+// password is kept (exactly one of PasswordEnv and PasswordFile). Read the
+// password with Config.Credential.
+type Credential struct {
+	Username     string `yaml:"username"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// Worker bounds the probing work of one worker or one check run.
+type Worker struct {
+	Concurrency     int    `yaml:"concurrency"`      // devices probed at once
+	SiteConcurrency int    `yaml:"site_concurrency"` // cap per site; 0 is none
+	KnownHosts      string `yaml:"known_hosts"`      // "" accepts any host key
+}
+
+// Device is one router to log in to, with its links.
+type Device struct {
+	Name        string
+	Host        string
+	Port        int
+	Platform    string
+	Site        string
+	Credentials string // a key of Config.Credentials
+	Targets     []Target
+}
+
+// Target is one link: the far end to ping and how, with every default and
+// override already applied.
+type Target struct {
+	Address string
+	VRF     string
+	Source  string
+	Count   int
+	Timeout time.Duration
+	Size    int
+}
+
+// Load reads, decodes and validates the configuration file at path. Its
+// error, if any, is an Errors value listing every problem.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		msg := err.Error()
+		if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return nil, Errors{{File: path, Msg: "read config: " + msg}}
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates data as the configuration file named name.
+// Relative paths in it are resolved against name's directory.
+func Parse(name string, data []byte) (*Config, error) {
+	d := newDecoder(name)
+	f := builtinDefaults()
+	d.decodeFile(data, &f)
+	cfg := f.resolve(filepath.Dir(name))
+	v := validator{d: d, f: &f, cfg: cfg}
+	v.validate()
+	if len(d.errs) > 0 {
+		return nil, d.errs.sorted()
+	}
+	return cfg, nil
+}
+
+// Sites returns the sites of all devices, sorted, each once.
+func (c *Config) Sites() []string {
+	var sites []string
+	for _, d := range c.Devices {
+		sites = append(sites, d.Site)
+	}
+	slices.Sort(sites)
+	return slices.Compact(sites)
+}
+
+// DevicesAt returns the devices of one site, in file order.
+func (c *Config) DevicesAt(site string) []Device {
+	var out []Device
+	for _, d := range c.Devices {
+		if d.Site == site {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Links returns the number of targets over all devices.
+func (c *Config) Links() int {
+	n := 0
+	for _, d := range c.Devices {
+		n += len(d.Targets)
+	}
+	return n
+}

@@ -1,0 +1,268 @@
+package config
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// head makes the devices below it valid apart from their own mistakes; the
+// first device line of a case is line 4.
+const head = `credentials: { lab: { username: admin, password_env: LAB_PASSWORD } }
+defaults: { platform: cisco_iosxe, credentials: lab }
+devices:
+`
+
+// device is a valid device at line 4, for cases about other sections.
+const device = head + `  - { name: r1, host: 127.0.0.1, targets: [10.0.0.1] }
+`
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"newline injection", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - \"10.0.0.1\\nreload\"\n", []string{
+			`linkwatch.yaml:7:9: devices[0].targets[0].address: "10.0.0.1\nreload" is not an IP address or host name`,
+		}},
+		{"semicolon injection", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - 10.0.0.1; reload\n", []string{
+			`linkwatch.yaml:7:9: devices[0].targets[0].address: "10.0.0.1; reload" is not an IP address or host name`,
+		}},
+		{"option injection", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - { address: 10.0.0.1 repeat 100000 }\n", []string{
+			`linkwatch.yaml:7:20: devices[0].targets[0].address: "10.0.0.1 repeat 100000" is not an IP address or host name`,
+		}},
+		{"vrf and source injection", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - { address: 10.0.0.1, vrf: \"MGMT\\nreload\", source: Lo0 repeat 5 }\n", []string{
+			`linkwatch.yaml:7:35: devices[0].targets[0].vrf: "MGMT\nreload" is not a valid VRF name (letters, digits, '_', '-', '.', ':', at most 32)`,
+			`linkwatch.yaml:7:59: devices[0].targets[0].source: "Lo0 repeat 5" is not an interface name or IP address`,
+		}},
+		{"host injection", head + "  - { name: r1, host: \"r1 -o ProxyCommand=x\", targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:4:23: devices[0].host: "r1 -o ProxyCommand=x" is not an IP address or host name`,
+		}},
+		{"unknown key", "intervall: 5m\n", []string{
+			`linkwatch.yaml:1:1: unknown field "intervall"`,
+		}},
+		{"unknown key in target", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - { address: 10.0.0.1, vfr: MGMT }\n", []string{
+			`linkwatch.yaml:7:30: devices[0].targets[0]: unknown field "vfr"`,
+		}},
+		{"inline password", "credentials:\n  lab: { username: admin, password: hunter2 }\n", []string{
+			`linkwatch.yaml:2:8: credentials.lab: one of password_env or password_file is required`,
+			`linkwatch.yaml:2:27: credentials.lab.password: inline passwords are not allowed: use password_env or password_file`,
+		}},
+		{"inline smtp password", "notify:\n  smtp: { host: smtp.example.net, username: lw, password_env: P, password: x }\n", []string{
+			`linkwatch.yaml:2:66: notify.smtp.password: inline passwords are not allowed: use password_env or password_file`,
+		}},
+		{"bad duration", "interval: 5 minutes\n", []string{
+			`linkwatch.yaml:1:11: interval: "5 minutes" is not a duration (like 30s, 5m, 1h)`,
+		}},
+		{"duration without unit", "notify: { group_wait: 30 }\n", []string{
+			`linkwatch.yaml:1:23: notify.group_wait: "30" is not a duration (like 30s, 5m, 1h)`,
+		}},
+		{"string for a number", head + "  - { name: r1, host: 127.0.0.1, port: ssh, targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:4:40: devices[0].port: "ssh" is not a whole number`,
+		}},
+		{"string for a list", head + "  - { name: r1, host: 127.0.0.1, targets: 10.0.0.1 }\n", []string{
+			`linkwatch.yaml:4:43: devices[0].targets: expected a list, got "10.0.0.1"`,
+		}},
+		{"out-of-range count", head + "  - { name: r1, host: 127.0.0.1, targets: [{ address: 10.0.0.1, count: 1001 }] }\n", []string{
+			`linkwatch.yaml:4:72: devices[0].targets[0].count: 1001 is out of range (1..1000)`,
+		}},
+		{"out-of-range ping defaults", "defaults: { ping: { count: 0, timeout: 61s, size: 20 } }\n", []string{
+			`linkwatch.yaml:1:28: defaults.ping.count: 0 is out of range (1..1000)`,
+			`linkwatch.yaml:1:40: defaults.ping.timeout: 1m1s is out of range (1s..1m)`,
+			`linkwatch.yaml:1:51: defaults.ping.size: 20 is out of range (0, or 36..18024)`,
+		}},
+		{"fractional timeout", head + "  - { name: r1, host: 127.0.0.1, ping: { timeout: 1500ms }, targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:4:51: devices[0].ping.timeout: 1.5s is not a whole number of seconds`,
+		}},
+		{"out-of-range interval and port", "interval: 5s\n" + head + "  - { name: r1, host: 127.0.0.1, port: 70000, targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:1:11: interval: 5s is out of range (10s..24h)`,
+			`linkwatch.yaml:5:40: devices[0].port: 70000 is out of range (1..65535)`,
+		}},
+		{"pings longer than interval", "interval: 1m\n" + head + "  - name: r1\n    host: 127.0.0.1\n    ping: { count: 10, timeout: 5s }\n    targets: [10.0.0.1, 10.0.0.2]\n", []string{
+			`linkwatch.yaml:5:5: devices[0]: pings may take 1m40s (count × timeout summed over 2 targets), longer than interval 1m`,
+		}},
+		{"duplicate device", device + "  - { name: r1, host: 127.0.0.2, targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:5:13: devices[1].name: duplicate device name "r1" (also devices[0])`,
+		}},
+		{"duplicate target", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - { address: 10.0.0.1, vrf: A }\n      - 10.0.0.1\n      - { address: 10.0.0.1, vrf: A }\n", []string{
+			`linkwatch.yaml:9:20: devices[0].targets[2].address: duplicate target "10.0.0.1" in VRF "A" (also targets[0])`,
+		}},
+		{"unknown credential", head + "  - { name: r1, host: 127.0.0.1, credentials: core, targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:4:47: devices[0].credentials: "core" is not defined in credentials`,
+		}},
+		{"unknown platform", head + "  - { name: r1, host: 127.0.0.1, platform: cisco_ios, targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:4:44: devices[0].platform: "cisco_ios" is not a known platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)`,
+		}},
+		{"bad site name", head + "  - { name: r1, host: 127.0.0.1, site: dc.1, targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:4:40: devices[0].site: "dc.1" is not a valid name (letters, digits, '-' and '_', at most 63, starting with a letter or digit)`,
+		}},
+		{"missing device fields", "devices:\n  - { name: r1 }\n", []string{
+			`linkwatch.yaml:2:5: devices[0].host: is required`,
+			`linkwatch.yaml:2:5: devices[0].platform: is required (here or in defaults.platform)`,
+			`linkwatch.yaml:2:5: devices[0].credentials: is required (here or in defaults.credentials)`,
+			`linkwatch.yaml:2:5: devices[0].targets: at least one target is required`,
+		}},
+		{"credential password sources", "credentials:\n  a: { username: x, password_env: A, password_file: a.pass }\n  b: { username: x }\n  c: { password_env: \"not a name\" }\n", []string{
+			`linkwatch.yaml:2:6: credentials.a: give only one of password_env and password_file`,
+			`linkwatch.yaml:3:6: credentials.b: one of password_env or password_file is required`,
+			`linkwatch.yaml:4:6: credentials.c.username: is required`,
+			`linkwatch.yaml:4:22: credentials.c.password_env: is not an environment variable name (letters, digits and '_')`,
+		}},
+		{"notify", "notify:\n  to: [noc@example.net, not an address]\n  confirm: 0\n  timezone: Mars/Olympus\n  smtp: { tls: ssl, username: lw }\n", []string{
+			`linkwatch.yaml:2:3: notify.from: is required when notify.to is set`,
+			`linkwatch.yaml:2:25: notify.to[1]: "not an address" is not an email address`,
+			`linkwatch.yaml:3:12: notify.confirm: 0 is out of range (1..100)`,
+			`linkwatch.yaml:4:13: notify.timezone: "Mars/Olympus" is not a time zone name (like UTC or Europe/Paris)`,
+			`linkwatch.yaml:5:9: notify.smtp.host: is required`,
+			`linkwatch.yaml:5:9: notify.smtp: one of password_env or password_file is required`,
+			`linkwatch.yaml:5:16: notify.smtp.tls: "ssl" is not one of starttls, tls, none`,
+		}},
+		{"servers", "nats: { url: \"http://a b\", listen: localhost }\nstate: { redis_url: \"http://127.0.0.1:6379\" }\nworker: { concurrency: 0 }\n", []string{
+			`linkwatch.yaml:1:14: nats.url: is not a NATS URL (nats://host:port, several separated by commas)`,
+			`linkwatch.yaml:1:36: nats.listen: "localhost" is not host:port`,
+			`linkwatch.yaml:2:21: state.redis_url: is not a redis:// or rediss:// URL`,
+			`linkwatch.yaml:3:24: worker.concurrency: 0 is out of range (1..10000)`,
+		}},
+		{"duplicate key", "interval: 5m\ninterval: 10m\n", []string{
+			`linkwatch.yaml:2:1: interval: duplicate key "interval" (first at line 1)`,
+		}},
+		{"invalid yaml", "interval: 5m\nnats: url: x\n", []string{
+			`linkwatch.yaml:2: invalid YAML: mapping values are not allowed in this context`,
+		}},
+		{"tab indentation", "notify:\n\tconfirm: 2\n", []string{
+			`linkwatch.yaml:2: invalid YAML: found character that cannot start any token`,
+		}},
+		{"several problems", "interval: soon\nnats: { listen: \"127.0.0.1:4222\", tls: true }\n" + head +
+			"  - { name: r1, host: 127.0.0.1, targets: [10.0.0.1] }\n  - { name: r1, host: \"\", platform: ios, targets: [\"10.0.0.1;reload\"] }\n", []string{
+			`linkwatch.yaml:1:11: interval: "soon" is not a duration (like 30s, 5m, 1h)`,
+			`linkwatch.yaml:2:35: nats: unknown field "tls"`,
+			`linkwatch.yaml:7:13: devices[1].name: duplicate device name "r1" (also devices[0])`,
+			`linkwatch.yaml:7:23: devices[1].host: is required`,
+			`linkwatch.yaml:7:37: devices[1].platform: "ios" is not a known platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)`,
+			`linkwatch.yaml:7:52: devices[1].targets[0].address: "10.0.0.1;reload" is not an IP address or host name`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("linkwatch.yaml", []byte(tt.yaml))
+			if cfg != nil {
+				t.Errorf("Parse returned a config along with errors")
+			}
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("Parse error = %v (%T), want Errors", err, err)
+			}
+			got := strings.Split(errs.Error(), "\n")
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestLoadGood(t *testing.T) {
+	cfg, err := Load("testdata/good.yaml")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.Notify.Location == nil || cfg.Notify.Location.String() != "Europe/Paris" {
+		t.Errorf("Location = %v, want Europe/Paris", cfg.Notify.Location)
+	}
+	cfg.Notify.Location = nil
+	want := &Config{
+		Interval: 10 * time.Minute,
+		DataDir:  "testdata/data",
+		NATS:     NATS{Listen: "127.0.0.1:14222"},
+		State:    State{RedisURL: "redis://127.0.0.1:6379/0", Prefix: "linkwatch:"},
+		Notify: Notify{
+			From:      "LinkWatch <linkwatch@example.net>",
+			To:        []string{"noc@example.net", "oncall@example.net"},
+			GroupWait: 30 * time.Second,
+			Confirm:   1,
+			Timezone:  "Europe/Paris",
+			SMTP:      &SMTP{Host: "smtp.example.net", Port: 465, TLS: "tls", Username: "lw", PasswordEnv: "SMTP_PASSWORD"},
+		},
+		Credentials: map[string]Credential{
+			"lab":  {Username: "admin", PasswordEnv: "LAB_PASSWORD"},
+			"core": {Username: "netops", PasswordFile: "testdata/core.pass"},
+		},
+		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, KnownHosts: "testdata/known_hosts"},
+		Devices: []Device{
+			{Name: "r1", Host: "127.0.0.1", Port: 2201, Platform: "cisco_iosxr", Site: "dc1", Credentials: "core", Targets: []Target{
+				{Address: "10.0.0.1", VRF: "MGMT", Count: 3, Timeout: time.Second},
+				{Address: "10.0.0.2", VRF: "INET", Source: "Loopback0", Count: 10, Timeout: 5 * time.Second, Size: 1500},
+			}},
+			{Name: "r2", Host: "r2.lab.example.net", Port: 22, Platform: "cisco_iosxe", Site: "default", Credentials: "lab", Targets: []Target{
+				{Address: "2001:db8::1", VRF: "MGMT", Count: 4, Timeout: 2 * time.Second},
+				{Address: "10.0.0.1", Count: 4, Timeout: 2 * time.Second},
+			}},
+			{Name: "sw-3", Host: "192.0.2.3", Port: 22, Platform: "arista_eos", Site: "dc2", Credentials: "lab", Targets: []Target{
+				{Address: "10.1.0.1", VRF: "MGMT", Count: 4, Timeout: 2 * time.Second},
+			}},
+		},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("Load:\n got %+v\nwant %+v", cfg, want)
+	}
+	if got := cfg.Sites(); !reflect.DeepEqual(got, []string{"dc1", "dc2", "default"}) {
+		t.Errorf("Sites() = %q", got)
+	}
+	if got := cfg.DevicesAt("dc2"); len(got) != 1 || got[0].Name != "sw-3" {
+		t.Errorf("DevicesAt(dc2) = %+v, want sw-3", got)
+	}
+	if got := cfg.Links(); got != 5 {
+		t.Errorf("Links() = %d, want 5", got)
+	}
+}
+
+func TestParseEmptyGivesDefaults(t *testing.T) {
+	cfg, err := Parse("conf/linkwatch.yaml", nil)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	want := &Config{
+		Interval:    5 * time.Minute,
+		DataDir:     "conf/data",
+		NATS:        NATS{Listen: "127.0.0.1:4222"},
+		State:       State{Prefix: "linkwatch:"},
+		Notify:      Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC", Location: time.UTC},
+		Credentials: map[string]Credential{},
+		Worker:      Worker{Concurrency: 50},
+		Devices:     []Device{},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("Parse(empty):\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestSMTPPortByTLS(t *testing.T) {
+	for tls, port := range map[string]int{"starttls": 587, "tls": 465, "none": 25} {
+		cfg, err := Parse("linkwatch.yaml", []byte("notify: { smtp: { host: mail.example.net, tls: "+tls+" } }\n"))
+		if err != nil {
+			t.Fatalf("tls %s: %v", tls, err)
+		}
+		if cfg.Notify.SMTP.Port != port {
+			t.Errorf("tls %s: port %d, want %d", tls, cfg.Notify.SMTP.Port, port)
+		}
+	}
+	cfg, err := Parse("linkwatch.yaml", []byte("notify: { smtp: { host: mail.example.net, port: 2525 } }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Notify.SMTP; s.TLS != "starttls" || s.Port != 2525 {
+		t.Errorf("smtp = %+v, want starttls on 2525", s)
+	}
+}
+
+func TestExampleIsValid(t *testing.T) {
+	cfg, err := Load("../../../../linkwatch.example.yaml")
+	if err != nil {
+		t.Fatalf("linkwatch.example.yaml: %v", err)
+	}
+	if len(cfg.Devices) == 0 || cfg.Links() == 0 {
+		t.Errorf("the example has %d devices and %d links; it should show some", len(cfg.Devices), cfg.Links())
+	}
+}

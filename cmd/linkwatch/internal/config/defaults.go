@@ -1,0 +1,151 @@
+package config
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// file is the shape of linkwatch.yaml. Devices are decoded in a raw form
+// that remembers which fields were given, then resolved against the
+// defaults section into Config.Devices.
+type file struct {
+	Config   `yaml:",inline"`
+	Defaults defaultsSection `yaml:"defaults"`
+	Devices  []rawDevice     `yaml:"devices"`
+}
+
+// defaultsSection holds what a device or target does not say itself.
+type defaultsSection struct {
+	Platform    string    `yaml:"platform"`
+	Credentials string    `yaml:"credentials"`
+	Site        string    `yaml:"site"`
+	Port        int       `yaml:"port"`
+	Ping        overrides `yaml:"ping"`
+}
+
+// overrides are ping settings; nil means "not given here".
+type overrides struct {
+	Count   *int           `yaml:"count"`
+	Timeout *time.Duration `yaml:"timeout"`
+	Size    *int           `yaml:"size"`
+	VRF     *string        `yaml:"vrf"`
+	Source  *string        `yaml:"source"`
+}
+
+type rawDevice struct {
+	Name        string      `yaml:"name"`
+	Host        string      `yaml:"host"`
+	Port        *int        `yaml:"port"`
+	Platform    string      `yaml:"platform"`
+	Site        string      `yaml:"site"`
+	Credentials string      `yaml:"credentials"`
+	Ping        overrides   `yaml:"ping"`
+	Targets     []rawTarget `yaml:"targets"`
+}
+
+// rawTarget is a target as written: a bare address or a mapping.
+type rawTarget struct {
+	Address string    `yaml:"address"`
+	Ping    overrides `yaml:",inline"`
+}
+
+// builtinDefaults is the configuration of an empty file; the file is
+// decoded over it.
+func builtinDefaults() file {
+	return file{
+		Config: Config{
+			Interval: 5 * time.Minute,
+			DataDir:  "./data",
+			NATS:     NATS{Listen: "127.0.0.1:4222"},
+			State:    State{Prefix: "linkwatch:"},
+			Notify:   Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC"},
+			Worker:   Worker{Concurrency: 50},
+		},
+		Defaults: defaultsSection{
+			Site: "default",
+			Port: 22,
+			Ping: overrides{Count: ptr(5), Timeout: ptr(2 * time.Second), Size: ptr(0), VRF: ptr(""), Source: ptr("")},
+		},
+	}
+}
+
+// smtpPorts is the default SMTP port of each TLS mode.
+var smtpPorts = map[string]int{"starttls": 587, "tls": 465, "none": 25}
+
+func ptr[T any](v T) *T { return &v }
+
+// over returns o with every field that p gives replaced by p's.
+func (o overrides) over(p overrides) overrides {
+	pick(&o.Count, p.Count)
+	pick(&o.Timeout, p.Timeout)
+	pick(&o.Size, p.Size)
+	pick(&o.VRF, p.VRF)
+	pick(&o.Source, p.Source)
+	return o
+}
+
+func pick[T any](dst **T, src *T) {
+	if src != nil {
+		*dst = src
+	}
+}
+
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+// resolve builds the Config the file describes: devices with every default
+// applied and relative paths made relative to dir, the file's directory.
+// It expects validation to follow and tolerates values it will reject.
+func (f *file) resolve(dir string) *Config {
+	cfg := f.Config
+	cfg.DataDir = relTo(dir, cfg.DataDir)
+	cfg.Worker.KnownHosts = relTo(dir, cfg.Worker.KnownHosts)
+	if s := cfg.Notify.SMTP; s != nil {
+		s.PasswordFile = relTo(dir, s.PasswordFile)
+	}
+	creds := make(map[string]Credential, len(cfg.Credentials))
+	for name, c := range cfg.Credentials {
+		c.PasswordFile = relTo(dir, c.PasswordFile)
+		creds[name] = c
+	}
+	cfg.Credentials = creds
+	cfg.Devices = make([]Device, len(f.Devices))
+	for i, rd := range f.Devices {
+		cfg.Devices[i] = f.Defaults.device(rd)
+	}
+	return &cfg
+}
+
+// device applies the defaults to one device and its targets.
+func (def defaultsSection) device(rd rawDevice) Device {
+	d := Device{
+		Name:        rd.Name,
+		Host:        rd.Host,
+		Port:        def.Port,
+		Platform:    or(rd.Platform, def.Platform),
+		Site:        or(rd.Site, def.Site),
+		Credentials: or(rd.Credentials, def.Credentials),
+		Targets:     make([]Target, len(rd.Targets)),
+	}
+	if rd.Port != nil {
+		d.Port = *rd.Port
+	}
+	base := def.Ping.over(rd.Ping)
+	for i, rt := range rd.Targets {
+		p := base.over(rt.Ping)
+		d.Targets[i] = Target{Address: rt.Address, VRF: *p.VRF, Source: *p.Source, Count: *p.Count, Timeout: *p.Timeout, Size: *p.Size}
+	}
+	return d
+}
+
+// relTo makes a relative path relative to dir; "" stays "".
+func relTo(dir, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
+}

@@ -1,0 +1,159 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/worker/ping"
+)
+
+// defaults checks the defaults section; the devices that rely on it are
+// then not blamed for its mistakes.
+func (v *validator) defaults() {
+	def := v.f.Defaults
+	if def.Platform != "" {
+		v.platform("defaults.platform", def.Platform)
+	}
+	if def.Credentials != "" {
+		v.credentialRef("defaults.credentials", def.Credentials)
+	}
+	v.check("defaults.site", proto.ValidName(def.Site))
+	v.intRange("defaults.port", def.Port, 1, 65535)
+	v.ping("defaults.ping", def.Ping)
+}
+
+func (v *validator) platform(path, name string) {
+	if !ping.Known(name) {
+		v.errorf(path, "%q is not a known platform (%s)", name, strings.Join(ping.Platforms(), ", "))
+	}
+}
+
+func (v *validator) credentialRef(path, name string) {
+	if _, ok := v.cfg.Credentials[name]; !ok {
+		v.errorf(path, "%q is not defined in credentials", name)
+	}
+}
+
+// ping checks the ping settings given at path. It reports whether they
+// were all valid.
+func (v *validator) ping(path string, o overrides) bool {
+	before := len(v.d.errs)
+	if o.Count != nil {
+		v.intRange(join(path, "count"), *o.Count, 1, 1000)
+	}
+	if t := o.Timeout; t != nil && *t%time.Second != 0 {
+		v.errorf(join(path, "timeout"), "%s is not a whole number of seconds", *t)
+	} else if t != nil {
+		v.durRange(join(path, "timeout"), *t, time.Second, time.Minute)
+	}
+	if s := o.Size; s != nil && *s != 0 && (*s < 36 || *s > 18024) {
+		v.errorf(join(path, "size"), "%d is out of range (0, or 36..18024)", *s)
+	}
+	if o.VRF != nil {
+		v.check(join(path, "vrf"), proto.ValidVRF(*o.VRF))
+	}
+	if o.Source != nil {
+		v.check(join(path, "source"), proto.ValidSource(*o.Source))
+	}
+	return len(v.d.errs) == before && !v.d.bad[join(path, "count")] && !v.d.bad[join(path, "timeout")]
+}
+
+func (v *validator) devices() {
+	names := map[string]int{}
+	for i, rd := range v.f.Devices {
+		path := fmt.Sprintf("devices[%d]", i)
+		if first, dup := names[rd.Name]; dup && rd.Name != "" {
+			v.errorf(join(path, "name"), "duplicate device name %q (also devices[%d])", rd.Name, first)
+		} else {
+			names[rd.Name] = i
+		}
+		v.device(path, rd, v.cfg.Devices[i])
+	}
+}
+
+// device checks one device as written (rd) and as resolved (d).
+func (v *validator) device(path string, rd rawDevice, d Device) {
+	v.required(join(path, "name"), d.Name, proto.ValidName)
+	v.required(join(path, "host"), d.Host, proto.ValidTarget)
+	if rd.Port != nil {
+		v.intRange(join(path, "port"), *rd.Port, 1, 65535)
+	}
+	if rd.Platform != "" {
+		v.platform(join(path, "platform"), rd.Platform)
+	} else if d.Platform == "" {
+		v.errorf(join(path, "platform"), "is required (here or in defaults.platform)")
+	}
+	if rd.Site != "" {
+		v.check(join(path, "site"), proto.ValidName(rd.Site))
+	}
+	if rd.Credentials != "" {
+		v.credentialRef(join(path, "credentials"), rd.Credentials)
+	} else if d.Credentials == "" {
+		v.errorf(join(path, "credentials"), "is required (here or in defaults.credentials)")
+	}
+	ok := v.ping(join(path, "ping"), rd.Ping)
+	if len(rd.Targets) == 0 {
+		v.errorf(join(path, "targets"), "at least one target is required")
+	}
+	seen := map[string]int{}
+	for j, rt := range rd.Targets {
+		tp := fmt.Sprintf("%s.targets[%d]", path, j)
+		v.required(join(tp, "address"), rt.Address, proto.ValidTarget)
+		ok = v.ping(tp, rt.Ping) && ok
+		t := d.Targets[j]
+		key := linkKey(t)
+		if first, dup := seen[key]; dup && t.Address != "" {
+			v.errorf(join(tp, "address"), "duplicate target %q%s (also targets[%d])", t.Address, inVRF(t.VRF), first)
+		} else {
+			seen[key] = j
+		}
+	}
+	if ok {
+		v.pingTime(path, d)
+	}
+}
+
+// required checks a value that must be given and must be valid.
+func (v *validator) required(path, s string, valid func(string) error) {
+	if s == "" {
+		v.errorf(path, "is required")
+		return
+	}
+	v.check(path, valid(s))
+}
+
+// linkKey identifies a link within a device: its address, in canonical
+// form, and its VRF.
+func linkKey(t Target) string {
+	addr := strings.ToLower(strings.TrimSuffix(t.Address, "."))
+	if a, err := netip.ParseAddr(t.Address); err == nil {
+		addr = a.String()
+	}
+	return addr + " " + t.VRF
+}
+
+func inVRF(vrf string) string {
+	if vrf == "" {
+		return ""
+	}
+	return fmt.Sprintf(" in VRF %q", vrf)
+}
+
+// pingTime checks that one round of a device's pings, which run one after
+// another, fits in the interval.
+func (v *validator) pingTime(path string, d Device) {
+	if v.d.bad["interval"] || v.cfg.Interval < minInterval || v.cfg.Interval > maxInterval {
+		return // the interval is wrong, reported already
+	}
+	var total time.Duration
+	for _, t := range d.Targets {
+		total += time.Duration(t.Count) * t.Timeout
+	}
+	if total > v.cfg.Interval {
+		v.errorf(path, "pings may take %s (count × timeout summed over %d targets), longer than interval %s",
+			fmtDur(total), len(d.Targets), fmtDur(v.cfg.Interval))
+	}
+}

@@ -1,0 +1,65 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Credential returns the username and password of the named credential,
+// reading the password from its environment variable or file now. Errors
+// name the credential and where the password was looked for, never a
+// password.
+func (c *Config) Credential(name string) (username, password string, err error) {
+	cred, ok := c.Credentials[name]
+	if !ok {
+		return "", "", fmt.Errorf("credential %q is not defined", name)
+	}
+	password, err = readSecret(cred.PasswordEnv, cred.PasswordFile)
+	if err != nil {
+		return "", "", fmt.Errorf("credential %q: %w", name, err)
+	}
+	return cred.Username, password, nil
+}
+
+// SMTPPassword returns the SMTP password, read now from its environment
+// variable or file. It is "" with no error when no SMTP relay or no SMTP
+// username is configured.
+func (c *Config) SMTPPassword() (string, error) {
+	s := c.Notify.SMTP
+	if s == nil || s.Username == "" {
+		return "", nil
+	}
+	password, err := readSecret(s.PasswordEnv, s.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("smtp password: %w", err)
+	}
+	return password, nil
+}
+
+// readSecret reads a password from the environment variable env or, when
+// env is "", from file, less one trailing newline.
+func readSecret(env, file string) (string, error) {
+	switch {
+	case env != "":
+		v, ok := os.LookupEnv(env)
+		if !ok || v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", env)
+		}
+		return v, nil
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			// The path error names the file and the cause, not the content.
+			return "", fmt.Errorf("read password file: %w", err)
+		}
+		v := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+		if v == "" {
+			return "", fmt.Errorf("password file %s is empty", file)
+		}
+		return v, nil
+	default:
+		return "", errors.New("no password_env or password_file")
+	}
+}

@@ -1,0 +1,233 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"net"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch/proto"
+)
+
+// validator checks a decoded file and its resolved Config, adding every
+// problem to the decoder's list at the position of the offending value.
+type validator struct {
+	d   *decoder
+	f   *file
+	cfg *Config
+}
+
+// The bounds of interval.
+const (
+	minInterval = 10 * time.Second
+	maxInterval = 24 * time.Hour
+)
+
+func (v *validator) validate() {
+	v.top()
+	v.notify()
+	v.credentials()
+	v.defaults()
+	v.devices()
+}
+
+// errorf records a problem at path, placed at the node of path or, for a
+// value the file does not give, of its nearest ancestor. A value that
+// could not be decoded has been reported already and is skipped.
+func (v *validator) errorf(path, format string, args ...any) {
+	if v.d.bad[path] {
+		return
+	}
+	p := path
+	n, ok := v.d.nodes[p]
+	for !ok && p != "" {
+		p = parent(p)
+		n, ok = v.d.nodes[p]
+	}
+	e := Error{File: v.d.file, Path: path, Msg: fmt.Sprintf(format, args...)}
+	if ok {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	v.d.errs = append(v.d.errs, e)
+}
+
+// check records err's text as a problem at path.
+func (v *validator) check(path string, err error) {
+	if err != nil {
+		v.errorf(path, "%s", err)
+	}
+}
+
+// given reports whether the file gives a value at path.
+func (v *validator) given(path string) bool {
+	_, ok := v.d.nodes[path]
+	return ok
+}
+
+// parent strips the last key or index from a YAML path.
+func parent(path string) string {
+	i := max(strings.LastIndexByte(path, '.'), strings.LastIndexByte(path, '['))
+	return path[:max(i, 0)]
+}
+
+func (v *validator) intRange(path string, n, lo, hi int) {
+	if n < lo || n > hi {
+		v.errorf(path, "%d is out of range (%d..%d)", n, lo, hi)
+	}
+}
+
+func (v *validator) durRange(path string, d, lo, hi time.Duration) {
+	if d < lo || d > hi {
+		v.errorf(path, "%s is out of range (%s..%s)", fmtDur(d), fmtDur(lo), fmtDur(hi))
+	}
+}
+
+// fmtDur prints a duration without trailing zero units: 5m, 24h, 1h30m.
+func fmtDur(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+func (v *validator) top() {
+	c := v.cfg
+	v.durRange("interval", c.Interval, minInterval, maxInterval)
+	if c.DataDir == "" {
+		v.errorf("data_dir", "is required")
+	}
+	if c.NATS.URL != "" && !validNATSURL(c.NATS.URL) {
+		// Not echoed: a URL may carry a user and password.
+		v.errorf("nats.url", "is not a NATS URL (nats://host:port, several separated by commas)")
+	}
+	if c.NATS.URL == "" || c.NATS.Listen != "" {
+		v.check("nats.listen", validHostPort(c.NATS.Listen))
+	}
+	if c.State.RedisURL != "" && !validRedisURL(c.State.RedisURL) {
+		v.errorf("state.redis_url", "is not a redis:// or rediss:// URL")
+	}
+	v.intRange("worker.concurrency", c.Worker.Concurrency, 1, 10000)
+	v.intRange("worker.site_concurrency", c.Worker.SiteConcurrency, 0, 10000)
+}
+
+func validNATSURL(s string) bool {
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if !strings.Contains(part, "://") {
+			part = "nats://" + part
+		}
+		u, err := url.Parse(part)
+		if err != nil || u.Host == "" || !map[string]bool{"nats": true, "tls": true, "ws": true, "wss": true}[u.Scheme] {
+			return false
+		}
+	}
+	return true
+}
+
+func validRedisURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "redis" || u.Scheme == "rediss") && u.Host != ""
+}
+
+func validHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", s)
+	}
+	if host != "" && proto.ValidTarget(host) != nil {
+		return fmt.Errorf("%q: host is not an IP address or host name", s)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%q: port is not a number in 1..65535", s)
+	}
+	return nil
+}
+
+func (v *validator) notify() {
+	n := &v.cfg.Notify
+	if n.From == "" && len(n.To) > 0 {
+		v.errorf("notify.from", "is required when notify.to is set")
+	}
+	v.address("notify.from", n.From)
+	for i, to := range n.To {
+		v.address(fmt.Sprintf("notify.to[%d]", i), to)
+	}
+	v.durRange("notify.group_wait", n.GroupWait, 0, time.Hour)
+	v.intRange("notify.confirm", n.Confirm, 1, 100)
+	loc, err := time.LoadLocation(n.Timezone)
+	if err != nil || n.Timezone == "" || n.Timezone == "Local" {
+		v.errorf("notify.timezone", "%q is not a time zone name (like UTC or Europe/Paris)", n.Timezone)
+	}
+	n.Location = loc
+	if n.SMTP != nil {
+		v.smtp(n.SMTP)
+	}
+}
+
+func (v *validator) address(path, s string) {
+	if s == "" {
+		return
+	}
+	if _, err := mail.ParseAddress(s); err != nil {
+		v.errorf(path, "%q is not an email address", s)
+	}
+}
+
+func (v *validator) smtp(s *SMTP) {
+	if !v.given("notify.smtp.tls") {
+		s.TLS = "starttls"
+	}
+	port, ok := smtpPorts[s.TLS]
+	if !ok {
+		v.errorf("notify.smtp.tls", "%q is not one of starttls, tls, none", s.TLS)
+	}
+	if !v.given("notify.smtp.port") {
+		s.Port = port
+	} else {
+		v.intRange("notify.smtp.port", s.Port, 1, 65535)
+	}
+	if s.Host == "" {
+		v.errorf("notify.smtp.host", "is required")
+	} else {
+		v.check("notify.smtp.host", proto.ValidTarget(s.Host))
+	}
+	v.secretRef("notify.smtp", s.Username, s.PasswordEnv, s.PasswordFile, false)
+}
+
+func (v *validator) credentials() {
+	for _, name := range slices.Sorted(maps.Keys(v.cfg.Credentials)) {
+		c := v.cfg.Credentials[name]
+		path := join("credentials", name)
+		v.check(path, proto.ValidName(name))
+		v.secretRef(path, c.Username, c.PasswordEnv, c.PasswordFile, true)
+	}
+}
+
+// envRE is the name of an environment variable.
+var envRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// secretRef checks a username and where its password is kept. Values are
+// not echoed: a password pasted into the wrong field must not be printed.
+func (v *validator) secretRef(path, user, env, file string, userRequired bool) {
+	switch {
+	case user == "" && (userRequired || env != "" || file != ""):
+		v.errorf(join(path, "username"), "is required")
+	case user != "" && env == "" && file == "":
+		v.errorf(path, "one of password_env or password_file is required")
+	case env != "" && file != "":
+		v.errorf(path, "give only one of password_env and password_file")
+	}
+	if env != "" && !envRE.MatchString(env) {
+		v.errorf(join(path, "password_env"), "is not an environment variable name (letters, digits and '_')")
+	}
+}
