@@ -1,0 +1,86 @@
+package notifier
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	pb "google.golang.org/protobuf/proto"
+
+	"github.com/linkwatch/linkwatch/proto"
+)
+
+// consume starts the durable consumer on every result subject and returns
+// a func that stops it.
+func (n *Notifier) consume(ctx context.Context) (func(), error) {
+	cons, err := n.js.CreateOrUpdateConsumer(ctx, proto.StreamResults, jetstream.ConsumerConfig{
+		Durable:       proto.NotifierConsumer,
+		Description:   "linkwatch notifier: state, history and alerts",
+		FilterSubject: proto.ResultsAll,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       n.cfg.AckWait,
+		MaxAckPending: 1000,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create notifier consumer: %w", err)
+	}
+	cc, err := cons.Consume(func(msg jetstream.Msg) { n.handle(ctx, msg) },
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			n.log.Warn("result consumer", "err", err)
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("consume results: %w", err)
+	}
+	return cc.Stop, nil
+}
+
+// handle commits one result and acks it only after the commit.
+func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
+	var res proto.ProbeResult
+	if err := pb.Unmarshal(msg.Data(), &res); err != nil {
+		n.log.Error("drop undecodable result", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return
+	}
+	if err := proto.ValidName(res.GetDevice()); err != nil {
+		n.log.Error("drop result with bad device name", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return
+	}
+	if err := n.Apply(ctx, &res); err != nil {
+		n.log.Error("commit result; will retry", "device", res.GetDevice(), "job", res.GetJobId(), "err", err)
+		_ = msg.NakWithDelay(2 * time.Second)
+		return
+	}
+	if err := msg.Ack(); err != nil {
+		n.log.Warn("ack result", "device", res.GetDevice(), "err", err)
+	}
+}
+
+// Apply commits one result to the store in one atomic step: state, history
+// and outbox. A result no newer than the stored one changes nothing.
+func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
+	var last Update
+	err := n.store.Commit(ctx, res.GetDevice(), func(prev Device) (Update, error) {
+		u, err := decide(prev, res, n.cfg.Confirm, n.cfg.Now())
+		last = u // the store may call decide again after a conflict
+		return u, err
+	})
+	if err != nil {
+		return fmt.Errorf("commit result of %s: %w", res.GetDevice(), err)
+	}
+	for _, c := range last.Changes {
+		n.log.Info("link state changed", "device", c.Device, "site", c.Site, "target", c.Target, "from", c.From, "to", c.To)
+	}
+	for _, a := range last.Alerts {
+		if a.Kind == AlertDevice {
+			n.log.Info("device reachability changed", "device", a.Device, "failure", a.Failure, "text", a.FailureText)
+		}
+	}
+	if len(last.Alerts) > 0 {
+		n.poke()
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config is the notifier's part of the configuration.
+type Config struct {
+	// Confirm is how many results in a row must show a new state before it
+	// counts (at least 1).
+	Confirm int
+	// GroupWait is how long the mailer waits after the first alert of a
+	// burst for more to join the same email.
+	GroupWait time.Duration
+	From      string
+	To        []string
+	// Location is the NOC's time zone, shown beside UTC in emails.
+	Location *time.Location
+	// MaxPerEmail caps the alerts in one email (default 200).
+	MaxPerEmail int
+	// MaxBackoff caps the wait between delivery attempts (default 5m).
+	MaxBackoff time.Duration
+	// AckWait is how long NATS waits for the ack of a result before
+	// redelivering it (default 30s).
+	AckWait time.Duration
+	Log     *slog.Logger
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// Notifier consumes results, commits them to the store and mails alerts.
+type Notifier struct {
+	js     jetstream.JetStream
+	nc     *nats.Conn
+	store  Store
+	sender Sender
+	cfg    Config
+	log    *slog.Logger
+	wake   chan struct{}
+}
+
+// New returns a notifier reading results from js, keeping state in store
+// and delivering alerts with sender. nc serves the status/history API; it
+// may be nil to serve none.
+func New(js jetstream.JetStream, nc *nats.Conn, store Store, sender Sender, cfg Config) *Notifier {
+	if cfg.Confirm < 1 {
+		cfg.Confirm = 1
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.MaxPerEmail <= 0 {
+		cfg.MaxPerEmail = 200
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 5 * time.Minute
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Notifier{js: js, nc: nc, store: store, sender: sender, cfg: cfg,
+		log: log.With("service", "notifier"), wake: make(chan struct{}, 1)}
+}
+
+// Run consumes results, drains the outbox and serves the API until ctx
+// ends. It returns nil on a clean stop.
+func (n *Notifier) Run(ctx context.Context) error {
+	stopConsume, err := n.consume(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopConsume()
+	if n.nc != nil {
+		stopAPI, err := serveAPI(n.nc, n.store, n.log)
+		if err != nil {
+			return err
+		}
+		defer stopAPI()
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { n.mailLoop(ctx) })
+	n.log.Info("notifier started", "confirm", n.cfg.Confirm, "group_wait", n.cfg.GroupWait)
+	<-ctx.Done()
+	wg.Wait()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return nil
+	}
+	return fmt.Errorf("notifier: %w", ctx.Err())
+}
+
+// poke wakes the mailer without blocking.
+func (n *Notifier) poke() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,179 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/scrapli/scrapligo/driver/generic"
+	"github.com/scrapli/scrapligo/driver/opoptions"
+	"github.com/scrapli/scrapligo/driver/options"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/linkwatch/linkwatch/worker/ping"
+)
+
+// Prober probes devices over SSH. The zero value is usable: it accepts any
+// host key and gives connect + handshake 10 seconds.
+type Prober struct {
+	// HostKeys checks device host keys (e.g. knownhosts.New). Nil accepts
+	// any key.
+	HostKeys ssh.HostKeyCallback
+	// ConnectTimeout bounds the TCP connect and the SSH handshake.
+	ConnectTimeout time.Duration
+	// Log receives debug detail; nil discards it.
+	Log *slog.Logger
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+const (
+	defaultConnectTimeout = 10 * time.Second
+	// setupTimeout bounds the prompt and each setup command.
+	setupTimeout = 10 * time.Second
+	// readDelay is scrapligo's pause between reads; its default (250µs)
+	// costs ~1 ms per prompt round trip, and its forced close waits
+	// readDelay²/1µs, so keep it small.
+	readDelay = 50 * time.Microsecond
+)
+
+func (p *Prober) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Prober) connectTimeout() time.Duration {
+	if p.ConnectTimeout > 0 {
+		return p.ConnectTimeout
+	}
+	return defaultConnectTimeout
+}
+
+// Budget is the longest a probe of d may take: connect, setup, and every
+// ping's own budget, one after another.
+func (p *Prober) Budget(d Device) time.Duration {
+	b := p.connectTimeout() + setupTimeout
+	for _, t := range d.Targets {
+		b += t.Budget()
+	}
+	return b
+}
+
+// Probe opens one SSH session to d, pings each target in turn and closes
+// the session. It never panics and always returns a result: a device that
+// cannot be probed gives a result with Failure set. Probe returns when ctx
+// ends, with FailureTimeout.
+func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
+	res = DeviceResult{Device: d.Name, Site: d.Site, StartedAt: p.now()}
+	defer func() {
+		if r := recover(); r != nil {
+			res.Failure, res.FailureText = FailureInternal, fmt.Sprintf("internal error probing %s: %v", d.Name, r)
+		}
+		res.CheckedAt = p.now()
+	}()
+	c, err := cliFor(d.Platform)
+	if err != nil {
+		res.Failure, res.FailureText = FailureCLI, err.Error()
+		return res
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.Budget(d))
+	defer cancel()
+
+	tr := newSSHTransport(ctx, d, p.HostKeys, p.connectTimeout())
+	stop := context.AfterFunc(ctx, tr.abort)
+	defer stop()
+
+	drv, err := p.open(ctx, tr, d, c)
+	if err != nil {
+		res.Failure = classifyOpen(ctx, tr, err)
+		res.FailureText = failureText(ctx, "open session", err)
+		return res
+	}
+	defer drv.Close()
+	for _, t := range d.Targets {
+		link, err := p.ping(ctx, drv, d.Platform, t)
+		if err != nil {
+			res.Failure = classifyCommand(ctx, err)
+			res.FailureText = failureText(ctx, "ping "+t.Target, err)
+			return res
+		}
+		res.Links = append(res.Links, link)
+	}
+	return res
+}
+
+// open starts the scrapligo driver over tr and makes the CLI unpaged.
+func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli) (*generic.Driver, error) {
+	drv, err := generic.NewDriver(d.Host,
+		options.WithCustomTransport(tr),
+		options.WithPort(d.Port),
+		options.WithPromptPattern(c.prompt),
+		options.WithReadDelay(readDelay),
+		options.WithTimeoutOps(setupTimeout),
+		options.WithTermWidth(511),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build driver: %w", err)
+	}
+	if err := drv.Open(); err != nil {
+		return nil, err
+	}
+	for _, cmd := range c.setup {
+		r, err := drv.SendCommand(cmd)
+		if err == nil && r.Failed != nil {
+			err = r.Failed
+		}
+		if err != nil {
+			drv.Close()
+			return nil, &setupError{cmd: cmd, err: err}
+		}
+	}
+	if ctx.Err() != nil {
+		drv.Close()
+		return nil, ctx.Err()
+	}
+	return drv, nil
+}
+
+type setupError struct {
+	cmd string
+	err error
+}
+
+func (e *setupError) Error() string { return fmt.Sprintf("%q: %v", e.cmd, e.err) }
+func (e *setupError) Unwrap() error { return e.err }
+
+// ping runs one ping and parses it. An invalid target or odd output is a
+// link ERROR, not a device failure; only a session problem returns an error.
+func (p *Prober) ping(ctx context.Context, drv *generic.Driver, platform string, t ping.Params) (LinkResult, error) {
+	link := LinkResult{Target: t.Target, VRF: t.VRF}
+	cmd, err := ping.Command(platform, t)
+	if err != nil {
+		link.CheckedAt = p.now()
+		link.Result = ping.Result{Status: ping.StatusError, Error: err.Error()}
+		return link, nil
+	}
+	r, err := drv.SendCommand(cmd, opoptions.WithTimeoutOps(t.Budget()))
+	if err != nil {
+		return link, err
+	}
+	if ctx.Err() != nil {
+		return link, ctx.Err()
+	}
+	link.CheckedAt = p.now()
+	link.Result, err = ping.Parse(platform, r.Result)
+	if err != nil {
+		link.Result = ping.Result{Status: ping.StatusError, Error: err.Error()}
+	}
+	return link, nil
+}
+
+func failureText(ctx context.Context, doing string, err error) string {
+	if ctx.Err() != nil {
+		return fmt.Sprintf("%s: probe deadline exceeded (%v)", doing, err)
+	}
+	return fmt.Sprintf("%s: %v", doing, err)
+}

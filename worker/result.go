@@ -1,0 +1,58 @@
+package worker
+
+import (
+	"time"
+
+	"github.com/linkwatch/linkwatch/worker/ping"
+)
+
+// FailureKind classifies why a device could not be probed.
+type FailureKind string
+
+// The device failure kinds. The empty kind means the device was reached.
+const (
+	FailureNone            FailureKind = ""
+	FailureTimeout         FailureKind = "TIMEOUT"          // no answer in time: connect, handshake or a command
+	FailureRefused         FailureKind = "REFUSED"          // TCP refused or SSH negotiation rejected
+	FailureAuth            FailureKind = "AUTH_FAILED"      // the device refused our credentials
+	FailureHostKeyMismatch FailureKind = "HOSTKEY_MISMATCH" // host key differs from known_hosts, or is unknown to it
+	FailureCLI             FailureKind = "CLI_ERROR"        // logged in, but the CLI did not behave (no prompt, rejected setup, session dropped)
+	FailureUnreachable     FailureKind = "UNREACHABLE"      // no route, host down, name does not resolve
+	FailureInternal        FailureKind = "INTERNAL"         // a bug in linkwatch, recovered
+)
+
+// Device is one device to probe, with its credentials already resolved.
+type Device struct {
+	Name     string
+	Site     string
+	Host     string
+	Port     int
+	Platform string
+	Username string
+	Password string
+	Targets  []ping.Params
+}
+
+// LinkResult is the verdict on one target of a device.
+type LinkResult struct {
+	Target    string
+	VRF       string
+	CheckedAt time.Time
+	ping.Result
+}
+
+// DeviceResult is the outcome of probing one device. When Failure is set,
+// Links holds the targets that completed before the failure (often none);
+// the others were not measured.
+type DeviceResult struct {
+	Device      string
+	Site        string
+	StartedAt   time.Time
+	CheckedAt   time.Time
+	Failure     FailureKind
+	FailureText string
+	Links       []LinkResult
+}
+
+// Failed reports whether the device could not be fully probed.
+func (r DeviceResult) Failed() bool { return r.Failure != FailureNone }

@@ -1,0 +1,152 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/linkwatch/linkwatch/proto"
+)
+
+// Credentials resolves a credential name to a username and password, on
+// the worker: no secret ever travels in a job or a result.
+type Credentials func(name string) (username, password string, err error)
+
+// ServiceConfig is the worker service's part of the configuration.
+type ServiceConfig struct {
+	Site        string
+	ID          string // this worker instance, reported in results
+	Concurrency int    // jobs probed at once
+	// AckWait is how long NATS waits for a job's ack before handing it to
+	// another worker of the site; the worker extends it while it probes.
+	AckWait     time.Duration
+	Credentials Credentials
+	Prober      *Prober
+	// Limiter, when set, is shared with the workers of other sites in the
+	// same process (linkwatch run) to bound devices in flight globally.
+	Limiter *Limiter
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+// Service consumes its site's jobs, probes and publishes results.
+type Service struct {
+	js  jetstream.JetStream
+	cfg ServiceConfig
+	log *slog.Logger
+
+	probed, stale atomic.Int64
+}
+
+// NewService returns a worker for cfg.Site.
+func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
+	if err := proto.ValidName(cfg.Site); err != nil {
+		return nil, fmt.Errorf("site: %w", err)
+	}
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 1
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 30 * time.Second
+	}
+	if cfg.Prober == nil {
+		cfg.Prober = &Prober{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	log := cfg.Log.With("service", "worker", "site", cfg.Site, "worker", cfg.ID)
+	return &Service{js: js, cfg: cfg, log: log}, nil
+}
+
+// Probed is how many jobs this worker completed; Stale how many it dropped
+// because their deadline had passed.
+func (s *Service) Probed() int64 { return s.probed.Load() }
+
+// Stale is how many jobs were dropped past their deadline.
+func (s *Service) Stale() int64 { return s.stale.Load() }
+
+// Run takes jobs from the site's shared durable consumer until ctx ends.
+// Each of Concurrency loops fetches one job at a time, so the worker never
+// holds a job it is not probing.
+func (s *Service) Run(ctx context.Context) error {
+	cons, err := s.consumer(ctx)
+	if err != nil {
+		return err
+	}
+	s.log.Info("worker started", "concurrency", s.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for range s.cfg.Concurrency {
+		wg.Go(func() { s.loop(ctx, cons) })
+	}
+	wg.Wait()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return nil
+	}
+	return ctx.Err()
+}
+
+func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	subject, err := proto.JobSubject(s.cfg.Site)
+	if err != nil {
+		return nil, err
+	}
+	durable, err := proto.WorkerConsumer(s.cfg.Site)
+	if err != nil {
+		return nil, err
+	}
+	cons, err := s.js.CreateOrUpdateConsumer(ctx, proto.StreamJobs, jetstream.ConsumerConfig{
+		Durable:       durable,
+		Description:   "linkwatch workers of site " + s.cfg.Site,
+		FilterSubject: subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       s.cfg.AckWait,
+		MaxAckPending: 10000,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create consumer %s: %w", durable, err)
+	}
+	return cons, nil
+}
+
+func (s *Service) loop(ctx context.Context, cons jetstream.Consumer) {
+	for ctx.Err() == nil {
+		release := func() {}
+		if s.cfg.Limiter != nil {
+			r, err := s.cfg.Limiter.Acquire(ctx, s.cfg.Site)
+			if err != nil {
+				return
+			}
+			release = r
+		}
+		msg, err := cons.Next(jetstream.FetchContext(ctx))
+		if err != nil {
+			release()
+			if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) {
+				s.log.Warn("fetch job", "err", err)
+				sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		s.handle(ctx, msg)
+		release()
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
