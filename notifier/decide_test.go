@@ -1,0 +1,211 @@
+package notifier
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/linkwatch/linkwatch/proto"
+)
+
+var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+// result builds a probe result of r1 at minute m with one status per target.
+func result(m int, statuses map[string]proto.LinkStatus) *proto.ProbeResult {
+	at := timestamppb.New(t0.Add(time.Duration(m) * time.Minute))
+	res := &proto.ProbeResult{Device: "r1", Site: "dc1", CheckedAt: at}
+	for _, target := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"} {
+		st, ok := statuses[target]
+		if !ok {
+			continue
+		}
+		lr := &proto.LinkResult{Target: &proto.Target{Address: target}, Status: st, Sent: 5, CheckedAt: at}
+		switch st {
+		case proto.LinkStatus_LINK_STATUS_UP:
+			lr.Received, lr.SuccessPercent = 5, 100
+		case proto.LinkStatus_LINK_STATUS_DROP:
+			lr.Received, lr.SuccessPercent = 3, 60
+		}
+		res.Links = append(res.Links, lr)
+	}
+	return res
+}
+
+func failed(m int, kind proto.FailureKind) *proto.ProbeResult {
+	return &proto.ProbeResult{Device: "r1", Site: "dc1", CheckedAt: timestamppb.New(t0.Add(time.Duration(m) * time.Minute)),
+		Failure: kind, FailureText: "connect: timed out"}
+}
+
+const (
+	up   = proto.LinkStatus_LINK_STATUS_UP
+	down = proto.LinkStatus_LINK_STATUS_DOWN
+	drop = proto.LinkStatus_LINK_STATUS_DROP
+)
+
+// apply runs results through decide like a store would and collects what
+// each step committed.
+func apply(t *testing.T, confirm int, results ...*proto.ProbeResult) (Device, [][]Alert, []Change) {
+	t.Helper()
+	var dev Device
+	var alerts [][]Alert
+	var changes []Change
+	for _, r := range results {
+		u, err := decide(dev, r, confirm, t0)
+		if errors.Is(err, ErrNoUpdate) {
+			alerts = append(alerts, nil)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("decide: %v", err)
+		}
+		dev = u.Device
+		alerts = append(alerts, u.Alerts)
+		changes = append(changes, u.Changes...)
+	}
+	return dev, alerts, changes
+}
+
+func alertSummary(as []Alert) []string {
+	var out []string
+	for _, a := range as {
+		if a.Kind == AlertDevice {
+			out = append(out, "device:"+a.Failure)
+			continue
+		}
+		out = append(out, a.Change.Target+":"+a.Change.From+">"+a.Change.To)
+	}
+	return out
+}
+
+func TestDecide(t *testing.T) {
+	tests := []struct {
+		name    string
+		confirm int
+		results []*proto.ProbeResult
+		alerts  [][]string // per result
+		state   map[string]string
+	}{
+		{
+			name:    "first sight of UP is quiet, of DOWN is loud",
+			results: []*proto.ProbeResult{result(0, map[string]proto.LinkStatus{"10.0.0.1": up, "10.0.0.2": down})},
+			alerts:  [][]string{{"10.0.0.2:>DOWN"}},
+			state:   map[string]string{"10.0.0.1": "UP", "10.0.0.2": "DOWN"},
+		},
+		{
+			name: "a change alerts once, no change is quiet",
+			results: []*proto.ProbeResult{
+				result(0, map[string]proto.LinkStatus{"10.0.0.1": up}),
+				result(1, map[string]proto.LinkStatus{"10.0.0.1": down}),
+				result(2, map[string]proto.LinkStatus{"10.0.0.1": down}),
+				result(3, map[string]proto.LinkStatus{"10.0.0.1": up}),
+			},
+			alerts: [][]string{nil, {"10.0.0.1:UP>DOWN"}, nil, {"10.0.0.1:DOWN>UP"}},
+			state:  map[string]string{"10.0.0.1": "UP"},
+		},
+		{
+			name:    "confirm 2 needs the new state twice in a row",
+			confirm: 2,
+			results: []*proto.ProbeResult{
+				result(0, map[string]proto.LinkStatus{"10.0.0.1": up}),
+				result(1, map[string]proto.LinkStatus{"10.0.0.1": down}),
+				result(2, map[string]proto.LinkStatus{"10.0.0.1": up}),
+				result(3, map[string]proto.LinkStatus{"10.0.0.1": drop}),
+				result(4, map[string]proto.LinkStatus{"10.0.0.1": drop}),
+			},
+			alerts: [][]string{nil, nil, nil, nil, {"10.0.0.1:UP>DROP"}},
+			state:  map[string]string{"10.0.0.1": "DROP"},
+		},
+		{
+			name: "an older result never rolls state back",
+			results: []*proto.ProbeResult{
+				result(0, map[string]proto.LinkStatus{"10.0.0.1": up}),
+				result(5, map[string]proto.LinkStatus{"10.0.0.1": down}),
+				result(3, map[string]proto.LinkStatus{"10.0.0.1": up}),
+				result(5, map[string]proto.LinkStatus{"10.0.0.1": up}),
+			},
+			alerts: [][]string{nil, {"10.0.0.1:UP>DOWN"}, nil, nil},
+			state:  map[string]string{"10.0.0.1": "DOWN"},
+		},
+		{
+			name: "an unreachable device alerts once and holds its links",
+			results: []*proto.ProbeResult{
+				result(0, map[string]proto.LinkStatus{"10.0.0.1": up, "10.0.0.2": up, "10.0.0.3": up}),
+				failed(1, proto.FailureKind_FAILURE_KIND_TIMEOUT),
+				failed(2, proto.FailureKind_FAILURE_KIND_AUTH_FAILED),
+				result(3, map[string]proto.LinkStatus{"10.0.0.1": up, "10.0.0.2": up, "10.0.0.3": up}),
+			},
+			alerts: [][]string{nil, {"device:TIMEOUT"}, nil, {"device:"}},
+			state:  map[string]string{"10.0.0.1": "UP", "10.0.0.2": "UP", "10.0.0.3": "UP"},
+		},
+		{
+			name: "a target dropped from the inventory is forgotten",
+			results: []*proto.ProbeResult{
+				result(0, map[string]proto.LinkStatus{"10.0.0.1": up, "10.0.0.2": up}),
+				result(1, map[string]proto.LinkStatus{"10.0.0.1": up}),
+			},
+			alerts: [][]string{nil, nil},
+			state:  map[string]string{"10.0.0.1": "UP"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dev, alerts, _ := apply(t, tt.confirm, tt.results...)
+			for i := range tt.results {
+				got, want := alertSummary(alerts[i]), tt.alerts[i]
+				if len(got) != len(want) {
+					t.Fatalf("result %d: alerts %q, want %q", i, got, want)
+				}
+				for j := range got {
+					if got[j] != want[j] {
+						t.Fatalf("result %d: alerts %q, want %q", i, got, want)
+					}
+				}
+			}
+			if len(dev.Links) != len(tt.state) {
+				t.Fatalf("links %v, want %v", dev.Links, tt.state)
+			}
+			for target, want := range tt.state {
+				if got := dev.Links[target].State; got != want {
+					t.Errorf("%s: state %s, want %s", target, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestDecideRecoveryCarriesDuration(t *testing.T) {
+	_, alerts, changes := apply(t, 1,
+		result(0, map[string]proto.LinkStatus{"10.0.0.1": up}),
+		result(2, map[string]proto.LinkStatus{"10.0.0.1": down}),
+		result(9, map[string]proto.LinkStatus{"10.0.0.1": up}),
+	)
+	back := alerts[2][0].Change
+	if back.From != "DOWN" || back.To != "UP" {
+		t.Fatalf("recovery %s > %s", back.From, back.To)
+	}
+	if got := back.At.Sub(back.PrevSince); got != 7*time.Minute {
+		t.Errorf("down for %v, want 7m", got)
+	}
+	if len(changes) != 3 {
+		t.Errorf("history has %d changes, want 3 (first seen, down, up)", len(changes))
+	}
+	if alerts[1][0].ID == alerts[2][0].ID {
+		t.Error("two alerts share an id")
+	}
+}
+
+func TestDecideDeviceFailureHoldsSince(t *testing.T) {
+	dev, _, _ := apply(t, 1,
+		result(0, map[string]proto.LinkStatus{"10.0.0.1": down}),
+		failed(1, proto.FailureKind_FAILURE_KIND_REFUSED),
+	)
+	l := dev.Links["10.0.0.1"]
+	if l.State != "DOWN" || !l.Since.Equal(t0) || !l.LastChecked.Equal(t0) {
+		t.Errorf("held link = %+v, want DOWN since and checked at %v", l, t0)
+	}
+	if dev.Failure != "REFUSED" || !dev.FailureSince.Equal(t0.Add(time.Minute)) {
+		t.Errorf("device failure %q since %v", dev.Failure, dev.FailureSince)
+	}
+}

@@ -1,0 +1,148 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	pb "google.golang.org/protobuf/proto"
+
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/localnats"
+)
+
+func inventory(n int, interval time.Duration) Inventory {
+	inv := Inventory{Interval: interval}
+	for i := range n {
+		site := "a"
+		if i%2 == 1 {
+			site = "b"
+		}
+		inv.Devices = append(inv.Devices, &proto.ProbeJob{Device: fmt.Sprintf("r%d", i), Site: site, Host: "127.0.0.1",
+			Port: 22, Platform: "cisco_iosxe", Credentials: "lab"})
+	}
+	return inv
+}
+
+func TestPhaseIsStableAndWithinInterval(t *testing.T) {
+	for _, name := range []string{"r1", "core-sw-01", "x"} {
+		p := Phase(name, 5*time.Minute)
+		if p != Phase(name, 5*time.Minute) {
+			t.Errorf("%s: phase not stable", name)
+		}
+		if p < 0 || p >= 5*time.Minute {
+			t.Errorf("%s: phase %v outside the interval", name, p)
+		}
+	}
+	if Phase("r1", 5*time.Minute) == Phase("r2", 5*time.Minute) {
+		t.Error("r1 and r2 share a phase; the hash does not spread")
+	}
+}
+
+func TestPlanOneJobPerDevicePerSlotSpread(t *testing.T) {
+	inv := inventory(100, time.Minute)
+	from := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	plan := Plan(inv, from, from.Add(3*time.Minute))
+	if len(plan) != 300 {
+		t.Fatalf("plan has %d jobs over 3 intervals, want 300", len(plan))
+	}
+	perSlot := map[int64]map[int]bool{}
+	var firstHalf int
+	for i, d := range plan {
+		if i > 0 && d.At.Before(plan[i-1].At) {
+			t.Fatal("plan not in time order")
+		}
+		if perSlot[d.Slot] == nil {
+			perSlot[d.Slot] = map[int]bool{}
+		}
+		if perSlot[d.Slot][d.Device] {
+			t.Fatalf("device %d twice in slot %d", d.Device, d.Slot)
+		}
+		perSlot[d.Slot][d.Device] = true
+		if d.Slot == plan[0].Slot && d.At.Sub(from) < 30*time.Second {
+			firstHalf++
+		}
+	}
+	// 100 devices hashed over the minute: both halves get a fair share.
+	if firstHalf < 25 || firstHalf > 75 {
+		t.Errorf("%d of 100 jobs in the first half of the interval; phases do not spread", firstHalf)
+	}
+}
+
+func TestTwoSchedulersDoNotDoubleProbe(t *testing.T) {
+	srv := localnats.StartTest(t)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const interval = 2 * time.Second
+	if err := proto.EnsureStreams(ctx, js, interval, 1); err != nil {
+		t.Fatal(err)
+	}
+	inv := inventory(6, interval)
+	s1, s2 := New(js, inv, nil, nil), New(js, inv, nil, nil)
+	done := make(chan error, 2)
+	go func() { done <- s1.Run(ctx) }()
+	go func() { done <- s2.Run(ctx) }()
+
+	deadline := time.Now().Add(15 * time.Second)
+	for s1.Published() < 6 || s2.Published() < 6 {
+		if time.Now().After(deadline) {
+			t.Fatalf("published %d and %d jobs, want at least 6 each", s1.Published(), s2.Published())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	}
+
+	stream, err := js.Stream(context.Background(), proto.StreamJobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := stream.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatalf("get job %d: %v", seq, err)
+		}
+		var job proto.ProbeJob
+		if err := pb.Unmarshal(m.Data, &job); err != nil {
+			t.Fatal(err)
+		}
+		if ids[job.GetId()] {
+			t.Errorf("job %s stored twice", job.GetId())
+		}
+		ids[job.GetId()] = true
+		want, _ := proto.JobSubject(job.GetSite())
+		if m.Subject != want {
+			t.Errorf("job %s on %s, want %s", job.GetId(), m.Subject, want)
+		}
+		if !job.GetDeadline().AsTime().After(job.GetScheduledAt().AsTime()) {
+			t.Errorf("job %s has no deadline after its schedule", job.GetId())
+		}
+	}
+	if len(ids) < 6 {
+		t.Errorf("%d distinct jobs stored, want at least 6", len(ids))
+	}
+	if int(info.State.Msgs) != len(ids) {
+		t.Errorf("%d jobs stored for %d distinct ids", info.State.Msgs, len(ids))
+	}
+}
