@@ -90,6 +90,14 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate target", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - { address: 10.0.0.1, vrf: A }\n      - 10.0.0.1\n      - { address: 10.0.0.1, vrf: A }\n", []string{
 			`linkwatch.yaml:9:20: devices[0].targets[2].address: duplicate target "10.0.0.1" in VRF "A" (also targets[0])`,
 		}},
+		{"duplicate target spellings", head + "  - name: r1\n    host: 127.0.0.1\n    targets: [\"2001:db8::1\", \"2001:DB8:0::1\", Core.example.net, core.example.net.]\n", []string{
+			`linkwatch.yaml:6:30: devices[0].targets[1].address: duplicate target "2001:DB8:0::1" (also targets[0])`,
+			`linkwatch.yaml:6:65: devices[0].targets[3].address: duplicate target "core.example.net." (also targets[2])`,
+		}},
+		{"empty target", head + "  - name: r1\n    host: 127.0.0.1\n    targets: [\"\", ~]\n", []string{
+			`linkwatch.yaml:6:15: devices[0].targets[0].address: is required`,
+			`linkwatch.yaml:6:19: devices[0].targets[1].address: is required`,
+		}},
 		{"unknown credential", head + "  - { name: r1, host: 127.0.0.1, credentials: core, targets: [10.0.0.1] }\n", []string{
 			`linkwatch.yaml:4:47: devices[0].credentials: "core" is not defined in credentials`,
 		}},
@@ -264,5 +272,18 @@ func TestExampleIsValid(t *testing.T) {
 	}
 	if len(cfg.Devices) == 0 || cfg.Links() == 0 {
 		t.Errorf("the example has %d devices and %d links; it should show some", len(cfg.Devices), cfg.Links())
+	}
+}
+
+func TestParseAliases(t *testing.T) {
+	cfg, err := Parse("linkwatch.yaml", []byte(head+`  - { name: r1, host: 127.0.0.1, ping: &slow { count: 10, timeout: 5s }, targets: [10.0.0.1] }
+  - { name: r2, host: 127.0.0.2, ping: *slow, targets: [10.0.0.2] }
+`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	want := Target{Address: "10.0.0.2", Count: 10, Timeout: 5 * time.Second}
+	if got := cfg.Devices[1].Targets[0]; got != want {
+		t.Errorf("target through an alias = %+v, want %+v", got, want)
 	}
 }

@@ -94,10 +94,19 @@ func (v *validator) device(path string, rd rawDevice, d Device) {
 	} else if d.Credentials == "" {
 		v.errorf(join(path, "credentials"), "is required (here or in defaults.credentials)")
 	}
-	ok := v.ping(join(path, "ping"), rd.Ping)
+	pingOK := v.ping(join(path, "ping"), rd.Ping)
+	if v.targets(path, rd, d) && pingOK {
+		v.pingTime(path, d)
+	}
+}
+
+// targets checks the targets of one device as written (rd) and as resolved
+// (d). It reports whether their ping settings were all valid.
+func (v *validator) targets(path string, rd rawDevice, d Device) bool {
 	if len(rd.Targets) == 0 {
 		v.errorf(join(path, "targets"), "at least one target is required")
 	}
+	ok := true
 	seen := map[string]int{}
 	for j, rt := range rd.Targets {
 		tp := fmt.Sprintf("%s.targets[%d]", path, j)
@@ -111,9 +120,7 @@ func (v *validator) device(path string, rd rawDevice, d Device) {
 			seen[key] = j
 		}
 	}
-	if ok {
-		v.pingTime(path, d)
-	}
+	return ok
 }
 
 // required checks a value that must be given and must be valid.
