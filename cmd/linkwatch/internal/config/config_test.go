@@ -64,7 +64,7 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:4:40: devices[0].port: "ssh" is not a whole number`,
 		}},
 		{"string for a list", head + "  - { name: r1, host: 127.0.0.1, targets: 10.0.0.1 }\n", []string{
-			`linkwatch.yaml:4:43: devices[0].targets: expected a list, got "10.0.0.1"`,
+			`linkwatch.yaml:4:43: devices[0].targets: expected a list, got a single value`,
 		}},
 		{"out-of-range count", head + "  - { name: r1, host: 127.0.0.1, targets: [{ address: 10.0.0.1, count: 1001 }] }\n", []string{
 			`linkwatch.yaml:4:72: devices[0].targets[0].count: 1001 is out of range (1..1000)`,

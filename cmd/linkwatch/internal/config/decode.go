@@ -92,14 +92,13 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 }
 
 // expect reports whether n is of kind want, recording a problem if not.
+// The value is not echoed: a password pasted where a mapping belongs
+// (`lab: hunter2`) must not be printed.
 func (d *decoder) expect(n *yaml.Node, path string, want yaml.Kind, what string) bool {
 	if n.Kind == want {
 		return true
 	}
-	got := map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list", yaml.ScalarNode: fmt.Sprintf("%q", n.Value)}[n.Kind]
-	if got == "" {
-		got = "something else"
-	}
+	got := map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value"}[n.Kind]
 	d.fail(n, path, "expected %s, got %s", what, got)
 	return false
 }

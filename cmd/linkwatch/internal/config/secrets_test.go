@@ -111,6 +111,8 @@ func TestErrorsNeverShowSecrets(t *testing.T) {
 		"credentials: { lab: { username: admin, password: " + secret + " } }\n",
 		"credentials: { lab: { username: admin, password: { value: " + secret + " } } }\n",
 		"credentials: { lab: { username: admin, password_env: \"" + secret + "\" } }\n",
+		"credentials: { lab: " + secret + " }\n",
+		"notify: { smtp: " + secret + " }\n",
 		"credentials: { lab: { password_env: LW_TEST_PASSWORD, password_file: \"" + secret + "\" } }\n",
 		"notify: { smtp: { host: mail.example.net, username: lw, password_env: \"" + secret + "!\" } }\n",
 		"notify: { smtp: { host: mail.example.net, password: " + secret + " } }\n",
