@@ -1,0 +1,92 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch/notifier"
+)
+
+// checkDevice rejects device names that would break the key layouts.
+func checkDevice(name string) error {
+	if name == "" || strings.ContainsRune(name, 0) {
+		return fmt.Errorf("invalid device name %q", name)
+	}
+	return nil
+}
+
+// prepare checks the record decide returned for device and normalises it.
+func prepare(device string, upd notifier.Update) (notifier.Update, error) {
+	if upd.Device.Name == "" {
+		upd.Device.Name = device
+	}
+	if upd.Device.Name != device {
+		return upd, fmt.Errorf("decide returned a record for %q", upd.Device.Name)
+	}
+	upd.Device = normDevice(upd.Device)
+	changes := make([]notifier.Change, len(upd.Changes))
+	for i, c := range upd.Changes {
+		changes[i] = normChange(c)
+	}
+	alerts := make([]notifier.Alert, len(upd.Alerts))
+	for i, a := range upd.Alerts {
+		if a.ID == "" {
+			return upd, fmt.Errorf("alert %d has no id", i)
+		}
+		alerts[i] = normAlert(a)
+	}
+	upd.Changes, upd.Alerts = changes, alerts
+	return upd, nil
+}
+
+// normDevice returns d with every time in UTC and without monotonic clock
+// reading, so what is read back equals what was written. The Links map is
+// copied, never modified.
+func normDevice(d notifier.Device) notifier.Device {
+	d.LastResult = d.LastResult.UTC()
+	d.FailureSince = d.FailureSince.UTC()
+	if d.Links == nil {
+		return d
+	}
+	links := make(map[string]notifier.Link, len(d.Links))
+	for target, l := range d.Links {
+		l.Since = l.Since.UTC()
+		l.LastChecked = l.LastChecked.UTC()
+		links[target] = l
+	}
+	d.Links = links
+	return d
+}
+
+func normChange(c notifier.Change) notifier.Change {
+	c.At = c.At.UTC()
+	c.PrevSince = c.PrevSince.UTC()
+	return c
+}
+
+func normAlert(a notifier.Alert) notifier.Alert {
+	a.Created = a.Created.UTC()
+	a.At = a.At.UTC()
+	a.FailureSince = a.FailureSince.UTC()
+	if a.Change != nil {
+		c := normChange(*a.Change)
+		a.Change = &c
+	}
+	return a
+}
+
+// timeKey encodes t in 12 bytes that sort in time order for any t.
+func timeKey(t time.Time) []byte {
+	k := make([]byte, 12)
+	binary.BigEndian.PutUint64(k, uint64(t.Unix())^(1<<63))
+	binary.BigEndian.PutUint32(k[8:], uint32(t.Nanosecond()))
+	return k
+}
+
+// keyTime decodes the first 12 bytes of k written by timeKey.
+func keyTime(k []byte) time.Time {
+	sec := int64(binary.BigEndian.Uint64(k) ^ (1 << 63))
+	return time.Unix(sec, int64(binary.BigEndian.Uint32(k[8:]))).UTC()
+}

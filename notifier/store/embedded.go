@@ -1,0 +1,206 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/linkwatch/linkwatch/notifier"
+)
+
+var _ notifier.Store = (*Embedded)(nil)
+
+var (
+	bucketDevices = []byte("devices") // name → JSON of notifier.Device
+	// bucketHistory keys are device \x00 timeKey(At) seq, so one device's
+	// changes are adjacent and in time order; values are JSON of the Change.
+	bucketHistory = []byte("history")
+)
+
+// Embedded is a notifier.Store in one bbolt file, for a single process.
+type Embedded struct {
+	db     *bolt.DB
+	outbox boltQueue
+	parked boltQueue
+}
+
+// OpenEmbedded opens (creating it and its directory if needed) the state
+// file at path. Only one process can hold it open.
+func OpenEmbedded(path string) (*Embedded, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("state store %s is locked by another process (is linkwatch already running?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open state store %s: %w", path, err)
+	}
+	e := &Embedded{
+		db:     db,
+		outbox: boltQueue{data: []byte("outbox"), order: []byte("outbox.order")},
+		parked: boltQueue{data: []byte("parked"), order: []byte("parked.order")},
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketDevices, bucketHistory, e.outbox.data, e.outbox.order, e.parked.data, e.parked.order} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("prepare state store %s: %w", path, err)
+	}
+	return e, nil
+}
+
+// Commit implements notifier.Store in one bbolt write transaction; bbolt
+// runs one at a time, so decide always sees the latest record.
+func (e *Embedded) Commit(ctx context.Context, device string, decide func(notifier.Device) (notifier.Update, error)) error {
+	if err := checkDevice(device); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("commit %s: %w", device, err)
+	}
+	err := e.db.Update(func(tx *bolt.Tx) error {
+		return e.commitTx(tx, device, decide)
+	})
+	if errors.Is(err, notifier.ErrNoUpdate) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", device, err)
+	}
+	return nil
+}
+
+func (e *Embedded) commitTx(tx *bolt.Tx, device string, decide func(notifier.Device) (notifier.Update, error)) error {
+	devices := tx.Bucket(bucketDevices)
+	var prev notifier.Device
+	if data := devices.Get([]byte(device)); data != nil {
+		if err := json.Unmarshal(data, &prev); err != nil {
+			return fmt.Errorf("decode device: %w", err)
+		}
+	}
+	upd, err := decide(prev)
+	if err != nil {
+		return err
+	}
+	if upd, err = prepare(device, upd); err != nil {
+		return err
+	}
+	data, err := json.Marshal(upd.Device)
+	if err != nil {
+		return fmt.Errorf("encode device: %w", err)
+	}
+	if err := devices.Put([]byte(device), data); err != nil {
+		return err
+	}
+	if err := putHistory(tx.Bucket(bucketHistory), device, upd.Changes); err != nil {
+		return err
+	}
+	for _, a := range upd.Alerts {
+		if e.outbox.has(tx, a.ID) || e.parked.has(tx, a.ID) {
+			continue
+		}
+		if err := e.outbox.put(tx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func putHistory(b *bolt.Bucket, device string, changes []notifier.Change) error {
+	for _, c := range changes {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		data, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("encode change: %w", err)
+		}
+		key := append([]byte(device+"\x00"), timeKey(c.At)...)
+		key = binary.BigEndian.AppendUint64(key, seq)
+		if err := b.Put(key, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Devices implements notifier.Store; bbolt keeps keys sorted.
+func (e *Embedded) Devices(ctx context.Context) ([]notifier.Device, error) {
+	var devices []notifier.Device
+	err := e.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
+			var d notifier.Device
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("decode device %s: %w", k, err)
+			}
+			devices = append(devices, d)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	return devices, nil
+}
+
+// History implements notifier.Store, walking the device's keys backwards
+// from the newest until since.
+func (e *Embedded) History(ctx context.Context, device, target string, since time.Time, limit int) ([]notifier.Change, error) {
+	var changes []notifier.Change
+	prefix := []byte(device + "\x00")
+	err := e.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketHistory).Cursor()
+		k, v := c.Seek([]byte(device + "\x01"))
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+			if keyTime(k[len(prefix):]).Before(since) {
+				return nil
+			}
+			var ch notifier.Change
+			if err := json.Unmarshal(v, &ch); err != nil {
+				return fmt.Errorf("decode change: %w", err)
+			}
+			if target != "" && ch.Target != target {
+				continue
+			}
+			if changes = append(changes, ch); limit > 0 && len(changes) == limit {
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", device, err)
+	}
+	return changes, nil
+}
+
+// Close implements notifier.Store.
+func (e *Embedded) Close() error {
+	if err := e.db.Close(); err != nil {
+		return fmt.Errorf("close state store: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/linkwatch/linkwatch/notifier"
+)
+
+// DefaultPrefix is the key prefix OpenRedis uses when given none.
+const DefaultPrefix = "linkwatch:"
+
+var _ notifier.Store = (*Redis)(nil)
+
+// Redis is a notifier.Store in a Redis server. Keys, under the prefix:
+//
+//	device:<name>     JSON of notifier.Device
+//	devices           set of device names
+//	history:<device>  sorted set of changes, scored by time in unix ms
+//	seq               counter that makes history members unique
+//	outbox            hash alert id → JSON of notifier.Alert
+//	outbox:order      sorted set ordering the outbox by Created, then id
+//	parked, parked:order  the same for the dead-letter list
+type Redis struct {
+	client *redis.Client
+	prefix string
+	outbox redisQueue
+	parked redisQueue
+}
+
+// OpenRedis connects to the Redis server at rawURL (redis://, rediss:// or
+// unix://) and checks that it answers. All keys start with prefix, or
+// DefaultPrefix when prefix is "".
+func OpenRedis(ctx context.Context, rawURL, prefix string) (*Redis, error) {
+	where := redactURL(rawURL)
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // url.Error repeats the whole URL, password included
+		}
+		return nil, fmt.Errorf("parse redis url %s: %w", where, err)
+	}
+	client := redis.NewClient(opts)
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("connect to redis %s: %w", where, err)
+	}
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return &Redis{
+		client: client,
+		prefix: prefix,
+		outbox: redisQueue{hash: prefix + "outbox", order: prefix + "outbox:order"},
+		parked: redisQueue{hash: prefix + "parked", order: prefix + "parked:order"},
+	}, nil
+}
+
+// redactURL returns rawURL fit for an error message: without its password.
+func redactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+func (r *Redis) deviceKey(name string) string  { return r.prefix + "device:" + name }
+func (r *Redis) historyKey(name string) string { return r.prefix + "history:" + name }
+
+// Commit implements notifier.Store: WATCH the device key, read, decide,
+// then MULTI/EXEC; a concurrent write of the device makes it start over.
+func (r *Redis) Commit(ctx context.Context, device string, decide func(notifier.Device) (notifier.Update, error)) error {
+	if err := checkDevice(device); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	key := r.deviceKey(device)
+	err := r.watch(ctx, func(tx *redis.Tx) error {
+		return r.commitTx(ctx, tx, device, decide)
+	}, key)
+	if errors.Is(err, notifier.ErrNoUpdate) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", device, err)
+	}
+	return nil
+}
+
+func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decide func(notifier.Device) (notifier.Update, error)) error {
+	var prev notifier.Device
+	data, err := tx.Get(ctx, r.deviceKey(device)).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return fmt.Errorf("read device: %w", err)
+	default:
+		if err := json.Unmarshal(data, &prev); err != nil {
+			return fmt.Errorf("decode device: %w", err)
+		}
+	}
+	upd, err := decide(prev)
+	if err != nil {
+		return err
+	}
+	if upd, err = prepare(device, upd); err != nil {
+		return err
+	}
+	if data, err = json.Marshal(upd.Device); err != nil {
+		return fmt.Errorf("encode device: %w", err)
+	}
+	history, err := r.historyMembers(ctx, tx, upd.Changes)
+	if err != nil {
+		return err
+	}
+	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, r.deviceKey(device), data, 0)
+		p.SAdd(ctx, r.prefix+"devices", device)
+		if len(history) > 0 {
+			p.ZAdd(ctx, r.historyKey(device), history...)
+		}
+		for _, a := range upd.Alerts {
+			if err := r.outbox.add(ctx, p, r.parked, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// watch runs fn as an optimistic transaction over keys, running it again
+// after a short jittered pause whenever another client changed a key first.
+func (r *Redis) watch(ctx context.Context, fn func(*redis.Tx) error, keys ...string) error {
+	for attempt := 0; ; attempt++ {
+		err := r.client.Watch(ctx, fn, keys...)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return err
+		}
+		pause := time.Millisecond << min(attempt, 6)
+		pause = pause/2 + rand.N(pause/2+1)
+		timer := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("retry contended transaction: %w", ctx.Err())
+		case <-timer.C:
+		}
+	}
+}
+
+// Devices implements notifier.Store.
+func (r *Redis) Devices(ctx context.Context) ([]notifier.Device, error) {
+	names, err := r.client.SMembers(ctx, r.prefix+"devices").Result()
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	slices.Sort(names)
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = r.deviceKey(n)
+	}
+	vals, err := r.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read devices: %w", err)
+	}
+	devices := make([]notifier.Device, 0, len(vals))
+	for i, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var d notifier.Device
+		if err := json.Unmarshal([]byte(s), &d); err != nil {
+			return nil, fmt.Errorf("decode device %s: %w", names[i], err)
+		}
+		devices = append(devices, d)
+	}
+	return devices, nil
+}
+
+// Close implements notifier.Store.
+func (r *Redis) Close() error {
+	if err := r.client.Close(); err != nil {
+		return fmt.Errorf("close redis client: %w", err)
+	}
+	return nil
+}
+
+// scoreMs is the sorted-set score of t: unix milliseconds. The rest of the
+// time, t's nanoseconds within the millisecond, leads the member so that
+// members of one score sort in time order as well.
+func scoreMs(t time.Time) (score float64, subMs string) {
+	return float64(t.UnixMilli()), fmt.Sprintf("%06d", t.Nanosecond()%1e6)
+}
+
+func formatScore(t time.Time) string {
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}
