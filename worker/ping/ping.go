@@ -94,6 +94,13 @@ func lookup(name string) (platform, error) {
 	return platform{}, fmt.Errorf("unknown platform %q (known: %s)", name, strings.Join(platformNames, ", "))
 }
 
+// CheckPlatform reports whether Parse and Command accept name, aliases
+// included; its error names the known platforms.
+func CheckPlatform(name string) error {
+	_, err := lookup(name)
+	return err
+}
+
 // Parse classifies what a ping printed on the given platform. The error is
 // only for an unknown platform: any device output, however odd, gives a
 // Result, with Status ERROR and the device's own message in Error when the

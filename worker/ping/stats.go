@@ -29,7 +29,7 @@ var (
 		rtt:     regexp.MustCompile(`round-trip min/avg/max = ` + rttNum + `/` + rttNum + `/` + rttNum + ` ms`),
 	}
 	unixStats = statsFormat{
-		counts: regexp.MustCompile(`(\d{1,9}) packets transmitted, (\d{1,9}) (?:packets )?received`),
+		counts: regexp.MustCompile(`\b(\d{1,9}) packets transmitted, (\d{1,9}) (?:packets )?received`),
 		rtt: regexp.MustCompile(`(?:rtt|round-trip) min/avg/max(?:/(?:mdev|stddev|std-dev))? = ` +
 			rttNum + `/` + rttNum + `/` + rttNum + `(?:/` + rttNum + `)? ms`),
 	}
