@@ -81,6 +81,9 @@ type Worker struct {
 	Concurrency     int    `yaml:"concurrency"`      // devices probed at once
 	SiteConcurrency int    `yaml:"site_concurrency"` // cap per site; 0 is none
 	KnownHosts      string `yaml:"known_hosts"`      // "" accepts any host key
+	// AckWait is how long the bus waits for a job's ack before handing it
+	// to another worker of the site; a busy worker keeps extending it.
+	AckWait time.Duration `yaml:"ack_wait"`
 }
 
 // Device is one router to log in to, with its links.

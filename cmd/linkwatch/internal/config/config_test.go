@@ -128,11 +128,12 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:5:9: notify.smtp: one of password_env or password_file is required`,
 			`linkwatch.yaml:5:16: notify.smtp.tls: "ssl" is not one of starttls, tls, none`,
 		}},
-		{"servers", "nats: { url: \"http://a b\", listen: localhost }\nstate: { redis_url: \"http://127.0.0.1:6379\" }\nworker: { concurrency: 0 }\n", []string{
+		{"servers", "nats: { url: \"http://a b\", listen: localhost }\nstate: { redis_url: \"http://127.0.0.1:6379\" }\nworker: { concurrency: 0, ack_wait: 0s }\n", []string{
 			`linkwatch.yaml:1:14: nats.url: is not a NATS URL (nats://host:port, several separated by commas)`,
 			`linkwatch.yaml:1:36: nats.listen: "localhost" is not host:port`,
 			`linkwatch.yaml:2:21: state.redis_url: is not a redis:// or rediss:// URL`,
 			`linkwatch.yaml:3:24: worker.concurrency: 0 is out of range (1..10000)`,
+			`linkwatch.yaml:3:37: worker.ack_wait: 0s is out of range (1s..1h)`,
 		}},
 		{"duplicate key", "interval: 5m\ninterval: 10m\n", []string{
 			`linkwatch.yaml:2:1: interval: duplicate key "interval" (first at line 1)`,
@@ -197,7 +198,7 @@ func TestLoadGood(t *testing.T) {
 			"lab":  {Username: "admin", PasswordEnv: "LAB_PASSWORD"},
 			"core": {Username: "netops", PasswordFile: "testdata/core.pass"},
 		},
-		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, KnownHosts: "testdata/known_hosts"},
+		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, KnownHosts: "testdata/known_hosts", AckWait: time.Minute},
 		Devices: []Device{
 			{Name: "r1", Host: "127.0.0.1", Port: 2201, Platform: "cisco_iosxr", Site: "dc1", Credentials: "core", Targets: []Target{
 				{Address: "10.0.0.1", VRF: "MGMT", Count: 3, Timeout: time.Second},
@@ -238,7 +239,7 @@ func TestParseEmptyGivesDefaults(t *testing.T) {
 		State:       State{Prefix: "linkwatch:"},
 		Notify:      Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC", Location: time.UTC},
 		Credentials: map[string]Credential{},
-		Worker:      Worker{Concurrency: 50},
+		Worker:      Worker{Concurrency: 50, AckWait: 30 * time.Second},
 		Devices:     []Device{},
 	}
 	if !reflect.DeepEqual(cfg, want) {

@@ -118,6 +118,7 @@ func (v *validator) top() {
 	}
 	v.intRange("worker.concurrency", c.Worker.Concurrency, 1, 10000)
 	v.intRange("worker.site_concurrency", c.Worker.SiteConcurrency, 0, 10000)
+	v.durRange("worker.ack_wait", c.Worker.AckWait, time.Second, time.Hour)
 }
 
 func validNATSURL(s string) bool {
