@@ -37,20 +37,21 @@ func (v *validator) credentialRef(path, name string) {
 	}
 }
 
-// ping checks the ping settings given at path. It reports whether they
-// were all valid.
+// ping checks the ping settings given at path against the limits the
+// worker enforces (ping.Params.Validate). It reports whether they were all
+// valid.
 func (v *validator) ping(path string, o overrides) bool {
 	before := len(v.d.errs)
 	if o.Count != nil {
-		v.intRange(join(path, "count"), *o.Count, 1, 1000)
+		v.intRange(join(path, "count"), *o.Count, ping.MinCount, ping.MaxCount)
 	}
 	if t := o.Timeout; t != nil && *t%time.Second != 0 {
 		v.errorf(join(path, "timeout"), "%s is not a whole number of seconds", *t)
 	} else if t != nil {
-		v.durRange(join(path, "timeout"), *t, time.Second, time.Minute)
+		v.durRange(join(path, "timeout"), *t, ping.MinTimeout, ping.MaxTimeout)
 	}
-	if s := o.Size; s != nil && *s != 0 && (*s < 36 || *s > 18024) {
-		v.errorf(join(path, "size"), "%d is out of range (0, or 36..18024)", *s)
+	if s := o.Size; s != nil && *s != 0 && (*s < ping.MinSize || *s > ping.MaxSize) {
+		v.errorf(join(path, "size"), "%d is out of range (0, or %d..%d)", *s, ping.MinSize, ping.MaxSize)
 	}
 	if o.VRF != nil {
 		v.check(join(path, "vrf"), proto.ValidVRF(*o.VRF))
