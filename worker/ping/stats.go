@@ -127,10 +127,9 @@ func parseCisco(output string) Result {
 // parseUnix is the parser shared by NX-OS, EOS and JunOS.
 func parseUnix(output string) Result { return unixStats.parse(output) }
 
-// lines splits output into lines trimmed of blanks, whatever the line ends
-// (LF, CRLF, lone CR).
+// lines splits output into its non-blank lines, trimmed, whatever the line
+// ends (LF, CRLF, lone CR).
 func lines(output string) []string {
-	output = strings.ReplaceAll(output, "\r\n", "\n")
 	ls := strings.FieldsFunc(output, func(r rune) bool { return r == '\n' || r == '\r' })
 	out := ls[:0]
 	for _, l := range ls {
