@@ -1,0 +1,184 @@
+package sim
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/worker/ping"
+)
+
+// Fleet is the set of simulated devices a fleet file describes.
+type Fleet struct {
+	Devices []Device
+}
+
+// Device is one simulated router.
+type Device struct {
+	Name     string
+	Port     int // 0: an ephemeral port on 127.0.0.1
+	Platform string
+	Username string
+	Password string
+	// Delay is the time one probe of a ping takes.
+	Delay time.Duration
+	// Targets is the behaviour of `ping <target>`, keyed by target.
+	Targets map[string]Behaviour
+}
+
+// Outcome is what a ping to one target does.
+type Outcome int
+
+// The outcomes a target may have.
+const (
+	Up          Outcome = iota + 1 // every probe answered
+	Down                           // no probe answered (timeouts)
+	Drop                           // some probes answered, Percent of them
+	UnknownHost                    // the device cannot resolve the target
+)
+
+// Behaviour is the behaviour of pings to one target.
+type Behaviour struct {
+	Outcome Outcome
+	Percent int // success percent for Drop, 1..99
+}
+
+// String renders b the way the fleet file spells it.
+func (b Behaviour) String() string {
+	switch b.Outcome {
+	case Up:
+		return "up"
+	case Down:
+		return "down"
+	case Drop:
+		return "drop " + strconv.Itoa(b.Percent)
+	case UnknownHost:
+		return "unknown-host"
+	}
+	return "invalid"
+}
+
+// Behaviour returns what a ping to target does on d. A target the fleet file
+// does not list is down when it is an IP address and an unknown host
+// otherwise.
+func (d *Device) Behaviour(target string) Behaviour {
+	if b, ok := d.Targets[target]; ok {
+		return b
+	}
+	if _, err := netip.ParseAddr(target); err == nil {
+		return Behaviour{Outcome: Down}
+	}
+	return Behaviour{Outcome: UnknownHost}
+}
+
+// Received returns how many of count probes b answers. A Drop answers
+// round(count×Percent/100) of them, but at least one and at most count-1 when
+// count is 2 or more, so a drop is always partial.
+func (b Behaviour) Received(count int) int {
+	switch b.Outcome {
+	case Up:
+		return count
+	case Drop:
+		r := (count*b.Percent + 50) / 100
+		if count >= 2 {
+			r = min(max(r, 1), count-1)
+		}
+		return r
+	}
+	return 0
+}
+
+// ParseBehaviour parses one target behaviour: up, down, unknown-host or
+// "drop N" with 0 < N < 100.
+func ParseBehaviour(s string) (Behaviour, error) {
+	f := strings.Fields(s)
+	switch {
+	case len(f) == 1 && f[0] == "up":
+		return Behaviour{Outcome: Up}, nil
+	case len(f) == 1 && f[0] == "down":
+		return Behaviour{Outcome: Down}, nil
+	case len(f) == 1 && f[0] == "unknown-host":
+		return Behaviour{Outcome: UnknownHost}, nil
+	case len(f) == 2 && f[0] == "drop":
+		n, err := strconv.Atoi(f[1])
+		if err != nil || n <= 0 || n >= 100 {
+			return Behaviour{}, fmt.Errorf("%q: drop needs a success percent between 1 and 99", s)
+		}
+		return Behaviour{Outcome: Drop, Percent: n}, nil
+	}
+	return Behaviour{}, fmt.Errorf("%q is not a behaviour (up, down, drop N, unknown-host)", s)
+}
+
+// LoadFleet reads and parses the fleet file at path.
+func LoadFleet(path string) (*Fleet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read fleet: %w", err)
+	}
+	f, err := ParseFleet(data)
+	if fe, ok := err.(*FleetError); ok {
+		fe.File = path
+	}
+	return f, err
+}
+
+// ParseFleet parses a fleet file. Unknown keys are errors; every problem is
+// reported at once, each naming the device and the field.
+func ParseFleet(data []byte) (*Fleet, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &FleetError{Problems: []Problem{{Msg: err.Error()}}}
+	}
+	p := &fleetParser{}
+	f := p.document(&doc)
+	if len(p.problems) > 0 {
+		sort.SliceStable(p.problems, func(i, j int) bool { return p.problems[i].Line < p.problems[j].Line })
+		return nil, &FleetError{Problems: p.problems}
+	}
+	return f, nil
+}
+
+// FleetError lists every problem found in a fleet file.
+type FleetError struct {
+	File     string // set by LoadFleet
+	Problems []Problem
+}
+
+// Problem is one thing wrong in a fleet file.
+type Problem struct {
+	Line int // 0 when unknown
+	Msg  string
+}
+
+func (e *FleetError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		switch {
+		case e.File != "" && p.Line > 0:
+			lines[i] = fmt.Sprintf("%s:%d: %s", e.File, p.Line, p.Msg)
+		case e.File != "":
+			lines[i] = e.File + ": " + p.Msg
+		case p.Line > 0:
+			lines[i] = fmt.Sprintf("line %d: %s", p.Line, p.Msg)
+		default:
+			lines[i] = p.Msg
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// validPlatform reports whether name is a platform the simulator can play.
+func validPlatform(name string) bool { return ping.Known(name) && platforms[name] != nil }
+
+// validName and validTarget are the project's shared grammars.
+var (
+	validName   = proto.ValidName
+	validTarget = proto.ValidTarget
+)

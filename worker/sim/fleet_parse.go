@@ -1,0 +1,199 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/linkwatch/linkwatch/worker/ping"
+)
+
+// fleetParser walks the YAML tree of a fleet file by hand so that every
+// error can name the device and the field, and unknown keys are errors.
+type fleetParser struct {
+	problems []Problem
+}
+
+func (p *fleetParser) addf(n *yaml.Node, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	p.problems = append(p.problems, Problem{Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *fleetParser) document(doc *yaml.Node) *Fleet {
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		p.addf(nil, "devices: no device")
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		p.addf(root, "the fleet file must be a mapping with a devices list")
+		return nil
+	}
+	var list *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Value != "devices" {
+			p.addf(k, "unknown field %q", k.Value)
+			continue
+		}
+		list = v
+	}
+	if list == nil || list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
+		p.addf(root, "devices: no device")
+		return nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		p.addf(list, "devices: must be a list")
+		return nil
+	}
+	if len(list.Content) == 0 {
+		p.addf(list, "devices: no device")
+		return nil
+	}
+	f := &Fleet{}
+	for i, n := range list.Content {
+		f.Devices = append(f.Devices, p.device(i, n))
+	}
+	p.unique(f, list)
+	return f
+}
+
+// unique checks that names and fixed ports are not used twice.
+func (p *fleetParser) unique(f *Fleet, list *yaml.Node) {
+	names := map[string]int{}
+	ports := map[int]int{}
+	for i, d := range f.Devices {
+		n := list.Content[i]
+		if j, ok := names[d.Name]; ok && d.Name != "" {
+			p.addf(n, "devices[%d] (%s): name: %q is already used by devices[%d]", i, d.Name, d.Name, j)
+		} else {
+			names[d.Name] = i
+		}
+		if j, ok := ports[d.Port]; ok && d.Port != 0 {
+			p.addf(n, "devices[%d] (%s): port: %d is already used by devices[%d]", i, d.Name, d.Port, j)
+		} else {
+			ports[d.Port] = i
+		}
+	}
+}
+
+// device parses devices[i].
+func (p *fleetParser) device(i int, n *yaml.Node) Device {
+	var d Device
+	if n.Kind != yaml.MappingNode {
+		p.addf(n, "devices[%d]: must be a mapping", i)
+		return d
+	}
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		if n.Content[j].Value == "name" {
+			d.Name = n.Content[j+1].Value
+		}
+	}
+	where := fmt.Sprintf("devices[%d] (%s)", i, d.Name)
+	if d.Name == "" {
+		where = fmt.Sprintf("devices[%d]", i)
+	}
+	seen := map[string]bool{}
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		k, v := n.Content[j], n.Content[j+1]
+		if seen[k.Value] {
+			p.addf(k, "%s: %s: given twice", where, k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		p.field(&d, where, k, v)
+	}
+	for _, req := range []string{"name", "platform", "username", "password"} {
+		if !seen[req] {
+			p.addf(n, "%s: %s: missing", where, req)
+		}
+	}
+	return d
+}
+
+// field parses one key of a device.
+func (p *fleetParser) field(d *Device, where string, k, v *yaml.Node) {
+	at := where + ": " + k.Value
+	if k.Value != "targets" && v.Kind != yaml.ScalarNode {
+		p.addf(v, "%s: must be a single value", at)
+		return
+	}
+	switch k.Value {
+	case "name":
+		if err := validName(v.Value); err != nil {
+			p.addf(v, "%s: %v", at, err)
+		}
+	case "port":
+		n, err := strconv.Atoi(v.Value)
+		if err != nil || n < 0 || n > 65535 {
+			p.addf(v, "%s: %q is not a port number (0 to 65535)", at, v.Value)
+		}
+		d.Port = n
+	case "platform":
+		d.Platform = v.Value
+		if !validPlatform(v.Value) {
+			p.addf(v, "%s: %q is not a platform (%s)", at, v.Value, strings.Join(ping.Platforms(), ", "))
+		}
+	case "username":
+		d.Username = v.Value
+		if v.Value == "" {
+			p.addf(v, "%s: is empty", at)
+		}
+	case "password":
+		d.Password = v.Value
+		if v.Value == "" {
+			p.addf(v, "%s: is empty", at)
+		}
+	case "delay":
+		t, err := time.ParseDuration(v.Value)
+		if err != nil || t < 0 {
+			p.addf(v, "%s: %q is not a duration (like 50ms)", at, v.Value)
+		}
+		d.Delay = t
+	case "targets":
+		d.Targets = p.targets(at, v)
+	default:
+		p.addf(k, "%s: unknown field", at)
+	}
+}
+
+// targets parses a device's targets mapping.
+func (p *fleetParser) targets(at string, n *yaml.Node) map[string]Behaviour {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		p.addf(n, "%s: must be a mapping of target to behaviour", at)
+		return nil
+	}
+	m := make(map[string]Behaviour, len(n.Content)/2)
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		k, v := n.Content[j], n.Content[j+1]
+		tat := fmt.Sprintf("%s[%q]", at, k.Value)
+		if err := validTarget(k.Value); err != nil {
+			p.addf(k, "%s: %v", tat, err)
+			continue
+		}
+		if _, dup := m[k.Value]; dup {
+			p.addf(k, "%s: given twice", tat)
+			continue
+		}
+		if v.Kind != yaml.ScalarNode {
+			p.addf(v, "%s: must be a single value", tat)
+			continue
+		}
+		b, err := ParseBehaviour(v.Value)
+		if err != nil {
+			p.addf(v, "%s: %v", tat, err)
+			continue
+		}
+		m[k.Value] = b
+	}
+	return m
+}

@@ -1,0 +1,144 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+)
+
+// platform is one vendor CLI: modes with prompts and commands, its error
+// texts and its ping. Each lives in its own file and registers itself in
+// platforms.
+type platform struct {
+	name string
+	// sshVersion is the server's SSH identification string.
+	sshVersion string
+	start      func() *mode // the mode a login lands in (a fresh mode tree per session)
+	// banner is written when a shell starts, before the first prompt.
+	banner func(c *cli) string
+	// cliError renders a refused command line.
+	cliError func(c *cli, e *cliError) string
+	// ping parses the words after "ping" and renders the result.
+	ping pingSyntax
+	// render prints a ping's output in the platform's own format.
+	render pingRenderer
+	// blankAfterOutput: JunOS prints an empty line before every prompt that
+	// follows a command.
+	blankAfterOutput bool
+}
+
+// platforms holds every platform the simulator plays, by scrapligo name.
+var platforms = map[string]*platform{}
+
+func register(p *platform) *platform {
+	platforms[p.name] = p
+	return p
+}
+
+// modeTree helps build a platform's modes: exit leads from a mode to its
+// parent (or logs out at the top), end from a configuration mode to the
+// privileged one.
+type modeTree struct {
+	user, priv, config *mode
+}
+
+// ciscoModes builds the user (>), privileged (#) and configuration modes
+// that IOS-XE, NX-OS and EOS share. prompt gets the host name and the
+// suffix: ">", "#" or "(config)#".
+func ciscoModes(prompt func(c *cli, suffix string) string, extra []*command) modeTree {
+	t := modeTree{
+		user:   &mode{name: "exec", prompt: func(c *cli) string { return prompt(c, ">") }},
+		priv:   &mode{name: "privilege-exec", prompt: func(c *cli) string { return prompt(c, "#") }},
+		config: &mode{name: "configuration", prompt: func(c *cli) string { return prompt(c, "(config)#") }},
+	}
+	exec := append(sessionCommands(t.user), extra...)
+	t.user.commands = append(exec, cmd("enable", func(c *cli, _ []string, _ []token) { c.enable(t.priv) }))
+	t.priv.commands = append(append(sessionCommands(t.priv), extra...),
+		cmd("disable", func(c *cli, _ []string, _ []token) { c.mode = t.user }),
+		cmd("enable", func(c *cli, _ []string, _ []token) {}),
+		cmd("configure terminal", func(c *cli, _ []string, _ []token) {
+			c.print("Enter configuration commands, one per line.  End with CNTL/Z.\n")
+			c.mode = t.config
+		}),
+	)
+	t.config.commands = configCommands(t.config, t.priv, t.priv)
+	return t
+}
+
+// sessionCommands are the ways out of an exec mode.
+func sessionCommands(m *mode) []*command {
+	bye := func(c *cli, _ []string, _ []token) { c.done = true }
+	return []*command{cmd("exit", bye), cmd("logout", bye), cmd("quit", bye)}
+}
+
+// configCommands are what the simulator models of a configuration mode:
+// leaving it, and running an exec command with "do".
+func configCommands(m, exit, end *mode) []*command {
+	leave := func(to *mode) func(c *cli, _ []string, _ []token) {
+		return func(c *cli, _ []string, _ []token) { c.mode = to }
+	}
+	return []*command{
+		cmd("end", leave(end)),
+		cmd("exit", leave(exit)),
+		cmd("do ...", func(c *cli, _ []string, rest []token) { c.doExec(end, rest) }),
+	}
+}
+
+// doExec runs an exec command from a configuration mode.
+func (c *cli) doExec(exec *mode, rest []token) {
+	cm, err := lookup(exec.commands, rest)
+	if err != nil {
+		c.refuse(rest, err)
+		return
+	}
+	args, r := cm.args(rest)
+	cm.run(c, args, r)
+}
+
+// enable asks for the enable secret (the device's password) and moves to
+// the privileged mode; three wrong answers give up, like IOS.
+func (c *cli) enable(priv *mode) {
+	for range 3 {
+		pw, ok := c.readSecret("Password: ")
+		if !ok {
+			return
+		}
+		if pw == c.dev().Password {
+			c.mode = priv
+			return
+		}
+	}
+	c.failed = true
+	c.print("% Bad secrets\n")
+}
+
+// uptime renders the time since the server started like "1 day, 2 hours,
+// 3 minutes".
+func (c *cli) uptime() string {
+	days, hours, mins, _ := c.uptimeParts()
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, unit)
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	return plural(days, "day") + ", " + plural(hours, "hour") + ", " + plural(mins, "minute")
+}
+
+// uptimeParts splits the time since the server started.
+func (c *cli) uptimeParts() (days, hours, mins, secs int) {
+	d := c.now().Sub(c.started)
+	return int(d / (24 * time.Hour)), int(d/time.Hour) % 24, int(d/time.Minute) % 60, int(d/time.Second) % 60
+}
+
+// terminalCommand builds "terminal <what> <lo-hi>": paging and width are
+// accepted and remembered nowhere, since the simulator never pages.
+func terminalCommand(what string, lo, hi int, reply string) *command {
+	return cmd(fmt.Sprintf("terminal %s <%d-%d>", what, lo, hi), func(c *cli, args []string, _ []token) {
+		if reply != "" {
+			c.print(fmt.Sprintf(reply, args[0]))
+		}
+	})
+}
+
+// silent is a command that prints nothing.
+func silent(*cli, []string, []token) {}

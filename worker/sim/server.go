@@ -1,0 +1,180 @@
+// Package sim simulates network devices over SSH for tests, benchmarks, the
+// demo and docker-compose, and as a lab for other tools: every device of a
+// fleet file listens on its own port of 127.0.0.1 and speaks its platform's
+// CLI (IOS-XE, IOS-XR, NX-OS, EOS or JunOS) closely enough for scrapligo,
+// Netmiko and plain ssh: prompts, paging and width commands, privilege
+// levels, echo, CRLF, and a `ping` whose outcome per target the fleet file
+// decides and whose output has the platform's real format.
+//
+// Production code never imports this package.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Server serves a fleet of simulated devices.
+type Server struct {
+	log     *slog.Logger
+	started time.Time
+	now     func() time.Time
+
+	mu     sync.Mutex
+	devs   map[string]*listener
+	closed bool
+	stop   func() bool // stops the ctx watch of Start
+}
+
+// Start binds every device of f on 127.0.0.1 and serves them until Close
+// or until ctx is done. When a port cannot be bound, nothing is left
+// listening and the error says which device failed.
+func Start(ctx context.Context, f *Fleet, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{log: log, started: time.Now(), now: time.Now, devs: map[string]*listener{}}
+	var fresh []*listener
+	for _, d := range f.Devices {
+		l, err := s.listen(d)
+		if err != nil {
+			closeAll(fresh)
+			return nil, err
+		}
+		fresh = append(fresh, l)
+	}
+	for _, l := range fresh {
+		s.devs[l.name] = l
+		l.serve()
+	}
+	s.stop = context.AfterFunc(ctx, func() { _ = s.Close() })
+	return s, nil
+}
+
+// listen binds one device's port.
+func (s *Server) listen(d Device) (*listener, error) {
+	if platforms[d.Platform] == nil {
+		return nil, fmt.Errorf("device %s: unknown platform %q", d.Name, d.Platform)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("device %s: listen: %w", d.Name, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &listener{
+		srv: s, name: d.Name, ln: ln, ctx: ctx, cancel: cancel,
+		conns: map[net.Conn]struct{}{},
+		log:   s.log.With("device", d.Name),
+	}
+	l.cur.Store(&d)
+	return l, nil
+}
+
+// Addr returns the host:port a device listens on.
+func (s *Server) Addr(name string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.devs[name]
+	if !ok {
+		return "", false
+	}
+	return l.ln.Addr().String(), true
+}
+
+// Port returns the port a device listens on, 0 for an unknown device.
+func (s *Server) Port(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.devs[name]; ok {
+		return l.port()
+	}
+	return 0
+}
+
+// Reload makes f the fleet. Devices that stay keep their listener and their
+// open sessions and only change behaviour (targets, delay, credentials,
+// platform for new sessions); new devices, and devices whose fixed port
+// changed, get a listener; removed devices are closed. If a new port cannot
+// be bound nothing changes.
+func (s *Server) Reload(f *Fleet) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("reload: server is closed")
+	}
+	next := map[string]*listener{}
+	var fresh, keep []*listener
+	for _, d := range f.Devices {
+		old := s.devs[d.Name]
+		if old != nil && (d.Port == 0 || d.Port == old.port()) {
+			next[d.Name] = old
+			keep = append(keep, old)
+			continue
+		}
+		l, err := s.listen(d)
+		if err != nil {
+			closeAll(fresh)
+			return fmt.Errorf("reload: %w", err)
+		}
+		next[d.Name], fresh = l, append(fresh, l)
+	}
+	for i, d := range f.Devices {
+		if l := next[d.Name]; l != nil && contains(keep, l) {
+			l.cur.Store(&f.Devices[i])
+		}
+	}
+	var gone []*listener
+	for name, l := range s.devs {
+		if next[name] != l {
+			gone = append(gone, l)
+		}
+	}
+	closeAll(gone)
+	for _, l := range fresh {
+		l.serve()
+	}
+	s.devs = next
+	s.log.Info("fleet reloaded", "devices", len(next), "new", len(fresh), "closed", len(gone))
+	return nil
+}
+
+// Close stops every listener and ends every session, and returns once all
+// of their goroutines have finished.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.stop != nil {
+		s.stop()
+	}
+	ls := make([]*listener, 0, len(s.devs))
+	for _, l := range s.devs {
+		ls = append(ls, l)
+	}
+	closeAll(ls)
+	return nil
+}
+
+func closeAll(ls []*listener) {
+	for _, l := range ls {
+		l.close()
+	}
+}
+
+func contains(ls []*listener, l *listener) bool {
+	for _, x := range ls {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
