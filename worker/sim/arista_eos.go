@@ -41,7 +41,7 @@ func eosExec() []*command {
 		cmd("terminal monitor", silent),
 		cmd("terminal no monitor", silent),
 		cmd("show version", func(c *cli, _ []string, _ []token) { c.print(eosVersion(c)) }),
-		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest) }),
+		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest, false) }),
 	}
 }
 

@@ -37,7 +37,7 @@ func iosxeExec() []*command {
 		cmd("terminal monitor", silent),
 		cmd("terminal no monitor", silent),
 		cmd("show version", func(c *cli, _ []string, _ []token) { c.print(iosxeVersion(c)) }),
-		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest) }),
+		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest, false) }),
 	}
 }
 

@@ -14,7 +14,7 @@ var _ = register(&platform{
 		before: []pingOpt{word("vrf", setVRF)},
 		after: []pingOpt{
 			number("count", 1, 2147483647, setCount),
-			number("timeout", 0, 36, setTimeout),
+			number("timeout", 0, 3600, setTimeout),
 			number("size", 36, 18024, setSize),
 			word("source", setSource),
 		},
@@ -35,7 +35,7 @@ func xrModes() *mode {
 		cmd("terminal monitor disable", silent),
 		cmd("terminal no monitor", silent),
 		cmd("show version", func(c *cli, _ []string, _ []token) { c.print(xrVersion(c)) }),
-		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest) }),
+		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest, false) }),
 		cmd("configure", enter),
 		cmd("configure terminal", enter),
 	)

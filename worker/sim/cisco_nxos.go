@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -36,7 +37,8 @@ func nxosExec() []*command {
 		cmd("terminal monitor", silent),
 		cmd("terminal no monitor", silent),
 		cmd("show version", func(c *cli, _ []string, _ []token) { c.print(nxosVersion(c)) }),
-		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest) }),
+		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest, false) }),
+		cmd("ping6 ...", func(c *cli, _ []string, rest []token) { c.ping(rest, true) }),
 	}
 }
 
@@ -100,19 +102,30 @@ func (nxosRender) header(p *pingRun) string {
 	if isAddr(p.req.source) {
 		from = " from " + p.req.source
 	}
-	return fmt.Sprintf("PING %s (%s)%s: %d data bytes\n", p.req.target, p.req.target, from, p.req.size)
+	return fmt.Sprintf("%s %s (%s)%s: %d data bytes\n", strings.ToUpper(nxosPing(p)), p.req.target, p.req.target, from, p.req.size)
 }
 
 func (nxosRender) probe(p *pingRun, pr probe) string {
-	if !pr.ok {
+	switch {
+	case !pr.ok:
 		return fmt.Sprintf("Request %d timed out\n", p.sent-1)
+	case p.req.v6:
+		return fmt.Sprintf("%d bytes from %s: icmp_seq=%d time=%s ms\n", p.req.size+8, p.req.target, p.sent-1, ms3(pr.rtt))
 	}
 	return fmt.Sprintf("%d bytes from %s: icmp_seq=%d ttl=254 time=%s ms\n", p.req.size+8, p.req.target, p.sent-1, ms3(pr.rtt))
 }
 
+// nxosPing is the command's name as NX-OS prints it in its output.
+func nxosPing(p *pingRun) string {
+	if p.req.v6 {
+		return "ping6"
+	}
+	return "ping"
+}
+
 func (nxosRender) footer(p *pingRun) string {
-	s := fmt.Sprintf("\n--- %s ping statistics ---\n%d packets transmitted, %d packets received, %.2f%% packet loss\n",
-		p.req.target, p.sent, p.received, p.lossPercent())
+	s := fmt.Sprintf("\n--- %s %s statistics ---\n%d packets transmitted, %d packets received, %.2f%% packet loss\n",
+		p.req.target, nxosPing(p), p.sent, p.received, p.lossPercent())
 	if p.received > 0 {
 		s += fmt.Sprintf("round-trip min/avg/max = %s/%s/%s ms\n", ms3(p.min), ms3(p.avg()), ms3(p.max))
 	}

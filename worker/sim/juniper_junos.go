@@ -51,7 +51,7 @@ func junosModes() *mode {
 		cmd("set cli complete-on-space off", say("Disabling complete-on-space\n")),
 		cmd("set cli complete-on-space on", say("Enabling complete-on-space\n")),
 		cmd("show version", func(c *cli, _ []string, _ []token) { c.print(junosVersion(c)) }),
-		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest) }),
+		cmd("ping ...", func(c *cli, _ []string, rest []token) { c.ping(rest, false) }),
 		cmd("configure", func(c *cli, _ []string, _ []token) {
 			c.print("Entering configuration mode\n")
 			c.mode = conf

@@ -19,6 +19,7 @@ type pingRequest struct {
 	timeout int // seconds
 	size    int // bytes
 	rapid   bool
+	v6      bool // typed as ping6 (NX-OS)
 }
 
 // pingOpt is one option of a platform's ping: a keyword, followed by a
@@ -212,12 +213,13 @@ type pingRenderer interface {
 // ping runs the ping command: parse, look up the target's behaviour, then
 // stream header, one piece per probe (each taking the device's delay) and
 // the summary.
-func (c *cli) ping(rest []token) {
+func (c *cli) ping(rest []token, v6 bool) {
 	r, err := c.plat.ping.parse(rest)
 	if err != nil {
 		c.refuse(rest, err)
 		return
 	}
+	r.v6 = v6
 	dev := c.dev()
 	b := dev.Behaviour(r.target)
 	if b.Outcome == UnknownHost {

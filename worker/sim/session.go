@@ -17,6 +17,13 @@ import (
 // handshakeTimeout bounds a client's SSH handshake and authentication.
 const handshakeTimeout = 30 * time.Second
 
+// closeGrace is how long a shell that ended waits for the client to close
+// the channel after the end of output. scrapligo's standard transport
+// reports an error from Close when the server closed the channel first, so
+// the server signals the end with EOF and lets the client close; a client
+// that never does (OpenSSH waits for the server) is closed after this.
+const closeGrace = 500 * time.Millisecond
+
 // listener is one device's port, its connections and sessions.
 type listener struct {
 	srv    *Server
@@ -147,6 +154,8 @@ func (l *listener) session(nc ssh.NewChannel, user string, log *slog.Logger) {
 	defer cancel()
 	var run sync.WaitGroup
 	defer run.Wait()
+	gone := make(chan struct{}) // closed when the client has closed the channel
+	defer close(gone)
 	started := false
 	for req := range reqs {
 		switch req.Type {
@@ -161,7 +170,7 @@ func (l *listener) session(nc ssh.NewChannel, user string, log *slog.Logger) {
 			started = true
 			_ = req.Reply(true, nil)
 			exec := req.Type == "exec"
-			run.Go(func() { l.run(ctx, ch, &run, user, exec, cmd.Command, log) })
+			run.Go(func() { l.run(ctx, ch, gone, &run, user, exec, cmd.Command, log) })
 		default:
 			_ = req.Reply(false, nil)
 		}
@@ -170,7 +179,7 @@ func (l *listener) session(nc ssh.NewChannel, user string, log *slog.Logger) {
 }
 
 // run drives the CLI on a session channel and closes it when the CLI ends.
-func (l *listener) run(ctx context.Context, ch ssh.Channel, wg *sync.WaitGroup, user string, exec bool, line string, log *slog.Logger) {
+func (l *listener) run(ctx context.Context, ch ssh.Channel, gone <-chan struct{}, wg *sync.WaitGroup, user string, exec bool, line string, log *slog.Logger) {
 	in := make(chan []byte)
 	wg.Go(func() { readInput(ctx, ch, in) })
 	d := l.cur.Load()
@@ -191,6 +200,16 @@ func (l *listener) run(ctx context.Context, ch ssh.Channel, wg *sync.WaitGroup, 
 		status.Status = 1
 	}
 	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(&status))
+	_ = ch.CloseWrite()
+	if !exec {
+		t := time.NewTimer(closeGrace)
+		defer t.Stop()
+		select {
+		case <-gone:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
 	_ = ch.Close()
 }
 
