@@ -30,6 +30,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
+	log.Debug("probing", "site", job.GetSite(), "targets", len(job.GetTargets()))
 	stop := s.keepAlive(ctx, msg)
 	res := s.run(ctx, &job)
 	stop()

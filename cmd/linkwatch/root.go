@@ -10,6 +10,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCmd())
+	root.AddCommand(newCheckCmd())
 	root.AddCommand(newSimCmd())
 	root.AddCommand(newParseCmd())
 	root.AddCommand(newValidateCmd())

@@ -65,6 +65,9 @@ type SMTP struct {
 	Username     string `yaml:"username"`
 	PasswordEnv  string `yaml:"password_env"`
 	PasswordFile string `yaml:"password_file"`
+	// CAFile is a PEM file of the CAs that sign the relay's certificate;
+	// empty trusts the system's roots.
+	CAFile string `yaml:"ca_file"`
 }
 
 // Credential is how to log in to a device: a username and where the

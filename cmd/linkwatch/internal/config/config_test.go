@@ -77,8 +77,8 @@ func TestParseErrors(t *testing.T) {
 		{"fractional timeout", head + "  - { name: r1, host: 127.0.0.1, ping: { timeout: 1500ms }, targets: [10.0.0.1] }\n", []string{
 			`linkwatch.yaml:4:51: devices[0].ping.timeout: 1.5s is not a whole number of seconds`,
 		}},
-		{"out-of-range interval and port", "interval: 5s\n" + head + "  - { name: r1, host: 127.0.0.1, port: 70000, targets: [10.0.0.1] }\n", []string{
-			`linkwatch.yaml:1:11: interval: 5s is out of range (10s..24h)`,
+		{"out-of-range interval and port", "interval: 500ms\n" + head + "  - { name: r1, host: 127.0.0.1, port: 70000, targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:1:11: interval: 500ms is out of range (1s..24h)`,
 			`linkwatch.yaml:5:40: devices[0].port: 70000 is out of range (1..65535)`,
 		}},
 		{"pings longer than interval", "interval: 1m\n" + head + "  - name: r1\n    host: 127.0.0.1\n    ping: { count: 10, timeout: 5s }\n    targets: [10.0.0.1, 10.0.0.2]\n", []string{

@@ -106,6 +106,7 @@ func (f *file) resolve(dir string) *Config {
 	cfg.Worker.KnownHosts = relTo(dir, cfg.Worker.KnownHosts)
 	if s := cfg.Notify.SMTP; s != nil {
 		s.PasswordFile = relTo(dir, s.PasswordFile)
+		s.CAFile = relTo(dir, s.CAFile)
 	}
 	creds := make(map[string]Credential, len(cfg.Credentials))
 	for name, c := range cfg.Credentials {

@@ -25,7 +25,7 @@ type validator struct {
 
 // The bounds of interval.
 const (
-	minInterval = 10 * time.Second
+	minInterval = time.Second
 	maxInterval = 24 * time.Hour
 )
 

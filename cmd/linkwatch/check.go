@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/worker"
+)
+
+type checkOptions struct {
+	config string
+	output string // "table" or "json"
+	out    io.Writer
+	errOut io.Writer
+	// progress shows a live progress line on errOut (when it is a terminal).
+	progress bool
+}
+
+func newCheckCmd() *cobra.Command {
+	opts := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Probe every device once and print one row per link",
+		Long: `check logs into every configured device once, pings each of its targets from
+the device's own CLI, and prints one row per link: a table, or JSON lines
+with --output json. A device that cannot be probed gives one row per target
+with status UNKNOWN and the failure kind in the error column.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			opts.progress = isTerminal(opts.errOut)
+			return runCheck(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file")
+	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+func runCheck(ctx context.Context, opts *checkOptions) error {
+	if opts.output != "table" && opts.output != "json" {
+		return fmt.Errorf("--output %q: must be table or json", opts.output)
+	}
+	cfg, err := config.Load(opts.config)
+	if err != nil {
+		return err
+	}
+	devices, err := probeDevices(cfg)
+	if err != nil {
+		return err
+	}
+	hostKeys, err := hostKeyCallback(cfg)
+	if err != nil {
+		return err
+	}
+	prober := &worker.Prober{HostKeys: hostKeys, Log: slog.Default()}
+	limiter := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
+
+	byName := make(map[string]worker.Device, len(devices))
+	for _, d := range devices {
+		byName[d.Name] = d
+	}
+	var rows []checkRow
+	var done atomic.Int64
+	stopProgress := startProgress(ctx, opts, &done, len(devices))
+	enc := json.NewEncoder(opts.out)
+	var encErr error
+	worker.ProbeAll(ctx, prober, devices, limiter, func(r worker.DeviceResult) {
+		done.Add(1)
+		rs := rowsFor(r, byName[r.Device])
+		if opts.output == "json" {
+			for _, row := range rs {
+				if err := enc.Encode(row); err != nil && encErr == nil {
+					encErr = fmt.Errorf("write result: %w", err)
+				}
+			}
+			return
+		}
+		rows = append(rows, rs...)
+	})
+	stopProgress()
+	if encErr != nil {
+		return encErr
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("check interrupted: %w", err)
+	}
+	if opts.output == "table" {
+		return writeTable(opts.out, rows)
+	}
+	return nil
+}
+
+// checkRow is one link in check's output; its JSON form is a contract.
+type checkRow struct {
+	Device    string   `json:"device"`
+	Site      string   `json:"site"`
+	Target    string   `json:"target"`
+	VRF       string   `json:"vrf,omitempty"`
+	Status    string   `json:"status"`
+	Sent      int      `json:"sent"`
+	Received  int      `json:"received"`
+	RTTMinMs  *float64 `json:"rtt_min_ms,omitempty"`
+	RTTAvgMs  *float64 `json:"rtt_avg_ms,omitempty"`
+	RTTMaxMs  *float64 `json:"rtt_max_ms,omitempty"`
+	Failure   string   `json:"failure,omitempty"`
+	Error     string   `json:"error,omitempty"`
+	CheckedAt string   `json:"checked_at"`
+	order     int
+}
+
+// rowsFor gives one row per configured target of the result's device:
+// measured links as measured, the rest UNKNOWN with the device failure.
+func rowsFor(r worker.DeviceResult, dev worker.Device) []checkRow {
+	rows := make([]checkRow, 0, len(dev.Targets))
+	for i, t := range dev.Targets {
+		row := checkRow{Device: r.Device, Site: r.Site, Target: t.Target, VRF: t.VRF, order: i,
+			Status: "UNKNOWN", CheckedAt: r.CheckedAt.UTC().Format(time.RFC3339)}
+		if i < len(r.Links) {
+			l := r.Links[i]
+			row.Status, row.Sent, row.Received = string(l.Status), l.Sent, l.Received
+			row.RTTMinMs, row.RTTAvgMs, row.RTTMaxMs = l.RTTMinMs, l.RTTAvgMs, l.RTTMaxMs
+			row.Error, row.CheckedAt = l.Error, l.CheckedAt.UTC().Format(time.RFC3339)
+		} else if r.Failed() {
+			row.Failure = string(r.Failure)
+			row.Error = string(r.Failure) + ": " + r.FailureText
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func writeTable(w io.Writer, rows []checkRow) error {
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Device != rows[j].Device {
+			return rows[i].Device < rows[j].Device
+		}
+		return rows[i].order < rows[j].order
+	})
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tSITE\tTARGET\tSTATUS\tRECV/SENT\tRTT MIN/AVG/MAX MS\tERROR")
+	for _, r := range rows {
+		target := r.Target
+		if r.VRF != "" {
+			target += " (vrf " + r.VRF + ")"
+		}
+		counts := "-"
+		if r.Status != "UNKNOWN" && r.Status != "ERROR" {
+			counts = fmt.Sprintf("%d/%d", r.Received, r.Sent)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Device, r.Site, target, r.Status, counts, rttText(r), oneLine(r.Error))
+	}
+	return tw.Flush()
+}
+
+func rttText(r checkRow) string {
+	if r.RTTMinMs == nil || r.RTTAvgMs == nil || r.RTTMaxMs == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%g/%g/%g", *r.RTTMinMs, *r.RTTAvgMs, *r.RTTMaxMs)
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
+
+// startProgress draws "probed N/M devices" on errOut while the run lasts,
+// when errOut is a terminal. The returned func stops it and clears the line.
+func startProgress(ctx context.Context, opts *checkOptions, done *atomic.Int64, total int) func() {
+	if !opts.progress {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			fmt.Fprintf(opts.errOut, "\rprobed %d/%d devices", done.Load(), total)
+			select {
+			case <-t.C:
+			case <-stop:
+				fmt.Fprint(opts.errOut, "\r\033[K")
+				return
+			case <-ctx.Done():
+				fmt.Fprint(opts.errOut, "\r\033[K")
+				return
+			}
+		}
+	}()
+	return func() { close(stop); <-finished }
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
