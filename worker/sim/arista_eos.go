@@ -62,7 +62,6 @@ Image optimization: None
 Uptime: ` + c.uptime() + `
 Total memory: 3982068 kB
 Free memory: 2412088 kB
-
 `
 }
 

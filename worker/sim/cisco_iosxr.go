@@ -49,8 +49,7 @@ func xrTimestamp(t time.Time) string {
 }
 
 func xrVersion(c *cli) string {
-	return xrTimestamp(c.now()) + `
-Cisco IOS XR Software, Version 7.9.2
+	return xrTimestamp(c.now()) + `Cisco IOS XR Software, Version 7.9.2
 Copyright (c) 2013-2023 by Cisco Systems, Inc.
 
 Build Information:

@@ -131,11 +131,11 @@ func (c *cli) readLine(echo bool) (string, bool) {
 			c.echo(echo, strings.Repeat("\b \b", len(line)))
 			line = line[:0]
 		case b == keyCtrlC:
-			c.print("^C\n")
+			c.print("^C")
 			return "", true
 		case b == keyCtrlZ:
 			if cm, err := lookup(c.mode.commands, tokenize("end")); err == nil && cm.syntax == "end" {
-				c.print("^Z\n")
+				c.print("^Z")
 				return "end", true
 			}
 		case b == keyTab || b < 0x20:

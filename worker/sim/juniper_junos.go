@@ -36,7 +36,7 @@ func junosModes() *mode {
 	op := &mode{name: "exec", prompt: func(c *cli) string { return c.user + "@" + c.host + "> " }}
 	conf := &mode{name: "configuration", prompt: func(c *cli) string { return "[edit]\n" + c.user + "@" + c.host + "# " }}
 	say := func(s string) func(c *cli, args []string, _ []token) {
-		return func(c *cli, args []string, _ []token) { c.print(fmt.Sprintf(s, strings.Join(args, " "))) }
+		return func(c *cli, args []string, _ []token) { c.print(strings.ReplaceAll(s, "%s", strings.Join(args, " "))) }
 	}
 	bye := func(c *cli, _ []string, _ []token) { c.done = true }
 	leave := func(c *cli, _ []string, _ []token) {

@@ -1,0 +1,124 @@
+package sim
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestLoadFleet(t *testing.T) {
+	f, err := LoadFleet("testdata/fleet.yaml")
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	want := []Device{
+		{Name: "r1", Platform: "cisco_iosxr", Username: "admin", Password: "admin", Delay: 50 * time.Millisecond,
+			Targets: map[string]Behaviour{
+				"10.0.0.1": {Outcome: Up}, "10.0.0.2": {Outcome: Down},
+				"10.0.0.3": {Outcome: Drop, Percent: 60}, "10.0.0.4": {Outcome: UnknownHost},
+			}},
+		{Name: "r2", Platform: "cisco_iosxe", Username: "admin", Password: "admin",
+			Targets: map[string]Behaviour{"core.example.net": {Outcome: Up}}},
+		{Name: "sw1", Platform: "cisco_nxos", Username: "admin", Password: "admin"},
+		{Name: "sw2", Platform: "arista_eos", Username: "admin", Password: "admin"},
+		{Name: "edge1", Platform: "juniper_junos", Username: "lab", Password: "lab",
+			Targets: map[string]Behaviour{"2001:db8::1": {Outcome: Drop, Percent: 1}}},
+	}
+	if !reflect.DeepEqual(f.Devices, want) {
+		t.Errorf("devices:\n got %+v\nwant %+v", f.Devices, want)
+	}
+}
+
+func TestLoadFleetErrors(t *testing.T) {
+	_, err := LoadFleet("testdata/bad.yaml")
+	want := `testdata/bad.yaml:3: devices[0] (r1): platform: "cisco_ios" is not a platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)
+testdata/bad.yaml:6: devices[0] (r1): colour: unknown field
+testdata/bad.yaml:7: devices[1] (r1): password: missing
+testdata/bad.yaml:7: devices[1] (r1): name: "r1" is already used by devices[0]
+testdata/bad.yaml:10: devices[1] (r1): delay: "fast" is not a duration (like 50ms)
+testdata/bad.yaml:12: devices[1] (r1): targets["10.0.0.1"]: "drop 100": drop needs a success percent between 1 and 99`
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+	if _, err := LoadFleet("testdata/missing.yaml"); err == nil {
+		t.Error("missing file loaded")
+	}
+}
+
+func TestParseFleetErrors(t *testing.T) {
+	const dev = "devices:\n  - name: r1\n    platform: cisco_nxos\n    username: u\n    password: p\n"
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"empty", "", "devices: no device"},
+		{"not yaml", "devices: [", "yaml: line 1: did not find expected node content"},
+		{"top level unknown", dev + "extra: 1\n", `line 6: unknown field "extra"`},
+		{"no devices", "devices: []\n", "line 1: devices: no device"},
+		{"devices not a list", "devices: r1\n", "line 1: devices: must be a list"},
+		{"device not a mapping", "devices:\n  - r1\n", "line 2: devices[0]: must be a mapping"},
+		{"missing fields", "devices:\n  - port: 2201\n", "line 2: devices[0]: name: missing\n" +
+			"line 2: devices[0]: platform: missing\nline 2: devices[0]: username: missing\nline 2: devices[0]: password: missing"},
+		{"bad name", "devices:\n  - name: r 1\n    platform: cisco_nxos\n    username: u\n    password: p\n",
+			`line 2: devices[0] (r 1): name: "r 1" is not a valid name (letters, digits, '-' and '_', at most 63, starting with a letter or digit)`},
+		{"bad port", dev + "    port: 70000\n", `line 6: devices[0] (r1): port: "70000" is not a port number (0 to 65535)`},
+		{"port twice", dev + "  - name: r2\n    port: 2201\n    platform: cisco_nxos\n    username: u\n    password: p\n" +
+			"  - name: r3\n    port: 2201\n    platform: cisco_nxos\n    username: u\n    password: p\n",
+			"line 11: devices[2] (r3): port: 2201 is already used by devices[1]"},
+		{"field twice", dev + "    username: v\n", "line 6: devices[0] (r1): username: given twice"},
+		{"empty password", "devices:\n  - name: r1\n    platform: cisco_nxos\n    username: u\n    password: \"\"\n",
+			"line 5: devices[0] (r1): password: is empty"},
+		{"negative delay", dev + "    delay: -1s\n", `line 6: devices[0] (r1): delay: "-1s" is not a duration (like 50ms)`},
+		{"targets not a mapping", dev + "    targets: [10.0.0.1]\n", "line 6: devices[0] (r1): targets: must be a mapping of target to behaviour"},
+		{"bad target", dev + "    targets:\n      10.0.0.1;reload: up\n",
+			`line 7: devices[0] (r1): targets["10.0.0.1;reload"]: "10.0.0.1;reload" is not an IP address or host name`},
+		{"bad behaviour", dev + "    targets:\n      10.0.0.1: flaky\n",
+			`line 7: devices[0] (r1): targets["10.0.0.1"]: "flaky" is not a behaviour (up, down, drop N, unknown-host)`},
+		{"drop zero", dev + "    targets:\n      10.0.0.1: drop 0\n",
+			`line 7: devices[0] (r1): targets["10.0.0.1"]: "drop 0": drop needs a success percent between 1 and 99`},
+		{"target twice", dev + "    targets:\n      10.0.0.1: up\n      10.0.0.1: down\n",
+			`line 8: devices[0] (r1): targets["10.0.0.1"]: given twice`},
+		{"mapping where a value belongs", dev + "    delay: {a: 1}\n", "line 6: devices[0] (r1): delay: must be a single value"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseFleet([]byte(tc.yaml))
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error:\n%v\nwant:\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBehaviourReceived(t *testing.T) {
+	cases := []struct {
+		b                   string
+		count, wantReceived int
+	}{
+		{"up", 5, 5}, {"down", 5, 0}, {"unknown-host", 5, 0},
+		{"drop 60", 5, 3}, {"drop 60", 2, 1}, {"drop 60", 1, 1}, {"drop 40", 1, 0},
+		{"drop 1", 5, 1}, {"drop 99", 5, 4}, {"drop 99", 1000, 990}, {"drop 50", 3, 2},
+	}
+	for _, tc := range cases {
+		b, err := ParseBehaviour(tc.b)
+		if err != nil {
+			t.Fatalf("parse %q: %v", tc.b, err)
+		}
+		if got := b.Received(tc.count); got != tc.wantReceived {
+			t.Errorf("%s of %d received %d, want %d", tc.b, tc.count, got, tc.wantReceived)
+		}
+		if b.String() != tc.b {
+			t.Errorf("%q renders as %q", tc.b, b.String())
+		}
+	}
+}
+
+func TestUnlistedTargets(t *testing.T) {
+	d := Device{Targets: map[string]Behaviour{"10.0.0.1": {Outcome: Up}}}
+	for target, want := range map[string]Outcome{
+		"10.0.0.1": Up, "10.0.0.9": Down, "2001:db8::9": Down, "core.example.net": UnknownHost,
+	} {
+		if got := d.Behaviour(target).Outcome; got != want {
+			t.Errorf("%s: %v, want %v", target, got, want)
+		}
+	}
+}
