@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/linkwatch/linkwatch/worker/sim"
+)
+
+// simFleet is a one-device fleet whose 10.0.0.1 behaves as given.
+func simFleet(behaviour string) string {
+	return "devices:\n  - name: r1\n    platform: cisco_iosxe\n    username: admin\n    password: admin\n" +
+		"    targets:\n      10.0.0.1: " + behaviour + "\n"
+}
+
+// simBuffer is a goroutine-safe output buffer.
+type simBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *simBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *simBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// simPoll polls cond until it holds or 10 s pass.
+func simPoll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// simPing runs `ping 10.0.0.1` on the device over an exec channel.
+func simPing(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{
+		User: "admin", Auth: []ssh.AuthMethod{ssh.Password("admin")},
+		HostKeyCallback: ssh.FixedHostKey(sim.HostPublicKey("r1")), Timeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatalf("session: %v", err)
+	}
+	defer sess.Close()
+	out, err := sess.Output("ping 10.0.0.1")
+	if err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	return string(out)
+}
+
+// TestSimCmd serves a fleet, reloads it on SIGHUP, keeps it on a bad file
+// and stops when the context ends.
+func TestSimCmd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fleet.yaml")
+	if err := os.WriteFile(path, []byte(simFleet("up")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errOut := &simBuffer{}, &simBuffer{}
+	root := newRootCmd()
+	root.SetOut(out)
+	root.SetErr(errOut)
+	root.SetArgs([]string{"sim", "--fleet", path})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+
+	line := regexp.MustCompile(`(?m)^r1 cisco_iosxe (127\.0\.0\.1:\d+)$`)
+	simPoll(t, "the device line", func() bool { return line.MatchString(out.String()) })
+	addr := line.FindStringSubmatch(out.String())[1]
+	if got := simPing(t, addr); !strings.Contains(got, "Success rate is 100 percent (5/5)") {
+		t.Fatalf("ping before reload:\n%s", got)
+	}
+
+	if err := os.WriteFile(path, []byte(simFleet("down")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	simPoll(t, "the reload", func() bool { return strings.Count(out.String(), "r1 cisco_iosxe "+addr+"\n") == 2 })
+	if got := simPing(t, addr); !strings.Contains(got, "Success rate is 0 percent (0/5)") {
+		t.Fatalf("ping after reload:\n%s", got)
+	}
+
+	if err := os.WriteFile(path, []byte(simFleet("sideways")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	simPoll(t, "the bad reload to be logged", func() bool { return strings.Contains(errOut.String(), "keeping the previous behaviours") })
+	if !strings.Contains(errOut.String(), `\"sideways\" is not a behaviour`) {
+		t.Errorf("bad reload log does not say what is wrong:\n%s", errOut.String())
+	}
+	if got := simPing(t, addr); !strings.Contains(got, "Success rate is 0 percent (0/5)") {
+		t.Fatalf("ping after a bad reload:\n%s", got)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("sim returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sim did not stop with its context")
+	}
+}
+
+func TestSimCmdErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("devices:\n  - name: r1\n    platform: cisco_ios\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sim"}, `required flag(s) "fleet" not set`},
+		{[]string{"sim", "--fleet", filepath.Join(dir, "none.yaml")}, "read fleet: open "},
+		{[]string{"sim", "--fleet", bad}, bad + `:3: devices[0] (r1): platform: "cisco_ios" is not a platform`},
+		{[]string{"sim", "--fleet", bad, "--log-level", "loud"}, "log level: "},
+	}
+	for _, tc := range cases {
+		root := newRootCmd()
+		root.SetOut(&simBuffer{})
+		root.SetErr(&simBuffer{})
+		root.SetArgs(tc.args)
+		err := root.ExecuteContext(context.Background())
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
