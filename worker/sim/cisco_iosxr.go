@@ -28,7 +28,7 @@ func xrModes() *mode {
 	exec := &mode{name: "exec", prompt: func(c *cli) string { return prefix(c) + "#" }}
 	config := &mode{name: "configuration", prompt: func(c *cli) string { return prefix(c) + "(config)#" }}
 	enter := func(c *cli, _ []string, _ []token) { c.mode = config }
-	exec.commands = append(sessionCommands(exec),
+	exec.commands = append(sessionCommands(),
 		terminalCommand("length", 0, 512, ""),
 		terminalCommand("width", 0, 512, ""),
 		cmd("terminal monitor", silent),
@@ -39,7 +39,7 @@ func xrModes() *mode {
 		cmd("configure", enter),
 		cmd("configure terminal", enter),
 	)
-	config.commands = append(configCommands(config, exec, exec), cmd("commit", silent))
+	config.commands = append(configCommands(exec, exec), cmd("commit", silent))
 	return exec
 }
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -43,6 +44,7 @@ type cli struct {
 
 	lastCR bool // the previous key was '\r': a '\n' right after it is the same Enter
 	esc    int  // position inside an escape sequence (arrow keys)
+	exec   bool // one command over an exec channel: no prompt, no echo
 	done   bool // the session should end
 	failed bool // the last command was refused (exec exit status)
 }
@@ -69,11 +71,6 @@ func (c *cli) runShell() {
 		c.print("\n")
 		c.execute(line)
 	}
-}
-
-// runExec runs one command the way `ssh host 'command'` asks for it.
-func (c *cli) runExec(line string) {
-	c.execute(line)
 }
 
 // next returns the next input byte, waiting for it. It reports false when
@@ -186,6 +183,10 @@ func (c *cli) readSecret(prompt string) (string, bool) {
 // meanwhile are kept for the next prompt. It reports whether the full time
 // passed.
 func (c *cli) wait(d time.Duration) bool {
+	if i := bytes.IndexAny(c.pend, "\x03\x1e"); i >= 0 {
+		c.pend = c.pend[i+1:] // typed ahead of the command's start
+		return false
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	in := c.in

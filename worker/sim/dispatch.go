@@ -189,7 +189,7 @@ func (c *cli) execute(line string) {
 		args, rest := cm.args(toks)
 		cm.run(c, args, rest)
 	}
-	if c.plat.blankAfterOutput && !c.done {
+	if c.plat.blankAfterOutput && !c.done && !c.exec {
 		c.print("\n")
 	}
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"net"
 	"runtime"
 	"testing"
 	"time"
@@ -138,6 +139,53 @@ func waitGoroutines(t *testing.T, n int, when string) {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<16)
 			t.Fatalf("%d goroutines %s, want at most %d:\n%s", runtime.NumGoroutine(), when, n, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestPingInterrupt aborts a slow ping with Cisco's escape sequence and
+// JunOS's ^C: the summary counts only what was sent.
+func TestPingInterrupt(t *testing.T) {
+	s := startServer(t, testFleet(t, "1h"))
+	for _, tc := range []struct{ platform, prompt, ping, key, summary string }{
+		{"cisco_iosxe", `cisco-iosxe#$`, "ping 10.0.0.1", "\x1e", `Success rate is 0 percent \(0/0\)\r\ncisco-iosxe#$`},
+		{"juniper_junos", `admin@juniper-junos> $`, "ping 10.0.0.1", "\x03",
+			`0 packets transmitted, 0 packets received, 0% packet loss\r\n\r\nadmin@juniper-junos> $`},
+	} {
+		c, err := dial(t, s, deviceName(tc.platform), "admin", "secret")
+		if err != nil {
+			t.Fatalf("login: %v", err)
+		}
+		sh := openShell(t, c)
+		sh.expect(tc.prompt)
+		sh.send(tc.ping + "\r")
+		sh.expect(`\r\n`)
+		sh.send(tc.key)
+		sh.expect(tc.summary)
+		c.Close()
+	}
+}
+
+// TestStartContextEnds checks the server closes when Start's context ends.
+func TestStartContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := Start(ctx, testFleet(t, ""), nil)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	defer s.Close()
+	addr, _ := s.Addr(deviceName("cisco_nxos"))
+	cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("device still listening after the context ended")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

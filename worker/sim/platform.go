@@ -50,9 +50,9 @@ func ciscoModes(prompt func(c *cli, suffix string) string, extra []*command) mod
 		priv:   &mode{name: "privilege-exec", prompt: func(c *cli) string { return prompt(c, "#") }},
 		config: &mode{name: "configuration", prompt: func(c *cli) string { return prompt(c, "(config)#") }},
 	}
-	exec := append(sessionCommands(t.user), extra...)
+	exec := append(sessionCommands(), extra...)
 	t.user.commands = append(exec, cmd("enable", func(c *cli, _ []string, _ []token) { c.enable(t.priv) }))
-	t.priv.commands = append(append(sessionCommands(t.priv), extra...),
+	t.priv.commands = append(append(sessionCommands(), extra...),
 		cmd("disable", func(c *cli, _ []string, _ []token) { c.mode = t.user }),
 		cmd("enable", func(c *cli, _ []string, _ []token) {}),
 		cmd("configure terminal", func(c *cli, _ []string, _ []token) {
@@ -60,19 +60,19 @@ func ciscoModes(prompt func(c *cli, suffix string) string, extra []*command) mod
 			c.mode = t.config
 		}),
 	)
-	t.config.commands = configCommands(t.config, t.priv, t.priv)
+	t.config.commands = configCommands(t.priv, t.priv)
 	return t
 }
 
 // sessionCommands are the ways out of an exec mode.
-func sessionCommands(m *mode) []*command {
+func sessionCommands() []*command {
 	bye := func(c *cli, _ []string, _ []token) { c.done = true }
 	return []*command{cmd("exit", bye), cmd("logout", bye), cmd("quit", bye)}
 }
 
 // configCommands are what the simulator models of a configuration mode:
 // leaving it, and running an exec command with "do".
-func configCommands(m, exit, end *mode) []*command {
+func configCommands(exit, end *mode) []*command {
 	leave := func(to *mode) func(c *cli, _ []string, _ []token) {
 		return func(c *cli, _ []string, _ []token) { c.mode = to }
 	}

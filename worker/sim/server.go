@@ -68,7 +68,7 @@ func (s *Server) listen(d Device) (*listener, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &listener{
-		srv: s, name: d.Name, ln: ln, ctx: ctx, cancel: cancel,
+		srv: s, name: d.Name, ln: ln, ctx: ctx, cancel: cancel, key: HostKey(d.Name),
 		conns: map[net.Conn]struct{}{},
 		log:   s.log.With("device", d.Name),
 	}

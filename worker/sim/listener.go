@@ -1,0 +1,137 @@
+package sim
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// handshakeTimeout bounds a client's SSH handshake and authentication.
+const handshakeTimeout = 30 * time.Second
+
+// listener is one device's port, its connections and sessions.
+type listener struct {
+	srv    *Server
+	name   string
+	ln     net.Listener
+	cur    atomic.Pointer[Device] // replaced by Reload
+	ctx    context.Context        // done when the listener closes
+	cancel context.CancelFunc
+	log    *slog.Logger
+	key    ssh.Signer // the device's host key
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	wg    sync.WaitGroup // accept loop, connections, sessions
+}
+
+func (l *listener) port() int { return l.ln.Addr().(*net.TCPAddr).Port }
+
+// serve starts the accept loop.
+func (l *listener) serve() {
+	l.wg.Go(func() {
+		for {
+			conn, err := l.ln.Accept()
+			if err != nil {
+				return
+			}
+			if !l.track(conn) {
+				_ = conn.Close()
+				return
+			}
+			l.wg.Go(func() { l.handle(conn) })
+		}
+	})
+}
+
+// track records an open connection; it refuses once the listener closes.
+func (l *listener) track(c net.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ctx.Err() != nil {
+		return false
+	}
+	l.conns[c] = struct{}{}
+	return true
+}
+
+// close stops accepting, drops every connection and waits for all the
+// device's goroutines.
+func (l *listener) close() {
+	l.cancel()
+	_ = l.ln.Close()
+	l.mu.Lock()
+	for c := range l.conns {
+		_ = c.Close()
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+}
+
+// config is the SSH server configuration, read from the device's current
+// behaviour so that a reloaded password applies to the next login.
+func (l *listener) config() *ssh.ServerConfig {
+	check := func(user, pass string) bool {
+		d := l.cur.Load()
+		u := subtle.ConstantTimeCompare([]byte(user), []byte(d.Username))
+		p := subtle.ConstantTimeCompare([]byte(pass), []byte(d.Password))
+		return u&p == 1
+	}
+	errDenied := errors.New("permission denied")
+	cfg := &ssh.ServerConfig{
+		PasswordCallback: func(m ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+			if check(m.User(), string(pw)) {
+				return nil, nil
+			}
+			return nil, errDenied
+		},
+		KeyboardInteractiveCallback: func(m ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			answers, err := ask("", "", []string{"Password: "}, []bool{false})
+			if err != nil {
+				return nil, err
+			}
+			if len(answers) == 1 && check(m.User(), answers[0]) {
+				return nil, nil
+			}
+			return nil, errDenied
+		},
+		ServerVersion: platforms[l.cur.Load().Platform].sshVersion,
+	}
+	cfg.AddHostKey(l.key)
+	return cfg
+}
+
+// handle serves one TCP connection: handshake, then its session channels.
+func (l *listener) handle(conn net.Conn) {
+	defer func() {
+		_ = conn.Close()
+		l.mu.Lock()
+		delete(l.conns, conn)
+		l.mu.Unlock()
+	}()
+	_ = conn.SetDeadline(time.Now().Add(handshakeTimeout))
+	sc, chans, reqs, err := ssh.NewServerConn(conn, l.config())
+	if err != nil {
+		l.log.Info("ssh handshake failed", "remote", conn.RemoteAddr().String(), "err", err)
+		return
+	}
+	_ = conn.SetDeadline(time.Time{})
+	log := l.log.With("remote", conn.RemoteAddr().String(), "user", sc.User())
+	log.Debug("ssh login")
+	l.wg.Go(func() { ssh.DiscardRequests(reqs) })
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			_ = nc.Reject(ssh.UnknownChannelType, "only session channels are served")
+			continue
+		}
+		l.wg.Go(func() { l.session(nc, sc.User(), log) })
+	}
+	log.Debug("ssh logout")
+}
