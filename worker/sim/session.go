@@ -83,6 +83,9 @@ func (s *session) run(exec bool, line string) {
 	} else {
 		c.runShell()
 	}
+	if s.l.ctx.Err() != nil {
+		return // the device is going away: its connections drop, no clean exit
+	}
 	s.end(c.failed, exec)
 }
 
