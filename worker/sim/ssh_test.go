@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
@@ -128,5 +130,41 @@ func TestWrongPassword(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNoSecretInLogs logs everything at debug level through failed and
+// good logins and an enable, and finds neither password in the log.
+func TestNoSecretInLogs(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := Start(context.Background(), testFleet(t, ""), log)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	defer s.Close()
+	if c, err := dial(t, s, deviceName("cisco_iosxe"), "admin", "hunter2-wrong"); err == nil {
+		c.Close()
+		t.Fatal("wrong password accepted")
+	}
+	c, err := dial(t, s, deviceName("cisco_iosxe"), "admin", "secret")
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	sh := openShell(t, c)
+	sh.expect(`#$`)
+	sh.send("disable\renable\r")
+	sh.expect(`Password: $`)
+	sh.send("secret\r")
+	sh.expect(`\r\ncisco-iosxe#$`)
+	c.Close()
+	_ = s.Close()
+	if !strings.Contains(logs.String(), "ssh handshake failed") || !strings.Contains(logs.String(), "line=disable") {
+		t.Fatalf("log lacks the events:\n%s", logs.String())
+	}
+	for _, secret := range []string{"hunter2-wrong", "secret"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("log holds %q:\n%s", secret, logs.String())
+		}
 	}
 }
