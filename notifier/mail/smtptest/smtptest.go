@@ -85,6 +85,8 @@ func Start(t testing.TB, opts ...Option) *Server {
 		if err := s.smtp.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			t.Errorf("smtptest: close: %v", err)
 		}
+		// Close misses the listener when Serve has not yet started.
+		s.ln.Close()
 		if err := <-served; err != nil {
 			t.Errorf("smtptest: serve: %v", err)
 		}
