@@ -2,10 +2,13 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // platformCase is what a plain SSH client should see on each platform.
@@ -165,6 +168,31 @@ func TestNoSecretInLogs(t *testing.T) {
 	for _, secret := range []string{"hunter2-wrong", "secret"} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("log holds %q:\n%s", secret, logs.String())
+		}
+	}
+}
+
+// TestKeyboardInteractive logs in the way clients without password auth
+// do, answering the password prompt.
+func TestKeyboardInteractive(t *testing.T) {
+	s := startServer(t, testFleet(t, ""))
+	addr, _ := s.Addr(deviceName("arista_eos"))
+	for answer, ok := range map[string]bool{"secret": true, "wrong": false} {
+		c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{
+			User: "admin",
+			Auth: []ssh.AuthMethod{ssh.KeyboardInteractive(func(_, _ string, qs []string, _ []bool) ([]string, error) {
+				if len(qs) != 1 || qs[0] != "Password: " {
+					return nil, fmt.Errorf("unexpected questions %q", qs)
+				}
+				return []string{answer}, nil
+			})},
+			HostKeyCallback: ssh.FixedHostKey(HostPublicKey(deviceName("arista_eos"))),
+		})
+		if ok != (err == nil) {
+			t.Errorf("answer %q: login error %v", answer, err)
+		}
+		if err == nil {
+			c.Close()
 		}
 	}
 }
