@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -123,7 +124,8 @@ func LoadFleet(path string) (*Fleet, error) {
 		return nil, fmt.Errorf("read fleet: %w", err)
 	}
 	f, err := ParseFleet(data)
-	if fe, ok := err.(*FleetError); ok {
+	var fe *FleetError
+	if errors.As(err, &fe) {
 		fe.File = path
 	}
 	return f, err
