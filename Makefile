@@ -49,3 +49,8 @@ generate:
 		$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$$version; \
 	fi; \
 	protoc --plugin=protoc-gen-go=$$plugin --go_out=. --go_opt=paths=source_relative proto/linkwatch.proto
+
+# demo: a guided tour on one machine (simulated routers, linkwatch run,
+# status, an alert when a link flips and when it recovers).
+demo: build
+	bash deploy/demo/demo.sh

@@ -52,8 +52,12 @@ func serveAPI(nc *nats.Conn, store Store, log *slog.Logger) (func(), error) {
 	}
 	g := svc.AddGroup(proto.APIPrefix)
 	handlers := map[string]micro.HandlerFunc{
-		"status":  func(r micro.Request) { answer(r, log, func(ctx context.Context) (any, error) { return status(ctx, store) }) },
-		"history": func(r micro.Request) { answer(r, log, func(ctx context.Context) (any, error) { return history(ctx, store, r.Data()) }) },
+		"status": func(r micro.Request) {
+			answer(r, log, func(ctx context.Context) (any, error) { return status(ctx, store) })
+		},
+		"history": func(r micro.Request) {
+			answer(r, log, func(ctx context.Context) (any, error) { return history(ctx, store, r.Data()) })
+		},
 	}
 	for name, h := range handlers {
 		if err := g.AddEndpoint(name, h); err != nil {

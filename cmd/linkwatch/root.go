@@ -11,6 +11,12 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newCheckCmd())
+	root.AddCommand(newRunCmd())
+	root.AddCommand(newSchedulerCmd())
+	root.AddCommand(newWorkerCmd())
+	root.AddCommand(newNotifierCmd())
+	root.AddCommand(newStatusCmd())
+	root.AddCommand(newHistoryCmd())
 	root.AddCommand(newSimCmd())
 	root.AddCommand(newParseCmd())
 	root.AddCommand(newValidateCmd())

@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/proto/localnats"
+	"github.com/linkwatch/linkwatch/scheduler"
+	"github.com/linkwatch/linkwatch/worker"
+)
+
+// RunOptions are the all-in-one's inputs besides the configuration.
+type RunOptions struct {
+	Log    *slog.Logger
+	Stdout io.Writer // where emails go when no SMTP server is configured
+	// Reload, when it yields, re-reads the configuration with Load and
+	// hands the scheduler the new inventory.
+	Reload <-chan struct{}
+	Load   func() (*config.Config, error)
+}
+
+// Run runs the scheduler, a worker for every configured site and the
+// notifier in one process until ctx ends, with an embedded NATS server
+// unless nats.url is set and the embedded store unless state.redis_url is.
+func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
+	log := opts.Log
+	url := cfg.NATS.URL
+	if url == "" {
+		srv, err := startNATS(cfg, log)
+		if err != nil {
+			return err
+		}
+		defer srv.Shutdown()
+		url = srv.ClientURL()
+		log.Info("embedded nats listening", "url", url)
+	}
+	nc, js, err := Connect(ctx, url, "linkwatch run", cfg.Interval, log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sender, err := Sender(cfg, opts.Stdout, log)
+	if err != nil {
+		return err
+	}
+	sched := scheduler.New(js, Inventory(cfg), log, nil)
+	services := []func(context.Context) error{
+		notifier.New(js, nc, st, sender, NotifierConfig(cfg, log)).Run,
+		sched.Run,
+		func(ctx context.Context) error { return ReloadLoop(ctx, sched, opts) },
+	}
+	lim := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
+	for _, site := range cfg.Sites() {
+		w, err := Worker(js, cfg, site, WorkerID()+"-"+site, lim, log)
+		if err != nil {
+			return err
+		}
+		services = append(services, w.Run)
+	}
+	return RunAll(ctx, services...)
+}
+
+func startNATS(cfg *config.Config, log *slog.Logger) (*localnats.Server, error) {
+	host, portText, err := net.SplitHostPort(cfg.NATS.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("nats.listen %q: %w", cfg.NATS.Listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("nats.listen %q: bad port: %w", cfg.NATS.Listen, err)
+	}
+	return localnats.Start(localnats.Options{Host: host, Port: port, StoreDir: filepath.Join(cfg.DataDir, "nats"),
+		Name: "linkwatch", Log: log.With("component", "nats")})
+}
+
+// ReloadLoop re-reads the configuration on each opts.Reload signal and hands
+// the scheduler the new inventory. A bad file is logged and the running
+// inventory kept.
+func ReloadLoop(ctx context.Context, s *scheduler.Scheduler, opts RunOptions) error {
+	log := opts.Log
+	if opts.Reload == nil || opts.Load == nil {
+		<-ctx.Done()
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-opts.Reload:
+			cfg, err := opts.Load()
+			if err != nil {
+				log.Error("reload configuration; keeping the running inventory", "err", err)
+				continue
+			}
+			s.Reload(Inventory(cfg))
+		}
+	}
+}
+
+// RunAll runs every service until ctx ends or one fails; then it stops
+// the others and returns the first error.
+func RunAll(ctx context.Context, services ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for _, run := range services {
+		wg.Go(func() {
+			err := run(ctx)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				once.Do(func() { first = err })
+			}
+			cancel()
+		})
+	}
+	wg.Wait()
+	return first
+}

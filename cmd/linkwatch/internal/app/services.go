@@ -1,0 +1,156 @@
+// Package app wires linkwatch's services from the configuration: the
+// scheduler's inventory, workers with their credentials, the notifier with
+// its store and mail sender, the NATS connection, and the all-in-one `run`
+// with an embedded NATS server and embedded store when no URL is given.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/crypto/ssh/knownhosts"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/mail"
+	"github.com/linkwatch/linkwatch/notifier/store"
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/scheduler"
+	"github.com/linkwatch/linkwatch/worker"
+)
+
+// Inventory is the scheduler's view of the configuration: one job template
+// per device, naming its credential but carrying no secret.
+func Inventory(cfg *config.Config) scheduler.Inventory {
+	inv := scheduler.Inventory{Interval: cfg.Interval}
+	for _, d := range cfg.Devices {
+		job := &proto.ProbeJob{Device: d.Name, Site: d.Site, Host: d.Host, Port: uint32(d.Port),
+			Platform: d.Platform, Credentials: d.Credentials}
+		for _, t := range d.Targets {
+			job.Targets = append(job.Targets, &proto.Target{Address: t.Address, Vrf: t.VRF, Source: t.Source,
+				Count: uint32(t.Count), Timeout: durationpb.New(t.Timeout), Size: uint32(t.Size)})
+		}
+		inv.Devices = append(inv.Devices, job)
+	}
+	return inv
+}
+
+// Prober builds the SSH prober with the configured host key policy.
+func Prober(cfg *config.Config, log *slog.Logger) (*worker.Prober, error) {
+	p := &worker.Prober{Log: log}
+	if cfg.Worker.KnownHosts != "" {
+		cb, err := knownhosts.New(cfg.Worker.KnownHosts)
+		if err != nil {
+			return nil, fmt.Errorf("worker.known_hosts: %w", err)
+		}
+		p.HostKeys = cb
+	}
+	return p, nil
+}
+
+// Worker builds the worker service of one site. lim may be shared by the
+// workers of several sites in one process; nil gives this worker its own.
+func Worker(js jetstream.JetStream, cfg *config.Config, site, id string, lim *worker.Limiter, log *slog.Logger) (*worker.Service, error) {
+	prober, err := Prober(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	concurrency := cfg.Worker.Concurrency
+	if cfg.Worker.SiteConcurrency > 0 {
+		concurrency = min(concurrency, cfg.Worker.SiteConcurrency)
+	}
+	return worker.NewService(js, worker.ServiceConfig{
+		Site: site, ID: id, Concurrency: concurrency, AckWait: cfg.Worker.AckWait,
+		Credentials: cfg.Credential, Prober: prober, Limiter: lim, Log: log,
+	})
+}
+
+// WorkerID names this worker instance: host name and process id.
+func WorkerID() string {
+	h, err := os.Hostname()
+	if err != nil {
+		h = "worker"
+	}
+	return fmt.Sprintf("%s-%d", h, os.Getpid())
+}
+
+// OpenStore opens Redis when state.redis_url is set, else the embedded
+// store under data_dir.
+func OpenStore(ctx context.Context, cfg *config.Config) (notifier.Store, error) {
+	if cfg.State.RedisURL != "" {
+		return store.OpenRedis(ctx, cfg.State.RedisURL, cfg.State.Prefix)
+	}
+	return store.OpenEmbedded(filepath.Join(cfg.DataDir, "state.db"))
+}
+
+// Sender returns the SMTP sender, or one writing to stdout when no SMTP
+// server is configured.
+func Sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (notifier.Sender, error) {
+	s := cfg.Notify.SMTP
+	if s == nil {
+		return &mail.Writer{W: stdout}, nil
+	}
+	password := ""
+	if s.Username != "" {
+		p, err := cfg.SMTPPassword()
+		if err != nil {
+			return nil, err
+		}
+		password = p
+	}
+	mc := mail.Config{Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: password,
+		Timeout: 30 * time.Second}
+	if s.CAFile != "" {
+		pem, err := os.ReadFile(s.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("notify.smtp.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("notify.smtp.ca_file %s: no PEM certificate in it", s.CAFile)
+		}
+		mc.TLSConfig = &tls.Config{RootCAs: pool, ServerName: s.Host, MinVersion: tls.VersionTLS12}
+	}
+	return mail.New(mc, log)
+}
+
+// NotifierConfig is the notifier's part of the configuration.
+func NotifierConfig(cfg *config.Config, log *slog.Logger) notifier.Config {
+	return notifier.Config{Confirm: cfg.Notify.Confirm, GroupWait: cfg.Notify.GroupWait, From: cfg.Notify.From,
+		To: cfg.Notify.To, Location: cfg.Notify.Location, Log: log}
+}
+
+// Connect connects to the NATS server at url and makes sure the streams
+// exist.
+func Connect(ctx context.Context, url, name string, interval time.Duration, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to nats %s: %w", url, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if err := proto.EnsureStreams(ctx, js, interval, 1); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
+}

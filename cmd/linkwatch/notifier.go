@@ -1,0 +1,45 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
+	"github.com/linkwatch/linkwatch/notifier"
+)
+
+func newNotifierCmd() *cobra.Command {
+	opts := &serviceOptions{}
+	cmd := &cobra.Command{
+		Use:   "notifier",
+		Short: "Keep link state and email the NOC on change",
+		Long: `notifier consumes probe results, applies the confirmation rule, commits each
+result to the store in one atomic step (state, history, outbox) and emails
+the alerts, grouped over notify.group_wait. It also answers the status and
+history requests of the CLI.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, log, err := opts.setup(cmd)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			nc, js, err := app.Connect(ctx, natsURL(cfg), "linkwatch notifier", cfg.Interval, log)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			st, err := app.OpenStore(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			sender, err := app.Sender(cfg, opts.stdout, log)
+			if err != nil {
+				return err
+			}
+			return notifier.New(js, nc, st, sender, app.NotifierConfig(cfg, log)).Run(ctx)
+		},
+	}
+	opts.addFlags(cmd)
+	return cmd
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	pb "google.golang.org/protobuf/proto"
+
+	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/mail/smtptest"
+	"github.com/linkwatch/linkwatch/notifier/store"
+	"github.com/linkwatch/linkwatch/notifier/store/redistest"
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/localnats"
+)
+
+// TestPipeline runs the distributed system as separate processes of the
+// built binary — scheduler, two workers of site a, one of site b, notifier
+// and the simulator — against a real NATS server, a real redis-server and
+// an SMTP server with STARTTLS and AUTH.
+func TestPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end pipeline test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	redisURL := redistest.Start(t)
+	prefix := redistest.Prefix(t)
+	ns := localnats.StartTest(t)
+	smtp := smtptest.Start(t, smtptest.WithAuth("lw", "smtp-secret"))
+	caFile := dir + "/smtp-ca.pem"
+	if err := os.WriteFile(caFile, smtp.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fleet := newTestFleet(t, dir, []simDevice{
+		{name: "a1", platform: "cisco_iosxe", site: "a", delay: 300 * time.Millisecond},
+		{name: "a2", platform: "cisco_iosxr", site: "a", delay: 300 * time.Millisecond},
+		{name: "a3", platform: "cisco_nxos", site: "a", delay: 300 * time.Millisecond},
+		{name: "b1", platform: "arista_eos", site: "b", delay: 50 * time.Millisecond},
+		{name: "b2", platform: "juniper_junos", site: "b", delay: 50 * time.Millisecond},
+	}, "10.0.0.1", "10.0.0.2")
+	cfg := writeFile(t, dir, "linkwatch.yaml", fmt.Sprintf(`
+interval: 2s
+nats: { url: %q }
+state: { redis_url: %q, prefix: %q }
+notify:
+  from: linkwatch@example.net
+  to: [noc@example.net]
+  group_wait: 0s
+  smtp: { host: 127.0.0.1, port: %d, tls: starttls, username: lw, password_env: LW_SMTP_PASSWORD, ca_file: %s }
+credentials:
+  lab: { username: admin, password_env: LW_LAB_PASSWORD }
+worker: { concurrency: 4, ack_wait: 1s }
+defaults:
+  credentials: lab
+  ping: { count: 1, timeout: 1s }
+devices:
+%s`, ns.ClientURL(), redisURL, prefix, smtp.Port(), caFile, fleet.configDevices()))
+	env := []string{"LW_LAB_PASSWORD=lab-secret", "LW_SMTP_PASSWORD=smtp-secret"}
+
+	sim := startProc(t, "sim", nil, "sim", "--fleet", fleet.path)
+	for _, d := range fleet.devices {
+		waitListening(t, d.port)
+	}
+	startProc(t, "notifier", env, "notifier", "--config", cfg)
+	wa1 := startProc(t, "worker a1", env, "worker", "--config", cfg, "--site", "a", "--id", "wa1", "--log-level", "debug")
+	startProc(t, "worker a2", env, "worker", "--config", cfg, "--site", "a", "--id", "wa2")
+	startProc(t, "worker b", env, "worker", "--config", cfg, "--site", "b", "--id", "wb")
+	startProc(t, "scheduler", env, "scheduler", "--config", cfg)
+
+	st, err := store.OpenRedis(context.Background(), redisURL, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	// 1. Every link reaches UP in the store.
+	waitFor(t, 60*time.Second, "all 10 links UP in Redis", func() bool {
+		return countLinks(t, st, "UP") == 10
+	})
+	if n := len(smtp.Messages()); n != 0 {
+		t.Fatalf("%d emails before any change, want 0", n)
+	}
+
+	// 2. A site-a worker killed mid-job loses no result.
+	jobRE := regexp.MustCompile(`msg=probing .*?job=(\S+)`)
+	start := len(wa1.stderr.String())
+	var killedJob string
+	waitFor(t, 30*time.Second, "worker wa1 to start a job", func() bool {
+		m := jobRE.FindStringSubmatch(wa1.stderr.String()[start:])
+		if m != nil {
+			killedJob = m[1]
+		}
+		return m != nil
+	})
+	wa1.kill()
+
+	// 3. One link goes DOWN: exactly one email.
+	fleet.write(map[string]string{"a1 10.0.0.2": "down"})
+	if err := sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	msgs := smtp.WaitFor(t, 1, 60*time.Second)
+	checkEmail(t, msgs[0], "a1", "10.0.0.2", "UP", "DOWN")
+	settle(t, st, "a1", 3)
+	if n := len(smtp.Messages()); n != 1 {
+		t.Fatalf("%d emails after one change, want exactly 1", n)
+	}
+
+	// 4. It comes back: exactly one recovery email.
+	fleet.write(nil)
+	if err := sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	msgs = smtp.WaitFor(t, 2, 60*time.Second)
+	checkEmail(t, msgs[1], "a1", "10.0.0.2", "DOWN", "UP")
+	if !strings.Contains(msgs[1].Text, "down for") {
+		t.Errorf("recovery email does not say how long the link was down:\n%s", msgs[1].Text)
+	}
+	settle(t, st, "a1", 3)
+	if n := len(smtp.Messages()); n != 2 {
+		t.Fatalf("%d emails after down and up, want exactly 2", n)
+	}
+
+	results := readResults(t, ns.ClientURL())
+	if _, ok := results.byJob[killedJob]; !ok {
+		t.Errorf("job %s, in flight on the killed worker, has no result", killedJob)
+	}
+	results.checkNoGaps(t, killedJob)
+	for job, r := range results.byJob {
+		switch r.GetSite() {
+		case "a":
+			if r.GetWorker() != "wa1" && r.GetWorker() != "wa2" {
+				t.Errorf("site-a job %s taken by %s", job, r.GetWorker())
+			}
+		case "b":
+			if r.GetWorker() != "wb" {
+				t.Errorf("site-b job %s taken by %s", job, r.GetWorker())
+			}
+		}
+	}
+}
+
+func countLinks(t *testing.T, st notifier.Store, state string) int {
+	devs, err := st.Devices(context.Background())
+	if err != nil {
+		t.Fatalf("read store: %v", err)
+	}
+	n := 0
+	for _, d := range devs {
+		for _, l := range d.Links {
+			if l.State == state {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// settle waits until device has n more results applied, so that a test
+// can assert nothing more happened over that time.
+func settle(t *testing.T, st notifier.Store, device string, n int) {
+	t.Helper()
+	last := func() time.Time {
+		devs, err := st.Devices(context.Background())
+		if err != nil {
+			t.Fatalf("read store: %v", err)
+		}
+		for _, d := range devs {
+			if d.Name == device {
+				return d.LastResult
+			}
+		}
+		return time.Time{}
+	}
+	seen, base := 0, last()
+	waitFor(t, 60*time.Second, fmt.Sprintf("%d more results of %s", n, device), func() bool {
+		if l := last(); l.After(base) {
+			seen, base = seen+1, l
+		}
+		return seen >= n
+	})
+}
+
+func checkEmail(t *testing.T, m smtptest.Message, device, target, from, to string) {
+	t.Helper()
+	for _, want := range []string{device, target, from, to} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("email %q lacks %q:\n%s", m.Header.Get("Subject"), want, m.Text)
+		}
+	}
+	if !strings.Contains(m.Header.Get("Subject"), to) {
+		t.Errorf("subject %q does not name the new state %s", m.Header.Get("Subject"), to)
+	}
+	if !regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC`).MatchString(m.Text) {
+		t.Errorf("email has no UTC timestamp:\n%s", m.Text)
+	}
+	if m.HTML == "" {
+		t.Error("email has no HTML part")
+	}
+}
+
+type resultSet struct {
+	byJob map[string]*proto.ProbeResult
+}
+
+func readResults(t *testing.T, url string) resultSet {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stream, err := js.Stream(ctx, proto.StreamResults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := resultSet{byJob: map[string]*proto.ProbeResult{}}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("read result %d: %v", seq, err)
+		}
+		var r proto.ProbeResult
+		if err := pb.Unmarshal(m.Data, &r); err != nil {
+			t.Fatal(err)
+		}
+		rs.byJob[r.GetJobId()] = &r
+	}
+	return rs
+}
+
+// checkNoGaps asserts every site-a device has a result for every slot from
+// the kill on up to its newest result.
+func (rs resultSet) checkNoGaps(t *testing.T, killedJob string) {
+	t.Helper()
+	_, slotText, _ := strings.Cut(killedJob, "@")
+	from, err := strconv.ParseInt(slotText, 10, 64)
+	if err != nil {
+		t.Fatalf("job id %q: %v", killedJob, err)
+	}
+	newest := map[string]int64{}
+	for job, r := range rs.byJob {
+		if r.GetSite() != "a" {
+			continue
+		}
+		_, s, _ := strings.Cut(job, "@")
+		slot, _ := strconv.ParseInt(s, 10, 64)
+		newest[r.GetDevice()] = max(newest[r.GetDevice()], slot)
+	}
+	for device, last := range newest {
+		for slot := from; slot <= last; slot++ {
+			if _, ok := rs.byJob[proto.JobID(device, slot)]; !ok {
+				t.Errorf("no result for %s slot %d (between the kill at slot %d and the newest %d)", device, slot, from, last)
+			}
+		}
+	}
+}

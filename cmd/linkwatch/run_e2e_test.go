@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestRunEmbedded runs `linkwatch run` with the embedded defaults (NATS and
+// store in data_dir, emails on standard output) against the simulator:
+// flip a link, one email; flip it back, one recovery email. status and
+// history are asked of the running process.
+func TestRunEmbedded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	fleet := newTestFleet(t, dir, []simDevice{
+		{name: "r1", platform: "cisco_iosxe", site: "dc1"},
+		{name: "r2", platform: "juniper_junos", site: "dc2"},
+	}, "10.0.0.1", "10.0.0.2")
+	natsPort := freePorts(t, 1)[0]
+	cfg := writeFile(t, dir, "linkwatch.yaml", fmt.Sprintf(`
+interval: 2s
+data_dir: %s/data
+nats: { listen: "127.0.0.1:%d" }
+notify: { from: linkwatch@example.net, to: [noc@example.net], group_wait: 0s }
+credentials:
+  lab: { username: admin, password_env: LW_LAB_PASSWORD }
+defaults:
+  credentials: lab
+  ping: { count: 1, timeout: 1s }
+devices:
+%s`, dir, natsPort, fleet.configDevices()))
+	env := []string{"LW_LAB_PASSWORD=lab-secret"}
+	sim := startProc(t, "sim", nil, "sim", "--fleet", fleet.path)
+	for _, d := range fleet.devices {
+		waitListening(t, d.port)
+	}
+	run := startProc(t, "run", env, "run", "--config", cfg)
+	subjectRE := regexp.MustCompile(`(?m)^Subject: `)
+	emails := func() int { return len(subjectRE.FindAllString(run.stdout.String(), -1)) }
+
+	statusOf := func() map[string]statusRow {
+		out, _, err := runCmd(t, nil, "status", "--config", cfg, "--output", "json")
+		if err != nil {
+			return nil
+		}
+		rows := map[string]statusRow{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r statusRow
+			if json.Unmarshal([]byte(line), &r) == nil {
+				rows[r.Device+" "+r.Target] = r
+			}
+		}
+		return rows
+	}
+	waitFor(t, 60*time.Second, "4 links UP in status", func() bool {
+		n := 0
+		for _, r := range statusOf() {
+			if r.State == "UP" && r.Since != "" && r.LastChecked != "" {
+				n++
+			}
+		}
+		return n == 4
+	})
+	if n := emails(); n != 0 {
+		t.Fatalf("%d emails before any change:\n%s", n, run.stdout.String())
+	}
+
+	flip := func(override map[string]string) {
+		fleet.write(override)
+		if err := sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flip(map[string]string{"r2 10.0.0.2": "down"})
+	waitFor(t, 60*time.Second, "the DOWN email", func() bool { return emails() >= 1 })
+	waitFor(t, 30*time.Second, "status to show r2 10.0.0.2 DOWN", func() bool {
+		return statusOf()["r2 10.0.0.2"].State == "DOWN"
+	})
+	flip(nil)
+	waitFor(t, 60*time.Second, "the recovery email", func() bool { return emails() >= 2 })
+	waitFor(t, 30*time.Second, "status to show r2 10.0.0.2 UP", func() bool {
+		return statusOf()["r2 10.0.0.2"].State == "UP"
+	})
+	out := run.stdout.String()
+	if n := emails(); n != 2 {
+		t.Fatalf("%d emails for one down and one up, want 2:\n%s", n, out)
+	}
+	for _, want := range []string{"r2", "10.0.0.2", "UP → DOWN", "DOWN → UP", "down for"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("emails lack %q:\n%s", want, out)
+		}
+	}
+
+	hist, stderr, err := runCmd(t, nil, "history", "r2", "10.0.0.2", "--config", cfg, "--output", "json")
+	if err != nil {
+		t.Fatalf("history: %v\n%s", err, stderr)
+	}
+	var tos []string
+	for _, line := range strings.Split(strings.TrimSpace(hist), "\n") {
+		var c struct{ From, To, At string }
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("history line %q: %v", line, err)
+		}
+		if c.At == "" {
+			t.Errorf("history line %q has no time", line)
+		}
+		tos = append(tos, c.From+">"+c.To)
+	}
+	if got := strings.Join(tos, " "); got != "DOWN>UP UP>DOWN >UP" {
+		t.Errorf("history newest first = %q, want %q", got, "DOWN>UP UP>DOWN >UP")
+	}
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/scheduler"
+)
+
+func newSchedulerCmd() *cobra.Command {
+	opts := &serviceOptions{}
+	cmd := &cobra.Command{
+		Use:   "scheduler",
+		Short: "Publish one probe job per device every interval",
+		Long: `scheduler publishes one probe job per device to linkwatch.jobs.<site> every
+interval, spread over the interval by a stable per-device phase. Jobs carry
+the message id <device>@<slot>, so several schedulers may run side by side.
+SIGHUP re-reads the inventory.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, log, err := opts.setup(cmd)
+			if err != nil {
+				return err
+			}
+			if cfg.NATS.URL == "" {
+				return fmt.Errorf("nats.url is not set: the scheduler needs a NATS server (or use `linkwatch run`)")
+			}
+			ctx := cmd.Context()
+			nc, js, err := app.Connect(ctx, cfg.NATS.URL, "linkwatch scheduler", cfg.Interval, log)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			s := scheduler.New(js, app.Inventory(cfg), log, nil)
+			return app.RunAll(ctx, s.Run, func(ctx context.Context) error {
+				return app.ReloadLoop(ctx, s, app.RunOptions{Reload: hangups(ctx), Log: log,
+					Load: func() (*config.Config, error) { return config.Load(opts.config) }})
+			})
+		},
+	}
+	opts.addFlags(cmd)
+	return cmd
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+)
+
+// serviceOptions are the flags every long-running service shares.
+type serviceOptions struct {
+	config   string
+	logLevel string
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+func (o *serviceOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&o.config, "config", "c", "linkwatch.yaml", "configuration file")
+	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// setup loads the configuration and builds the logger (text on stderr).
+func (o *serviceOptions) setup(cmd *cobra.Command) (*config.Config, *slog.Logger, error) {
+	o.stdout, o.stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(o.logLevel))); err != nil {
+		return nil, nil, fmt.Errorf("--log-level %q: %w", o.logLevel, err)
+	}
+	cfg, err := config.Load(o.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
+	return cfg, log, nil
+}
+
+// hangups yields once per SIGHUP until ctx ends.
+func hangups(ctx context.Context) <-chan struct{} {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	out := make(chan struct{}, 1)
+	go func() {
+		defer signal.Stop(sig)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sig:
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// natsURL is the server the distributed services and the CLI talk to:
+// nats.url, or the embedded server of a running `linkwatch run`.
+func natsURL(cfg *config.Config) string {
+	if cfg.NATS.URL != "" {
+		return cfg.NATS.URL
+	}
+	return "nats://" + cfg.NATS.Listen
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/notifier"
+)
+
+type statusOptions struct {
+	config string
+	site   string
+	state  string
+	output string
+	out    io.Writer
+}
+
+func newStatusCmd() *cobra.Command {
+	opts := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the current state of every link",
+		Long: `status asks the running notifier (linkwatch run or linkwatch notifier, over
+NATS) for the stored state and prints one row per link.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.out = cmd.OutOrStdout()
+			return runStatus(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file (for the NATS address)")
+	cmd.Flags().StringVar(&opts.site, "site", "", "only links of this site")
+	cmd.Flags().StringVar(&opts.state, "state", "", "only links in this state: UP, DOWN, DROP or ERROR")
+	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+// statusRow is one link in status output; its JSON form is a contract.
+type statusRow struct {
+	Device        string   `json:"device"`
+	Site          string   `json:"site"`
+	Target        string   `json:"target"`
+	VRF           string   `json:"vrf,omitempty"`
+	State         string   `json:"state"`
+	Since         string   `json:"since"`
+	LastChecked   string   `json:"last_checked"`
+	Sent          int      `json:"sent"`
+	Received      int      `json:"received"`
+	LossPercent   float64  `json:"loss_percent"`
+	RTTAvgMs      *float64 `json:"rtt_avg_ms,omitempty"`
+	Error         string   `json:"error,omitempty"`
+	DeviceFailure string   `json:"device_failure,omitempty"`
+}
+
+func runStatus(ctx context.Context, opts *statusOptions) error {
+	if opts.output != "table" && opts.output != "json" {
+		return fmt.Errorf("--output %q: must be table or json", opts.output)
+	}
+	state := strings.ToUpper(opts.state)
+	switch state {
+	case "", notifier.StateUp, notifier.StateDown, notifier.StateDrop, notifier.StateError:
+	default:
+		return fmt.Errorf("--state %q: must be UP, DOWN, DROP or ERROR", opts.state)
+	}
+	var rep notifier.StatusReply
+	err := withNATS(ctx, opts.config, func(ctx context.Context, nc *nats.Conn) (err error) {
+		rep, err = notifier.QueryStatus(ctx, nc)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	rows := statusRows(rep.Devices, opts.site, state)
+	if opts.output == "json" {
+		enc := json.NewEncoder(opts.out)
+		for _, r := range rows {
+			if err := enc.Encode(r); err != nil {
+				return fmt.Errorf("write status: %w", err)
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tSITE\tTARGET\tSTATE\tSINCE\tLAST CHECKED\tLOSS\tRTT AVG\tNOTE")
+	for _, r := range rows {
+		target := r.Target
+		if r.VRF != "" {
+			target += " (vrf " + r.VRF + ")"
+		}
+		rtt := "-"
+		if r.RTTAvgMs != nil {
+			rtt = fmt.Sprintf("%gms", *r.RTTAvgMs)
+		}
+		note := r.Error
+		if r.DeviceFailure != "" {
+			note = "device unreachable: " + r.DeviceFailure
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%g%%\t%s\t%s\n", r.Device, r.Site, target, r.State,
+			r.Since, r.LastChecked, r.LossPercent, rtt, oneLine(note))
+	}
+	return tw.Flush()
+}
+
+func statusRows(devs []notifier.Device, site, state string) []statusRow {
+	var rows []statusRow
+	for _, d := range devs {
+		if site != "" && d.Site != site {
+			continue
+		}
+		for _, l := range d.Links {
+			if state != "" && l.State != state {
+				continue
+			}
+			rows = append(rows, statusRow{Device: d.Name, Site: d.Site, Target: l.Target, VRF: l.VRF, State: l.State,
+				Since: timeText(l.Since), LastChecked: timeText(l.LastChecked), Sent: l.Sent, Received: l.Received,
+				LossPercent: l.LossPercent, RTTAvgMs: l.RTTAvgMs, Error: l.Error, DeviceFailure: d.Failure})
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Device != rows[j].Device {
+			return rows[i].Device < rows[j].Device
+		}
+		return rows[i].Target < rows[j].Target
+	})
+	return rows
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// withNATS connects to the NATS server the configuration names (or the
+// embedded server of a running `linkwatch run`) and calls f.
+func withNATS(ctx context.Context, configPath string, f func(context.Context, *nats.Conn) error) error {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return err
+	}
+	url := natsURL(cfg)
+	nc, err := nats.Connect(url, nats.Name("linkwatch cli"), nats.Timeout(5*time.Second))
+	if err != nil {
+		return fmt.Errorf("connect to nats %s (is linkwatch running?): %w", url, err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return f(ctx, nc)
+}

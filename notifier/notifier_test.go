@@ -1,0 +1,253 @@
+package notifier_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	pb "google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/mail"
+	"github.com/linkwatch/linkwatch/notifier/mail/smtptest"
+	"github.com/linkwatch/linkwatch/notifier/store"
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/localnats"
+)
+
+// rig is a notifier running against an embedded NATS server, the embedded
+// store and an in-process SMTP server with STARTTLS and AUTH.
+type rig struct {
+	js    jetstream.JetStream
+	nc    *nats.Conn
+	st    notifier.Store
+	smtp  *smtptest.Server
+	clock time.Time
+	last  map[string]time.Time // check time of each device's newest result
+	seq   int                  // makes every job id unique, so none is deduplicated
+}
+
+func newRig(t *testing.T, groupWait time.Duration) *rig {
+	t.Helper()
+	ns := localnats.StartTest(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtptest.Start(t, smtptest.WithAuth("lw", "pw"))
+	sender, err := mail.New(mail.Config{Host: "127.0.0.1", Port: srv.Port(), Username: "lw", Password: "pw",
+		TLSConfig: srv.ClientTLS()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := notifier.New(js, nc, st, sender, notifier.Config{GroupWait: groupWait, From: "lw@example.net",
+		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("notifier Run: %v", err)
+		}
+		st.Close()
+	})
+	return &rig{js: js, nc: nc, st: st, smtp: srv, clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
+		last: map[string]time.Time{}}
+}
+
+// publish sends a result for device with one status per target.
+func (r *rig) publish(t *testing.T, device string, statuses ...proto.LinkStatus) {
+	t.Helper()
+	r.clock = r.clock.Add(time.Minute)
+	if r.clock.After(r.last[device]) {
+		r.last[device] = r.clock
+	}
+	r.seq++
+	res := &proto.ProbeResult{JobId: fmt.Sprintf("%s@%d", device, r.seq), Device: device, Site: "dc1",
+		CheckedAt: timestamppb.New(r.clock)}
+	for i, s := range statuses {
+		lr := &proto.LinkResult{Target: &proto.Target{Address: fmt.Sprintf("10.0.0.%d", i+1)}, Status: s, Sent: 5,
+			CheckedAt: timestamppb.New(r.clock)}
+		if s == proto.LinkStatus_LINK_STATUS_UP {
+			lr.Received, lr.SuccessPercent = 5, 100
+		}
+		res.Links = append(res.Links, lr)
+	}
+	data, err := pb.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, _ := proto.ResultSubject("dc1", device)
+	if _, err := r.js.Publish(context.Background(), subject, data, jetstream.WithMsgID(res.JobId)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *rig) waitApplied(t *testing.T, device string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		devs, err := r.st.Devices(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range devs {
+			if d.Name == device && d.LastResult.Equal(r.last[device]) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("result of %s at %v not applied", device, r.last[device])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+const (
+	up   = proto.LinkStatus_LINK_STATUS_UP
+	down = proto.LinkStatus_LINK_STATUS_DOWN
+)
+
+func TestNotifierGroupsABurstIntoOneEmail(t *testing.T) {
+	r := newRig(t, 500*time.Millisecond)
+	for _, d := range []string{"r1", "r2", "r3"} {
+		r.publish(t, d, up, up)
+		r.waitApplied(t, d)
+	}
+	for _, d := range []string{"r1", "r2", "r3"} {
+		r.publish(t, d, down, up)
+	}
+	msgs := r.smtp.WaitFor(t, 1, 10*time.Second)
+	subject := msgs[0].Header.Get("Subject")
+	if !strings.Contains(subject, "3 links DOWN") {
+		t.Errorf("subject %q, want the three DOWN links in one email", subject)
+	}
+	for _, d := range []string{"r1", "r2", "r3"} {
+		r.waitApplied(t, d)
+	}
+	waitOutboxEmpty(t, r.st)
+	if n := len(r.smtp.Messages()); n != 1 {
+		t.Errorf("%d emails for one burst, want 1", n)
+	}
+}
+
+func TestNotifierRetriesTemporaryFailures(t *testing.T) {
+	r := newRig(t, 0)
+	r.publish(t, "r1", up)
+	r.waitApplied(t, "r1")
+	r.smtp.FailNext(2, 451, "try again later")
+	r.publish(t, "r1", down)
+	msgs := r.smtp.WaitFor(t, 1, 15*time.Second)
+	if !strings.Contains(msgs[0].Text, "UP → DOWN") {
+		t.Errorf("email after retries:\n%s", msgs[0].Text)
+	}
+	waitOutboxEmpty(t, r.st)
+}
+
+func TestNotifierParksPermanentFailures(t *testing.T) {
+	r := newRig(t, 0)
+	r.publish(t, "r1", up)
+	r.waitApplied(t, "r1")
+	r.smtp.FailNext(1, 550, "mailbox unavailable")
+	r.publish(t, "r1", down)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		parked, err := r.st.Parked(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(parked) == 1 {
+			if !strings.Contains(parked[0].LastError, "550") {
+				t.Errorf("parked alert reason %q lacks the server's reply", parked[0].LastError)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("alert not parked after a permanent failure")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitOutboxEmpty(t, r.st)
+}
+
+func TestNotifierRedeliveredResultChangesNothing(t *testing.T) {
+	r := newRig(t, 0)
+	r.publish(t, "r1", up)
+	r.waitApplied(t, "r1")
+	r.publish(t, "r1", down)
+	r.smtp.WaitFor(t, 1, 10*time.Second)
+	// The same check time again, as a redelivery would bring it.
+	r.clock = r.clock.Add(-time.Minute)
+	r.publish(t, "r1", up)
+	r.clock = r.clock.Add(time.Minute)
+	r.publish(t, "r1", down) // newer, same state: quiet
+	r.waitApplied(t, "r1")
+	waitOutboxEmpty(t, r.st)
+	if n := len(r.smtp.Messages()); n != 1 {
+		t.Errorf("%d emails, want 1: a stale result must not flip the link back", n)
+	}
+}
+
+func TestStatusAndHistoryAPI(t *testing.T) {
+	r := newRig(t, 0)
+	r.publish(t, "r1", up, up)
+	r.waitApplied(t, "r1")
+	r.publish(t, "r1", down, up)
+	r.waitApplied(t, "r1")
+	ctx := context.Background()
+	st, err := notifier.QueryStatus(ctx, r.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Devices) != 1 || st.Devices[0].Links["10.0.0.1"].State != "DOWN" {
+		t.Fatalf("status = %+v", st)
+	}
+	h, err := notifier.QueryHistory(ctx, r.nc, notifier.HistoryRequest{Device: "r1", Target: "10.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Changes) != 2 || h.Changes[0].To != "DOWN" || h.Changes[1].To != "UP" {
+		t.Errorf("history = %+v, want DOWN then the first UP", h.Changes)
+	}
+	if _, err := notifier.QueryHistory(ctx, r.nc, notifier.HistoryRequest{Device: "bad.name"}); err == nil {
+		t.Error("history of an invalid device name answered without error")
+	}
+}
+
+func waitOutboxEmpty(t *testing.T, st notifier.Store) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := st.Outbox(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d alerts still in the outbox", len(out))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
