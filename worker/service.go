@@ -31,8 +31,8 @@ type ServiceConfig struct {
 	// Limiter, when set, is shared with the workers of other sites in the
 	// same process (linkwatch run) to bound devices in flight globally.
 	Limiter *Limiter
-	Log         *slog.Logger
-	Now         func() time.Time
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Service consumes its site's jobs, probes and publishes results.
