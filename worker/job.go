@@ -86,21 +86,30 @@ func (s *Service) run(ctx context.Context, job *proto.ProbeJob) *proto.ProbeResu
 	return toProto(job, s.cfg.ID, r)
 }
 
-// device turns a job into a probe input, checking every field the CLI will
-// see and resolving the credential locally.
+// device turns a job into a probe input for this worker's site.
 func (s *Service) device(job *proto.ProbeJob) (Device, error) {
 	if job.GetSite() != s.cfg.Site {
 		return Device{}, fmt.Errorf("job for site %q reached a worker of site %q", job.GetSite(), s.cfg.Site)
 	}
+	d, err := DeviceFromJob(job, s.cfg.Credentials)
+	if err != nil {
+		return Device{}, fmt.Errorf("worker %s: %w", s.cfg.ID, err)
+	}
+	return d, nil
+}
+
+// DeviceFromJob turns a job into a probe input, checking the device name
+// and resolving the job's credential locally with creds.
+func DeviceFromJob(job *proto.ProbeJob, creds Credentials) (Device, error) {
 	if err := proto.ValidName(job.GetDevice()); err != nil {
 		return Device{}, fmt.Errorf("device: %w", err)
 	}
-	if s.cfg.Credentials == nil {
-		return Device{}, fmt.Errorf("worker has no credentials configured")
+	if creds == nil {
+		return Device{}, fmt.Errorf("no credentials configured")
 	}
-	user, pass, err := s.cfg.Credentials(job.GetCredentials())
+	user, pass, err := creds(job.GetCredentials())
 	if err != nil {
-		return Device{}, fmt.Errorf("resolve credential %q on worker %s: %w", job.GetCredentials(), s.cfg.ID, err)
+		return Device{}, fmt.Errorf("resolve credential %q: %w", job.GetCredentials(), err)
 	}
 	d := Device{Name: job.GetDevice(), Site: job.GetSite(), Host: job.GetHost(), Port: int(job.GetPort()),
 		Platform: job.GetPlatform(), Username: user, Password: pass}

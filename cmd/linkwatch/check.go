@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/worker"
 )
@@ -62,11 +63,10 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	hostKeys, err := hostKeyCallback(cfg)
+	prober, err := app.Prober(cfg, slog.Default())
 	if err != nil {
 		return err
 	}
-	prober := &worker.Prober{HostKeys: hostKeys, Log: slog.Default()}
 	limiter := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
 
 	byName := make(map[string]worker.Device, len(devices))
