@@ -18,6 +18,9 @@ import (
 // which run it as real processes, as a user would.
 var binary string
 
+// raceBuild is set by race_test.go when the tests run with -race.
+var raceBuild bool
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "linkwatch-bin-")
 	if err != nil {
@@ -25,7 +28,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "linkwatch")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", binary}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build linkwatch: %v\n%s", err, out)
 		os.Exit(1)
 	}
@@ -76,6 +83,9 @@ func startProc(t *testing.T, name string, env []string, args ...string) *proc {
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
 		p.stop(syscall.SIGTERM)
+		if strings.Contains(p.stderr.String(), "WARNING: DATA RACE") {
+			t.Errorf("%s: the race detector reported a data race", name)
+		}
 		if t.Failed() {
 			t.Logf("--- %s stdout:\n%s\n--- %s stderr:\n%s", name, tail(p.stdout.String()), name, tail(p.stderr.String()))
 		}
@@ -121,6 +131,9 @@ func runCmd(t *testing.T, env []string, args ...string) (string, string, error) 
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
+	if strings.Contains(errOut.String(), "WARNING: DATA RACE") {
+		t.Errorf("linkwatch %s: the race detector reported a data race:\n%s", strings.Join(args, " "), errOut.String())
+	}
 	return out.String(), errOut.String(), err
 }
 
