@@ -18,7 +18,7 @@ type simDevice struct {
 // testFleet is a simulator fleet file whose behaviours a test rewrites:
 // every target up unless overridden by "device target" keys.
 type testFleet struct {
-	t       *testing.T
+	t       testing.TB
 	path    string
 	devices []simDevice
 	targets []string
@@ -52,7 +52,7 @@ func (f *testFleet) configDevices() string {
 	return b.String()
 }
 
-func newTestFleet(t *testing.T, dir string, devices []simDevice, targets ...string) *testFleet {
+func newTestFleet(t testing.TB, dir string, devices []simDevice, targets ...string) *testFleet {
 	ports := freePorts(t, len(devices))
 	for i := range devices {
 		devices[i].port = ports[i]

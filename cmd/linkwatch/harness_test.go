@@ -71,7 +71,7 @@ type proc struct {
 // startProc runs the linkwatch binary with args and env (added to the
 // test's environment); it is killed at cleanup, and its output is logged
 // when the test fails.
-func startProc(t *testing.T, name string, env []string, args ...string) *proc {
+func startProc(t testing.TB, name string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{name: name, cmd: exec.Command(binary, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{},
 		done: make(chan struct{})}
@@ -124,7 +124,7 @@ func (p *proc) kill() {
 }
 
 // runCmd runs the binary to completion and returns stdout, stderr and err.
-func runCmd(t *testing.T, env []string, args ...string) (string, string, error) {
+func runCmd(t testing.TB, env []string, args ...string) (string, string, error) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -138,7 +138,7 @@ func runCmd(t *testing.T, env []string, args ...string) (string, string, error) 
 }
 
 // freePorts returns n loopback ports that were free a moment ago.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ls []net.Listener
 	var ports []int
@@ -157,7 +157,7 @@ func freePorts(t *testing.T, n int) []int {
 }
 
 // waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -169,7 +169,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 }
 
 // waitListening waits until every port accepts TCP connections.
-func waitListening(t *testing.T, ports ...int) {
+func waitListening(t testing.TB, ports ...int) {
 	t.Helper()
 	for _, port := range ports {
 		waitFor(t, 20*time.Second, fmt.Sprintf("port %d to listen", port), func() bool {
@@ -184,7 +184,7 @@ func waitListening(t *testing.T, ports ...int) {
 }
 
 // writeFile writes text (dedented by the caller) to dir/name.
-func writeFile(t *testing.T, dir, name, text string) string {
+func writeFile(t testing.TB, dir, name, text string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, []byte(strings.TrimLeft(text, "\n")), 0o600); err != nil {

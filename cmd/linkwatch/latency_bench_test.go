@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/linkwatch/linkwatch/notifier/mail/smtptest"
+)
+
+// BenchmarkFlipToEmail measures the time from a link flip on a simulated
+// router (fleet file rewritten, SIGHUP) to the alert email accepted by an
+// SMTP server (STARTTLS + AUTH), through `linkwatch run` with an interval
+// of 2 s and group_wait 0. Each op is one flip, made at a random point of
+// the probe cycle; the median is reported. Expect about half an interval
+// of waiting for the next probe plus the probe, commit and SMTP time.
+//
+//	go test -run '^$' -bench FlipToEmail -benchtime 5x ./cmd/linkwatch/
+func BenchmarkFlipToEmail(b *testing.B) {
+	dir := b.TempDir()
+	smtp := smtptest.Start(b, smtptest.WithAuth("lw", "smtp-secret"))
+	caFile := dir + "/smtp-ca.pem"
+	if err := os.WriteFile(caFile, smtp.CertPEM(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	fleet := newTestFleet(b, dir, []simDevice{{name: "r1", platform: "cisco_iosxe", site: "dc1"}}, "10.0.0.1")
+	natsPort := freePorts(b, 1)[0]
+	cfg := writeFile(b, dir, "linkwatch.yaml", fmt.Sprintf(`
+interval: 2s
+data_dir: %s/data
+nats: { listen: "127.0.0.1:%d" }
+notify:
+  from: linkwatch@example.net
+  to: [noc@example.net]
+  group_wait: 0s
+  smtp: { host: 127.0.0.1, port: %d, username: lw, password_env: LW_SMTP_PASSWORD, ca_file: %s }
+credentials:
+  lab: { username: admin, password_env: LW_LAB_PASSWORD }
+defaults:
+  credentials: lab
+  ping: { count: 1, timeout: 1s }
+devices:
+%s`, dir, natsPort, smtp.Port(), caFile, fleet.configDevices()))
+	sim := startProc(b, "sim", nil, "sim", "--fleet", fleet.path)
+	waitListening(b, fleet.devices[0].port)
+	startProc(b, "run", []string{"LW_LAB_PASSWORD=lab-secret", "LW_SMTP_PASSWORD=smtp-secret"}, "run", "--config", cfg)
+	waitFor(b, 30*time.Second, "the first result", func() bool {
+		out, _, err := runCmd(b, nil, "status", "--config", cfg, "--output", "json")
+		return err == nil && len(out) > 0
+	})
+
+	var lat []time.Duration
+	behaviours := []string{"down", "up"}
+	b.ResetTimer()
+	for i := range b.N {
+		// Flip at a random point of the 2 s probe cycle, as a real outage
+		// would, not just after the previous email.
+		b.StopTimer()
+		time.Sleep(rand.N(2 * time.Second))
+		b.StartTimer()
+		before := len(smtp.Messages())
+		fleet.write(map[string]string{"r1 10.0.0.1": behaviours[i%2]})
+		start := time.Now()
+		if err := sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			b.Fatal(err)
+		}
+		for len(smtp.Messages()) == before {
+			if time.Since(start) > 30*time.Second {
+				b.Fatal("no email 30 s after the flip")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "ms-median")
+	b.ReportMetric(float64(lat[0].Milliseconds()), "ms-min")
+	b.ReportMetric(float64(lat[len(lat)-1].Milliseconds()), "ms-max")
+	b.Logf("flip → email latencies: %v", lat)
+}
