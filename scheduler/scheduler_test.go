@@ -146,3 +146,48 @@ func TestTwoSchedulersDoNotDoubleProbe(t *testing.T) {
 		t.Errorf("%d jobs stored for %d distinct ids", info.State.Msgs, len(ids))
 	}
 }
+
+func TestReloadPublishesTheNewInventory(t *testing.T) {
+	srv := localnats.StartTest(t)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const interval = time.Second
+	if err := proto.EnsureStreams(ctx, js, interval, 1); err != nil {
+		t.Fatal(err)
+	}
+	s := New(js, inventory(1, interval), nil, nil)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	grown := inventory(3, interval)
+	s.Reload(grown)
+
+	stream, err := js.Stream(ctx, proto.StreamJobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := stream.GetLastMsgForSubject(ctx, "linkwatch.jobs.a")
+		_, errB := stream.GetLastMsgForSubject(ctx, "linkwatch.jobs.b")
+		if err == nil && errB == nil {
+			break // r1 (site b) exists only in the reloaded inventory
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no job for the reloaded inventory's site b device: %v", errB)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -238,6 +238,11 @@ func readResults(t *testing.T, url string) resultSet {
 		if err != nil {
 			t.Fatalf("read result %d: %v", seq, err)
 		}
+		for _, secret := range []string{"lab-secret", "smtp-secret"} {
+			if strings.Contains(string(m.Data), secret) {
+				t.Errorf("result %d on %s carries a secret", seq, m.Subject)
+			}
+		}
 		var r proto.ProbeResult
 		if err := pb.Unmarshal(m.Data, &r); err != nil {
 			t.Fatal(err)

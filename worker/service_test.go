@@ -1,0 +1,198 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	pb "google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/localnats"
+	"github.com/linkwatch/linkwatch/worker"
+	"github.com/linkwatch/linkwatch/worker/sim"
+)
+
+const password = "s3cret-device-pw"
+
+// serviceRig runs one worker of site dc1 against an embedded NATS server
+// and a simulated router r1.
+type serviceRig struct {
+	js   jetstream.JetStream
+	svc  *worker.Service
+	port int
+}
+
+func newServiceRig(t *testing.T) *serviceRig {
+	t.Helper()
+	fleet, err := sim.ParseFleet([]byte(`
+devices:
+  - name: r1
+    platform: cisco_iosxe
+    username: admin
+    password: ` + password + `
+    targets: { 10.0.0.1: up, 10.0.0.2: down }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := sim.Start(ctx, fleet, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := localnats.StartTest(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
+		t.Fatal(err)
+	}
+	creds := func(name string) (string, string, error) {
+		if name != "lab" {
+			return "", "", errors.New("no such credential")
+		}
+		return "admin", password, nil
+	}
+	svc, err := worker.NewService(js, worker.ServiceConfig{Site: "dc1", ID: "w1", Concurrency: 2,
+		AckWait: 3 * time.Second, Credentials: creds, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker Run: %v", err)
+		}
+		nc.Close()
+		srv.Close()
+	})
+	return &serviceRig{js: js, svc: svc, port: srv.Port("r1")}
+}
+
+func (r *serviceRig) job(id, credentials string, deadline time.Time) *proto.ProbeJob {
+	timeout := durationpb.New(time.Second)
+	return &proto.ProbeJob{Id: id, Device: "r1", Site: "dc1", Host: "127.0.0.1", Port: uint32(r.port),
+		Platform: "cisco_iosxe", Credentials: credentials, Deadline: timestamppb.New(deadline),
+		Targets: []*proto.Target{{Address: "10.0.0.1", Count: 3, Timeout: timeout}, {Address: "10.0.0.2", Count: 3, Timeout: timeout}}}
+}
+
+func (r *serviceRig) publish(t *testing.T, job *proto.ProbeJob) {
+	t.Helper()
+	data, err := pb.Marshal(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(password)) {
+		t.Fatal("the job carries the device password")
+	}
+	subject, _ := proto.JobSubject(job.GetSite())
+	if _, err := r.js.Publish(context.Background(), subject, data, jetstream.WithMsgID(job.GetId())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// result waits for the result of job id on the results stream.
+func (r *serviceRig) result(t *testing.T, id string) *proto.ProbeResult {
+	t.Helper()
+	stream, err := r.js.Stream(context.Background(), proto.StreamResults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		m, err := stream.GetLastMsgForSubject(context.Background(), "linkwatch.results.dc1.r1")
+		if err == nil {
+			if bytes.Contains(m.Data, []byte(password)) {
+				t.Fatal("the result carries the device password")
+			}
+			var res proto.ProbeResult
+			if err := pb.Unmarshal(m.Data, &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.GetJobId() == id {
+				return &res
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no result for job %s", id)
+	return nil
+}
+
+func jobsPending(t *testing.T, js jetstream.JetStream) uint64 {
+	t.Helper()
+	stream, err := js.Stream(context.Background(), proto.StreamJobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+func TestServiceProbesPublishesThenAcks(t *testing.T) {
+	r := newServiceRig(t)
+	r.publish(t, r.job("r1@1", "lab", time.Now().Add(time.Minute)))
+	res := r.result(t, "r1@1")
+	if res.GetWorker() != "w1" || res.GetFailure() != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {
+		t.Fatalf("result from %q failure %v (%s)", res.GetWorker(), res.GetFailure(), res.GetFailureText())
+	}
+	got := []proto.LinkStatus{res.GetLinks()[0].GetStatus(), res.GetLinks()[1].GetStatus()}
+	if got[0] != proto.LinkStatus_LINK_STATUS_UP || got[1] != proto.LinkStatus_LINK_STATUS_DOWN {
+		t.Errorf("links %v, want UP and DOWN", got)
+	}
+	waitUntil(t, "the job acked and removed from the work queue", func() bool { return jobsPending(t, r.js) == 0 })
+	if r.svc.Probed() != 1 {
+		t.Errorf("probed %d jobs, want 1", r.svc.Probed())
+	}
+}
+
+func TestServiceDropsStaleJobs(t *testing.T) {
+	r := newServiceRig(t)
+	r.publish(t, r.job("r1@1", "lab", time.Now().Add(-time.Second)))
+	waitUntil(t, "the stale job dropped", func() bool { return r.svc.Stale() == 1 })
+	waitUntil(t, "the stale job removed", func() bool { return jobsPending(t, r.js) == 0 })
+	// A fresh job after it is probed: the stale one produced no result.
+	r.publish(t, r.job("r1@2", "lab", time.Now().Add(time.Minute)))
+	r.result(t, "r1@2")
+	if r.svc.Probed() != 1 {
+		t.Errorf("probed %d jobs, want only the fresh one", r.svc.Probed())
+	}
+}
+
+func TestServiceUnknownCredentialIsADeviceFailure(t *testing.T) {
+	r := newServiceRig(t)
+	r.publish(t, r.job("r1@1", "nosuch", time.Now().Add(time.Minute)))
+	res := r.result(t, "r1@1")
+	if res.GetFailure() == proto.FailureKind_FAILURE_KIND_UNSPECIFIED || res.GetFailureText() == "" {
+		t.Errorf("result %v: want a device failure naming the credential", res)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
