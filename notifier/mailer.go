@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"time"
 )
@@ -120,4 +121,31 @@ func alertIDs(as []Alert) []string {
 		ids[i] = a.ID
 	}
 	return ids
+}
+
+// Flush sends every alert in the outbox now, ignoring group_wait, as one
+// cron-style run does before it exits. Alerts that could not be sent stay
+// in the outbox (or are parked, for a permanent failure) and the error is
+// returned.
+func (n *Notifier) Flush(ctx context.Context) error {
+	m := mailer{n: n, backoff: time.Second}
+	for {
+		alerts, err := n.store.Outbox(ctx, n.cfg.MaxPerEmail)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		if len(alerts) == 0 {
+			return nil
+		}
+		email := Render(alerts, n.cfg.From, n.cfg.To, n.cfg.Location)
+		if err := n.sender.Send(ctx, email); err != nil {
+			if IsPermanent(err) {
+				m.park(ctx, alerts, err)
+			} else {
+				m.retry(ctx, alerts, err)
+			}
+			return fmt.Errorf("send alert email: %w", err)
+		}
+		m.delivered(ctx, alerts, email.Subject)
+	}
 }

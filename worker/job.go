@@ -83,7 +83,7 @@ func (s *Service) run(ctx context.Context, job *proto.ProbeJob) *proto.ProbeResu
 	} else {
 		r = s.cfg.Prober.Probe(ctx, dev)
 	}
-	return toProto(job, s.cfg.ID, r)
+	return ResultProto(job, s.cfg.ID, r)
 }
 
 // device turns a job into a probe input for this worker's site.
@@ -139,8 +139,8 @@ func (s *Service) publish(ctx context.Context, res *proto.ProbeResult) error {
 	return nil
 }
 
-// toProto converts a probe result for the wire.
-func toProto(job *proto.ProbeJob, workerID string, r DeviceResult) *proto.ProbeResult {
+// ResultProto converts the result of probing job for the wire.
+func ResultProto(job *proto.ProbeJob, workerID string, r DeviceResult) *proto.ProbeResult {
 	out := &proto.ProbeResult{
 		JobId: job.GetId(), Device: r.Device, Site: r.Site, Worker: workerID,
 		StartedAt: timestamppb.New(r.StartedAt), CheckedAt: timestamppb.New(r.CheckedAt),

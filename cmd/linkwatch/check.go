@@ -18,12 +18,15 @@ import (
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/worker"
 )
 
 type checkOptions struct {
 	config string
 	output string // "table" or "json"
+	notify bool   // also update state and send alerts, like one cron run
 	out    io.Writer
 	errOut io.Writer
 	// progress shows a live progress line on errOut (when it is a terminal).
@@ -38,7 +41,12 @@ func newCheckCmd() *cobra.Command {
 		Long: `check logs into every configured device once, pings each of its targets from
 the device's own CLI, and prints one row per link: a table, or JSON lines
 with --output json. A device that cannot be probed gives one row per target
-with status UNKNOWN and the failure kind in the error column.`,
+with status UNKNOWN and the failure kind in the error column.
+
+With --notify, check also does what the notifier does with each result —
+state, history and alerts in the store — and sends the alerts before it
+exits: one cron run of the classic script. It needs the store to itself:
+do not use it on the embedded store of a running linkwatch run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -48,6 +56,7 @@ with status UNKNOWN and the failure kind in the error column.`,
 	}
 	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file")
 	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&opts.notify, "notify", false, "also update link state and email the changes")
 	return cmd
 }
 
@@ -59,9 +68,18 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	devices, err := probeDevices(cfg)
+	devices, jobs, err := probeDevices(cfg)
 	if err != nil {
 		return err
+	}
+	var n *notifier.Notifier
+	if opts.notify {
+		var closeStore func()
+		n, closeStore, err = checkNotifier(ctx, cfg, opts)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
 	}
 	prober, err := app.Prober(cfg, slog.Default())
 	if err != nil {
@@ -70,9 +88,11 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	limiter := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
 
 	byName := make(map[string]worker.Device, len(devices))
-	for _, d := range devices {
-		byName[d.Name] = d
+	jobOf := make(map[string]*proto.ProbeJob, len(jobs))
+	for i, d := range devices {
+		byName[d.Name], jobOf[d.Name] = d, jobs[i]
 	}
+	var notifyErr error
 	var rows []checkRow
 	var done atomic.Int64
 	stopProgress := startProgress(ctx, opts, &done, len(devices))
@@ -80,6 +100,11 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	var encErr error
 	worker.ProbeAll(ctx, prober, devices, limiter, func(r worker.DeviceResult) {
 		done.Add(1)
+		if n != nil {
+			if err := n.Apply(ctx, worker.ResultProto(jobOf[r.Device], "check", r)); err != nil && notifyErr == nil {
+				notifyErr = err
+			}
+		}
 		rs := rowsFor(r, byName[r.Device])
 		if opts.output == "json" {
 			for _, row := range rs {
@@ -99,9 +124,34 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		return fmt.Errorf("check interrupted: %w", err)
 	}
 	if opts.output == "table" {
-		return writeTable(opts.out, rows)
+		if err := writeTable(opts.out, rows); err != nil {
+			return err
+		}
 	}
-	return nil
+	if n == nil {
+		return nil
+	}
+	if notifyErr != nil {
+		return notifyErr
+	}
+	return n.Flush(ctx)
+}
+
+// checkNotifier opens the store and the mail sender for --notify. Emails
+// without SMTP go to standard error, so they do not mix with the rows.
+func checkNotifier(ctx context.Context, cfg *config.Config, opts *checkOptions) (*notifier.Notifier, func(), error) {
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := slog.New(slog.NewTextHandler(opts.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sender, err := app.Sender(cfg, opts.errOut, log)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	n := notifier.New(nil, nil, st, sender, app.NotifierConfig(cfg, log))
+	return n, func() { st.Close() }, nil
 }
 
 // checkRow is one link in check's output; its JSON form is a contract.

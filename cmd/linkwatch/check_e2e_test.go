@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh/knownhosts"
 
@@ -141,4 +143,49 @@ func TestCheckRejectsBadOutputFlag(t *testing.T) {
 		t.Fatalf("err %v, stderr %q: want an error naming --output", err, stderr)
 	}
 	_ = os.Remove(cfg)
+}
+
+// TestCheckNotifyLikeCron runs `linkwatch check --notify` three times, as
+// cron would, with the embedded store: the first run records state
+// quietly, a link flipped DOWN before the second gives one email, and a
+// third run with nothing changed gives none.
+func TestCheckNotifyLikeCron(t *testing.T) {
+	dir := t.TempDir()
+	fleet := newTestFleet(t, dir, []simDevice{{name: "r1", platform: "cisco_nxos", site: "dc1"}}, "10.0.0.1", "10.0.0.2")
+	cfg := writeFile(t, dir, "linkwatch.yaml", fmt.Sprintf(`
+data_dir: %s/data
+notify: { from: linkwatch@example.net, to: [noc@example.net] }
+credentials: { lab: { username: admin, password_env: LW_LAB_PASSWORD } }
+defaults: { credentials: lab, ping: { count: 2, timeout: 1s } }
+devices:
+%s`, dir, fleet.configDevices()))
+	sim := startProc(t, "sim", nil, "sim", "--fleet", fleet.path)
+	waitListening(t, fleet.devices[0].port)
+	env := []string{"LW_LAB_PASSWORD=lab-secret"}
+	cron := func() (rows, emails string) {
+		t.Helper()
+		out, errOut, err := runCmd(t, env, "check", "--notify", "--config", cfg, "--output", "json")
+		if err != nil {
+			t.Fatalf("check --notify: %v\n%s", err, errOut)
+		}
+		return out, errOut
+	}
+	if _, emails := cron(); strings.Contains(emails, "Subject:") {
+		t.Fatalf("first run emailed although every link is UP:\n%s", emails)
+	}
+	fleet.write(map[string]string{"r1 10.0.0.2": "down"})
+	if err := sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	var rows, emails string
+	waitFor(t, 20*time.Second, "the simulator to take the link down", func() bool {
+		rows, emails = cron()
+		return strings.Contains(rows, `"status":"DOWN"`)
+	})
+	if n := strings.Count(emails, "Subject:"); n != 1 || !strings.Contains(emails, "UP → DOWN") {
+		t.Fatalf("run after the flip: %d emails, want 1 with UP → DOWN:\n%s", n, emails)
+	}
+	if _, emails := cron(); strings.Contains(emails, "Subject:") {
+		t.Fatalf("a run with nothing changed emailed:\n%s", emails)
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/worker"
 )
 
@@ -12,7 +13,7 @@ import (
 // worker does with the scheduler's jobs, resolving each credential once. A
 // credential that cannot be resolved stops the run before any device is
 // touched.
-func probeDevices(cfg *config.Config) ([]worker.Device, error) {
+func probeDevices(cfg *config.Config) ([]worker.Device, []*proto.ProbeJob, error) {
 	type cred struct{ user, pass string }
 	cache := map[string]cred{}
 	creds := func(name string) (string, string, error) {
@@ -31,9 +32,9 @@ func probeDevices(cfg *config.Config) ([]worker.Device, error) {
 	for _, job := range inv.Devices {
 		d, err := worker.DeviceFromJob(job, creds)
 		if err != nil {
-			return nil, fmt.Errorf("device %s: %w", job.GetDevice(), err)
+			return nil, nil, fmt.Errorf("device %s: %w", job.GetDevice(), err)
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	return out, inv.Devices, nil
 }
