@@ -2,7 +2,9 @@ package proto
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,13 +31,40 @@ const (
 // stale anyway. Its duplicate window is the interval, so schedulers running
 // side by side that publish the same job id store it once. The results
 // stream keeps results for a day under limits retention.
+//
+// A stream already as wanted is left alone: every service calls this at
+// start, and an update racing another service's consumer creation is
+// needless work for the server (and trips a data race inside nats-server
+// v2.15's file store).
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, interval time.Duration, replicas int) error {
 	for _, cfg := range streamConfigs(interval, replicas) {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		if err := ensureStream(ctx, js, cfg); err != nil {
 			return fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
 		}
 	}
 	return nil
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) error {
+	stream, err := js.Stream(ctx, want.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateStream(ctx, want)
+		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return err
+		}
+		// Another service created it first: compare with theirs.
+		stream, err = js.Stream(ctx, want.Name)
+	}
+	if err != nil {
+		return err
+	}
+	have := stream.CachedInfo().Config
+	if slices.Equal(have.Subjects, want.Subjects) && have.Retention == want.Retention && have.MaxAge == want.MaxAge &&
+		have.Duplicates == want.Duplicates && have.Storage == want.Storage && have.Replicas == want.Replicas {
+		return nil
+	}
+	_, err = js.UpdateStream(ctx, want)
+	return err
 }
 
 func streamConfigs(interval time.Duration, replicas int) []jetstream.StreamConfig {
