@@ -116,4 +116,10 @@ devices:
 	if got := strings.Join(tos, " "); got != "DOWN>UP UP>DOWN >UP" {
 		t.Errorf("history newest first = %q, want %q", got, "DOWN>UP UP>DOWN >UP")
 	}
+
+	// Ctrl-C stops everything cleanly.
+	run.stop(syscall.SIGINT)
+	if !run.cmd.ProcessState.Success() {
+		t.Errorf("run after Ctrl-C: %v\n%s", run.cmd.ProcessState, run.stderr.String())
+	}
 }
