@@ -72,23 +72,30 @@ func TestPlanOneJobPerDevicePerSlotSpread(t *testing.T) {
 	}
 }
 
-func TestTwoSchedulersDoNotDoubleProbe(t *testing.T) {
+// jetStream starts an embedded NATS server with linkwatch's streams.
+func jetStream(t *testing.T, interval time.Duration) jetstream.JetStream {
+	t.Helper()
 	srv := localnats.StartTest(t)
 	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	const interval = 2 * time.Second
-	if err := proto.EnsureStreams(ctx, js, interval, 1); err != nil {
+	if err := proto.EnsureStreams(context.Background(), js, interval, 1); err != nil {
 		t.Fatal(err)
 	}
+	return js
+}
+
+func TestTwoSchedulersDoNotDoubleProbe(t *testing.T) {
+	const interval = 2 * time.Second
+	js := jetStream(t, interval)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	inv := inventory(6, interval)
 	s1, s2 := New(js, inv, nil, nil), New(js, inv, nil, nil)
 	done := make(chan error, 2)
@@ -148,22 +155,10 @@ func TestTwoSchedulersDoNotDoubleProbe(t *testing.T) {
 }
 
 func TestReloadPublishesTheNewInventory(t *testing.T) {
-	srv := localnats.StartTest(t)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	const interval = time.Second
+	js := jetStream(t, interval)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	const interval = time.Second
-	if err := proto.EnsureStreams(ctx, js, interval, 1); err != nil {
-		t.Fatal(err)
-	}
 	s := New(js, inventory(1, interval), nil, nil)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
