@@ -13,7 +13,8 @@ import (
 // TestRunEmbedded runs `linkwatch run` with the embedded defaults (NATS and
 // store in data_dir, emails on standard output) against the simulator:
 // flip a link, one email; flip it back, one recovery email. status and
-// history are asked of the running process.
+// history are asked of the running process, and the worker of one site
+// runs as a separate process connected to run's embedded NATS server.
 func TestRunEmbedded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run test skipped in -short mode")
@@ -41,7 +42,11 @@ devices:
 	for _, d := range fleet.devices {
 		waitListening(t, d.port)
 	}
-	run := startProc(t, "run", env, "run", "--config", cfg)
+	// run works site dc1 itself; dc2's worker joins its embedded NATS
+	// server from "elsewhere", as a worker at another site would.
+	run := startProc(t, "run", env, "run", "--config", cfg, "--sites", "dc1")
+	waitListening(t, natsPort)
+	startProc(t, "worker dc2", env, "worker", "--config", cfg, "--site", "dc2")
 	subjectRE := regexp.MustCompile(`(?m)^Subject: `)
 	emails := func() int { return len(subjectRE.FindAllString(run.stdout.String(), -1)) }
 

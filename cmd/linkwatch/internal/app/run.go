@@ -26,6 +26,10 @@ type RunOptions struct {
 	// hands the scheduler the new inventory.
 	Reload <-chan struct{}
 	Load   func() (*config.Config, error)
+	// Sites are the sites whose workers run in this process; nil means
+	// every configured site. Workers of the other sites connect to this
+	// process's NATS server from where their devices are reachable.
+	Sites []string
 }
 
 // Run runs the scheduler, a worker for every configured site and the
@@ -64,7 +68,11 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		func(ctx context.Context) error { return ReloadLoop(ctx, sched, opts) },
 	}
 	lim := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
-	for _, site := range cfg.Sites() {
+	sites := opts.Sites
+	if sites == nil {
+		sites = cfg.Sites()
+	}
+	for _, site := range sites {
 		w, err := Worker(js, cfg, site, WorkerID()+"-"+site, lim, log)
 		if err != nil {
 			return err
