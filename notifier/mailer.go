@@ -11,11 +11,21 @@ import (
 // commit wakes it at once; this catches alerts left by an earlier run).
 const idlePoll = 5 * time.Second
 
-// mailLoop drains the outbox until ctx ends.
-func (n *Notifier) mailLoop(ctx context.Context) {
+// mailLoop drains the outbox until ctx ends, while this replica holds
+// the mailer lease (always, when l is nil).
+func (n *Notifier) mailLoop(ctx context.Context, l *lease) {
 	m := mailer{n: n, backoff: time.Second}
+	if l != nil {
+		defer l.release()
+	}
 	for {
-		wait := m.step(ctx)
+		wait := leaseRenew
+		if l == nil || l.hold(ctx) {
+			wait = m.step(ctx)
+			if l != nil {
+				wait = min(wait, leaseRenew)
+			}
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -92,8 +92,14 @@ func (n *Notifier) Run(ctx context.Context) error {
 		}
 		defer stopAPI()
 	}
+	var l *lease
+	if n.js != nil {
+		if l, err = newLease(ctx, n.js, n.log); err != nil {
+			return err
+		}
+	}
 	var wg sync.WaitGroup
-	wg.Go(func() { n.mailLoop(ctx) })
+	wg.Go(func() { n.mailLoop(ctx, l) })
 	n.log.Info("notifier started", "confirm", n.cfg.Confirm, "group_wait", n.cfg.GroupWait)
 	<-ctx.Done()
 	wg.Wait()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"testing"
 	"time"
@@ -25,13 +26,14 @@ import (
 // rig is a notifier running against an embedded NATS server, the embedded
 // store and an in-process SMTP server with STARTTLS and AUTH.
 type rig struct {
-	js    jetstream.JetStream
-	nc    *nats.Conn
-	st    notifier.Store
-	smtp  *smtptest.Server
-	clock time.Time
-	last  map[string]time.Time // check time of each device's newest result
-	seq   int                  // makes every job id unique, so none is deduplicated
+	js        jetstream.JetStream
+	nc        *nats.Conn
+	st        notifier.Store
+	smtp      *smtptest.Server
+	groupWait time.Duration
+	clock     time.Time
+	last      map[string]time.Time // check time of each device's newest result
+	seq       int                  // makes every job id unique, so none is deduplicated
 }
 
 func newRig(t *testing.T, groupWait time.Duration) *rig {
@@ -55,24 +57,39 @@ func newRig(t *testing.T, groupWait time.Duration) *rig {
 		t.Fatal(err)
 	}
 	srv := smtptest.Start(t, smtptest.WithAuth("lw", "pw"))
-	sender, err := mail.New(mail.Config{Host: "127.0.0.1", Port: srv.Port(), Username: "lw", Password: "pw",
-		TLSConfig: srv.ClientTLS()}, nil)
+	cancel()
+	r := &rig{js: js, nc: nc, st: st, smtp: srv, groupWait: groupWait, clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
+		last: map[string]time.Time{}}
+	t.Cleanup(func() { st.Close() })
+	r.startNotifier(t)
+	return r
+}
+
+// startNotifier runs one more notifier replica on the rig's NATS server,
+// store and SMTP server; the returned func stops it.
+func (r *rig) startNotifier(t *testing.T) (stop func()) {
+	t.Helper()
+	sender, err := mail.New(mail.Config{Host: "127.0.0.1", Port: r.smtp.Port(), Username: "lw", Password: "pw",
+		TLSConfig: r.smtp.ClientTLS()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := notifier.New(js, nc, st, sender, notifier.Config{GroupWait: groupWait, From: "lw@example.net",
+	n := notifier.New(r.js, r.nc, r.st, sender, notifier.Config{GroupWait: r.groupWait, From: "lw@example.net",
 		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("notifier Run: %v", err)
-		}
-		st.Close()
-	})
-	return &rig{js: js, nc: nc, st: st, smtp: srv, clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
-		last: map[string]time.Time{}}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("notifier Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // publish sends a result for device with one status per target.
@@ -250,4 +267,35 @@ func waitOutboxEmpty(t *testing.T, st notifier.Store) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestOnlyOneNotifierReplicaSendsEmail(t *testing.T) {
+	r := newRig(t, 0)
+	stopSecond := r.startNotifier(t)
+	for _, d := range []string{"r1", "r2", "r3", "r4"} {
+		r.publish(t, d, up)
+		r.waitApplied(t, d)
+	}
+	for _, d := range []string{"r1", "r2", "r3", "r4"} {
+		r.publish(t, d, down)
+		r.waitApplied(t, d)
+	}
+	waitOutboxEmpty(t, r.st)
+	if got := countChanges(r.smtp.Messages()); got != 4 {
+		t.Fatalf("%d link changes emailed by two replicas, want each of the 4 once", got)
+	}
+	// Email keeps flowing when one replica stops (if it held the lease,
+	// it releases it and the other takes over at once).
+	stopSecond()
+	r.publish(t, "r1", up)
+	r.smtp.WaitFor(t, len(r.smtp.Messages())+1, 20*time.Second)
+}
+
+// countChanges counts the link changes listed across emails.
+func countChanges(msgs []smtptest.Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += strings.Count(m.Text, "UP → DOWN")
+	}
+	return n
 }

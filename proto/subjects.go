@@ -22,6 +22,10 @@ const (
 	// APIPrefix is the subject prefix of the notifier's status and history
 	// request-reply service.
 	APIPrefix = "linkwatch.api"
+	// LeaseBucket is the key-value bucket of leases: the notifier replica
+	// holding key MailerLease is the only one that sends email.
+	LeaseBucket = "linkwatch_leases"
+	MailerLease = "mailer"
 
 	jobsPrefix    = "linkwatch.jobs."
 	resultsPrefix = "linkwatch.results."

@@ -1,0 +1,101 @@
+package notifier
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/linkwatch/linkwatch/proto"
+)
+
+// leaseTTL is how long a mailer lease outlives its holder's last renewal:
+// the longest a standby notifier waits to take over from one that died.
+// The holder renews at least every leaseRenew.
+const (
+	leaseTTL   = 15 * time.Second
+	leaseRenew = 5 * time.Second
+)
+
+// lease makes one notifier replica the only one that sends email: with
+// several notifiers on one Redis, two mailers draining the same outbox
+// would send an alert twice. It is a key in a JetStream key-value bucket
+// whose entries expire after leaseTTL; the holder renews it with a
+// compare-and-set on its revision.
+type lease struct {
+	kv   jetstream.KeyValue
+	id   string
+	rev  uint64
+	held bool
+	log  *slog.Logger
+}
+
+func newLease(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (*lease, error) {
+	kv, err := js.KeyValue(ctx, proto.LeaseBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: proto.LeaseBucket,
+			Description: "linkwatch leases", TTL: leaseTTL, History: 1, Storage: jetstream.FileStorage})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, proto.LeaseBucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open lease bucket: %w", err)
+	}
+	return &lease{kv: kv, id: instanceID(), log: log}, nil
+}
+
+// hold takes or renews the lease and reports whether this replica holds it.
+func (l *lease) hold(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return false // shutting down: keep what we hold for release
+	}
+	if l.held {
+		rev, err := l.kv.Update(ctx, proto.MailerLease, []byte(l.id), l.rev)
+		if err == nil {
+			l.rev = rev
+			return true
+		}
+		if ctx.Err() != nil {
+			return false // interrupted, not lost: release deletes it
+		}
+		l.held = false
+		l.log.Warn("mailer lease lost; another notifier sends email now", "err", err)
+	}
+	rev, err := l.kv.Create(ctx, proto.MailerLease, []byte(l.id))
+	if err != nil {
+		if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
+			l.log.Warn("take mailer lease", "err", err)
+		}
+		return false
+	}
+	l.rev, l.held = rev, true
+	l.log.Info("mailer lease taken: this notifier sends email", "id", l.id)
+	return true
+}
+
+// release gives the lease up so a standby can take over at once.
+func (l *lease) release() {
+	if !l.held {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := l.kv.Delete(ctx, proto.MailerLease, jetstream.LastRevision(l.rev)); err != nil {
+		l.log.Warn("release mailer lease", "err", err)
+	}
+	l.held = false
+}
+
+func instanceID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
