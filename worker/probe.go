@@ -22,6 +22,9 @@ type Prober struct {
 	HostKeys ssh.HostKeyCallback
 	// ConnectTimeout bounds the TCP connect and the SSH handshake.
 	ConnectTimeout time.Duration
+	// SetupTimeout bounds finding the prompt and each setup command
+	// (default 10s).
+	SetupTimeout time.Duration
 	// Log receives debug detail; nil discards it.
 	Log *slog.Logger
 	// Now is the clock; nil is time.Now.
@@ -30,8 +33,7 @@ type Prober struct {
 
 const (
 	defaultConnectTimeout = 10 * time.Second
-	// setupTimeout bounds the prompt and each setup command.
-	setupTimeout = 10 * time.Second
+	defaultSetupTimeout = 10 * time.Second
 	// readDelay is scrapligo's pause between reads; its default (250µs)
 	// costs ~1 ms per prompt round trip, and its forced close waits
 	// readDelay²/1µs, so keep it small.
@@ -45,6 +47,13 @@ func (p *Prober) now() time.Time {
 	return time.Now()
 }
 
+func (p *Prober) setupTimeout() time.Duration {
+	if p.SetupTimeout > 0 {
+		return p.SetupTimeout
+	}
+	return defaultSetupTimeout
+}
+
 func (p *Prober) connectTimeout() time.Duration {
 	if p.ConnectTimeout > 0 {
 		return p.ConnectTimeout
@@ -55,7 +64,11 @@ func (p *Prober) connectTimeout() time.Duration {
 // Budget is the longest a probe of d may take: connect, setup, and every
 // ping's own budget, one after another.
 func (p *Prober) Budget(d Device) time.Duration {
-	b := p.connectTimeout() + setupTimeout
+	steps := 3 // the prompt and the setup commands
+	if c, err := cliFor(d.Platform); err == nil {
+		steps = len(c.setup) + 1
+	}
+	b := p.connectTimeout() + time.Duration(steps)*p.setupTimeout()
 	for _, t := range d.Targets {
 		b += t.Budget()
 	}
@@ -112,7 +125,7 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli) (*
 		options.WithPort(d.Port),
 		options.WithPromptPattern(c.prompt),
 		options.WithReadDelay(readDelay),
-		options.WithTimeoutOps(setupTimeout),
+		options.WithTimeoutOps(p.setupTimeout()),
 		options.WithTermWidth(511),
 	)
 	if err != nil {

@@ -1,0 +1,115 @@
+package worker
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/linkwatch/linkwatch/worker/ping"
+)
+
+func TestClassifyDial(t *testing.T) {
+	sys := func(errno syscall.Errno) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", errno)}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want FailureKind
+	}{
+		{"refused", sys(syscall.ECONNREFUSED), FailureRefused},
+		{"reset", sys(syscall.ECONNRESET), FailureRefused},
+		{"no route to host", sys(syscall.EHOSTUNREACH), FailureUnreachable},
+		{"network unreachable", sys(syscall.ENETUNREACH), FailureUnreachable},
+		{"name does not resolve", &net.DNSError{Err: "no such host", Name: "r1.example", IsNotFound: true}, FailureUnreachable},
+		{"connect timeout", &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}, FailureTimeout},
+		{"deadline", context.DeadlineExceeded, FailureTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := classifyDial(tt.err); got != tt.want {
+				t.Errorf("classifyDial(%v) = %s, want %s", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+// mutedShell is an SSH server that accepts any password and opens a shell
+// that prints a banner and never a prompt.
+func mutedShell(t *testing.T) int {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil }}
+	cfg.AddHostKey(signer)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go serveMuted(c, cfg)
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func serveMuted(c net.Conn, cfg *ssh.ServerConfig) {
+	defer c.Close()
+	_, chans, reqs, err := ssh.NewServerConn(c, cfg)
+	if err != nil {
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	for nc := range chans {
+		ch, chReqs, err := nc.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			for r := range chReqs {
+				_ = r.Reply(r.Type == "pty-req" || r.Type == "shell", nil)
+				if r.Type == "shell" {
+					_, _ = ch.Write([]byte("Welcome. This box has no prompt.\r\n"))
+				}
+			}
+		}()
+		buf := make([]byte, 1024)
+		for {
+			if _, err := ch.Read(buf); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func TestProbeNoPromptIsCLIError(t *testing.T) {
+	p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: 300 * time.Millisecond}
+	d := Device{Name: "r1", Host: "127.0.0.1", Port: mutedShell(t), Platform: "cisco_iosxe", Username: "admin",
+		Password: "pw", Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}
+	res := p.Probe(context.Background(), d)
+	if res.Failure != FailureCLI {
+		t.Fatalf("failure %q (%s), want CLI_ERROR", res.Failure, res.FailureText)
+	}
+	if res.FailureText == "" {
+		t.Errorf("no failure text")
+	}
+}
