@@ -33,7 +33,7 @@ type Prober struct {
 
 const (
 	defaultConnectTimeout = 10 * time.Second
-	defaultSetupTimeout = 10 * time.Second
+	defaultSetupTimeout   = 10 * time.Second
 	// readDelay is scrapligo's pause between reads; its default (250µs)
 	// costs ~1 ms per prompt round trip, and its forced close waits
 	// readDelay²/1µs, so keep it small.
