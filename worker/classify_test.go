@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -111,5 +112,69 @@ func TestProbeNoPromptIsCLIError(t *testing.T) {
 	}
 	if res.FailureText == "" {
 		t.Errorf("no failure text")
+	}
+}
+
+// sessionlessServer accepts logins but rejects every session, and counts
+// the connections still open.
+func sessionlessServer(t *testing.T) (port int, open *atomic.Int64) {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil }}
+	cfg.AddHostKey(signer)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	open = &atomic.Int64{}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			open.Add(1)
+			go func() {
+				defer open.Add(-1)
+				defer c.Close()
+				sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
+				if err != nil {
+					return
+				}
+				go ssh.DiscardRequests(reqs)
+				for nc := range chans {
+					_ = nc.Reject(ssh.Prohibited, "no sessions here")
+				}
+				sc.Wait()
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port, open
+}
+
+func TestProbeClosesConnectionWhenShellFails(t *testing.T) {
+	port, open := sessionlessServer(t)
+	p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: 300 * time.Millisecond}
+	d := Device{Name: "r1", Host: "127.0.0.1", Port: port, Platform: "cisco_iosxe", Username: "admin", Password: "pw",
+		Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}
+	for range 3 {
+		if res := p.Probe(context.Background(), d); !res.Failed() {
+			t.Fatal("probe of a device that refuses sessions succeeded")
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for open.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still open after the probes returned", open.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,22 +25,32 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	log := s.log.With("job", job.GetId(), "device", job.GetDevice())
-	if dl := job.GetDeadline(); dl != nil && s.cfg.Now().After(dl.AsTime()) {
-		s.stale.Add(1)
-		log.Warn("drop stale job", "deadline", dl.AsTime(), "stale_total", s.stale.Load())
-		_ = msg.Term()
+	if s.dropStale(&job, msg, log) {
 		return
 	}
-	log.Debug("probing", "site", job.GetSite(), "targets", len(job.GetTargets()))
 	stop := s.keepAlive(ctx, msg)
+	defer stop()
+	// The job is ours from here: wait for a slot (shared with the other
+	// sites' workers in `linkwatch run`) with NATS told it is in progress.
+	if s.cfg.Limiter != nil {
+		release, err := s.cfg.Limiter.Acquire(ctx, s.cfg.Site)
+		if err != nil {
+			_ = msg.Nak()
+			return
+		}
+		defer release()
+		if s.dropStale(&job, msg, log) {
+			return
+		}
+	}
+	log.Debug("probing", "site", job.GetSite(), "targets", len(job.GetTargets()))
 	res := s.run(ctx, &job)
-	stop()
 	if ctx.Err() != nil {
 		// Shutting down: let another worker take the job now.
 		_ = msg.Nak()
 		return
 	}
-	if err := s.publish(ctx, res); err != nil {
+	if err := s.publishUntil(ctx, res, job.GetDeadline()); err != nil {
 		log.Error("publish result; job will be redelivered", "err", err)
 		_ = msg.NakWithDelay(time.Second)
 		return
@@ -49,6 +60,19 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	s.probed.Add(1)
 	log.Debug("job done", "failure", res.GetFailure().Short(), "links", len(res.GetLinks()))
+}
+
+// dropStale drops and counts a job past its deadline: a late probe is
+// worth less than the next slot's fresh one.
+func (s *Service) dropStale(job *proto.ProbeJob, msg jetstream.Msg, log *slog.Logger) bool {
+	dl := job.GetDeadline()
+	if dl == nil || !s.cfg.Now().After(dl.AsTime()) {
+		return false
+	}
+	s.stale.Add(1)
+	log.Warn("drop stale job", "deadline", dl.AsTime(), "stale_total", s.stale.Load())
+	_ = msg.Term()
+	return true
 }
 
 // keepAlive tells NATS the job is in progress until stop is called, so a
@@ -118,6 +142,24 @@ func DeviceFromJob(job *proto.ProbeJob, creds Credentials) (Device, error) {
 			Count: int(t.GetCount()), Timeout: t.GetTimeout().AsDuration(), Size: int(t.GetSize())})
 	}
 	return d, nil
+}
+
+// publishUntil publishes the result in hand, retrying with backoff until
+// the job's deadline rather than probing the device again.
+func (s *Service) publishUntil(ctx context.Context, res *proto.ProbeResult, deadline *timestamppb.Timestamp) error {
+	wait := 250 * time.Millisecond
+	for {
+		err := s.publish(ctx, res)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if deadline != nil && s.cfg.Now().Add(wait).After(deadline.AsTime()) {
+			return err
+		}
+		s.log.Warn("publish result; retrying", "job", res.GetJobId(), "in", wait, "err", err)
+		sleepCtx(ctx, wait)
+		wait = min(2*wait, 10*time.Second)
+	}
 }
 
 func (s *Service) publish(ctx context.Context, res *proto.ProbeResult) error {

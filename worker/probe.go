@@ -101,6 +101,7 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 
 	drv, err := p.open(ctx, tr, d, c)
 	if err != nil {
+		tr.Close()
 		res.Failure = classifyOpen(ctx, tr, err)
 		res.FailureText = failureText(ctx, "open session", err)
 		return res

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/linkwatch/linkwatch/proto"
@@ -120,25 +121,15 @@ func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {
 
 func (s *Service) loop(ctx context.Context, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
-		release := func() {}
-		if s.cfg.Limiter != nil {
-			r, err := s.cfg.Limiter.Acquire(ctx, s.cfg.Site)
-			if err != nil {
-				return
-			}
-			release = r
-		}
 		msg, err := cons.Next(jetstream.FetchContext(ctx))
 		if err != nil {
-			release()
-			if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
 				s.log.Warn("fetch job", "err", err)
 				sleepCtx(ctx, time.Second)
 			}
 			continue
 		}
 		s.handle(ctx, msg)
-		release()
 	}
 }
 

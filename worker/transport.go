@@ -102,7 +102,9 @@ func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback
 
 // Open dials, handshakes and starts an interactive shell on a pty.
 func (t *sshTransport) Open(a *transport.Args) error {
-	dialer := net.Dialer{Timeout: t.timeout}
+	// One deadline for the connect and the handshake together.
+	deadline := time.Now().Add(t.timeout)
+	dialer := net.Dialer{Deadline: deadline}
 	conn, err := dialer.DialContext(t.ctx, "tcp", t.addr)
 	if err != nil {
 		return &dialError{err}
@@ -111,7 +113,7 @@ func (t *sshTransport) Open(a *transport.Args) error {
 		conn.Close()
 		return &dialError{context.Cause(t.ctx)}
 	}
-	_ = conn.SetDeadline(time.Now().Add(t.timeout))
+	_ = conn.SetDeadline(deadline)
 	c, chans, reqs, err := ssh.NewClientConn(conn, t.addr, t.cfg)
 	if err != nil {
 		conn.Close()
@@ -122,7 +124,11 @@ func (t *sshTransport) Open(a *transport.Args) error {
 	t.mu.Lock()
 	t.client = client
 	t.mu.Unlock()
-	return t.startShell(client, a)
+	if err := t.startShell(client, a); err != nil {
+		t.Close() // scrapligo does not close a transport whose Open failed
+		return err
+	}
+	return nil
 }
 
 func (t *sshTransport) startShell(client *ssh.Client, a *transport.Args) error {
