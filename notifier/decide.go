@@ -29,10 +29,19 @@ func LinkKey(address, vrf string) string {
 // decide is the notifier's state machine for one result, pure so that
 // every store runs exactly the same logic inside its own transaction. It
 // returns ErrNoUpdate for a result no newer than the last one applied, so
-// a redelivered or reordered result never rolls state back.
+// a redelivered or reordered result never rolls state back, and a job
+// probed twice counts once towards the confirmation rule. Newer means a
+// later scheduler slot when both results have one (immune to clock skew
+// between workers), else a later check time.
 func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Update, error) {
 	checked := res.GetCheckedAt().AsTime().UTC()
-	if !prev.LastResult.IsZero() && !checked.After(prev.LastResult) {
+	slot, hasSlot := proto.JobSlot(res.GetJobId())
+	switch {
+	case hasSlot && prev.LastSlot > 0:
+		if slot <= prev.LastSlot {
+			return Update{}, ErrNoUpdate
+		}
+	case !prev.LastResult.IsZero() && !checked.After(prev.LastResult):
 		return Update{}, ErrNoUpdate
 	}
 	if confirm < 1 {
@@ -40,6 +49,9 @@ func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 	}
 	next := prev
 	next.Name, next.Site, next.LastResult = res.GetDevice(), res.GetSite(), checked
+	if hasSlot {
+		next.LastSlot = slot
+	}
 	next.Links = maps.Clone(prev.Links)
 	if next.Links == nil {
 		next.Links = map[string]Link{}

@@ -175,6 +175,31 @@ func TestDecide(t *testing.T) {
 	}
 }
 
+func TestDecideCountsAJobOnce(t *testing.T) {
+	withJob := func(r *proto.ProbeResult, slot int64) *proto.ProbeResult {
+		r.JobId = proto.JobID("r1", slot)
+		return r
+	}
+	dev, alerts, _ := apply(t, 2,
+		withJob(result(0, map[string]proto.LinkStatus{"10.0.0.1": up}), 100),
+		withJob(result(1, map[string]proto.LinkStatus{"10.0.0.1": down}), 101),
+		// The same job probed again after a redelivery: later check time,
+		// same slot. It must not confirm the change on its own.
+		withJob(result(2, map[string]proto.LinkStatus{"10.0.0.1": down}), 101),
+		// A worker whose clock is behind reports the next slot: it counts.
+		withJob(result(-5, map[string]proto.LinkStatus{"10.0.0.1": down}), 102),
+	)
+	if alerts[2] != nil {
+		t.Errorf("a repeated slot produced alerts %v", alertSummary(alerts[2]))
+	}
+	if got := alertSummary(alerts[3]); len(got) != 1 || got[0] != "10.0.0.1:UP>DOWN" {
+		t.Errorf("second slot of DOWN: alerts %q, want the confirmed UP>DOWN", got)
+	}
+	if dev.LastSlot != 102 {
+		t.Errorf("last slot %d, want 102", dev.LastSlot)
+	}
+}
+
 func TestDecideRecoveryCarriesDuration(t *testing.T) {
 	_, alerts, changes := apply(t, 1,
 		result(0, map[string]proto.LinkStatus{"10.0.0.1": up}),

@@ -14,7 +14,7 @@ const idlePoll = 5 * time.Second
 // mailLoop drains the outbox until ctx ends, while this replica holds
 // the mailer lease (always, when l is nil).
 func (n *Notifier) mailLoop(ctx context.Context, l *lease) {
-	m := mailer{n: n, backoff: time.Second}
+	m := mailer{n: n, lease: l, backoff: time.Second}
 	if l != nil {
 		defer l.release()
 	}
@@ -41,61 +41,106 @@ func (n *Notifier) mailLoop(ctx context.Context, l *lease) {
 // mailer holds the delivery state between attempts.
 type mailer struct {
 	n           *Notifier
+	lease       *lease // nil: the only mailer
 	backoff     time.Duration
 	nextAttempt time.Time
 	lastErr     string
+	// unacked are alerts already emailed whose removal from the outbox
+	// failed: nothing is sent until they are removed, or they would go
+	// out again.
+	unacked []string
 }
 
 // step sends one email if one is due and returns how long to wait before
 // the next look.
 func (m *mailer) step(ctx context.Context) time.Duration {
 	n := m.n
+	now := n.cfg.Now()
+	if now.Before(m.nextAttempt) {
+		return m.nextAttempt.Sub(now)
+	}
+	if len(m.unacked) > 0 {
+		if err := n.store.Ack(ctx, m.unacked...); err != nil {
+			return m.backOff(fmt.Errorf("remove sent alerts from outbox: %w", err))
+		}
+		m.unacked = nil
+	}
 	alerts, err := n.store.Outbox(ctx, 0)
 	if err != nil {
-		if ctx.Err() == nil {
-			n.log.Error("read outbox", "err", err)
-		}
-		return time.Second
+		return m.backOff(fmt.Errorf("read outbox: %w", err))
 	}
 	if len(alerts) == 0 {
 		return idlePoll
 	}
-	now := n.cfg.Now()
 	if due := alerts[0].Created.Add(n.cfg.GroupWait); now.Before(due) {
 		return due.Sub(now)
 	}
-	if now.Before(m.nextAttempt) {
-		return m.nextAttempt.Sub(now)
-	}
 	batch := alerts[:min(len(alerts), n.cfg.MaxPerEmail)]
 	email := Render(batch, n.cfg.From, n.cfg.To, n.cfg.Location)
-	err = n.sender.Send(ctx, email)
-	if err == nil {
-		m.delivered(ctx, batch, email.Subject)
+	err = m.send(ctx, email)
+	switch {
+	case err == nil:
+		if err := m.delivered(ctx, batch, email.Subject); err != nil {
+			return m.backOff(err)
+		}
 		return 0
-	}
-	if ctx.Err() != nil {
+	case ctx.Err() != nil:
 		return time.Second
-	}
-	if IsPermanent(err) {
+	case IsPermanent(err):
 		m.park(ctx, batch, err)
 		return 0
+	default:
+		m.record(ctx, batch, err)
+		return m.backOff(fmt.Errorf("alert email not delivered: %w", err))
 	}
-	return m.retry(ctx, batch, err)
 }
 
-func (m *mailer) delivered(ctx context.Context, batch []Alert, subject string) {
+// send delivers e, renewing the mailer lease while the SMTP conversation
+// lasts; if the lease is lost meanwhile, the send is abandoned so that two
+// replicas never both deliver.
+func (m *mailer) send(ctx context.Context, e Email) error {
+	if m.lease == nil {
+		return m.n.sender.Send(ctx, e)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(leaseRenew)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if !m.lease.hold(ctx) {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	err := m.n.sender.Send(ctx, e)
+	cancel()
+	<-done
+	return err
+}
+
+// delivered removes sent alerts from the outbox. When that fails, it
+// remembers them so that they are removed, not sent, next time.
+func (m *mailer) delivered(ctx context.Context, batch []Alert, subject string) error {
 	ids := alertIDs(batch)
+	m.n.log.Info("alert email sent", "subject", subject, "alerts", len(ids))
 	if err := m.n.store.Ack(ctx, ids...); err != nil {
-		// The email went out; the alerts stay and would be sent again.
-		m.n.log.Error("remove sent alerts from outbox", "alerts", len(ids), "err", err)
-		return
+		m.unacked = ids
+		return fmt.Errorf("remove sent alerts from outbox: %w", err)
 	}
 	if m.lastErr != "" {
 		m.n.log.Info("mail delivery recovered")
 	}
 	m.backoff, m.nextAttempt, m.lastErr = time.Second, time.Time{}, ""
-	m.n.log.Info("alert email sent", "subject", subject, "alerts", len(ids))
+	return nil
 }
 
 func (m *mailer) park(ctx context.Context, batch []Alert, err error) {
@@ -107,17 +152,21 @@ func (m *mailer) park(ctx context.Context, batch []Alert, err error) {
 	}
 }
 
-// retry records a temporary failure and backs off with jitter, logging
-// only when the error changes.
-func (m *mailer) retry(ctx context.Context, batch []Alert, err error) time.Duration {
-	if msg := err.Error(); msg != m.lastErr {
-		m.n.log.Warn("alert email not delivered; will retry", "alerts", len(batch), "err", err)
-		m.lastErr = msg
-	}
+// record notes a failed delivery attempt on each alert.
+func (m *mailer) record(ctx context.Context, batch []Alert, err error) {
 	for _, a := range batch {
 		if rerr := m.n.store.Retry(ctx, a.ID, err.Error()); rerr != nil {
 			m.n.log.Error("record delivery attempt", "id", a.ID, "err", rerr)
 		}
+	}
+}
+
+// backOff waits with jittered exponential backoff after a temporary
+// failure, logging only when the error changes.
+func (m *mailer) backOff(err error) time.Duration {
+	if msg := err.Error(); msg != m.lastErr {
+		m.n.log.Warn("mailer: will retry", "err", err)
+		m.lastErr = msg
 	}
 	wait := m.backoff/2 + rand.N(m.backoff/2+1)
 	m.nextAttempt = m.n.cfg.Now().Add(wait)
@@ -152,10 +201,12 @@ func (n *Notifier) Flush(ctx context.Context) error {
 			if IsPermanent(err) {
 				m.park(ctx, alerts, err)
 			} else {
-				m.retry(ctx, alerts, err)
+				m.record(ctx, alerts, err)
 			}
 			return fmt.Errorf("send alert email: %w", err)
 		}
-		m.delivered(ctx, alerts, email.Subject)
+		if err := m.delivered(ctx, alerts, email.Subject); err != nil {
+			return err
+		}
 	}
 }

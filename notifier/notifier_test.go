@@ -2,10 +2,12 @@ package notifier_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"testing"
 	"time"
@@ -31,12 +33,20 @@ type rig struct {
 	st        notifier.Store
 	smtp      *smtptest.Server
 	groupWait time.Duration
-	clock     time.Time
-	last      map[string]time.Time // check time of each device's newest result
-	seq       int                  // makes every job id unique, so none is deduplicated
+	// notifierStore is st as the notifiers see it.
+	notifierStore notifier.Store
+	clock         time.Time
+	last          map[string]time.Time // check time of each device's newest result
+	seq           int                  // makes every job id unique, so none is deduplicated
 }
 
 func newRig(t *testing.T, groupWait time.Duration) *rig {
+	return newRigWith(t, groupWait, nil)
+}
+
+// newRigWith is newRig with the notifier's view of the store wrapped by
+// wrap (nil: none), to inject store failures.
+func newRigWith(t *testing.T, groupWait time.Duration, wrap func(notifier.Store) notifier.Store) *rig {
 	t.Helper()
 	ns := localnats.StartTest(t)
 	nc, err := nats.Connect(ns.ClientURL())
@@ -61,6 +71,10 @@ func newRig(t *testing.T, groupWait time.Duration) *rig {
 	r := &rig{js: js, nc: nc, st: st, smtp: srv, groupWait: groupWait, clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
 		last: map[string]time.Time{}}
 	t.Cleanup(func() { st.Close() })
+	r.notifierStore = st
+	if wrap != nil {
+		r.notifierStore = wrap(st)
+	}
 	r.startNotifier(t)
 	return r
 }
@@ -74,7 +88,7 @@ func (r *rig) startNotifier(t *testing.T) (stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := notifier.New(r.js, r.nc, r.st, sender, notifier.Config{GroupWait: r.groupWait, From: "lw@example.net",
+	n := notifier.New(r.js, r.nc, r.notifierStore, sender, notifier.Config{GroupWait: r.groupWait, From: "lw@example.net",
 		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -100,7 +114,9 @@ func (r *rig) publish(t *testing.T, device string, statuses ...proto.LinkStatus)
 		r.last[device] = r.clock
 	}
 	r.seq++
-	res := &proto.ProbeResult{JobId: fmt.Sprintf("%s@%d", device, r.seq), Device: device, Site: "dc1",
+	// The slot follows the check time (one a minute), as the scheduler's
+	// would; the message id is unique so no publish is deduplicated.
+	res := &proto.ProbeResult{JobId: proto.JobID(device, r.clock.Unix()/60), Device: device, Site: "dc1",
 		CheckedAt: timestamppb.New(r.clock)}
 	for i, s := range statuses {
 		lr := &proto.LinkResult{Target: &proto.Target{Address: fmt.Sprintf("10.0.0.%d", i+1)}, Status: s, Sent: 5,
@@ -115,7 +131,7 @@ func (r *rig) publish(t *testing.T, device string, statuses ...proto.LinkStatus)
 		t.Fatal(err)
 	}
 	subject, _ := proto.ResultSubject("dc1", device)
-	if _, err := r.js.Publish(context.Background(), subject, data, jetstream.WithMsgID(res.JobId)); err != nil {
+	if _, err := r.js.Publish(context.Background(), subject, data, jetstream.WithMsgID(fmt.Sprintf("%s#%d", res.JobId, r.seq))); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -298,4 +314,32 @@ func countChanges(msgs []smtptest.Message) int {
 		n += strings.Count(m.Text, "UP → DOWN")
 	}
 	return n
+}
+
+// ackFails is a store whose Ack fails a number of times, like a Redis
+// that went read-only or a full disk.
+type ackFails struct {
+	notifier.Store
+	left atomic.Int32
+}
+
+func (a *ackFails) Ack(ctx context.Context, ids ...string) error {
+	if a.left.Add(-1) >= 0 {
+		return errors.New("MISCONF: writes refused")
+	}
+	return a.Store.Ack(ctx, ids...)
+}
+
+func TestNotifierDoesNotResendWhenOutboxRemovalFails(t *testing.T) {
+	flaky := &ackFails{}
+	r := newRigWith(t, 0, func(st notifier.Store) notifier.Store { flaky.Store = st; return flaky })
+	r.publish(t, "r1", up)
+	r.waitApplied(t, "r1")
+	flaky.left.Store(3)
+	r.publish(t, "r1", down)
+	r.smtp.WaitFor(t, 1, 10*time.Second)
+	waitOutboxEmpty(t, r.st)
+	if n := len(r.smtp.Messages()); n != 1 {
+		t.Fatalf("%d emails for one alert while the outbox could not be updated, want 1", n)
+	}
 }
