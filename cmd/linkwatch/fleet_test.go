@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,9 +44,14 @@ func (f *testFleet) write(override map[string]string) {
 	}
 }
 
-func (f *testFleet) configDevices() string {
+// configDevices is the devices section of a linkwatch.yaml for the fleet,
+// or for the named devices only.
+func (f *testFleet) configDevices(only ...string) string {
 	var b strings.Builder
 	for _, d := range f.devices {
+		if len(only) > 0 && !slices.Contains(only, d.name) {
+			continue
+		}
 		fmt.Fprintf(&b, "  - { name: %s, host: 127.0.0.1, port: %d, platform: %s, site: %s, targets: [%s] }\n",
 			d.name, d.port, d.platform, d.site, strings.Join(f.targets, ", "))
 	}

@@ -23,9 +23,11 @@ func TestRunEmbedded(t *testing.T) {
 	fleet := newTestFleet(t, dir, []simDevice{
 		{name: "r1", platform: "cisco_iosxe", site: "dc1"},
 		{name: "r2", platform: "juniper_junos", site: "dc2"},
+		{name: "r3", platform: "arista_eos", site: "dc1"}, // added to the config later
 	}, "10.0.0.1", "10.0.0.2")
 	natsPort := freePorts(t, 1)[0]
-	cfg := writeFile(t, dir, "linkwatch.yaml", fmt.Sprintf(`
+	config := func(devices string) string {
+		return fmt.Sprintf(`
 interval: 2s
 data_dir: %s/data
 nats: { listen: "127.0.0.1:%d" }
@@ -36,7 +38,9 @@ defaults:
   credentials: lab
   ping: { count: 1, timeout: 1s }
 devices:
-%s`, dir, natsPort, fleet.configDevices()))
+%s`, dir, natsPort, devices)
+	}
+	cfg := writeFile(t, dir, "linkwatch.yaml", config(fleet.configDevices("r1", "r2")))
 	env := []string{"LW_LAB_PASSWORD=lab-secret"}
 	sim := startProc(t, "sim", nil, "sim", "--fleet", fleet.path)
 	for _, d := range fleet.devices {
@@ -121,6 +125,15 @@ devices:
 	if got := strings.Join(tos, " "); got != "DOWN>UP UP>DOWN >UP" {
 		t.Errorf("history newest first = %q, want %q", got, "DOWN>UP UP>DOWN >UP")
 	}
+
+	// SIGHUP re-reads the inventory: a new device is probed.
+	writeFile(t, dir, "linkwatch.yaml", config(fleet.configDevices()))
+	if err := run.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the device added by the reload in status", func() bool {
+		return statusOf()["r3 10.0.0.1"].State == "UP"
+	})
 
 	// Ctrl-C stops everything cleanly.
 	run.stop(syscall.SIGINT)

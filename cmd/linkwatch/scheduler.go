@@ -36,9 +36,10 @@ SIGHUP re-reads the inventory.`,
 			}
 			defer nc.Close()
 			s := scheduler.New(js, app.Inventory(cfg), log, nil)
+			apply := app.SchedulerReload(s, js, app.NewLive(cfg), log)
+			load := func() (*config.Config, error) { return config.Load(opts.config) }
 			return app.RunAll(ctx, s.Run, func(ctx context.Context) error {
-				return app.ReloadLoop(ctx, s, app.RunOptions{Reload: hangups(ctx), Log: log,
-					Load: func() (*config.Config, error) { return config.Load(opts.config) }})
+				return app.ReloadLoop(ctx, hangups(ctx), load, apply, log)
 			})
 		},
 	}

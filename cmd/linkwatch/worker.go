@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/proto"
 )
 
@@ -19,7 +21,7 @@ func newWorkerCmd() *cobra.Command {
 SSH, pings its targets and publishes the result. All workers of a site
 share one durable consumer: add workers to spread the load; a job of a
 worker that dies is redelivered to another. Credentials are resolved here,
-from the configuration's password_env / password_file.`,
+from the configuration's password_env / password_file; SIGHUP re-reads them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := opts.setup(cmd)
@@ -38,11 +40,17 @@ from the configuration's password_env / password_file.`,
 				return err
 			}
 			defer nc.Close()
-			w, err := app.Worker(js, cfg, site, id, nil, log)
+			live := app.NewLive(cfg)
+			w, err := app.Worker(js, live, site, id, nil, log)
 			if err != nil {
 				return err
 			}
-			return w.Run(ctx)
+			// SIGHUP re-reads the credentials.
+			load := func() (*config.Config, error) { return config.Load(opts.config) }
+			apply := func(_ context.Context, next *config.Config) { live.Swap(next) }
+			return app.RunAll(ctx, w.Run, func(ctx context.Context) error {
+				return app.ReloadLoop(ctx, hangups(ctx), load, apply, log)
+			})
 		},
 	}
 	opts.addFlags(cmd)

@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nats-io/nats.go/jetstream"
 	"io"
 	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats"
 	"github.com/linkwatch/linkwatch/scheduler"
 	"github.com/linkwatch/linkwatch/worker"
@@ -61,25 +64,45 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
+	live := NewLive(cfg)
 	sched := scheduler.New(js, Inventory(cfg), log, nil)
-	services := []func(context.Context) error{
-		notifier.New(js, nc, st, sender, NotifierConfig(cfg, log)).Run,
-		sched.Run,
-		func(ctx context.Context) error { return ReloadLoop(ctx, sched, opts) },
-	}
-	lim := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
 	sites := opts.Sites
 	if sites == nil {
 		sites = cfg.Sites()
 	}
+	reloadScheduler := SchedulerReload(sched, js, live, log)
+	apply := func(ctx context.Context, next *config.Config) {
+		reloadScheduler(ctx, next)
+		if added := newSites(sites, next.Sites()); opts.Sites == nil && len(added) > 0 {
+			log.Warn("sites added by the reload have no worker: restart linkwatch run, or run linkwatch worker --site for them",
+				"sites", added)
+		}
+	}
+	services := []func(context.Context) error{
+		notifier.New(js, nc, st, sender, NotifierConfig(cfg, log)).Run,
+		sched.Run,
+		func(ctx context.Context) error { return ReloadLoop(ctx, opts.Reload, opts.Load, apply, log) },
+	}
+	lim := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
 	for _, site := range sites {
-		w, err := Worker(js, cfg, site, WorkerID()+"-"+site, lim, log)
+		w, err := Worker(js, live, site, WorkerID()+"-"+site, lim, log)
 		if err != nil {
 			return err
 		}
 		services = append(services, w.Run)
 	}
 	return RunAll(ctx, services...)
+}
+
+// newSites lists the sites of next that running lacks.
+func newSites(running, next []string) []string {
+	var added []string
+	for _, s := range next {
+		if !slices.Contains(running, s) {
+			added = append(added, s)
+		}
+	}
+	return added
 }
 
 func startNATS(cfg *config.Config, log *slog.Logger) (*localnats.Server, error) {
@@ -95,12 +118,11 @@ func startNATS(cfg *config.Config, log *slog.Logger) (*localnats.Server, error) 
 		Name: "linkwatch", Log: log.With("component", "nats")})
 }
 
-// ReloadLoop re-reads the configuration on each opts.Reload signal and hands
-// the scheduler the new inventory. A bad file is logged and the running
-// inventory kept.
-func ReloadLoop(ctx context.Context, s *scheduler.Scheduler, opts RunOptions) error {
-	log := opts.Log
-	if opts.Reload == nil || opts.Load == nil {
+// ReloadLoop re-reads the configuration on each reload signal and hands
+// it to apply. A bad file is logged and the running configuration kept.
+func ReloadLoop(ctx context.Context, reload <-chan struct{}, load func() (*config.Config, error),
+	apply func(context.Context, *config.Config), log *slog.Logger) error {
+	if reload == nil || load == nil {
 		<-ctx.Done()
 		return nil
 	}
@@ -108,13 +130,28 @@ func ReloadLoop(ctx context.Context, s *scheduler.Scheduler, opts RunOptions) er
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-opts.Reload:
-			cfg, err := opts.Load()
+		case <-reload:
+			cfg, err := load()
 			if err != nil {
-				log.Error("reload configuration; keeping the running inventory", "err", err)
+				log.Error("reload configuration; keeping the running one", "err", err)
 				continue
 			}
-			s.Reload(Inventory(cfg))
+			apply(ctx, cfg)
+			log.Info("configuration reloaded", "devices", len(cfg.Devices), "interval", cfg.Interval)
+		}
+	}
+}
+
+// SchedulerReload applies a reloaded configuration to a scheduler: the new
+// inventory, and the streams' windows when the interval changed.
+func SchedulerReload(s *scheduler.Scheduler, js jetstream.JetStream, live *Live, log *slog.Logger) func(context.Context, *config.Config) {
+	return func(ctx context.Context, cfg *config.Config) {
+		old := live.Swap(cfg)
+		s.Reload(Inventory(cfg))
+		if cfg.Interval != old.Interval {
+			if err := proto.EnsureStreams(ctx, js, cfg.Interval, 1); err != nil {
+				log.Error("update streams for the new interval", "err", err)
+			}
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -60,7 +61,9 @@ func Prober(cfg *config.Config, log *slog.Logger) (*worker.Prober, error) {
 
 // Worker builds the worker service of one site. lim may be shared by the
 // workers of several sites in one process; nil gives this worker its own.
-func Worker(js jetstream.JetStream, cfg *config.Config, site, id string, lim *worker.Limiter, log *slog.Logger) (*worker.Service, error) {
+// Credentials are resolved through live, so a reload takes effect.
+func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Limiter, log *slog.Logger) (*worker.Service, error) {
+	cfg := live.Config()
 	prober, err := Prober(cfg, log)
 	if err != nil {
 		return nil, err
@@ -71,8 +74,29 @@ func Worker(js jetstream.JetStream, cfg *config.Config, site, id string, lim *wo
 	}
 	return worker.NewService(js, worker.ServiceConfig{
 		Site: site, ID: id, Concurrency: concurrency, AckWait: cfg.Worker.AckWait,
-		Credentials: cfg.Credential, Prober: prober, Limiter: lim, Log: log,
+		Credentials: live.Credential, Prober: prober, Limiter: lim, Log: log,
 	})
+}
+
+// Live is the configuration in force, replaced on reload.
+type Live struct{ p atomic.Pointer[config.Config] }
+
+// NewLive returns a Live holding cfg.
+func NewLive(cfg *config.Config) *Live {
+	l := &Live{}
+	l.p.Store(cfg)
+	return l
+}
+
+// Config returns the configuration in force.
+func (l *Live) Config() *config.Config { return l.p.Load() }
+
+// Swap puts cfg in force and returns the previous configuration.
+func (l *Live) Swap(cfg *config.Config) *config.Config { return l.p.Swap(cfg) }
+
+// Credential resolves a credential of the configuration in force.
+func (l *Live) Credential(name string) (username, password string, err error) {
+	return l.Config().Credential(name)
 }
 
 // WorkerID names this worker instance: host name and process id.
