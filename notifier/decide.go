@@ -58,7 +58,13 @@ func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 	}
 	u := Update{}
 	if res.GetFailure() != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {
-		// Unreachable: one alert for the device when it starts, links held.
+		// Unreachable: links held; one alert for the device once the
+		// failure is confirmed like any other change.
+		next.FailedInARow++
+		if prev.Failure == "" && next.FailedInARow < confirm {
+			u.Device = next
+			return u, nil
+		}
 		next.Failure, next.FailureText = res.GetFailure().Short(), res.GetFailureText()
 		if prev.Failure == "" {
 			next.FailureSince = checked
@@ -67,6 +73,7 @@ func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 		u.Device = next
 		return u, nil
 	}
+	next.FailedInARow = 0
 	if prev.Failure != "" {
 		back := newDeviceAlert(next, checked, now)
 		back.Failure, back.FailureText, back.FailureSince = "", prev.FailureText, prev.FailureSince

@@ -140,6 +140,20 @@ func TestDecide(t *testing.T) {
 			state:  map[string]string{"10.0.0.1": "UP", "10.0.0.2": "UP", "10.0.0.3": "UP"},
 		},
 		{
+			name:    "confirm 2 applies to an unreachable device too",
+			confirm: 2,
+			results: []*proto.ProbeResult{
+				result(0, map[string]proto.LinkStatus{"10.0.0.1": up}),
+				failed(1, proto.FailureKind_FAILURE_KIND_TIMEOUT),
+				result(2, map[string]proto.LinkStatus{"10.0.0.1": up}),
+				failed(3, proto.FailureKind_FAILURE_KIND_TIMEOUT),
+				failed(4, proto.FailureKind_FAILURE_KIND_TIMEOUT),
+				result(5, map[string]proto.LinkStatus{"10.0.0.1": up}),
+			},
+			alerts: [][]string{nil, nil, nil, nil, {"device:TIMEOUT"}, {"device:"}},
+			state:  map[string]string{"10.0.0.1": "UP"},
+		},
+		{
 			name: "a target dropped from the inventory is forgotten",
 			results: []*proto.ProbeResult{
 				result(0, map[string]proto.LinkStatus{"10.0.0.1": up, "10.0.0.2": up}),

@@ -40,9 +40,13 @@ type Device struct {
 	LastSlot int64 `json:"last_slot,omitempty"`
 	// Failure is the failure kind of the last probe ("" when it reached the
 	// device), FailureText its message and FailureSince when it began.
-	Failure      string          `json:"failure,omitempty"`
-	FailureText  string          `json:"failure_text,omitempty"`
-	FailureSince time.Time       `json:"failure_since,omitempty"`
+	Failure      string    `json:"failure,omitempty"`
+	FailureText  string    `json:"failure_text,omitempty"`
+	FailureSince time.Time `json:"failure_since,omitempty"`
+	// FailedInARow counts the consecutive results that could not reach
+	// the device; the failure counts (and alerts) once it reaches the
+	// confirmation rule's number.
+	FailedInARow int             `json:"failed_in_a_row,omitempty"`
 	Links        map[string]Link `json:"links,omitempty"`
 }
 
