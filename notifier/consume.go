@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,16 +42,19 @@ func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 	var res proto.ProbeResult
 	if err := pb.Unmarshal(msg.Data(), &res); err != nil {
 		n.log.Error("drop undecodable result", "subject", msg.Subject(), "err", err)
+		n.cfg.Metrics.results.WithLabelValues("invalid").Inc()
 		_ = msg.Term()
 		return
 	}
 	if err := proto.ValidName(res.GetDevice()); err != nil {
 		n.log.Error("drop result with bad device name", "subject", msg.Subject(), "err", err)
+		n.cfg.Metrics.results.WithLabelValues("invalid").Inc()
 		_ = msg.Term()
 		return
 	}
 	if err := n.Apply(ctx, &res); err != nil {
 		n.log.Error("commit result; will retry", "device", res.GetDevice(), "job", res.GetJobId(), "err", err)
+		n.cfg.Metrics.results.WithLabelValues("error").Inc()
 		_ = msg.NakWithDelay(2 * time.Second)
 		return
 	}
@@ -62,16 +66,25 @@ func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 // Apply commits one result to the store in one atomic step: state, history
 // and outbox. A result no newer than the stored one changes nothing.
 func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
-	var last Update
+	var (
+		last  Update
+		stale bool
+	)
 	err := n.store.Commit(ctx, res.GetDevice(), func(prev Device) (Update, error) {
 		u, err := decide(prev, res, n.cfg.Confirm, n.cfg.Now())
-		last = u // the store may call decide again after a conflict
+		last, stale = u, errors.Is(err, ErrNoUpdate) // the store may call decide again after a conflict
 		return u, err
 	})
 	if err != nil {
 		return fmt.Errorf("commit result of %s: %w", res.GetDevice(), err)
 	}
+	if stale {
+		n.cfg.Metrics.results.WithLabelValues("stale").Inc()
+		return nil
+	}
+	n.cfg.Metrics.results.WithLabelValues("applied").Inc()
 	for _, c := range last.Changes {
+		n.cfg.Metrics.changes.WithLabelValues(c.To).Inc()
 		n.log.Info("link state changed", "device", c.Device, "site", c.Site, "target", c.Target, "from", c.From, "to", c.To)
 	}
 	for _, a := range last.Alerts {

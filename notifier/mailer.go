@@ -20,7 +20,9 @@ func (n *Notifier) mailLoop(ctx context.Context, l *lease) {
 	}
 	for {
 		wait := leaseRenew
-		if l == nil || l.hold(ctx) {
+		leader := l == nil || l.hold(ctx)
+		n.cfg.Metrics.leader.Set(oneIf(leader))
+		if leader {
 			wait = m.step(ctx)
 			if l != nil {
 				wait = min(wait, leaseRenew)
@@ -69,6 +71,7 @@ func (m *mailer) step(ctx context.Context) time.Duration {
 	if err != nil {
 		return m.backOff(fmt.Errorf("read outbox: %w", err))
 	}
+	n.cfg.Metrics.outbox.Set(float64(len(alerts)))
 	if len(alerts) == 0 {
 		return idlePoll
 	}
@@ -80,6 +83,7 @@ func (m *mailer) step(ctx context.Context) time.Duration {
 	err = m.send(ctx, email)
 	switch {
 	case err == nil:
+		n.cfg.Metrics.emails.WithLabelValues("sent").Inc()
 		if err := m.delivered(ctx, batch, email.Subject); err != nil {
 			return m.backOff(err)
 		}
@@ -87,9 +91,11 @@ func (m *mailer) step(ctx context.Context) time.Duration {
 	case ctx.Err() != nil:
 		return time.Second
 	case IsPermanent(err):
+		n.cfg.Metrics.emails.WithLabelValues("permanent").Inc()
 		m.park(ctx, batch, err)
 		return 0
 	default:
+		n.cfg.Metrics.emails.WithLabelValues("temporary").Inc()
 		m.record(ctx, batch, err)
 		return m.backOff(fmt.Errorf("alert email not delivered: %w", err))
 	}
@@ -209,4 +215,11 @@ func (n *Notifier) Flush(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+func oneIf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -32,6 +32,8 @@ type Config struct {
 	// redelivering it (default 30s).
 	AckWait time.Duration
 	Log     *slog.Logger
+	// Metrics receives the notifier's counters; nil counts them unexported.
+	Metrics *Metrics
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -68,6 +70,9 @@ func New(js jetstream.JetStream, nc *nats.Conn, store Store, sender Sender, cfg 
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
 	}
 	log := cfg.Log
 	if log == nil {

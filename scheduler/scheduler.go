@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	pb "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -41,18 +42,27 @@ type Scheduler struct {
 	reload chan struct{}
 
 	published atomic.Int64
+	metrics   *Metrics
 }
 
 // New returns a scheduler publishing inv's jobs through js. now may be nil
 // (time.Now).
 func New(js jetstream.JetStream, inv Inventory, log *slog.Logger, now func() time.Time) *Scheduler {
+	return NewWithMetrics(js, inv, log, now, nil)
+}
+
+// NewWithMetrics is New with the scheduler's metrics registered on reg.
+func NewWithMetrics(js jetstream.JetStream, inv Inventory, log *slog.Logger, now func() time.Time, reg prometheus.Registerer) *Scheduler {
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Scheduler{js: js, inv: inv, log: log.With("service", "scheduler"), now: now, reload: make(chan struct{}, 1)}
+	m := NewMetrics(reg)
+	m.devices.Set(float64(len(inv.Devices)))
+	return &Scheduler{js: js, inv: inv, log: log.With("service", "scheduler"), now: now, reload: make(chan struct{}, 1),
+		metrics: m}
 }
 
 // Reload replaces the inventory; the running loop picks it up at once.
@@ -60,6 +70,7 @@ func (s *Scheduler) Reload(inv Inventory) {
 	s.mu.Lock()
 	s.inv = inv
 	s.mu.Unlock()
+	s.metrics.devices.Set(float64(len(inv.Devices)))
 	select {
 	case s.reload <- struct{}{}:
 	default:
@@ -165,11 +176,13 @@ func (s *Scheduler) publish(ctx context.Context, inv Inventory, d Due) {
 	job.Deadline = timestamppb.New(d.At.Add(inv.Interval))
 	if err := s.send(ctx, job); err != nil {
 		if ctx.Err() == nil {
+			s.metrics.failed.Inc()
 			s.log.Error("publish job", "job", job.GetId(), "err", err)
 		}
 		return
 	}
 	s.published.Add(1)
+	s.metrics.published.Inc()
 	s.log.Debug("job published", "job", job.GetId(), "site", job.GetSite())
 }
 

@@ -21,6 +21,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	var job proto.ProbeJob
 	if err := pb.Unmarshal(msg.Data(), &job); err != nil {
 		s.log.Error("drop undecodable job", "subject", msg.Subject(), "err", err)
+		s.cfg.Metrics.jobs.WithLabelValues("invalid").Inc()
 		_ = msg.Term()
 		return
 	}
@@ -47,14 +48,17 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 	res := s.run(ctx, &job)
 	if ctx.Err() != nil {
 		// Shutting down: let another worker take the job now.
+		s.cfg.Metrics.jobs.WithLabelValues("requeued").Inc()
 		_ = msg.Nak()
 		return
 	}
 	if err := s.publishUntil(ctx, res, job.GetDeadline()); err != nil {
 		log.Error("publish result; job will be redelivered", "err", err)
+		s.cfg.Metrics.jobs.WithLabelValues("requeued").Inc()
 		_ = msg.NakWithDelay(time.Second)
 		return
 	}
+	s.cfg.Metrics.jobs.WithLabelValues("probed").Inc()
 	if err := msg.DoubleAck(ctx); err != nil {
 		log.Warn("ack job", "err", err)
 	}
@@ -70,6 +74,7 @@ func (s *Service) dropStale(job *proto.ProbeJob, msg jetstream.Msg, log *slog.Lo
 		return false
 	}
 	s.stale.Add(1)
+	s.cfg.Metrics.jobs.WithLabelValues("stale").Inc()
 	log.Warn("drop stale job", "deadline", dl.AsTime(), "stale_total", s.stale.Load())
 	_ = msg.Term()
 	return true
@@ -105,8 +110,11 @@ func (s *Service) run(ctx context.Context, job *proto.ProbeJob) *proto.ProbeResu
 		r = DeviceResult{Device: job.GetDevice(), Site: job.GetSite(), StartedAt: now, CheckedAt: now,
 			Failure: FailureCLI, FailureText: err.Error()}
 	} else {
+		s.cfg.Metrics.inFlight.Inc()
 		r = s.cfg.Prober.Probe(ctx, dev)
+		s.cfg.Metrics.inFlight.Dec()
 	}
+	s.cfg.Metrics.observe(r)
 	return ResultProto(job, s.cfg.ID, r)
 }
 

@@ -32,6 +32,8 @@ type ServiceConfig struct {
 	// Limiter, when set, is shared with the workers of other sites in the
 	// same process (linkwatch run) to bound devices in flight globally.
 	Limiter *Limiter
+	// Metrics receives the worker's counters; nil counts them unexported.
+	Metrics *Metrics
 	Log     *slog.Logger
 	Now     func() time.Time
 }
@@ -58,6 +60,9 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.Prober == nil {
 		cfg.Prober = &Prober{}
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

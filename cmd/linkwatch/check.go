@@ -150,7 +150,7 @@ func checkNotifier(ctx context.Context, cfg *config.Config, opts *checkOptions) 
 		st.Close()
 		return nil, nil, err
 	}
-	n := notifier.New(nil, nil, st, sender, app.NotifierConfig(cfg, log))
+	n := notifier.New(nil, nil, st, sender, app.NotifierConfig(cfg, nil, log))
 	return n, func() { st.Close() }, nil
 }
 

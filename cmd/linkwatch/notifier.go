@@ -37,7 +37,11 @@ history requests of the CLI.`,
 			if err != nil {
 				return err
 			}
-			return notifier.New(js, nc, st, sender, app.NotifierConfig(cfg, log)).Run(ctx)
+			reg := app.NewRegistry()
+			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, log); err != nil {
+				return err
+			}
+			return notifier.New(js, nc, st, sender, app.NotifierConfig(cfg, reg, log)).Run(ctx)
 		},
 	}
 	opts.addFlags(cmd)

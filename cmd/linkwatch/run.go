@@ -41,7 +41,7 @@ only reachable from elsewhere, name the local ones with --sites and start
 				}
 			}
 			ctx := cmd.Context()
-			return app.Run(ctx, cfg, app.RunOptions{Sites: sites,
+			return app.Run(ctx, cfg, app.RunOptions{Sites: sites, MetricsListen: opts.metricsListen,
 				Log: log, Stdout: opts.stdout, Reload: hangups(ctx),
 				Load: func() (*config.Config, error) { return config.Load(opts.config) },
 			})

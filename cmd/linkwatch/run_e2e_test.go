@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"syscall"
@@ -25,7 +27,8 @@ func TestRunEmbedded(t *testing.T) {
 		{name: "r2", platform: "juniper_junos", site: "dc2"},
 		{name: "r3", platform: "arista_eos", site: "dc1"}, // added to the config later
 	}, "10.0.0.1", "10.0.0.2")
-	natsPort := freePorts(t, 1)[0]
+	ports := freePorts(t, 2)
+	natsPort, metricsPort := ports[0], ports[1]
 	config := func(devices string) string {
 		return fmt.Sprintf(`
 interval: 2s
@@ -48,7 +51,8 @@ devices:
 	}
 	// run works site dc1 itself; dc2's worker joins its embedded NATS
 	// server from "elsewhere", as a worker at another site would.
-	run := startProc(t, "run", env, "run", "--config", cfg, "--sites", "dc1")
+	run := startProc(t, "run", env, "run", "--config", cfg, "--sites", "dc1",
+		"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", metricsPort))
 	waitListening(t, natsPort)
 	startProc(t, "worker dc2", env, "worker", "--config", cfg, "--site", "dc2")
 	subjectRE := regexp.MustCompile(`(?m)^Subject: `)
@@ -126,6 +130,23 @@ devices:
 		t.Errorf("history newest first = %q, want %q", got, "DOWN>UP UP>DOWN >UP")
 	}
 
+	// Prometheus metrics tell the same story.
+	metrics := scrape(t, metricsPort)
+	for _, want := range []string{
+		`linkwatch_notifier_link_changes_total{to="DOWN"} 1`,
+		`linkwatch_notifier_emails_total{outcome="sent"} 2`,
+		`linkwatch_notifier_mailer_leader 1`,
+	} {
+		if !strings.Contains(metrics, want+"\n") {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	for _, name := range []string{`linkwatch_scheduler_jobs_published_total`, `linkwatch_worker_jobs_total{outcome="probed"}`} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` [1-9]`).MatchString(metrics) {
+			t.Errorf("metrics: %s is not positive", name)
+		}
+	}
+
 	// SIGHUP re-reads the inventory: a new device is probed.
 	writeFile(t, dir, "linkwatch.yaml", config(fleet.configDevices()))
 	if err := run.cmd.Process.Signal(syscall.SIGHUP); err != nil {
@@ -140,4 +161,19 @@ devices:
 	if !run.cmd.ProcessState.Success() {
 		t.Errorf("run after Ctrl-C: %v\n%s", run.cmd.ProcessState, run.stderr.String())
 	}
+}
+
+// scrape reads the Prometheus metrics served on port.
+func scrape(t *testing.T, port int) string {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		t.Fatalf("scrape metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape metrics: %s %v", resp.Status, err)
+	}
+	return string(body)
 }

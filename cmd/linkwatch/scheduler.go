@@ -35,7 +35,11 @@ SIGHUP re-reads the inventory.`,
 				return err
 			}
 			defer nc.Close()
-			s := scheduler.New(js, app.Inventory(cfg), log, nil)
+			reg := app.NewRegistry()
+			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, log); err != nil {
+				return err
+			}
+			s := scheduler.NewWithMetrics(js, app.Inventory(cfg), log, nil, reg)
 			apply := app.SchedulerReload(s, js, app.NewLive(cfg), log)
 			load := func() (*config.Config, error) { return config.Load(opts.config) }
 			return app.RunAll(ctx, s.Run, func(ctx context.Context) error {

@@ -17,15 +17,17 @@ import (
 
 // serviceOptions are the flags every long-running service shares.
 type serviceOptions struct {
-	config   string
-	logLevel string
-	stdout   io.Writer
-	stderr   io.Writer
+	config        string
+	logLevel      string
+	metricsListen string
+	stdout        io.Writer
+	stderr        io.Writer
 }
 
 func (o *serviceOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&o.config, "config", "c", "linkwatch.yaml", "configuration file")
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	cmd.Flags().StringVar(&o.metricsListen, "metrics-listen", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9108 (default: off)")
 }
 
 // setup loads the configuration and builds the logger (text on stderr).

@@ -9,6 +9,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/worker"
 )
 
 func newWorkerCmd() *cobra.Command {
@@ -40,8 +41,12 @@ from the configuration's password_env / password_file; SIGHUP re-reads them.`,
 				return err
 			}
 			defer nc.Close()
+			reg := app.NewRegistry()
+			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, log); err != nil {
+				return err
+			}
 			live := app.NewLive(cfg)
-			w, err := app.Worker(js, live, site, id, nil, log)
+			w, err := app.Worker(js, live, site, id, nil, worker.NewMetrics(reg), log)
 			if err != nil {
 				return err
 			}

@@ -33,6 +33,8 @@ type RunOptions struct {
 	// every configured site. Workers of the other sites connect to this
 	// process's NATS server from where their devices are reachable.
 	Sites []string
+	// MetricsListen serves Prometheus metrics on this address ("": none).
+	MetricsListen string
 }
 
 // Run runs the scheduler, a worker for every configured site and the
@@ -64,8 +66,12 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
+	reg := NewRegistry()
+	if err := ServeMetrics(ctx, opts.MetricsListen, reg, log); err != nil {
+		return err
+	}
 	live := NewLive(cfg)
-	sched := scheduler.New(js, Inventory(cfg), log, nil)
+	sched := scheduler.NewWithMetrics(js, Inventory(cfg), log, nil, reg)
 	sites := opts.Sites
 	if sites == nil {
 		sites = cfg.Sites()
@@ -79,13 +85,14 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		}
 	}
 	services := []func(context.Context) error{
-		notifier.New(js, nc, st, sender, NotifierConfig(cfg, log)).Run,
+		notifier.New(js, nc, st, sender, NotifierConfig(cfg, reg, log)).Run,
 		sched.Run,
 		func(ctx context.Context) error { return ReloadLoop(ctx, opts.Reload, opts.Load, apply, log) },
 	}
 	lim := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
+	wm := worker.NewMetrics(reg)
 	for _, site := range sites {
-		w, err := Worker(js, live, site, WorkerID()+"-"+site, lim, log)
+		w, err := Worker(js, live, site, WorkerID()+"-"+site, lim, wm, log)
 		if err != nil {
 			return err
 		}

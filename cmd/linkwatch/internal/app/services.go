@@ -18,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ssh/knownhosts"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -62,7 +63,7 @@ func Prober(cfg *config.Config, log *slog.Logger) (*worker.Prober, error) {
 // Worker builds the worker service of one site. lim may be shared by the
 // workers of several sites in one process; nil gives this worker its own.
 // Credentials are resolved through live, so a reload takes effect.
-func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Limiter, log *slog.Logger) (*worker.Service, error) {
+func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Limiter, m *worker.Metrics, log *slog.Logger) (*worker.Service, error) {
 	cfg := live.Config()
 	prober, err := Prober(cfg, log)
 	if err != nil {
@@ -74,7 +75,7 @@ func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Lim
 	}
 	return worker.NewService(js, worker.ServiceConfig{
 		Site: site, ID: id, Concurrency: concurrency, AckWait: cfg.Worker.AckWait,
-		Credentials: live.Credential, Prober: prober, Limiter: lim, Log: log,
+		Credentials: live.Credential, Prober: prober, Limiter: lim, Metrics: m, Log: log,
 	})
 }
 
@@ -149,9 +150,9 @@ func Sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (notifier.Se
 }
 
 // NotifierConfig is the notifier's part of the configuration.
-func NotifierConfig(cfg *config.Config, log *slog.Logger) notifier.Config {
+func NotifierConfig(cfg *config.Config, reg prometheus.Registerer, log *slog.Logger) notifier.Config {
 	return notifier.Config{Confirm: cfg.Notify.Confirm, GroupWait: cfg.Notify.GroupWait, From: cfg.Notify.From,
-		To: cfg.Notify.To, Location: cfg.Notify.Location, Log: log}
+		To: cfg.Notify.To, Location: cfg.Notify.Location, Metrics: notifier.NewMetrics(reg), Log: log}
 }
 
 // Connect connects to the NATS server at url and makes sure the streams

@@ -1,0 +1,43 @@
+package notifier
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the notifier's Prometheus metrics.
+type Metrics struct {
+	results *prometheus.CounterVec // by outcome
+	changes *prometheus.CounterVec // confirmed link changes by new state
+	emails  *prometheus.CounterVec // delivery attempts by outcome
+	outbox  prometheus.Gauge
+	leader  prometheus.Gauge
+}
+
+// NewMetrics registers the notifier's metrics with reg; a nil reg keeps
+// them unregistered.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "linkwatch_notifier_results_total",
+			Help: "Probe results by outcome: applied, stale (no newer than the stored state), invalid, or error (retried).",
+		}, []string{"outcome"}),
+		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "linkwatch_notifier_link_changes_total",
+			Help: "Confirmed link state changes, by new state.",
+		}, []string{"to"}),
+		emails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "linkwatch_notifier_emails_total",
+			Help: "Alert email attempts by outcome: sent, temporary (retried) or permanent (alerts parked).",
+		}, []string{"outcome"}),
+		outbox: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "linkwatch_notifier_outbox_alerts",
+			Help: "Alerts waiting in the outbox, as the mailer last saw it.",
+		}),
+		leader: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "linkwatch_notifier_mailer_leader",
+			Help: "1 when this notifier holds the mailer lease and sends email.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.results, m.changes, m.emails, m.outbox, m.leader)
+	}
+	return m
+}

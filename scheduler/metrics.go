@@ -1,0 +1,33 @@
+package scheduler
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the scheduler's Prometheus metrics.
+type Metrics struct {
+	published prometheus.Counter
+	failed    prometheus.Counter
+	devices   prometheus.Gauge
+}
+
+// NewMetrics registers the scheduler's metrics with reg; a nil reg keeps
+// them unregistered.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "linkwatch_scheduler_jobs_published_total",
+			Help: "Probe jobs published (a duplicate of another scheduler's counts too).",
+		}),
+		failed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "linkwatch_scheduler_publish_failures_total",
+			Help: "Probe jobs that could not be published and were skipped.",
+		}),
+		devices: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "linkwatch_scheduler_devices",
+			Help: "Devices in the inventory.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.published, m.failed, m.devices)
+	}
+	return m
+}

@@ -1,0 +1,58 @@
+package worker
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the worker's Prometheus metrics.
+type Metrics struct {
+	jobs     *prometheus.CounterVec // by outcome
+	devices  *prometheus.CounterVec // probe outcomes by failure kind ("" = reached)
+	links    *prometheus.CounterVec // link verdicts by status
+	duration prometheus.Histogram
+	inFlight prometheus.Gauge
+}
+
+// NewMetrics registers the worker's metrics with reg; a nil reg keeps them
+// unregistered (counted, not exported).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "linkwatch_worker_jobs_total",
+			Help: "Probe jobs taken, by outcome: probed, stale (dropped past their deadline), invalid, or requeued.",
+		}, []string{"outcome"}),
+		devices: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "linkwatch_worker_device_probes_total",
+			Help: "Device probes by failure kind (ok when the device was reached).",
+		}, []string{"failure"}),
+		links: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "linkwatch_worker_link_results_total",
+			Help: "Link verdicts by status.",
+		}, []string{"status"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "linkwatch_worker_probe_duration_seconds",
+			Help:    "Time to probe one device: connect, every ping, close.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "linkwatch_worker_probes_in_flight",
+			Help: "Devices being probed now.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.jobs, m.devices, m.links, m.duration, m.inFlight)
+	}
+	return m
+}
+
+func (m *Metrics) observe(r DeviceResult) {
+	failure := string(r.Failure)
+	if failure == "" {
+		failure = "ok"
+	}
+	m.devices.WithLabelValues(failure).Inc()
+	for _, l := range r.Links {
+		m.links.WithLabelValues(string(l.Status)).Inc()
+	}
+	m.duration.Observe(r.CheckedAt.Sub(r.StartedAt).Seconds())
+}
