@@ -31,14 +31,18 @@ func LinkKey(address, vrf string) string {
 // returns ErrNoUpdate for a result no newer than the last one applied, so
 // a redelivered or reordered result never rolls state back, and a job
 // probed twice counts once towards the confirmation rule. Newer means a
-// later scheduler slot when both results have one (immune to clock skew
-// between workers), else a later check time.
+// later job (the scheduler's time, immune to clock skew between workers and
+// to interval changes) when both results come from scheduled jobs, else a
+// later check time.
 func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Update, error) {
 	checked := res.GetCheckedAt().AsTime().UTC()
-	slot, hasSlot := proto.JobSlot(res.GetJobId())
+	var scheduled time.Time
+	if res.GetScheduledAt() != nil {
+		scheduled = res.GetScheduledAt().AsTime().UTC()
+	}
 	switch {
-	case hasSlot && prev.LastSlot > 0:
-		if slot <= prev.LastSlot {
+	case !scheduled.IsZero() && !prev.LastScheduled.IsZero():
+		if !scheduled.After(prev.LastScheduled) {
 			return Update{}, ErrNoUpdate
 		}
 	case !prev.LastResult.IsZero() && !checked.After(prev.LastResult):
@@ -49,8 +53,8 @@ func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 	}
 	next := prev
 	next.Name, next.Site, next.LastResult = res.GetDevice(), res.GetSite(), checked
-	if hasSlot {
-		next.LastSlot = slot
+	if !scheduled.IsZero() {
+		next.LastScheduled = scheduled
 	}
 	next.Links = maps.Clone(prev.Links)
 	if next.Links == nil {

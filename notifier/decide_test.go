@@ -190,17 +190,18 @@ func TestDecide(t *testing.T) {
 }
 
 func TestDecideCountsAJobOnce(t *testing.T) {
-	withJob := func(r *proto.ProbeResult, slot int64) *proto.ProbeResult {
-		r.JobId = proto.JobID("r1", slot)
+	// withJob marks r as the result of the job scheduled at minute m.
+	withJob := func(r *proto.ProbeResult, m int) *proto.ProbeResult {
+		r.ScheduledAt = timestamppb.New(t0.Add(time.Duration(m) * time.Minute))
 		return r
 	}
 	dev, alerts, _ := apply(t, 2,
 		withJob(result(0, map[string]proto.LinkStatus{"10.0.0.1": up}), 100),
 		withJob(result(1, map[string]proto.LinkStatus{"10.0.0.1": down}), 101),
 		// The same job probed again after a redelivery: later check time,
-		// same slot. It must not confirm the change on its own.
+		// same job. It must not confirm the change on its own.
 		withJob(result(2, map[string]proto.LinkStatus{"10.0.0.1": down}), 101),
-		// A worker whose clock is behind reports the next slot: it counts.
+		// A worker whose clock is behind reports the next job: it counts.
 		withJob(result(-5, map[string]proto.LinkStatus{"10.0.0.1": down}), 102),
 	)
 	if alerts[2] != nil {
@@ -209,8 +210,8 @@ func TestDecideCountsAJobOnce(t *testing.T) {
 	if got := alertSummary(alerts[3]); len(got) != 1 || got[0] != "10.0.0.1:UP>DOWN" {
 		t.Errorf("second slot of DOWN: alerts %q, want the confirmed UP>DOWN", got)
 	}
-	if dev.LastSlot != 102 {
-		t.Errorf("last slot %d, want 102", dev.LastSlot)
+	if want := t0.Add(102 * time.Minute); !dev.LastScheduled.Equal(want) {
+		t.Errorf("last scheduled %v, want %v", dev.LastScheduled, want)
 	}
 }
 

@@ -114,10 +114,10 @@ func (r *rig) publish(t *testing.T, device string, statuses ...proto.LinkStatus)
 		r.last[device] = r.clock
 	}
 	r.seq++
-	// The slot follows the check time (one a minute), as the scheduler's
-	// would; the message id is unique so no publish is deduplicated.
+	// The job is scheduled at the check time, one a minute; the message id
+	// is unique so no publish is deduplicated.
 	res := &proto.ProbeResult{JobId: proto.JobID(device, r.clock.Unix()/60), Device: device, Site: "dc1",
-		CheckedAt: timestamppb.New(r.clock)}
+		CheckedAt: timestamppb.New(r.clock), ScheduledAt: timestamppb.New(r.clock)}
 	for i, s := range statuses {
 		lr := &proto.LinkResult{Target: &proto.Target{Address: fmt.Sprintf("10.0.0.%d", i+1)}, Status: s, Sent: 5,
 			CheckedAt: timestamppb.New(r.clock)}

@@ -34,10 +34,11 @@ type Device struct {
 	// LastResult is the check time of the newest result applied; an older
 	// result (redelivery, reordering) must never roll state back.
 	LastResult time.Time `json:"last_result"`
-	// LastSlot is the scheduler slot of the newest result applied (0 for
-	// results without one): a result of the same or an older slot — a job
-	// probed twice after a redelivery — is not a new observation.
-	LastSlot int64 `json:"last_slot,omitempty"`
+	// LastScheduled is the scheduled time of the job of the newest result
+	// applied (zero for results without one): a result of the same or an
+	// older job — one probed twice after a redelivery — is not a new
+	// observation.
+	LastScheduled time.Time `json:"last_scheduled,omitzero"`
 	// Failure is the failure kind of the last probe ("" when it reached the
 	// device), FailureText its message and FailureSince when it began.
 	Failure      string    `json:"failure,omitempty"`

@@ -506,9 +506,13 @@ type ProbeResult struct {
 	StartedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
 	CheckedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
 	// failure is UNSPECIFIED when the device was probed; links are then set.
-	Failure       FailureKind   `protobuf:"varint,7,opt,name=failure,proto3,enum=linkwatch.v1.FailureKind" json:"failure,omitempty"`
-	FailureText   string        `protobuf:"bytes,8,opt,name=failure_text,json=failureText,proto3" json:"failure_text,omitempty"`
-	Links         []*LinkResult `protobuf:"bytes,9,rep,name=links,proto3" json:"links,omitempty"`
+	Failure     FailureKind   `protobuf:"varint,7,opt,name=failure,proto3,enum=linkwatch.v1.FailureKind" json:"failure,omitempty"`
+	FailureText string        `protobuf:"bytes,8,opt,name=failure_text,json=failureText,proto3" json:"failure_text,omitempty"`
+	Links       []*LinkResult `protobuf:"bytes,9,rep,name=links,proto3" json:"links,omitempty"`
+	// scheduled_at is the job's scheduled_at: the scheduler's time for the
+	// probe, the same for every copy of one job, so it orders results
+	// however the workers' clocks drift and whatever the interval was.
+	ScheduledAt   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=scheduled_at,json=scheduledAt,proto3" json:"scheduled_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -602,6 +606,13 @@ func (x *ProbeResult) GetFailureText() string {
 func (x *ProbeResult) GetLinks() []*LinkResult {
 	if x != nil {
 		return x.Links
+	}
+	return nil
+}
+
+func (x *ProbeResult) GetScheduledAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ScheduledAt
 	}
 	return nil
 }
@@ -777,7 +788,7 @@ const file_proto_linkwatch_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\tcheckedAtB\r\n" +
 	"\v_rtt_min_msB\r\n" +
 	"\v_rtt_avg_msB\r\n" +
-	"\v_rtt_max_ms\"\xe6\x02\n" +
+	"\v_rtt_max_ms\"\xa5\x03\n" +
 	"\vProbeResult\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\tR\x06device\x12\x12\n" +
@@ -789,7 +800,9 @@ const file_proto_linkwatch_proto_rawDesc = "" +
 	"checked_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcheckedAt\x123\n" +
 	"\afailure\x18\a \x01(\x0e2\x19.linkwatch.v1.FailureKindR\afailure\x12!\n" +
 	"\ffailure_text\x18\b \x01(\tR\vfailureText\x12.\n" +
-	"\x05links\x18\t \x03(\v2\x18.linkwatch.v1.LinkResultR\x05links\"\x9e\x03\n" +
+	"\x05links\x18\t \x03(\v2\x18.linkwatch.v1.LinkResultR\x05links\x12=\n" +
+	"\fscheduled_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vscheduledAt\"\x9e\x03\n" +
 	"\vStateChange\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x12\n" +
 	"\x04site\x18\x02 \x01(\tR\x04site\x12,\n" +
@@ -860,16 +873,17 @@ var file_proto_linkwatch_proto_depIdxs = []int32{
 	7,  // 8: linkwatch.v1.ProbeResult.checked_at:type_name -> google.protobuf.Timestamp
 	1,  // 9: linkwatch.v1.ProbeResult.failure:type_name -> linkwatch.v1.FailureKind
 	4,  // 10: linkwatch.v1.ProbeResult.links:type_name -> linkwatch.v1.LinkResult
-	3,  // 11: linkwatch.v1.StateChange.target:type_name -> linkwatch.v1.Target
-	0,  // 12: linkwatch.v1.StateChange.from:type_name -> linkwatch.v1.LinkStatus
-	0,  // 13: linkwatch.v1.StateChange.to:type_name -> linkwatch.v1.LinkStatus
-	7,  // 14: linkwatch.v1.StateChange.at:type_name -> google.protobuf.Timestamp
-	7,  // 15: linkwatch.v1.StateChange.prev_since:type_name -> google.protobuf.Timestamp
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	7,  // 11: linkwatch.v1.ProbeResult.scheduled_at:type_name -> google.protobuf.Timestamp
+	3,  // 12: linkwatch.v1.StateChange.target:type_name -> linkwatch.v1.Target
+	0,  // 13: linkwatch.v1.StateChange.from:type_name -> linkwatch.v1.LinkStatus
+	0,  // 14: linkwatch.v1.StateChange.to:type_name -> linkwatch.v1.LinkStatus
+	7,  // 15: linkwatch.v1.StateChange.at:type_name -> google.protobuf.Timestamp
+	7,  // 16: linkwatch.v1.StateChange.prev_since:type_name -> google.protobuf.Timestamp
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_proto_linkwatch_proto_init() }

@@ -1,10 +1,6 @@
 package proto
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-)
+import "fmt"
 
 // Subject, stream and consumer names: the one place the services agree on
 // where they meet. Every token that comes from configuration is checked with
@@ -72,18 +68,4 @@ func WorkerConsumer(site string) (string, error) {
 // job published twice within the duplicate window is stored once.
 func JobID(device string, slot int64) string {
 	return fmt.Sprintf("%s@%d", device, slot)
-}
-
-// JobSlot returns the slot of a job id built by JobID, and false for any
-// other id (a one-off `linkwatch check --notify` has none).
-func JobSlot(id string) (int64, bool) {
-	i := strings.LastIndexByte(id, '@')
-	if i < 0 {
-		return 0, false
-	}
-	slot, err := strconv.ParseInt(id[i+1:], 10, 64)
-	if err != nil || slot <= 0 {
-		return 0, false
-	}
-	return slot, true
 }

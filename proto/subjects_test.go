@@ -76,25 +76,3 @@ func TestJobID(t *testing.T) {
 		}
 	}
 }
-
-func TestJobSlot(t *testing.T) {
-	tests := []struct {
-		id   string
-		slot int64
-		ok   bool
-	}{
-		{JobID("r1", 42), 42, true},
-		{JobID("core-1", 9876543210), 9876543210, true},
-		{"r1", 0, false},
-		{"r1@", 0, false},
-		{"r1@x", 0, false},
-		{"r1@-3", 0, false},
-		{"", 0, false},
-	}
-	for _, tt := range tests {
-		slot, ok := JobSlot(tt.id)
-		if slot != tt.slot || ok != tt.ok {
-			t.Errorf("JobSlot(%q) = %d, %v; want %d, %v", tt.id, slot, ok, tt.slot, tt.ok)
-		}
-	}
-}

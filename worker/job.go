@@ -195,6 +195,7 @@ func ResultProto(job *proto.ProbeJob, workerID string, r DeviceResult) *proto.Pr
 		JobId: job.GetId(), Device: r.Device, Site: r.Site, Worker: workerID,
 		StartedAt: timestamppb.New(r.StartedAt), CheckedAt: timestamppb.New(r.CheckedAt),
 		Failure: proto.FailureKindFromShort(string(r.Failure)), FailureText: r.FailureText,
+		ScheduledAt: job.GetScheduledAt(),
 	}
 	targets := job.GetTargets()
 	for i, l := range r.Links {

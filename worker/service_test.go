@@ -88,6 +88,7 @@ func (r *serviceRig) job(id, credentials string, deadline time.Time) *proto.Prob
 	timeout := durationpb.New(time.Second)
 	return &proto.ProbeJob{Id: id, Device: "r1", Site: "dc1", Host: "127.0.0.1", Port: uint32(r.port),
 		Platform: "cisco_iosxe", Credentials: credentials, Deadline: timestamppb.New(deadline),
+		ScheduledAt: timestamppb.New(deadline.Add(-time.Minute)),
 		Targets: []*proto.Target{{Address: "10.0.0.1", Count: 3, Timeout: timeout}, {Address: "10.0.0.2", Count: 3, Timeout: timeout}}}
 }
 
@@ -149,8 +150,12 @@ func jobsPending(t *testing.T, js jetstream.JetStream) uint64 {
 
 func TestServiceProbesPublishesThenAcks(t *testing.T) {
 	r := newServiceRig(t)
-	r.publish(t, r.job("r1@1", "lab", time.Now().Add(time.Minute)))
+	job := r.job("r1@1", "lab", time.Now().Add(time.Minute))
+	r.publish(t, job)
 	res := r.result(t, "r1@1")
+	if !res.GetScheduledAt().AsTime().Equal(job.GetScheduledAt().AsTime()) {
+		t.Errorf("result scheduled at %v, want the job's %v", res.GetScheduledAt().AsTime(), job.GetScheduledAt().AsTime())
+	}
 	if res.GetWorker() != "w1" || res.GetFailure() != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {
 		t.Fatalf("result from %q failure %v (%s)", res.GetWorker(), res.GetFailure(), res.GetFailureText())
 	}
