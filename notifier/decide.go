@@ -41,8 +41,10 @@ func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 		scheduled = res.GetScheduledAt().AsTime().UTC()
 	}
 	switch {
-	case !scheduled.IsZero() && !prev.LastScheduled.IsZero():
-		if !scheduled.After(prev.LastScheduled) {
+	case !scheduled.IsZero():
+		// The first scheduled result after state written without one
+		// (check --notify) is taken as newer.
+		if !prev.LastScheduled.IsZero() && !scheduled.After(prev.LastScheduled) {
 			return Update{}, ErrNoUpdate
 		}
 	case !prev.LastResult.IsZero() && !checked.After(prev.LastResult):

@@ -29,11 +29,12 @@ const (
 // whose entries expire after leaseTTL; the holder renews it with a
 // compare-and-set on its revision.
 type lease struct {
-	kv   jetstream.KeyValue
-	id   string
-	rev  uint64
-	held bool
-	log  *slog.Logger
+	kv      jetstream.KeyValue
+	id      string
+	rev     uint64
+	held    bool
+	renewed time.Time // last successful take or renewal
+	log     *slog.Logger
 }
 
 func newLease(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (*lease, error) {
@@ -51,22 +52,24 @@ func newLease(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (*l
 	return &lease{kv: kv, id: instanceID(), log: log}, nil
 }
 
-// hold takes or renews the lease and reports whether this replica holds it.
+// hold takes or renews the lease and reports whether this replica holds
+// it. A renewal within leaseRenew/2 of the last one is skipped.
 func (l *lease) hold(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return false // shutting down: keep what we hold for release
 	}
+	if l.held && time.Since(l.renewed) < leaseRenew/2 {
+		return true
+	}
 	if l.held {
-		rev, err := l.kv.Update(ctx, proto.MailerLease, []byte(l.id), l.rev)
-		if err == nil {
-			l.rev = rev
+		if l.renew(ctx) {
 			return true
 		}
 		if ctx.Err() != nil {
 			return false // interrupted, not lost: release deletes it
 		}
 		l.held = false
-		l.log.Warn("mailer lease lost; another notifier sends email now", "err", err)
+		l.log.Warn("mailer lease lost; another notifier sends email now")
 	}
 	rev, err := l.kv.Create(ctx, proto.MailerLease, []byte(l.id))
 	if err != nil {
@@ -75,9 +78,28 @@ func (l *lease) hold(ctx context.Context) bool {
 		}
 		return false
 	}
-	l.rev, l.held = rev, true
+	l.rev, l.held, l.renewed = rev, true, time.Now()
 	l.log.Info("mailer lease taken: this notifier sends email", "id", l.id)
 	return true
+}
+
+// renew extends the lease. When the compare-and-set fails because our
+// revision is out of date (an earlier renewal applied but its answer was
+// lost), the key still names us: adopt its revision and try again.
+func (l *lease) renew(ctx context.Context) bool {
+	for range 2 {
+		rev, err := l.kv.Update(ctx, proto.MailerLease, []byte(l.id), l.rev)
+		if err == nil {
+			l.rev, l.renewed = rev, time.Now()
+			return true
+		}
+		entry, gerr := l.kv.Get(ctx, proto.MailerLease)
+		if gerr != nil || string(entry.Value()) != l.id {
+			return false
+		}
+		l.rev = entry.Revision()
+	}
+	return false
 }
 
 // release gives the lease up so a standby can take over at once.

@@ -18,10 +18,14 @@ func (n *Notifier) mailLoop(ctx context.Context, l *lease) {
 	if l != nil {
 		defer l.release()
 	}
+	defer m.flushUnacked(ctx)
 	for {
 		wait := leaseRenew
 		leader := l == nil || l.hold(ctx)
 		n.cfg.Metrics.leader.Set(oneIf(leader))
+		if !leader {
+			n.cfg.Metrics.outbox.Set(0) // the leader reports it
+		}
 		if leader {
 			wait = m.step(ctx)
 			if l != nil {
@@ -102,14 +106,13 @@ func (m *mailer) step(ctx context.Context) time.Duration {
 }
 
 // send delivers e, renewing the mailer lease while the SMTP conversation
-// lasts; if the lease is lost meanwhile, the send is abandoned so that two
-// replicas never both deliver.
+// lasts. A send is not interrupted when a renewal fails: cutting an SMTP
+// session after DATA was accepted would make the alerts go out twice.
 func (m *mailer) send(ctx context.Context, e Email) error {
 	if m.lease == nil {
 		return m.n.sender.Send(ctx, e)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -117,20 +120,30 @@ func (m *mailer) send(ctx context.Context, e Email) error {
 		defer t.Stop()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-stop:
 				return
 			case <-t.C:
-				if !m.lease.hold(ctx) {
-					cancel()
-					return
-				}
+				m.lease.hold(ctx)
 			}
 		}
 	}()
 	err := m.n.sender.Send(ctx, e)
-	cancel()
+	close(stop)
 	<-done
 	return err
+}
+
+// flushUnacked makes a last attempt, at shutdown, to remove alerts that
+// were sent but are still in the outbox, before the lease is released.
+func (m *mailer) flushUnacked(ctx context.Context) {
+	if len(m.unacked) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := m.n.store.Ack(ctx, m.unacked...); err != nil {
+		m.n.log.Error("remove sent alerts from outbox at shutdown; they may be sent again", "alerts", len(m.unacked), "err", err)
+	}
 }
 
 // delivered removes sent alerts from the outbox. When that fails, it
@@ -138,6 +151,9 @@ func (m *mailer) send(ctx context.Context, e Email) error {
 func (m *mailer) delivered(ctx context.Context, batch []Alert, subject string) error {
 	ids := alertIDs(batch)
 	m.n.log.Info("alert email sent", "subject", subject, "alerts", len(ids))
+	// The email is out: remove its alerts even when shutting down.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err := m.n.store.Ack(ctx, ids...); err != nil {
 		m.unacked = ids
 		return fmt.Errorf("remove sent alerts from outbox: %w", err)

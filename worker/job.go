@@ -59,7 +59,11 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	s.cfg.Metrics.jobs.WithLabelValues("probed").Inc()
-	if err := msg.DoubleAck(ctx); err != nil {
+	// The result is out: ack even when shutting down, or the job would be
+	// probed again.
+	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := msg.DoubleAck(ackCtx); err != nil {
 		log.Warn("ack job", "err", err)
 	}
 	s.probed.Add(1)

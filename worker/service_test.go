@@ -89,7 +89,7 @@ func (r *serviceRig) job(id, credentials string, deadline time.Time) *proto.Prob
 	return &proto.ProbeJob{Id: id, Device: "r1", Site: "dc1", Host: "127.0.0.1", Port: uint32(r.port),
 		Platform: "cisco_iosxe", Credentials: credentials, Deadline: timestamppb.New(deadline),
 		ScheduledAt: timestamppb.New(deadline.Add(-time.Minute)),
-		Targets: []*proto.Target{{Address: "10.0.0.1", Count: 3, Timeout: timeout}, {Address: "10.0.0.2", Count: 3, Timeout: timeout}}}
+		Targets:     []*proto.Target{{Address: "10.0.0.1", Count: 3, Timeout: timeout}, {Address: "10.0.0.2", Count: 3, Timeout: timeout}}}
 }
 
 func (r *serviceRig) publish(t *testing.T, job *proto.ProbeJob) {
