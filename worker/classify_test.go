@@ -46,6 +46,13 @@ func TestClassifyDial(t *testing.T) {
 // that prints a banner and never a prompt.
 func mutedShell(t *testing.T) int {
 	t.Helper()
+	return sshServer(t, serveMuted)
+}
+
+// sshServer serves each connection to a loopback port with serve, under
+// a config that accepts any password; it returns the port.
+func sshServer(t *testing.T, serve func(net.Conn, *ssh.ServerConfig)) int {
+	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +74,7 @@ func mutedShell(t *testing.T) int {
 			if err != nil {
 				return
 			}
-			go serveMuted(c, cfg)
+			go serve(c, cfg)
 		}
 	}()
 	return l.Addr().(*net.TCPAddr).Port
@@ -119,45 +126,22 @@ func TestProbeNoPromptIsCLIError(t *testing.T) {
 // the connections still open.
 func sessionlessServer(t *testing.T) (port int, open *atomic.Int64) {
 	t.Helper()
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil }}
-	cfg.AddHostKey(signer)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	open = &atomic.Int64{}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			open.Add(1)
-			go func() {
-				defer open.Add(-1)
-				defer c.Close()
-				sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
-				if err != nil {
-					return
-				}
-				go ssh.DiscardRequests(reqs)
-				for nc := range chans {
-					_ = nc.Reject(ssh.Prohibited, "no sessions here")
-				}
-				sc.Wait()
-			}()
+	port = sshServer(t, func(c net.Conn, cfg *ssh.ServerConfig) {
+		open.Add(1)
+		defer open.Add(-1)
+		defer c.Close()
+		sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
+		if err != nil {
+			return
 		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port, open
+		go ssh.DiscardRequests(reqs)
+		for nc := range chans {
+			_ = nc.Reject(ssh.Prohibited, "no sessions here")
+		}
+		sc.Wait()
+	})
+	return port, open
 }
 
 func TestProbeClosesConnectionWhenShellFails(t *testing.T) {
