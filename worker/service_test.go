@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	pb "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -48,15 +47,7 @@ devices:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := localnats.StartTest(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := localnats.StartTest(t).ConnectTest(t)
 	if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +69,6 @@ devices:
 		if err := <-done; err != nil {
 			t.Errorf("worker Run: %v", err)
 		}
-		nc.Close()
 		srv.Close()
 	})
 	return &serviceRig{js: js, svc: svc, port: srv.Port("r1")}
@@ -163,7 +153,7 @@ func TestServiceProbesPublishesThenAcks(t *testing.T) {
 	if got[0] != proto.LinkStatus_LINK_STATUS_UP || got[1] != proto.LinkStatus_LINK_STATUS_DOWN {
 		t.Errorf("links %v, want UP and DOWN", got)
 	}
-	waitUntil(t, "the job acked and removed from the work queue", func() bool { return jobsPending(t, r.js) == 0 })
+	waitUntil(t, "the job acked and counted", func() bool { return jobsPending(t, r.js) == 0 && r.svc.Probed() >= 1 })
 	if r.svc.Probed() != 1 {
 		t.Errorf("probed %d jobs, want 1", r.svc.Probed())
 	}
@@ -177,6 +167,8 @@ func TestServiceDropsStaleJobs(t *testing.T) {
 	// A fresh job after it is probed: the stale one produced no result.
 	r.publish(t, r.job("r1@2", "lab", time.Now().Add(time.Minute)))
 	r.result(t, "r1@2")
+	// The count follows the ack, which follows the published result.
+	waitUntil(t, "the fresh job acked", func() bool { return jobsPending(t, r.js) == 0 && r.svc.Probed() >= 1 })
 	if r.svc.Probed() != 1 {
 		t.Errorf("probed %d jobs, want only the fresh one", r.svc.Probed())
 	}
