@@ -48,16 +48,7 @@ func newRig(t *testing.T, groupWait time.Duration) *rig {
 // wrap (nil: none), to inject store failures.
 func newRigWith(t *testing.T, groupWait time.Duration, wrap func(notifier.Store) notifier.Store) *rig {
 	t.Helper()
-	ns := localnats.StartTest(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := localnats.StartTest(t).ConnectTest(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
 		t.Fatal(err)

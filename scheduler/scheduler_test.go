@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	pb "google.golang.org/protobuf/proto"
 
@@ -75,16 +74,7 @@ func TestPlanOneJobPerDevicePerSlotSpread(t *testing.T) {
 // jetStream starts an embedded NATS server with linkwatch's streams.
 func jetStream(t *testing.T, interval time.Duration) jetstream.JetStream {
 	t.Helper()
-	srv := localnats.StartTest(t)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := localnats.StartTest(t).ConnectTest(t)
 	if err := proto.EnsureStreams(context.Background(), js, interval, 1); err != nil {
 		t.Fatal(err)
 	}

@@ -203,17 +203,21 @@ func writeTable(w io.Writer, rows []checkRow) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DEVICE\tSITE\tTARGET\tSTATUS\tRECV/SENT\tRTT MIN/AVG/MAX MS\tERROR")
 	for _, r := range rows {
-		target := r.Target
-		if r.VRF != "" {
-			target += " (vrf " + r.VRF + ")"
-		}
 		counts := "-"
 		if r.Status != "UNKNOWN" && r.Status != "ERROR" {
 			counts = fmt.Sprintf("%d/%d", r.Received, r.Sent)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Device, r.Site, target, r.Status, counts, rttText(r), oneLine(r.Error))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Device, r.Site, targetText(r.Target, r.VRF), r.Status, counts, rttText(r), oneLine(r.Error))
 	}
 	return tw.Flush()
+}
+
+// targetText shows a link's target, with its VRF when it has one.
+func targetText(target, vrf string) string {
+	if vrf == "" {
+		return target
+	}
+	return target + " (vrf " + vrf + ")"
 }
 
 func rttText(r checkRow) string {

@@ -37,8 +37,8 @@ history requests of the CLI.`,
 			if err != nil {
 				return err
 			}
-			reg := app.NewRegistry()
-			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, log); err != nil {
+			reg, err := app.ServeMetrics(ctx, opts.metricsListen, log)
+			if err != nil {
 				return err
 			}
 			return notifier.New(js, nc, st, sender, app.NotifierConfig(cfg, reg, log)).Run(ctx)

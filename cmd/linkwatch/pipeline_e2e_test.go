@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	pb "google.golang.org/protobuf/proto"
 
 	"github.com/linkwatch/linkwatch/notifier"
@@ -130,7 +128,7 @@ devices:
 		t.Fatalf("%d emails after down and up, want exactly 2", n)
 	}
 
-	results := readResults(t, ns.ClientURL())
+	results := readResults(t, ns)
 	if _, ok := results.byJob[killedJob]; !ok {
 		t.Errorf("job %s, in flight on the killed worker, has no result", killedJob)
 	}
@@ -212,17 +210,9 @@ type resultSet struct {
 	byJob map[string]*proto.ProbeResult
 }
 
-func readResults(t *testing.T, url string) resultSet {
+func readResults(t *testing.T, ns *localnats.Server) resultSet {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := ns.ConnectTest(t)
 	ctx := context.Background()
 	stream, err := js.Stream(ctx, proto.StreamResults)
 	if err != nil {

@@ -35,8 +35,8 @@ SIGHUP re-reads the inventory.`,
 				return err
 			}
 			defer nc.Close()
-			reg := app.NewRegistry()
-			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, log); err != nil {
+			reg, err := app.ServeMetrics(ctx, opts.metricsListen, log)
+			if err != nil {
 				return err
 			}
 			s := scheduler.NewWithMetrics(js, app.Inventory(cfg), log, nil, reg)

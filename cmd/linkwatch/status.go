@@ -93,10 +93,6 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DEVICE\tSITE\tTARGET\tSTATE\tSINCE\tLAST CHECKED\tLOSS\tRTT AVG\tNOTE")
 	for _, r := range rows {
-		target := r.Target
-		if r.VRF != "" {
-			target += " (vrf " + r.VRF + ")"
-		}
 		rtt := "-"
 		if r.RTTAvgMs != nil {
 			rtt = fmt.Sprintf("%gms", *r.RTTAvgMs)
@@ -105,7 +101,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 		if r.DeviceFailure != "" {
 			note = "device unreachable: " + r.DeviceFailure
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%g%%\t%s\t%s\n", r.Device, r.Site, target, r.State,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%g%%\t%s\t%s\n", r.Device, r.Site, targetText(r.Target, r.VRF), r.State,
 			r.Since, r.LastChecked, r.LossPercent, rtt, oneLine(note))
 	}
 	return tw.Flush()

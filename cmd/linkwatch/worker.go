@@ -41,8 +41,8 @@ from the configuration's password_env / password_file; SIGHUP re-reads them.`,
 				return err
 			}
 			defer nc.Close()
-			reg := app.NewRegistry()
-			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, log); err != nil {
+			reg, err := app.ServeMetrics(ctx, opts.metricsListen, log)
+			if err != nil {
 				return err
 			}
 			live := app.NewLive(cfg)

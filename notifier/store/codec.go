@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +19,30 @@ func checkDevice(name string) error {
 }
 
 // prepare checks the record decide returned for device and normalises it.
+// decideUpdate is the read-decide-encode step both stores run inside their
+// transaction: it decodes the stored record (nil: none yet), calls decide
+// on it, and returns the prepared update with the new record encoded.
+func decideUpdate(device string, stored []byte, decide func(notifier.Device) (notifier.Update, error)) (notifier.Update, []byte, error) {
+	var prev notifier.Device
+	if stored != nil {
+		if err := json.Unmarshal(stored, &prev); err != nil {
+			return notifier.Update{}, nil, fmt.Errorf("decode device: %w", err)
+		}
+	}
+	upd, err := decide(prev)
+	if err != nil {
+		return notifier.Update{}, nil, err
+	}
+	if upd, err = prepare(device, upd); err != nil {
+		return notifier.Update{}, nil, err
+	}
+	data, err := json.Marshal(upd.Device)
+	if err != nil {
+		return notifier.Update{}, nil, fmt.Errorf("encode device: %w", err)
+	}
+	return upd, data, nil
+}
+
 func prepare(device string, upd notifier.Update) (notifier.Update, error) {
 	if upd.Device.Name == "" {
 		upd.Device.Name = device

@@ -89,22 +89,9 @@ func (e *Embedded) Commit(ctx context.Context, device string, decide func(notifi
 
 func (e *Embedded) commitTx(tx *bolt.Tx, device string, decide func(notifier.Device) (notifier.Update, error)) error {
 	devices := tx.Bucket(bucketDevices)
-	var prev notifier.Device
-	if data := devices.Get([]byte(device)); data != nil {
-		if err := json.Unmarshal(data, &prev); err != nil {
-			return fmt.Errorf("decode device: %w", err)
-		}
-	}
-	upd, err := decide(prev)
+	upd, data, err := decideUpdate(device, devices.Get([]byte(device)), decide)
 	if err != nil {
 		return err
-	}
-	if upd, err = prepare(device, upd); err != nil {
-		return err
-	}
-	data, err := json.Marshal(upd.Device)
-	if err != nil {
-		return fmt.Errorf("encode device: %w", err)
 	}
 	if err := devices.Put([]byte(device), data); err != nil {
 		return err

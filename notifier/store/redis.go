@@ -98,26 +98,16 @@ func (r *Redis) Commit(ctx context.Context, device string, decide func(notifier.
 }
 
 func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decide func(notifier.Device) (notifier.Update, error)) error {
-	var prev notifier.Device
-	data, err := tx.Get(ctx, r.deviceKey(device)).Bytes()
+	stored, err := tx.Get(ctx, r.deviceKey(device)).Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
+		stored = nil
 	case err != nil:
 		return fmt.Errorf("read device: %w", err)
-	default:
-		if err := json.Unmarshal(data, &prev); err != nil {
-			return fmt.Errorf("decode device: %w", err)
-		}
 	}
-	upd, err := decide(prev)
+	upd, data, err := decideUpdate(device, stored, decide)
 	if err != nil {
 		return err
-	}
-	if upd, err = prepare(device, upd); err != nil {
-		return err
-	}
-	if data, err = json.Marshal(upd.Device); err != nil {
-		return fmt.Errorf("encode device: %w", err)
 	}
 	history, err := r.historyMembers(ctx, tx, upd.Changes)
 	if err != nil {

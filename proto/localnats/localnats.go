@@ -5,6 +5,8 @@ package localnats
 import (
 	"errors"
 	"fmt"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"log/slog"
 	"testing"
 	"time"
@@ -103,6 +105,22 @@ func StartTest(t testing.TB) *Server {
 	}
 	t.Cleanup(s.Shutdown)
 	return s
+}
+
+// ConnectTest connects a client to s for a test, closed when the test
+// ends, and returns it with its JetStream context.
+func (s *Server) ConnectTest(t testing.TB) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatalf("localnats: connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("localnats: jetstream: %v", err)
+	}
+	return nc, js
 }
 
 // ClientURL returns the URL clients connect to, nats://host:port.

@@ -3,15 +3,13 @@ package localnats
 import (
 	"bytes"
 	"context"
+	"github.com/nats-io/nats.go/jetstream"
 	"log/slog"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestStartTestServesJetStream(t *testing.T) {
@@ -19,15 +17,7 @@ func TestStartTestServesJetStream(t *testing.T) {
 	if !strings.HasPrefix(s.ClientURL(), "nats://127.0.0.1:") {
 		t.Fatalf("ClientURL = %q, want a loopback nats URL", s.ClientURL())
 	}
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("jetstream: %v", err)
-	}
+	_, js := s.ConnectTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}}); err != nil {

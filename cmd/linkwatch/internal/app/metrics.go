@@ -14,24 +14,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// NewRegistry returns a registry with the Go runtime and process
-// collectors, for the services to register their metrics on.
-func NewRegistry() *prometheus.Registry {
+// ServeMetrics returns a registry, with the Go runtime and process
+// collectors, for the services to register their metrics on, and serves it
+// on http://addr/metrics until ctx ends (an empty addr serves nothing). It
+// returns once the listener is bound, so a bad address is an error at
+// start.
+func ServeMetrics(ctx context.Context, addr string, log *slog.Logger) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return reg
-}
-
-// ServeMetrics serves reg on http://addr/metrics until ctx ends. An empty
-// addr serves nothing. It returns once the listener is bound, so a bad
-// address is an error at start.
-func ServeMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
 	if addr == "" {
-		return nil
+		return reg, nil
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("--metrics-listen %s: %w", addr, err)
+		return nil, fmt.Errorf("--metrics-listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
@@ -48,5 +44,5 @@ func ServeMetrics(ctx context.Context, addr string, reg *prometheus.Registry, lo
 		}
 	}()
 	log.Info("serving metrics", "url", "http://"+l.Addr().String()+"/metrics")
-	return nil
+	return reg, nil
 }

@@ -66,8 +66,8 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	reg := NewRegistry()
-	if err := ServeMetrics(ctx, opts.MetricsListen, reg, log); err != nil {
+	reg, err := ServeMetrics(ctx, opts.MetricsListen, log)
+	if err != nil {
 		return err
 	}
 	live := NewLive(cfg)
