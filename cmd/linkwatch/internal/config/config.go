@@ -131,6 +131,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	d := newDecoder(name)
 	f := builtinDefaults()
 	d.decodeFile(data, &f)
+	if d.overBudget {
+		return nil, d.errs.sorted() // what was decoded is not worth validating
+	}
 	cfg := f.resolve(filepath.Dir(name))
 	v := validator{d: d, f: &f, cfg: cfg}
 	v.validate()

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -37,6 +38,17 @@ func TestParseErrors(t *testing.T) {
 		{"vrf and source injection", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - { address: 10.0.0.1, vrf: \"MGMT\\nreload\", source: Lo0 repeat 5 }\n", []string{
 			`linkwatch.yaml:7:35: devices[0].targets[0].vrf: "MGMT\nreload" is not a valid VRF name (letters, digits, '_', '-', '.', ':', at most 32)`,
 			`linkwatch.yaml:7:59: devices[0].targets[0].source: "Lo0 repeat 5" is not an interface name or IP address`,
+		}},
+		{"zone injection in target", head + "  - name: r1\n    host: 127.0.0.1\n    targets: [ \"fe80::1%x\\nconfigure terminal\\nhostname PWNED\\nend\" ]\n", []string{
+			`linkwatch.yaml:6:16: devices[0].targets[0].address: "fe80::1%x\nconfigure terminal\nhostname PWNED\nend" is not an IP address or host name (IPv6 zones are not allowed: give the interface as the ping source)`,
+		}},
+		{"zone injection in source", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - { address: 10.0.0.1, source: \"fe80::1%x\\nconfigure terminal\\nhostname PWNED\\nend\" }\n", []string{
+			`linkwatch.yaml:7:38: devices[0].targets[0].source: "fe80::1%x\nconfigure terminal\nhostname PWNED\nend" is not an interface name or IP address (IPv6 zones are not allowed: give the interface itself as the source)`,
+		}},
+		{"zone option injection", head + "  - name: r1\n    host: 127.0.0.1\n    ping: { source: \"fe80::1%eth0 repeat 100000\" }\n    targets:\n      - \"fe80::1%eth0 repeat 100000\"\n      - { address: 10.0.0.1, source: \"fe80::1%Gi0/0\" }\n", []string{
+			`linkwatch.yaml:6:21: devices[0].ping.source: "fe80::1%eth0 repeat 100000" is not an interface name or IP address (IPv6 zones are not allowed: give the interface itself as the source)`,
+			`linkwatch.yaml:8:9: devices[0].targets[0].address: "fe80::1%eth0 repeat 100000" is not an IP address or host name (IPv6 zones are not allowed: give the interface as the ping source)`,
+			`linkwatch.yaml:9:38: devices[0].targets[1].source: "fe80::1%Gi0/0" is not an interface name or IP address (IPv6 zones are not allowed: give the interface itself as the source)`,
 		}},
 		{"host injection", head + "  - { name: r1, host: \"r1 -o ProxyCommand=x\", targets: [10.0.0.1] }\n", []string{
 			`linkwatch.yaml:4:23: devices[0].host: "r1 -o ProxyCommand=x" is not an IP address or host name`,
@@ -286,5 +298,54 @@ func TestParseAliases(t *testing.T) {
 	want := Target{Address: "10.0.0.2", Count: 10, Timeout: 5 * time.Second}
 	if got := cfg.Devices[1].Targets[0]; got != want {
 		t.Errorf("target through an alias = %+v, want %+v", got, want)
+	}
+}
+
+// TestParseAliasBomb checks that a "billion laughs" file, a thousand
+// aliases to a device of a thousand targets, fails fast with one problem
+// instead of decoding a million targets.
+func TestParseAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(head + "  - &r { name: r0, host: 127.0.0.1, targets: &t [")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "\"10.0.%d.%d\", ", i/250, i%250+1)
+	}
+	b.WriteString("] }\n")
+	for range 1000 {
+		b.WriteString("  - *r\n")
+	}
+	start := time.Now()
+	_, err := Parse("linkwatch.yaml", []byte(b.String()))
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("Parse error = %v, want Errors", err)
+	}
+	want := `linkwatch.yaml:4:11075: devices[49].targets[816].address: too many alias expansions: aliases may not expand the file beyond 100000 values (10 times its size, at least 100000)`
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("problems:\n%.2000v\nwant:\n%s", err, want)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Parse took %v", d)
+	}
+}
+
+// TestParseSharedTargets checks that the common use of anchors, one target
+// list shared by many devices, stays within the alias budget.
+func TestParseSharedTargets(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(head)
+	b.WriteString("  - name: r0\n    host: 127.0.0.1\n    targets: &common\n")
+	for i := range 30 {
+		fmt.Fprintf(&b, "      - { address: 10.0.%d.1, vrf: MGMT, count: 2, timeout: 1s }\n", i)
+	}
+	for i := 1; i < 250; i++ {
+		fmt.Fprintf(&b, "  - { name: r%d, host: 127.0.0.1, targets: *common }\n", i)
+	}
+	cfg, err := Parse("linkwatch.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if cfg.Links() != 250*30 {
+		t.Errorf("Links() = %d, want %d", cfg.Links(), 250*30)
 	}
 }

@@ -19,7 +19,23 @@ type decoder struct {
 	errs  Errors
 	nodes map[string]*yaml.Node
 	bad   map[string]bool // paths whose value could not be decoded
+	// Aliases make the work grow faster than the file ("billion laughs"):
+	// work counts the values and keys visited, aliases followed included,
+	// and decoding stops once it passes budget.
+	work, budget int
+	overBudget   bool
 }
+
+// Aliases may make the decoder visit at most aliasFactor times as many
+// keys and values as the file holds, or minBudget for a smaller file. The
+// schema does not nest, so aliases multiply at most devices by targets;
+// sharing one list of targets among a few hundred devices fits, while a
+// file of a thousand aliases to a device with a thousand targets fails
+// after minBudget cheap steps instead of decoding a million targets.
+const (
+	aliasFactor = 10
+	minBudget   = 100000
+)
 
 func newDecoder(file string) *decoder {
 	return &decoder{file: file, nodes: map[string]*yaml.Node{}, bad: map[string]bool{}}
@@ -41,7 +57,34 @@ func (d *decoder) decodeFile(data []byte, out any) {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return // an empty file: every default
 	}
+	d.budget = max(aliasFactor*countNodes(&doc), minBudget)
 	d.decode(doc.Content[0], "", reflect.ValueOf(out).Elem())
+}
+
+// countNodes counts the nodes of a parsed tree, not following aliases.
+func countNodes(n *yaml.Node) int {
+	c := 1
+	for _, child := range n.Content {
+		c += countNodes(child)
+	}
+	return c
+}
+
+// spend counts one step of work at n and reports whether the budget
+// allows it. The first step over budget records the problem; decoding
+// then unwinds without doing more.
+func (d *decoder) spend(n *yaml.Node, path string) bool {
+	if d.overBudget {
+		return false
+	}
+	d.work++
+	if d.work <= d.budget {
+		return true
+	}
+	d.overBudget = true
+	d.errorf(n, path, "too many alias expansions: aliases may not expand the file beyond %d values (%d times its size, at least %d)",
+		d.budget, aliasFactor, minBudget)
+	return false
 }
 
 // errorf records a problem at n's position.
@@ -50,6 +93,9 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 }
 
 func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
+	if !d.spend(n, path) {
+		return
+	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -140,6 +186,9 @@ func (d *decoder) keys(n *yaml.Node, path string, fn func(k, val *yaml.Node)) {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
+		if !d.spend(k, path) {
+			return
+		}
 		switch line, dup := seen[k.Value]; {
 		case k.Kind != yaml.ScalarNode:
 			d.errorf(k, path, "expected a key, got a %s", map[yaml.Kind]string{yaml.MappingNode: "mapping", yaml.SequenceNode: "list"}[k.Kind])
