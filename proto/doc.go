@@ -1,5 +1,6 @@
 // Package proto is linkwatch's wire contract: the protobuf messages that the
 // scheduler, workers and notifier exchange over NATS, the subject and stream
-// names they meet on, and the grammar of the names, targets, VRFs and sources
-// that both the configuration and the worker enforce.
+// names they meet on, and the grammar of what may reach a router's CLI (the
+// names, targets, VRFs and sources that both the configuration and the worker
+// enforce, and the single command word every one of them must also be).
 package proto

@@ -23,11 +23,14 @@ package ping
 // input". "ping: sendmsg: ..." lines followed by statistics are a DOWN link,
 // not an error: the statistics win.
 
-func eosCommand(p Params) string {
-	w := words{"ping"}.add("vrf", p.VRF)
-	w = append(w, p.Target)
+var eosSyntax = syntax{name: "arista_eos", verb: pingVerb, keywords: map[string]field{
+	"vrf": fieldVRF, "repeat": fieldCount, "timeout": fieldTimeout, "size": fieldSize, "source": fieldSource,
+}}
+
+func eosCommand(p Params) (string, error) {
+	w := eosSyntax.words(p).add("vrf", p.VRF).target(p.Target)
 	w = w.add("repeat", itoa(p.Count)).add("timeout", p.seconds())
-	return w.add("size", p.sizeString()).add("source", p.Source).String()
+	return w.add("size", p.sizeString()).add("source", p.Source).line()
 }
 
 func parseEOS(output string) Result { return parseUnix(output) }

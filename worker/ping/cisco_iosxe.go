@@ -22,11 +22,14 @@ package ping
 // running.", "% Invalid input detected at '^' marker.", "% Bad IP address or
 // host name", "% No valid source address".
 
-func iosxeCommand(p Params) string {
-	w := words{"ping"}.add("vrf", p.VRF)
-	w = append(w, p.Target)
+var iosxeSyntax = syntax{name: "cisco_iosxe", verb: pingVerb, keywords: map[string]field{
+	"vrf": fieldVRF, "repeat": fieldCount, "timeout": fieldTimeout, "size": fieldSize, "source": fieldSource,
+}}
+
+func iosxeCommand(p Params) (string, error) {
+	w := iosxeSyntax.words(p).add("vrf", p.VRF).target(p.Target)
 	w = w.add("repeat", itoa(p.Count)).add("timeout", p.seconds())
-	return w.add("size", p.sizeString()).add("source", p.Source).String()
+	return w.add("size", p.sizeString()).add("source", p.Source).line()
 }
 
 func parseIOSXE(output string) Result { return parseCisco(output) }

@@ -21,11 +21,14 @@ package ping
 // Errors: "% Bad hostname or protocol not running", "% Invalid input
 // detected at '^' marker.".
 
-func iosxrCommand(p Params) string {
-	w := words{"ping"}.add("vrf", p.VRF)
-	w = append(w, p.Target)
+var iosxrSyntax = syntax{name: "cisco_iosxr", verb: pingVerb, keywords: map[string]field{
+	"vrf": fieldVRF, "count": fieldCount, "timeout": fieldTimeout, "size": fieldSize, "source": fieldSource,
+}}
+
+func iosxrCommand(p Params) (string, error) {
+	w := iosxrSyntax.words(p).add("vrf", p.VRF).target(p.Target)
 	w = w.add("count", itoa(p.Count)).add("timeout", p.seconds())
-	return w.add("size", p.sizeString()).add("source", p.Source).String()
+	return w.add("size", p.sizeString()).add("source", p.Source).line()
 }
 
 func parseIOSXR(output string) Result { return parseCisco(output) }

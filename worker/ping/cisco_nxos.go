@@ -22,19 +22,28 @@ package ping
 // Errors: "% Invalid host/interface NAME", "ping: bad context NAME" (unknown
 // VRF), "% Invalid command at '^' marker.".
 
-func nxosCommand(p Params) string {
-	w := words{"ping"}
+var nxosSyntax = syntax{name: "cisco_nxos", verb: nxosVerb, keywords: map[string]field{
+	"count": fieldCount, "timeout": fieldTimeout, "packet-size": fieldSize,
+	"source": fieldSource, "source-interface": fieldSource, "vrf": fieldVRF,
+}}
+
+// nxosVerb is "ping6" for an IPv6 target, "ping" otherwise.
+func nxosVerb(p Params) string {
 	if p.targetIsIPv6() {
-		w = words{"ping6"}
+		return "ping6"
 	}
-	w = append(w, p.Target)
+	return "ping"
+}
+
+func nxosCommand(p Params) (string, error) {
+	w := nxosSyntax.words(p).target(p.Target)
 	w = w.add("count", itoa(p.Count)).add("timeout", p.seconds()).add("packet-size", p.sizeString())
 	if p.sourceIsAddress() {
 		w = w.add("source", p.Source)
 	} else {
 		w = w.add("source-interface", p.Source)
 	}
-	return w.add("vrf", p.VRF).String()
+	return w.add("vrf", p.VRF).line()
 }
 
 func parseNXOS(output string) Result { return parseUnix(output) }

@@ -26,15 +26,20 @@ package ping
 // Errors: "ping: cannot resolve NAME: Unknown host", "syntax error.",
 // "error: ...".
 
-func junosCommand(p Params) string {
-	w := append(words{"ping"}, p.Target)
+var junosSyntax = syntax{name: "juniper_junos", verb: pingVerb, keywords: map[string]field{
+	"count": fieldCount, "wait": fieldTimeout, "size": fieldSize,
+	"source": fieldSource, "interface": fieldSource, "routing-instance": fieldVRF,
+}}
+
+func junosCommand(p Params) (string, error) {
+	w := junosSyntax.words(p).target(p.Target)
 	w = w.add("count", itoa(p.Count)).add("wait", p.seconds()).add("size", p.sizeString())
 	if p.sourceIsAddress() {
 		w = w.add("source", p.Source)
 	} else {
 		w = w.add("interface", p.Source)
 	}
-	return w.add("routing-instance", p.VRF).String()
+	return w.add("routing-instance", p.VRF).line()
 }
 
 func parseJunos(output string) Result { return parseUnix(output) }

@@ -64,9 +64,11 @@ func Known(name string) bool {
 }
 
 // platform is one platform's half of the contract: how to type a ping and how
-// to read what comes back. command is only ever given validated Params.
+// to read what comes back. command checks the line it builds against the
+// platform's syntax (words.line), so even Params that skipped Validate cannot
+// make it return more than one ping.
 type platform struct {
-	command func(p Params) string
+	command func(p Params) (string, error)
 	parse   func(output string) Result
 }
 
@@ -115,7 +117,10 @@ func Parse(platformName, output string) (Result, error) {
 
 // Command validates p and returns the single-line ping command for the
 // platform. Nothing that fails validation ever reaches the returned string,
-// so a target or VRF cannot smuggle a second command or an extra option.
+// and the line is checked once more as it is built: it is the verb, the
+// target and the platform's own keyword/value options, each word one
+// proto.ValidCommandToken. So a target, VRF or source cannot smuggle a second
+// command or an extra option.
 func Command(platformName string, p Params) (string, error) {
 	pl, err := lookup(platformName)
 	if err != nil {
@@ -124,5 +129,5 @@ func Command(platformName string, p Params) (string, error) {
 	if err := p.Validate(); err != nil {
 		return "", err
 	}
-	return pl.command(p), nil
+	return pl.command(p)
 }
