@@ -18,8 +18,9 @@ import (
 )
 
 // Config is a loaded, validated configuration with every default applied.
-// Relative paths in the file (data_dir, password_file, known_hosts) are
-// resolved against the directory of the configuration file.
+// Relative paths in the file (data_dir, known_hosts and every password,
+// key, certificate and CA file) are resolved against the directory of the
+// configuration file.
 type Config struct {
 	Interval    time.Duration         `yaml:"interval"`
 	DataDir     string                `yaml:"data_dir"`
@@ -31,18 +32,42 @@ type Config struct {
 	Devices     []Device              `yaml:"-"`
 }
 
-// NATS says which NATS server to use. An empty URL means an embedded server
-// listening on Listen (host:port).
+// NATS says which NATS server to use and how to log in to it. An empty URL
+// means an embedded server listening on Listen (host:port).
+//
+// At most one way to log in: User with exactly one of PasswordEnv and
+// PasswordFile (read it with Config.NATSPassword), an NkeySeedFile, or a
+// CredsFile (a user JWT and its seed). CAFile is a PEM file of the CAs that
+// sign the server's certificate (empty: the system's roots); CertFile and
+// KeyFile, together, are a client certificate. The server's certificate is
+// always verified: no setting turns that off.
 type NATS struct {
-	URL    string `yaml:"url"`
-	Listen string `yaml:"listen"`
+	URL          string `yaml:"url"`
+	Listen       string `yaml:"listen"`
+	User         string `yaml:"user"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	NkeySeedFile string `yaml:"nkey_seed_file"`
+	CredsFile    string `yaml:"creds_file"`
+	CAFile       string `yaml:"ca_file"`
+	CertFile     string `yaml:"cert_file"`
+	KeyFile      string `yaml:"key_file"`
 }
 
 // State says where link states live. An empty RedisURL means the embedded
 // store under the data directory.
+//
+// PasswordEnv or PasswordFile names the Redis password (read it with
+// Config.RedisPassword), with Username for a Redis ACL user other than
+// default. CAFile is a PEM file of the CAs that sign the server's
+// certificate for a rediss:// URL (empty: the system's roots).
 type State struct {
-	RedisURL string `yaml:"redis_url"`
-	Prefix   string `yaml:"prefix"`
+	RedisURL     string `yaml:"redis_url"`
+	Prefix       string `yaml:"prefix"`
+	Username     string `yaml:"username"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	CAFile       string `yaml:"ca_file"`
 }
 
 // Notify is who is told about link changes and how.

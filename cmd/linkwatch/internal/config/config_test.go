@@ -147,6 +147,39 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:3:24: worker.concurrency: 0 is out of range (1..10000)`,
 			`linkwatch.yaml:3:37: worker.ack_wait: 0s is out of range (1s..1h)`,
 		}},
+		{"nats login", "nats: { url: \"nats://127.0.0.1:4222\", user: lw, nkey_seed_file: lw.nk, creds_file: lw.creds, cert_file: c.pem }\n", []string{
+			`linkwatch.yaml:1:7: nats: one of password_env or password_file is required`,
+			`linkwatch.yaml:1:7: nats: give only one way to log in (user with password_env or password_file, nkey_seed_file, or creds_file), not user and nkey_seed_file and creds_file`,
+			`linkwatch.yaml:1:7: nats.key_file: is required with cert_file`,
+		}},
+		{"nats password without user", "nats: { url: \"nats://lw@127.0.0.1:4222\", password_env: \"NATS PASSWORD\", key_file: c.key }\n", []string{
+			`linkwatch.yaml:1:7: nats.user: is required`,
+			`linkwatch.yaml:1:7: nats.cert_file: is required with key_file`,
+			`linkwatch.yaml:1:14: nats.url: has a user, password or token too: give them either in the URL or in the nats section`,
+			`linkwatch.yaml:1:56: nats.password_env: is not an environment variable name (letters, digits and '_')`,
+		}},
+		{"nats login without url", "nats: { ca_file: ca.pem, user: lw, password_env: NATS_PASSWORD }\n", []string{
+			`linkwatch.yaml:1:32: nats.user: needs nats.url: the embedded server neither checks credentials nor serves TLS`,
+		}},
+		{"redis login", "state: { redis_url: \"rediss://lw:pw@127.0.0.1:6380/0?skip_verify=true\", username: lw, password_env: R, password_file: r.pass }\n", []string{
+			`linkwatch.yaml:1:8: state: give only one of password_env and password_file`,
+			`linkwatch.yaml:1:21: state.redis_url: has a user or password too: give them either in the URL or in state.username and password_env or password_file`,
+			`linkwatch.yaml:1:21: state.redis_url: skip_verify would turn TLS certificate verification off, which is not allowed: give state.ca_file to trust a private CA`,
+		}},
+		{"redis username and ca without tls", "state: { redis_url: \"redis://127.0.0.1:6379/0\", username: lw, ca_file: ca.pem }\n", []string{
+			`linkwatch.yaml:1:8: state: one of password_env or password_file is required`,
+			`linkwatch.yaml:1:72: state.ca_file: needs a rediss:// redis_url (Redis over TLS)`,
+		}},
+		{"redis login without url", "state: { prefix: lw, password_env: REDIS_PASSWORD }\n", []string{
+			`linkwatch.yaml:1:36: state.password_env: needs state.redis_url: the embedded store has no login or TLS`,
+		}},
+		{"smtp auth in clear", "notify: { smtp: { host: mail.example.net, tls: none, username: lw, password_env: P } }\n", []string{
+			`linkwatch.yaml:1:48: notify.smtp.tls: "none" with a username would send the SMTP password in clear across the network: use starttls or tls (none is only for a relay on localhost or a loopback address)`,
+		}},
+		{"verification off", "notify: { smtp: { host: mail.example.net, insecure_skip_verify: true } }\nnats: { url: \"tls://127.0.0.1:4222\", verify: false }\n", []string{
+			`linkwatch.yaml:1:43: notify.smtp.insecure_skip_verify: TLS certificate verification cannot be turned off: give ca_file to trust a private CA`,
+			`linkwatch.yaml:2:38: nats.verify: TLS certificate verification cannot be turned off: give ca_file to trust a private CA`,
+		}},
 		{"duplicate key", "interval: 5m\ninterval: 10m\n", []string{
 			`linkwatch.yaml:2:1: interval: duplicate key "interval" (first at line 1)`,
 		}},

@@ -210,6 +210,8 @@ func (d *decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 			d.decode(val, join(path, k.Value), v.FieldByIndex(idx))
 		case k.Value == "password":
 			d.errorf(k, join(path, k.Value), "inline passwords are not allowed: use password_env or password_file")
+		case insecureKeys[k.Value]:
+			d.errorf(k, join(path, k.Value), "TLS certificate verification cannot be turned off: give ca_file to trust a private CA")
 		default:
 			d.errorf(k, path, "unknown field %q", k.Value)
 		}
@@ -237,6 +239,12 @@ func (d *decoder) sequence(n *yaml.Node, path string, v reflect.Value) {
 	}
 	v.Set(s)
 }
+
+// insecureKeys are the names other tools give a switch that turns TLS
+// certificate verification off. linkwatch has no such switch; these get a
+// clearer error than an unknown field.
+var insecureKeys = map[string]bool{"insecure": true, "insecure_skip_verify": true, "skip_verify": true,
+	"tls_skip_verify": true, "verify": true}
 
 // fieldsOf maps the yaml key of every field of struct type t, including
 // those of ",inline" fields, to its field index.

@@ -104,6 +104,10 @@ func (f *file) resolve(dir string) *Config {
 	cfg := f.Config
 	cfg.DataDir = relTo(dir, cfg.DataDir)
 	cfg.Worker.KnownHosts = relTo(dir, cfg.Worker.KnownHosts)
+	for _, p := range []*string{&cfg.NATS.PasswordFile, &cfg.NATS.NkeySeedFile, &cfg.NATS.CredsFile,
+		&cfg.NATS.CAFile, &cfg.NATS.CertFile, &cfg.NATS.KeyFile, &cfg.State.PasswordFile, &cfg.State.CAFile} {
+		*p = relTo(dir, *p)
+	}
 	if s := cfg.Notify.SMTP; s != nil {
 		s.PasswordFile = relTo(dir, s.PasswordFile)
 		s.CAFile = relTo(dir, s.CAFile)

@@ -3,7 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"runtime"
 	"strings"
 )
 
@@ -38,8 +41,37 @@ func (c *Config) SMTPPassword() (string, error) {
 	return password, nil
 }
 
+// NATSPassword returns the NATS password, read now from its environment
+// variable or file. It is "" with no error when nats.user is not set.
+func (c *Config) NATSPassword() (string, error) {
+	n := c.NATS
+	if n.User == "" {
+		return "", nil
+	}
+	password, err := readSecret(n.PasswordEnv, n.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("nats password: %w", err)
+	}
+	return password, nil
+}
+
+// RedisPassword returns the Redis password, read now from its environment
+// variable or file. It is "" with no error when neither is configured.
+func (c *Config) RedisPassword() (string, error) {
+	s := c.State
+	if s.PasswordEnv == "" && s.PasswordFile == "" {
+		return "", nil
+	}
+	password, err := readSecret(s.PasswordEnv, s.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("redis password: %w", err)
+	}
+	return password, nil
+}
+
 // readSecret reads a password from the environment variable env or, when
-// env is "", from file, less one trailing newline.
+// env is "", from file, less one trailing newline. The file must be
+// private to its owner (see CheckPrivate).
 func readSecret(env, file string) (string, error) {
 	switch {
 	case env != "":
@@ -49,9 +81,21 @@ func readSecret(env, file string) (string, error) {
 		}
 		return v, nil
 	case file != "":
-		data, err := os.ReadFile(file)
+		f, err := os.Open(file)
 		if err != nil {
 			// The path error names the file and the cause, not the content.
+			return "", fmt.Errorf("read password file: %w", err)
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return "", fmt.Errorf("read password file: %w", err)
+		}
+		if err := private(file, fi); err != nil {
+			return "", fmt.Errorf("password file %w", err)
+		}
+		data, err := io.ReadAll(f)
+		if err != nil {
 			return "", fmt.Errorf("read password file: %w", err)
 		}
 		v := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
@@ -62,4 +106,30 @@ func readSecret(env, file string) (string, error) {
 	default:
 		return "", errors.New("no password_env or password_file")
 	}
+}
+
+// CheckPrivate returns an error when the file at path, which holds a
+// secret (a password, an nkey seed, NATS credentials, a private key), may
+// be read or changed by anyone but its owner and root: any permission bit
+// for group or others (mode & 0o077) is refused, the fix is chmod 600. A
+// symbolic link is followed. The error names the file, never its content.
+func CheckPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return private(path, fi)
+}
+
+// private checks the mode of the file at path, as CheckPrivate does.
+func private(path string, fi fs.FileInfo) error {
+	perm := fi.Mode().Perm()
+	if runtime.GOOS == "windows" || perm&0o077 == 0 {
+		return nil // Windows has no such mode bits
+	}
+	what := "readable"
+	if perm&0o044 == 0 {
+		what = "accessible"
+	}
+	return fmt.Errorf("%s is %s by group or others (mode %04o): chmod 600 it", path, what, perm)
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +121,20 @@ func TestErrorsNeverShowSecrets(t *testing.T) {
 		"state: { redis_url: \"redis://user:" + secret + "@\" }\n",
 		"nats: { url: \"http://user:" + secret + "@127.0.0.1:4222\" }\n",
 		"defaults: { password: " + secret + " }\ndevices: [{ name: r1, password: " + secret + " }]\n",
+		"nats: { url: \"nats://127.0.0.1:4222\", user: lw, password: " + secret + " }\n",
+		"nats: { url: \"nats://127.0.0.1:4222\", password_env: \"" + secret + "!\" }\n",
+		"nats: { url: \"nats://lw:" + secret + "@127.0.0.1:4222\", user: lw, password_env: P }\n",
+		"nats: { url: \"nats://" + secret + "@127.0.0.1:4222\", creds_file: lw.creds }\n",
+		"nats: { url: \"nats://127.0.0.1:4222, nats://lw:" + secret + "@h2:4222\", nkey_seed_file: lw.nk }\n",
+		"nats: { url: \"nats://lw:" + secret + "@127.0.0.1:4222\", token: " + secret + " }\n",
+		"nats: { url: \"nats://127.0.0.1:4222\", nkey_seed: " + secret + " }\n",
+		"state: { redis_url: \"redis://127.0.0.1:6379/0\", password: " + secret + " }\n",
+		"state: { redis_url: \"redis://127.0.0.1:6379/0\", password_env: \"" + secret + "!\" }\n",
+		"state: { redis_url: \"redis://lw:" + secret + "@127.0.0.1:6379/0\", password_env: P }\n",
+		"state: { redis_url: \"rediss://lw:" + secret + "@127.0.0.1:6380/0?skip_verify=true\" }\n",
+		"state: { redis_url: \"redis://:" + secret + "@127.0.0.1:6379/0\", ca_file: ca.pem }\n",
+		"state: { password_env: \"" + secret + "\" }\n",
+		"notify: { smtp: { host: mail.example.net, tls: none, username: lw, password_env: " + secret + " } }\n",
 	}
 	for _, f := range files {
 		_, err := Parse("linkwatch.yaml", []byte(f))
@@ -131,10 +146,183 @@ func TestErrorsNeverShowSecrets(t *testing.T) {
 			t.Errorf("Parse(%q) error shows the secret:\n%v", f, err)
 		}
 	}
-	cfg, _ := secretsConfig(t)
+	cfg, dir := secretsConfig(t)
 	for name := range cfg.Credentials {
 		if _, _, err := cfg.Credential(name); err != nil && strings.Contains(err.Error(), secret) {
 			t.Errorf("Credential(%q) error shows the secret: %v", name, err)
+		}
+	}
+	// The server passwords, from each kind of bad file and an unset
+	// variable, and from a file that is not private.
+	writeFile(t, dir, "open.pass", secret, 0o644)
+	for _, file := range []string{"lf.pass", "empty.pass", "missing.pass", "open.pass"} {
+		cfg.NATS = NATS{URL: "nats://127.0.0.1:4222", User: "lw", PasswordFile: filepath.Join(dir, file)}
+		cfg.State = State{RedisURL: "redis://127.0.0.1:6379/0", PasswordFile: filepath.Join(dir, file)}
+		if cfg.Notify.SMTP != nil {
+			cfg.Notify.SMTP.PasswordFile = filepath.Join(dir, file)
+		}
+		for what, read := range map[string]func() (string, error){
+			"NATSPassword": cfg.NATSPassword, "RedisPassword": cfg.RedisPassword, "SMTPPassword": cfg.SMTPPassword,
+		} {
+			if _, err := read(); err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("%s from %s: error shows the secret: %v", what, file, err)
+			}
+		}
+	}
+	cfg.NATS.PasswordFile, cfg.NATS.PasswordEnv = "", "LW_TEST_UNSET_TOO"
+	if _, err := cfg.NATSPassword(); err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("NATSPassword with the variable unset: %v", err)
+	}
+}
+
+// writeFile writes content to name in dir with exactly mode, whatever the
+// umask, and returns its path.
+func writeFile(t *testing.T, dir, name, content string, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestServerSecrets(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "nats.pass", secret+"\n", 0o600)
+	writeFile(t, dir, "linkwatch.yaml", `
+nats:
+  url: "tls://nats-1.example.net:4222, nats-2.example.net:4222"
+  user: lw
+  password_file: nats.pass
+  ca_file: nats-ca.pem
+  cert_file: tls/client.pem
+  key_file: tls/client.key
+state:
+  redis_url: rediss://redis.example.net:6380/0
+  username: linkwatch
+  password_env: LW_TEST_REDIS
+  ca_file: /etc/linkwatch/redis-ca.pem
+`, 0o600)
+	cfg, err := Load(filepath.Join(dir, "linkwatch.yaml"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	wantNATS := NATS{URL: "tls://nats-1.example.net:4222, nats-2.example.net:4222", Listen: "127.0.0.1:4222", User: "lw",
+		PasswordFile: filepath.Join(dir, "nats.pass"), CAFile: filepath.Join(dir, "nats-ca.pem"),
+		CertFile: filepath.Join(dir, "tls/client.pem"), KeyFile: filepath.Join(dir, "tls/client.key")}
+	if cfg.NATS != wantNATS {
+		t.Errorf("NATS = %+v, want %+v", cfg.NATS, wantNATS)
+	}
+	wantState := State{RedisURL: "rediss://redis.example.net:6380/0", Prefix: "linkwatch:", Username: "linkwatch",
+		PasswordEnv: "LW_TEST_REDIS", CAFile: "/etc/linkwatch/redis-ca.pem"}
+	if cfg.State != wantState {
+		t.Errorf("State = %+v, want %+v", cfg.State, wantState)
+	}
+	if got, err := cfg.NATSPassword(); err != nil || got != secret {
+		t.Errorf("NATSPassword() = %q, %v; want the file's content", got, err)
+	}
+	if _, err := cfg.RedisPassword(); err == nil || err.Error() != "redis password: environment variable LW_TEST_REDIS is not set" {
+		t.Errorf("RedisPassword() with the variable unset: error = %v", err)
+	}
+	t.Setenv("LW_TEST_REDIS", secret)
+	if got, err := cfg.RedisPassword(); err != nil || got != secret {
+		t.Errorf("RedisPassword() = %q, %v; want the variable's value", got, err)
+	}
+	cfg, err = Parse("linkwatch.yaml", []byte("nats: { url: \"nats://127.0.0.1:4222\", creds_file: lw.creds }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := cfg.NATSPassword(); got != "" || err != nil {
+		t.Errorf("NATSPassword() without user = %q, %v; want none", got, err)
+	}
+	if got, err := cfg.RedisPassword(); got != "" || err != nil {
+		t.Errorf("RedisPassword() without a password = %q, %v; want none", got, err)
+	}
+}
+
+// TestSecretFileModes checks that a file holding a secret is refused,
+// by validation and when it is read, unless only its owner may use it.
+func TestSecretFileModes(t *testing.T) {
+	dir := t.TempDir()
+	open := writeFile(t, dir, "open.pass", secret, 0o644)
+	group := writeFile(t, dir, "group.pass", secret, 0o640)
+	writable := writeFile(t, dir, "writable.key", secret, 0o620)
+	seed := writeFile(t, dir, "lw.nk", secret, 0o604)
+	writeFile(t, dir, "ok.pass", secret, 0o600)
+	writeFile(t, dir, "ro.pass", secret, 0o400)
+	writeFile(t, dir, "ca.pem", "not a secret", 0o644)
+	config := func(name, text string) string {
+		return writeFile(t, dir, name, text, 0o600)
+	}
+	_, err := Load(config("bad.yaml", `nats: { url: "nats://127.0.0.1:4222", nkey_seed_file: lw.nk, ca_file: ca.pem, cert_file: ca.pem, key_file: writable.key }
+state: { redis_url: "redis://127.0.0.1:6379/0", password_file: group.pass }
+notify: { smtp: { host: mail.example.net, username: lw, password_file: open.pass } }
+credentials:
+  lab: { username: admin, password_file: open.pass }
+  ok: { username: admin, password_file: ok.pass }
+  ro: { username: admin, password_file: ro.pass }
+  later: { username: admin, password_file: not-yet-mounted.pass }
+`))
+	bad := filepath.Join(dir, "bad.yaml")
+	want := []string{
+		bad + `:1:55: nats.nkey_seed_file: ` + seed + ` is readable by group or others (mode 0604): chmod 600 it`,
+		bad + `:1:108: nats.key_file: ` + writable + ` is accessible by group or others (mode 0620): chmod 600 it`,
+		bad + `:2:64: state.password_file: ` + group + ` is readable by group or others (mode 0640): chmod 600 it`,
+		bad + `:3:72: notify.smtp.password_file: ` + open + ` is readable by group or others (mode 0644): chmod 600 it`,
+		bad + `:5:42: credentials.lab.password_file: ` + open + ` is readable by group or others (mode 0644): chmod 600 it`,
+	}
+	if err == nil || err.Error() != strings.Join(want, "\n") {
+		t.Errorf("Load error:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+	if err := CheckPrivate(seed); err == nil || err.Error() != seed+` is readable by group or others (mode 0604): chmod 600 it` {
+		t.Errorf("CheckPrivate(%s) = %v", seed, err)
+	}
+	if err := CheckPrivate(filepath.Join(dir, "ok.pass")); err != nil {
+		t.Errorf("CheckPrivate(ok.pass) = %v", err)
+	}
+
+	// A file that was private at load time and is no longer when read.
+	cfg, err := Load(config("good.yaml", `nats: { url: "nats://127.0.0.1:4222", user: lw, password_file: ok.pass }
+state: { redis_url: "redis://127.0.0.1:6379/0", password_file: ok.pass }
+notify: { smtp: { host: mail.example.net, username: lw, password_file: ok.pass } }
+credentials:
+  ro: { username: admin, password_file: ro.pass }
+`))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if _, _, err := cfg.Credential("ro"); err != nil {
+		t.Errorf("Credential(ro) = %v", err)
+	}
+	okPass := filepath.Join(dir, "ok.pass")
+	if err := os.Chmod(okPass, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tail := ` is readable by group or others (mode 0644): chmod 600 it`
+	for what, read := range map[string]func() (string, error){
+		"nats password": cfg.NATSPassword, "redis password": cfg.RedisPassword, "smtp password": cfg.SMTPPassword,
+	} {
+		if _, err := read(); err == nil || err.Error() != what+": password file "+okPass+tail {
+			t.Errorf("%s: error = %v, want the file refused", what, err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(dir, "ro.pass"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	wantErr := `credential "ro": password file ` + filepath.Join(dir, "ro.pass") + ` is readable by group or others (mode 0444): chmod 600 it`
+	if _, _, err := cfg.Credential("ro"); err == nil || err.Error() != wantErr {
+		t.Errorf("Credential(ro) error = %v, want %s", err, wantErr)
+	}
+}
+
+func TestSMTPAuthToLoopbackInClear(t *testing.T) {
+	for _, host := range []string{"localhost", "LocalHost", "127.0.0.1", "127.1.2.3", "::1"} {
+		yaml := fmt.Sprintf("notify: { smtp: { host: %q, tls: none, username: lw, password_env: P } }\n", host)
+		if _, err := Parse("linkwatch.yaml", []byte(yaml)); err != nil {
+			t.Errorf("host %s: %v", host, err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -31,6 +32,8 @@ const (
 
 func (v *validator) validate() {
 	v.top()
+	v.natsAuth()
+	v.state()
 	v.notify()
 	v.credentials()
 	v.defaults()
@@ -202,7 +205,20 @@ func (v *validator) smtp(s *SMTP) {
 	} else {
 		v.check("notify.smtp.host", proto.ValidTarget(s.Host))
 	}
-	v.secretRef("notify.smtp", s.Username, s.PasswordEnv, s.PasswordFile, false)
+	v.secretRef("notify.smtp", "username", s.Username, s.PasswordEnv, s.PasswordFile, userWithPassword)
+	if s.Username != "" && s.TLS == "none" && s.Host != "" && !isLoopback(s.Host) {
+		v.errorf("notify.smtp.tls", "%q with a username would send the SMTP password in clear across the network: use starttls or tls (none is only for a relay on localhost or a loopback address)", s.TLS)
+	}
+}
+
+// isLoopback reports whether host names this machine without a DNS
+// lookup, as the mailer decides it.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (v *validator) credentials() {
@@ -210,19 +226,29 @@ func (v *validator) credentials() {
 		c := v.cfg.Credentials[name]
 		path := join("credentials", name)
 		v.check(path, proto.ValidName(name))
-		v.secretRef(path, c.Username, c.PasswordEnv, c.PasswordFile, true)
+		v.secretRef(path, "username", c.Username, c.PasswordEnv, c.PasswordFile, userRequired)
 	}
 }
 
 // envRE is the name of an environment variable.
 var envRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// secretRef checks a username and where its password is kept. Values are
-// not echoed: a password pasted into the wrong field must not be printed.
-func (v *validator) secretRef(path, user, env, file string, userRequired bool) {
+// userRule says when a user name must come with a password reference.
+type userRule int
+
+const (
+	userRequired     userRule = iota // always (device credentials)
+	userWithPassword                 // when a password is named (SMTP, NATS)
+	userOptional                     // never: a password alone is the default user's (Redis)
+)
+
+// secretRef checks a user name, found under userKey, and where its
+// password is kept. Values are not echoed: a password pasted into the
+// wrong field must not be printed.
+func (v *validator) secretRef(path, userKey, user, env, file string, rule userRule) {
 	switch {
-	case user == "" && (userRequired || env != "" || file != ""):
-		v.errorf(join(path, "username"), "is required")
+	case user == "" && (rule == userRequired || rule == userWithPassword && (env != "" || file != "")):
+		v.errorf(join(path, userKey), "is required")
 	case user != "" && env == "" && file == "":
 		v.errorf(path, "one of password_env or password_file is required")
 	case env != "" && file != "":
@@ -230,5 +256,18 @@ func (v *validator) secretRef(path, user, env, file string, userRequired bool) {
 	}
 	if env != "" && !envRE.MatchString(env) {
 		v.errorf(join(path, "password_env"), "is not an environment variable name (letters, digits and '_')")
+	}
+	v.privateFile(join(path, "password_file"), file)
+}
+
+// privateFile checks that a file holding a secret, when it exists, is
+// private to its owner. A missing file is reported when it is read: it may
+// be mounted after validation.
+func (v *validator) privateFile(path, file string) {
+	if file == "" {
+		return
+	}
+	if fi, err := os.Stat(file); err == nil {
+		v.check(path, private(file, fi))
 	}
 }
