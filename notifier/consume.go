@@ -46,9 +46,9 @@ func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	if err := proto.ValidName(res.GetDevice()); err != nil {
-		n.log.Error("drop result with bad device name", "subject", msg.Subject(), "err", err)
-		n.cfg.Metrics.results.WithLabelValues("invalid").Inc()
+	if err := n.admit(msg.Subject(), &res); err != nil {
+		n.log.Warn("drop result", "subject", msg.Subject(), "worker", res.GetWorker(), "err", err)
+		n.cfg.Metrics.results.WithLabelValues("rejected").Inc()
 		_ = msg.Term()
 		return
 	}

@@ -17,7 +17,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_notifier_results_total",
-			Help: "Probe results by outcome: applied, stale (no newer than the stored state), invalid, or error (retried).",
+			Help: "Probe results by outcome: applied, stale (no newer than the stored state), rejected (a device not in the inventory, another site's subject, or from the future), invalid, or error (retried).",
 		}, []string{"outcome"}),
 		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_notifier_link_changes_total",

@@ -22,6 +22,9 @@ type Config struct {
 	GroupWait time.Duration
 	From      string
 	To        []string
+	// Inventory returns the devices whose results are accepted (it may
+	// change on reload). Required to consume results.
+	Inventory func() *Inventory
 	// Location is the NOC's time zone, shown beside UTC in emails.
 	Location *time.Location
 	// MaxPerEmail caps the alerts in one email (default 200).
@@ -85,6 +88,9 @@ func New(js jetstream.JetStream, nc *nats.Conn, store Store, sender Sender, cfg 
 // Run consumes results, drains the outbox and serves the API until ctx
 // ends. It returns nil on a clean stop.
 func (n *Notifier) Run(ctx context.Context) error {
+	if n.cfg.Inventory == nil {
+		return errors.New("notifier: no inventory: results are accepted only for configured devices")
+	}
 	stopConsume, err := n.consume(ctx)
 	if err != nil {
 		return err

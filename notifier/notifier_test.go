@@ -80,7 +80,7 @@ func (r *rig) startNotifier(t *testing.T) (stop func()) {
 		t.Fatal(err)
 	}
 	n := notifier.New(r.js, r.nc, r.notifierStore, sender, notifier.Config{GroupWait: r.groupWait, From: "lw@example.net",
-		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond})
+		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond, Inventory: rigInventory})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
@@ -97,14 +97,26 @@ func (r *rig) startNotifier(t *testing.T) (stop func()) {
 	return stop
 }
 
+// rigInventory is the inventory of the rig's notifiers: r1 to r4 at site
+// dc1, probed every minute.
+func rigInventory() *notifier.Inventory {
+	return &notifier.Inventory{Interval: time.Minute, Sites: map[string]string{"r1": "dc1", "r2": "dc1", "r3": "dc1", "r4": "dc1"}}
+}
+
 // publish sends a result for device with one status per target.
 func (r *rig) publish(t *testing.T, device string, statuses ...proto.LinkStatus) {
 	t.Helper()
+	subject, _ := proto.ResultSubject("dc1", device)
+	r.publishTo(t, subject, r.result(device, statuses...))
+}
+
+// result is the next result of device at site dc1, a minute after the
+// previous one, with one status per target.
+func (r *rig) result(device string, statuses ...proto.LinkStatus) *proto.ProbeResult {
 	r.clock = r.clock.Add(time.Minute)
 	if r.clock.After(r.last[device]) {
 		r.last[device] = r.clock
 	}
-	r.seq++
 	// The job is scheduled at the check time, one a minute; the message id
 	// is unique so no publish is deduplicated.
 	res := &proto.ProbeResult{JobId: proto.JobID(device, r.clock.Unix()/60), Device: device, Site: "dc1",
@@ -117,11 +129,17 @@ func (r *rig) publish(t *testing.T, device string, statuses ...proto.LinkStatus)
 		}
 		res.Links = append(res.Links, lr)
 	}
+	return res
+}
+
+// publishTo publishes res on subject with a message id of its own.
+func (r *rig) publishTo(t *testing.T, subject string, res *proto.ProbeResult) {
+	t.Helper()
+	r.seq++
 	data, err := pb.Marshal(res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	subject, _ := proto.ResultSubject("dc1", device)
 	if _, err := r.js.Publish(context.Background(), subject, data, jetstream.WithMsgID(fmt.Sprintf("%s#%d", res.JobId, r.seq))); err != nil {
 		t.Fatal(err)
 	}

@@ -154,30 +154,31 @@ func (FailureKind) EnumDescriptor() ([]byte, []int) {
 	return file_proto_linkwatch_proto_rawDescGZIP(), []int{1}
 }
 
-// ProbeJob asks a worker of one site to log into one device and ping each of
-// its targets. The scheduler publishes one per device per interval slot.
+// ProbeJob asks a worker of one site to probe one device for one interval
+// slot. It names the device and nothing else about it: the worker takes
+// host, port, platform, credentials and targets from its own inventory and
+// refuses a device that is not in it, so a forged job cannot point a worker
+// (and its stored passwords) at another host or make it type other
+// commands. The scheduler publishes one per device per interval slot.
 type ProbeJob struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// id is "<device>@<slot>", also the JetStream message id, so two
 	// schedulers publishing the same slot are deduplicated.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// slot is the interval slot number the job belongs to.
-	Slot   int64  `protobuf:"varint,2,opt,name=slot,proto3" json:"slot,omitempty"`
-	Device string `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
-	Site   string `protobuf:"bytes,4,opt,name=site,proto3" json:"site,omitempty"`
-	Host   string `protobuf:"bytes,5,opt,name=host,proto3" json:"host,omitempty"`
-	Port   uint32 `protobuf:"varint,6,opt,name=port,proto3" json:"port,omitempty"`
-	// platform names the device's CLI dialect (cisco_iosxe, juniper_junos, ...).
-	Platform string `protobuf:"bytes,7,opt,name=platform,proto3" json:"platform,omitempty"`
-	// credentials is the NAME of a credential the worker resolves locally;
-	// never a secret.
-	Credentials string                 `protobuf:"bytes,8,opt,name=credentials,proto3" json:"credentials,omitempty"`
-	Targets     []*Target              `protobuf:"bytes,9,rep,name=targets,proto3" json:"targets,omitempty"`
+	Slot        int64                  `protobuf:"varint,2,opt,name=slot,proto3" json:"slot,omitempty"`
+	Device      string                 `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
+	Site        string                 `protobuf:"bytes,4,opt,name=site,proto3" json:"site,omitempty"`
 	ScheduledAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=scheduled_at,json=scheduledAt,proto3" json:"scheduled_at,omitempty"`
 	// deadline: a worker must not start the job after it.
-	Deadline      *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=deadline,proto3" json:"deadline,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// inventory_revision is the digest of the scheduler's inventory of the
+	// job's site. A worker whose own inventory of the site has another digest
+	// still probes from its own, and reports the difference: one of the two
+	// runs a stale configuration.
+	InventoryRevision string `protobuf:"bytes,12,opt,name=inventory_revision,json=inventoryRevision,proto3" json:"inventory_revision,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ProbeJob) Reset() {
@@ -238,41 +239,6 @@ func (x *ProbeJob) GetSite() string {
 	return ""
 }
 
-func (x *ProbeJob) GetHost() string {
-	if x != nil {
-		return x.Host
-	}
-	return ""
-}
-
-func (x *ProbeJob) GetPort() uint32 {
-	if x != nil {
-		return x.Port
-	}
-	return 0
-}
-
-func (x *ProbeJob) GetPlatform() string {
-	if x != nil {
-		return x.Platform
-	}
-	return ""
-}
-
-func (x *ProbeJob) GetCredentials() string {
-	if x != nil {
-		return x.Credentials
-	}
-	return ""
-}
-
-func (x *ProbeJob) GetTargets() []*Target {
-	if x != nil {
-		return x.Targets
-	}
-	return nil
-}
-
 func (x *ProbeJob) GetScheduledAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ScheduledAt
@@ -285,6 +251,13 @@ func (x *ProbeJob) GetDeadline() *timestamppb.Timestamp {
 		return x.Deadline
 	}
 	return nil
+}
+
+func (x *ProbeJob) GetInventoryRevision() string {
+	if x != nil {
+		return x.InventoryRevision
+	}
+	return ""
 }
 
 // Target is one link to check: the far end to ping and how.
@@ -748,20 +721,17 @@ var File_proto_linkwatch_proto protoreflect.FileDescriptor
 
 const file_proto_linkwatch_proto_rawDesc = "" +
 	"\n" +
-	"\x15proto/linkwatch.proto\x12\flinkwatch.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x02\n" +
+	"\x15proto/linkwatch.proto\x12\flinkwatch.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n" +
 	"\bProbeJob\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04slot\x18\x02 \x01(\x03R\x04slot\x12\x16\n" +
 	"\x06device\x18\x03 \x01(\tR\x06device\x12\x12\n" +
-	"\x04site\x18\x04 \x01(\tR\x04site\x12\x12\n" +
-	"\x04host\x18\x05 \x01(\tR\x04host\x12\x12\n" +
-	"\x04port\x18\x06 \x01(\rR\x04port\x12\x1a\n" +
-	"\bplatform\x18\a \x01(\tR\bplatform\x12 \n" +
-	"\vcredentials\x18\b \x01(\tR\vcredentials\x12.\n" +
-	"\atargets\x18\t \x03(\v2\x14.linkwatch.v1.TargetR\atargets\x12=\n" +
+	"\x04site\x18\x04 \x01(\tR\x04site\x12=\n" +
 	"\fscheduled_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\vscheduledAt\x126\n" +
-	"\bdeadline\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\"\xab\x01\n" +
+	"\bdeadline\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12-\n" +
+	"\x12inventory_revision\x18\f \x01(\tR\x11inventoryRevisionJ\x04\b\x05\x10\n" +
+	"R\x04hostR\x04portR\bplatformR\vcredentialsR\atargets\"\xab\x01\n" +
 	"\x06Target\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x10\n" +
 	"\x03vrf\x18\x02 \x01(\tR\x03vrf\x12\x16\n" +
@@ -862,28 +832,27 @@ var file_proto_linkwatch_proto_goTypes = []any{
 	(*durationpb.Duration)(nil),   // 8: google.protobuf.Duration
 }
 var file_proto_linkwatch_proto_depIdxs = []int32{
-	3,  // 0: linkwatch.v1.ProbeJob.targets:type_name -> linkwatch.v1.Target
-	7,  // 1: linkwatch.v1.ProbeJob.scheduled_at:type_name -> google.protobuf.Timestamp
-	7,  // 2: linkwatch.v1.ProbeJob.deadline:type_name -> google.protobuf.Timestamp
-	8,  // 3: linkwatch.v1.Target.timeout:type_name -> google.protobuf.Duration
-	3,  // 4: linkwatch.v1.LinkResult.target:type_name -> linkwatch.v1.Target
-	0,  // 5: linkwatch.v1.LinkResult.status:type_name -> linkwatch.v1.LinkStatus
-	7,  // 6: linkwatch.v1.LinkResult.checked_at:type_name -> google.protobuf.Timestamp
-	7,  // 7: linkwatch.v1.ProbeResult.started_at:type_name -> google.protobuf.Timestamp
-	7,  // 8: linkwatch.v1.ProbeResult.checked_at:type_name -> google.protobuf.Timestamp
-	1,  // 9: linkwatch.v1.ProbeResult.failure:type_name -> linkwatch.v1.FailureKind
-	4,  // 10: linkwatch.v1.ProbeResult.links:type_name -> linkwatch.v1.LinkResult
-	7,  // 11: linkwatch.v1.ProbeResult.scheduled_at:type_name -> google.protobuf.Timestamp
-	3,  // 12: linkwatch.v1.StateChange.target:type_name -> linkwatch.v1.Target
-	0,  // 13: linkwatch.v1.StateChange.from:type_name -> linkwatch.v1.LinkStatus
-	0,  // 14: linkwatch.v1.StateChange.to:type_name -> linkwatch.v1.LinkStatus
-	7,  // 15: linkwatch.v1.StateChange.at:type_name -> google.protobuf.Timestamp
-	7,  // 16: linkwatch.v1.StateChange.prev_since:type_name -> google.protobuf.Timestamp
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	7,  // 0: linkwatch.v1.ProbeJob.scheduled_at:type_name -> google.protobuf.Timestamp
+	7,  // 1: linkwatch.v1.ProbeJob.deadline:type_name -> google.protobuf.Timestamp
+	8,  // 2: linkwatch.v1.Target.timeout:type_name -> google.protobuf.Duration
+	3,  // 3: linkwatch.v1.LinkResult.target:type_name -> linkwatch.v1.Target
+	0,  // 4: linkwatch.v1.LinkResult.status:type_name -> linkwatch.v1.LinkStatus
+	7,  // 5: linkwatch.v1.LinkResult.checked_at:type_name -> google.protobuf.Timestamp
+	7,  // 6: linkwatch.v1.ProbeResult.started_at:type_name -> google.protobuf.Timestamp
+	7,  // 7: linkwatch.v1.ProbeResult.checked_at:type_name -> google.protobuf.Timestamp
+	1,  // 8: linkwatch.v1.ProbeResult.failure:type_name -> linkwatch.v1.FailureKind
+	4,  // 9: linkwatch.v1.ProbeResult.links:type_name -> linkwatch.v1.LinkResult
+	7,  // 10: linkwatch.v1.ProbeResult.scheduled_at:type_name -> google.protobuf.Timestamp
+	3,  // 11: linkwatch.v1.StateChange.target:type_name -> linkwatch.v1.Target
+	0,  // 12: linkwatch.v1.StateChange.from:type_name -> linkwatch.v1.LinkStatus
+	0,  // 13: linkwatch.v1.StateChange.to:type_name -> linkwatch.v1.LinkStatus
+	7,  // 14: linkwatch.v1.StateChange.at:type_name -> google.protobuf.Timestamp
+	7,  // 15: linkwatch.v1.StateChange.prev_since:type_name -> google.protobuf.Timestamp
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_proto_linkwatch_proto_init() }

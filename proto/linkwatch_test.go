@@ -19,8 +19,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 		new  func() pb.Message
 	}{
 		{"ProbeJob", &ProbeJob{
-			Id: JobID("r1", 42), Slot: 42, Device: "r1", Site: "dc1", Host: "127.0.0.1", Port: 2201,
-			Platform: "cisco_iosxr", Credentials: "lab", Targets: []*Target{target, {Address: "10.0.0.1"}},
+			Id: JobID("r1", 42), Slot: 42, Device: "r1", Site: "dc1", InventoryRevision: "0123456789abcdef",
 			ScheduledAt: timestamppb.New(at), Deadline: timestamppb.New(at.Add(5 * time.Minute)),
 		}, func() pb.Message { return new(ProbeJob) }},
 		{"ProbeResult", &ProbeResult{

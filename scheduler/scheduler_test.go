@@ -20,8 +20,7 @@ func inventory(n int, interval time.Duration) Inventory {
 		if i%2 == 1 {
 			site = "b"
 		}
-		inv.Devices = append(inv.Devices, &proto.ProbeJob{Device: fmt.Sprintf("r%d", i), Site: site, Host: "127.0.0.1",
-			Port: 22, Platform: "cisco_iosxe", Credentials: "lab"})
+		inv.Devices = append(inv.Devices, &proto.ProbeJob{Device: fmt.Sprintf("r%d", i), Site: site, InventoryRevision: "rev-" + site})
 	}
 	return inv
 }

@@ -8,10 +8,10 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	pb "google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/linkwatch/linkwatch/proto"
-	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
 // handle runs one job: drop it if stale, probe, publish the result, and
@@ -26,7 +26,8 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	log := s.log.With("job", job.GetId(), "device", job.GetDevice())
-	if s.dropStale(&job, msg, log) {
+	dev, ok := s.device(&job, msg, log)
+	if !ok || s.dropStale(&job, msg, log) {
 		return
 	}
 	stop := s.keepAlive(ctx, msg)
@@ -44,8 +45,8 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 			return
 		}
 	}
-	log.Debug("probing", "site", job.GetSite(), "targets", len(job.GetTargets()))
-	res := s.run(ctx, &job)
+	log.Debug("probing", "site", job.GetSite(), "targets", len(dev.Targets))
+	res := s.run(ctx, &job, dev)
 	if ctx.Err() != nil {
 		// Shutting down: let another worker take the job now.
 		s.cfg.Metrics.jobs.WithLabelValues("requeued").Inc()
@@ -106,13 +107,13 @@ func (s *Service) keepAlive(ctx context.Context, msg jetstream.Msg) (stop func()
 }
 
 // run probes the job's device and builds the result.
-func (s *Service) run(ctx context.Context, job *proto.ProbeJob) *proto.ProbeResult {
-	dev, err := s.device(job)
+func (s *Service) run(ctx context.Context, job *proto.ProbeJob, d Device) *proto.ProbeResult {
 	var r DeviceResult
+	dev, err := d.WithCredentials(s.cfg.Credentials)
 	if err != nil {
 		now := s.cfg.Now()
-		r = DeviceResult{Device: job.GetDevice(), Site: job.GetSite(), StartedAt: now, CheckedAt: now,
-			Failure: FailureCLI, FailureText: err.Error()}
+		r = DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
+			Failure: FailureCLI, FailureText: fmt.Sprintf("worker %s: %v", s.cfg.ID, err)}
 	} else {
 		s.cfg.Metrics.inFlight.Inc()
 		r = s.cfg.Prober.Probe(ctx, dev)
@@ -122,38 +123,38 @@ func (s *Service) run(ctx context.Context, job *proto.ProbeJob) *proto.ProbeResu
 	return ResultProto(job, s.cfg.ID, r)
 }
 
-// device turns a job into a probe input for this worker's site.
-func (s *Service) device(job *proto.ProbeJob) (Device, error) {
-	if job.GetSite() != s.cfg.Site {
-		return Device{}, fmt.Errorf("job for site %q reached a worker of site %q", job.GetSite(), s.cfg.Site)
-	}
-	d, err := DeviceFromJob(job, s.cfg.Credentials)
+// device finds the job's device in this worker's own inventory. A job for
+// another site or a device the inventory lacks is refused: counted, logged,
+// terminated, never probed. A job from a scheduler with another inventory
+// revision is probed from ours, and the difference reported.
+func (s *Service) device(job *proto.ProbeJob, msg jetstream.Msg, log *slog.Logger) (Device, bool) {
+	inv := s.cfg.Inventory()
+	d, err := inv.lookup(job)
 	if err != nil {
-		return Device{}, fmt.Errorf("worker %s: %w", s.cfg.ID, err)
+		s.refused.Add(1)
+		s.cfg.Metrics.jobs.WithLabelValues("refused").Inc()
+		log.Warn("refuse job", "subject", msg.Subject(), "err", err, "refused_total", s.refused.Load())
+		_ = msg.Term()
+		return Device{}, false
 	}
-	return d, nil
+	s.checkRevision(job.GetInventoryRevision(), inv.Revision, log)
+	return d, true
 }
 
-// DeviceFromJob turns a job into a probe input, checking the device name
-// and resolving the job's credential locally with creds.
-func DeviceFromJob(job *proto.ProbeJob, creds Credentials) (Device, error) {
-	if err := proto.ValidName(job.GetDevice()); err != nil {
-		return Device{}, fmt.Errorf("device: %w", err)
+// checkRevision records whether the job's inventory revision is ours, and
+// logs each new disagreement once.
+func (s *Service) checkRevision(theirs, ours string, log *slog.Logger) {
+	if theirs == ours {
+		s.cfg.Metrics.revisionMismatch.Set(0)
+		s.mismatch.Store(nil)
+		return
 	}
-	if creds == nil {
-		return Device{}, fmt.Errorf("no credentials configured")
+	s.cfg.Metrics.revisionMismatch.Set(1)
+	next := &[2]string{theirs, ours}
+	if prev := s.mismatch.Swap(next); prev == nil || *prev != *next {
+		log.Warn("inventory revision differs from the scheduler's: probing from this worker's configuration; one of the two runs a stale configuration",
+			"scheduler_revision", theirs, "worker_revision", ours)
 	}
-	user, pass, err := creds(job.GetCredentials())
-	if err != nil {
-		return Device{}, fmt.Errorf("resolve credential %q: %w", job.GetCredentials(), err)
-	}
-	d := Device{Name: job.GetDevice(), Site: job.GetSite(), Host: job.GetHost(), Port: int(job.GetPort()),
-		Platform: job.GetPlatform(), Username: user, Password: pass}
-	for _, t := range job.GetTargets() {
-		d.Targets = append(d.Targets, ping.Params{Target: t.GetAddress(), VRF: t.GetVrf(), Source: t.GetSource(),
-			Count: int(t.GetCount()), Timeout: t.GetTimeout().AsDuration(), Size: int(t.GetSize())})
-	}
-	return d, nil
 }
 
 // publishUntil publishes the result in hand, retrying with backoff until
@@ -193,7 +194,8 @@ func (s *Service) publish(ctx context.Context, res *proto.ProbeResult) error {
 	return nil
 }
 
-// ResultProto converts the result of probing job for the wire.
+// ResultProto converts the result of probing job for the wire. Each link
+// carries the ping that was run, from the worker's own inventory.
 func ResultProto(job *proto.ProbeJob, workerID string, r DeviceResult) *proto.ProbeResult {
 	out := &proto.ProbeResult{
 		JobId: job.GetId(), Device: r.Device, Site: r.Site, Worker: workerID,
@@ -201,17 +203,13 @@ func ResultProto(job *proto.ProbeJob, workerID string, r DeviceResult) *proto.Pr
 		Failure: proto.FailureKindFromShort(string(r.Failure)), FailureText: r.FailureText,
 		ScheduledAt: job.GetScheduledAt(),
 	}
-	targets := job.GetTargets()
-	for i, l := range r.Links {
+	for _, l := range r.Links {
 		lr := &proto.LinkResult{
 			Status: proto.LinkStatusFromShort(string(l.Status)), Sent: uint32(l.Sent), Received: uint32(l.Received),
 			SuccessPercent: l.SuccessPercent, RttMinMs: l.RTTMinMs, RttAvgMs: l.RTTAvgMs, RttMaxMs: l.RTTMaxMs,
 			Error: l.Error, CheckedAt: timestamppb.New(l.CheckedAt),
-		}
-		if i < len(targets) {
-			lr.Target = targets[i]
-		} else {
-			lr.Target = &proto.Target{Address: l.Target, Vrf: l.VRF}
+			Target: &proto.Target{Address: l.Target, Vrf: l.VRF, Source: l.Source, Count: uint32(l.Count),
+				Timeout: durationpb.New(l.Timeout), Size: uint32(l.Size)},
 		}
 		out.Links = append(out.Links, lr)
 	}

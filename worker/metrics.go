@@ -11,6 +11,9 @@ type Metrics struct {
 	links    *prometheus.CounterVec // link verdicts by status
 	duration prometheus.Histogram
 	inFlight prometheus.Gauge
+	// revisionMismatch is 1 while the last job's inventory revision
+	// differs from this worker's.
+	revisionMismatch prometheus.Gauge
 }
 
 // NewMetrics registers the worker's metrics with reg; a nil reg keeps them
@@ -19,7 +22,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_worker_jobs_total",
-			Help: "Probe jobs taken, by outcome: probed, stale (dropped past their deadline), invalid, or requeued.",
+			Help: "Probe jobs taken, by outcome: probed, stale (dropped past their deadline), refused (another site, or a device not in this worker's inventory), invalid, or requeued.",
 		}, []string{"outcome"}),
 		devices: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_worker_device_probes_total",
@@ -38,9 +41,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "linkwatch_worker_probes_in_flight",
 			Help: "Devices being probed now.",
 		}),
+		revisionMismatch: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "linkwatch_worker_inventory_revision_mismatch",
+			Help: "1 while the inventory revision of the last job differs from this worker's own: one of the two runs a stale configuration.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.jobs, m.devices, m.links, m.duration, m.inFlight)
+		reg.MustRegister(m.jobs, m.devices, m.links, m.duration, m.inFlight, m.revisionMismatch)
 	}
 	return m
 }

@@ -163,7 +163,7 @@ func (e *setupError) Unwrap() error { return e.err }
 // ping runs one ping and parses it. An invalid target or odd output is a
 // link ERROR, not a device failure; only a session problem returns an error.
 func (p *Prober) ping(ctx context.Context, drv *generic.Driver, platform string, t ping.Params) (LinkResult, error) {
-	link := LinkResult{Target: t.Target, VRF: t.VRF}
+	link := LinkResult{Params: t}
 	cmd, err := ping.Command(platform, t)
 	if err != nil {
 		link.CheckedAt = p.now()

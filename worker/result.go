@@ -21,22 +21,24 @@ const (
 	FailureInternal        FailureKind = "INTERNAL"         // a bug in linkwatch, recovered
 )
 
-// Device is one device to probe, with its credentials already resolved.
+// Device is one device to probe. Credential names its login; Username and
+// Password hold it once resolved (WithCredentials), just before the probe.
 type Device struct {
-	Name     string
-	Site     string
-	Host     string
-	Port     int
-	Platform string
-	Username string
-	Password string
-	Targets  []ping.Params
+	Name       string
+	Site       string
+	Host       string
+	Port       int
+	Platform   string
+	Credential string
+	Username   string
+	Password   string
+	Targets    []ping.Params
 }
 
-// LinkResult is the verdict on one target of a device.
+// LinkResult is the verdict on one target of a device: the ping that was
+// run and what it gave.
 type LinkResult struct {
-	Target    string
-	VRF       string
+	ping.Params
 	CheckedAt time.Time
 	ping.Result
 }

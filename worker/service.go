@@ -26,7 +26,10 @@ type ServiceConfig struct {
 	Concurrency int    // jobs probed at once
 	// AckWait is how long NATS waits for a job's ack before handing it to
 	// another worker of the site; the worker extends it while it probes.
-	AckWait     time.Duration
+	AckWait time.Duration
+	// Inventory returns the site's devices in force (it may change on
+	// reload); jobs for anything else are refused.
+	Inventory   func() *Inventory
 	Credentials Credentials
 	Prober      *Prober
 	// Limiter, when set, is shared with the workers of other sites in the
@@ -44,13 +47,19 @@ type Service struct {
 	cfg ServiceConfig
 	log *slog.Logger
 
-	probed, stale atomic.Int64
+	probed, stale, refused atomic.Int64
+	// mismatch holds the last {scheduler, worker} inventory revisions
+	// that differed; nil while they agree.
+	mismatch atomic.Pointer[[2]string]
 }
 
 // NewService returns a worker for cfg.Site.
 func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 	if err := proto.ValidName(cfg.Site); err != nil {
 		return nil, fmt.Errorf("site: %w", err)
+	}
+	if cfg.Inventory == nil {
+		return nil, errors.New("no inventory: a worker probes only the devices of its own configuration")
 	}
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
@@ -80,6 +89,20 @@ func (s *Service) Probed() int64 { return s.probed.Load() }
 
 // Stale is how many jobs were dropped past their deadline.
 func (s *Service) Stale() int64 { return s.stale.Load() }
+
+// Refused is how many jobs were refused: for another site, or for a device
+// not in this worker's inventory.
+func (s *Service) Refused() int64 { return s.refused.Load() }
+
+// RevisionMismatch returns the inventory revisions of the scheduler (from
+// the last job) and of this worker when they differ, and ok false while
+// they agree.
+func (s *Service) RevisionMismatch() (scheduler, worker string, ok bool) {
+	if m := s.mismatch.Load(); m != nil {
+		return m[0], m[1], true
+	}
+	return "", "", false
+}
 
 // Run takes jobs from the site's shared durable consumer until ctx ends.
 // Each of Concurrency loops fetches one job at a time, so the worker never

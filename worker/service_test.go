@@ -10,22 +10,24 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	pb "google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats"
 	"github.com/linkwatch/linkwatch/worker"
+	"github.com/linkwatch/linkwatch/worker/ping"
 	"github.com/linkwatch/linkwatch/worker/sim"
 )
 
 const password = "s3cret-device-pw"
 
 // serviceRig runs one worker of site dc1 against an embedded NATS server
-// and a simulated router r1.
+// and a simulated router r1. Its inventory holds r1, and r9 whose
+// credential does not exist.
 type serviceRig struct {
 	js   jetstream.JetStream
 	svc  *worker.Service
+	inv  *worker.Inventory
 	port int
 }
 
@@ -57,8 +59,14 @@ devices:
 		}
 		return "admin", password, nil
 	}
+	targets := []ping.Params{{Target: "10.0.0.1", Count: 3, Timeout: time.Second}, {Target: "10.0.0.2", Count: 3, Timeout: time.Second}}
+	inv := &worker.Inventory{Site: "dc1", Revision: "rev-1", Devices: map[string]worker.Device{
+		"r1": {Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "lab", Targets: targets},
+		"r9": {Name: "r9", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "nosuch", Targets: targets},
+	}}
 	svc, err := worker.NewService(js, worker.ServiceConfig{Site: "dc1", ID: "w1", Concurrency: 2,
-		AckWait: 3 * time.Second, Credentials: creds, Log: slog.New(slog.DiscardHandler)})
+		AckWait: 3 * time.Second, Inventory: func() *worker.Inventory { return inv }, Credentials: creds,
+		Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,15 +79,14 @@ devices:
 		}
 		srv.Close()
 	})
-	return &serviceRig{js: js, svc: svc, port: srv.Port("r1")}
+	return &serviceRig{js: js, svc: svc, inv: inv, port: srv.Port("r1")}
 }
 
-func (r *serviceRig) job(id, credentials string, deadline time.Time) *proto.ProbeJob {
-	timeout := durationpb.New(time.Second)
-	return &proto.ProbeJob{Id: id, Device: "r1", Site: "dc1", Host: "127.0.0.1", Port: uint32(r.port),
-		Platform: "cisco_iosxe", Credentials: credentials, Deadline: timestamppb.New(deadline),
-		ScheduledAt: timestamppb.New(deadline.Add(-time.Minute)),
-		Targets:     []*proto.Target{{Address: "10.0.0.1", Count: 3, Timeout: timeout}, {Address: "10.0.0.2", Count: 3, Timeout: timeout}}}
+// job is a job of site dc1 for device, with the worker's inventory
+// revision.
+func (r *serviceRig) job(id, device string, deadline time.Time) *proto.ProbeJob {
+	return &proto.ProbeJob{Id: id, Device: device, Site: "dc1", Deadline: timestamppb.New(deadline),
+		ScheduledAt: timestamppb.New(deadline.Add(-time.Minute)), InventoryRevision: r.inv.Revision}
 }
 
 func (r *serviceRig) publish(t *testing.T, job *proto.ProbeJob) {
@@ -88,17 +95,29 @@ func (r *serviceRig) publish(t *testing.T, job *proto.ProbeJob) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.publishRaw(t, job.GetSite(), job.GetId(), data)
+}
+
+// publishRaw publishes encoded job bytes on site's job subject.
+func (r *serviceRig) publishRaw(t *testing.T, site, id string, data []byte) {
+	t.Helper()
 	if bytes.Contains(data, []byte(password)) {
 		t.Fatal("the job carries the device password")
 	}
-	subject, _ := proto.JobSubject(job.GetSite())
-	if _, err := r.js.Publish(context.Background(), subject, data, jetstream.WithMsgID(job.GetId())); err != nil {
+	subject, _ := proto.JobSubject(site)
+	if _, err := r.js.Publish(context.Background(), subject, data, jetstream.WithMsgID(id)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// result waits for the result of job id on the results stream.
+// result waits for the result of job id of device r1 on the results
+// stream.
 func (r *serviceRig) result(t *testing.T, id string) *proto.ProbeResult {
+	t.Helper()
+	return r.resultOf(t, "r1", id)
+}
+
+func (r *serviceRig) resultOf(t *testing.T, device, id string) *proto.ProbeResult {
 	t.Helper()
 	stream, err := r.js.Stream(context.Background(), proto.StreamResults)
 	if err != nil {
@@ -106,7 +125,7 @@ func (r *serviceRig) result(t *testing.T, id string) *proto.ProbeResult {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		m, err := stream.GetLastMsgForSubject(context.Background(), "linkwatch.results.dc1.r1")
+		m, err := stream.GetLastMsgForSubject(context.Background(), "linkwatch.results.dc1."+device)
 		if err == nil {
 			if bytes.Contains(m.Data, []byte(password)) {
 				t.Fatal("the result carries the device password")
@@ -140,7 +159,7 @@ func jobsPending(t *testing.T, js jetstream.JetStream) uint64 {
 
 func TestServiceProbesPublishesThenAcks(t *testing.T) {
 	r := newServiceRig(t)
-	job := r.job("r1@1", "lab", time.Now().Add(time.Minute))
+	job := r.job("r1@1", "r1", time.Now().Add(time.Minute))
 	r.publish(t, job)
 	res := r.result(t, "r1@1")
 	if !res.GetScheduledAt().AsTime().Equal(job.GetScheduledAt().AsTime()) {
@@ -153,6 +172,11 @@ func TestServiceProbesPublishesThenAcks(t *testing.T) {
 	if got[0] != proto.LinkStatus_LINK_STATUS_UP || got[1] != proto.LinkStatus_LINK_STATUS_DOWN {
 		t.Errorf("links %v, want UP and DOWN", got)
 	}
+	for i, want := range []string{"10.0.0.1", "10.0.0.2"} {
+		if tg := res.GetLinks()[i].GetTarget(); tg.GetAddress() != want || tg.GetCount() != 3 {
+			t.Errorf("link %d target %v, want %s with count 3 from the inventory", i, tg, want)
+		}
+	}
 	waitUntil(t, "the job acked and counted", func() bool { return jobsPending(t, r.js) == 0 && r.svc.Probed() >= 1 })
 	if r.svc.Probed() != 1 {
 		t.Errorf("probed %d jobs, want 1", r.svc.Probed())
@@ -161,11 +185,11 @@ func TestServiceProbesPublishesThenAcks(t *testing.T) {
 
 func TestServiceDropsStaleJobs(t *testing.T) {
 	r := newServiceRig(t)
-	r.publish(t, r.job("r1@1", "lab", time.Now().Add(-time.Second)))
+	r.publish(t, r.job("r1@1", "r1", time.Now().Add(-time.Second)))
 	waitUntil(t, "the stale job dropped", func() bool { return r.svc.Stale() == 1 })
 	waitUntil(t, "the stale job removed", func() bool { return jobsPending(t, r.js) == 0 })
 	// A fresh job after it is probed: the stale one produced no result.
-	r.publish(t, r.job("r1@2", "lab", time.Now().Add(time.Minute)))
+	r.publish(t, r.job("r1@2", "r1", time.Now().Add(time.Minute)))
 	r.result(t, "r1@2")
 	// The count follows the ack, which follows the published result.
 	waitUntil(t, "the fresh job acked", func() bool { return jobsPending(t, r.js) == 0 && r.svc.Probed() >= 1 })
@@ -176,8 +200,8 @@ func TestServiceDropsStaleJobs(t *testing.T) {
 
 func TestServiceUnknownCredentialIsADeviceFailure(t *testing.T) {
 	r := newServiceRig(t)
-	r.publish(t, r.job("r1@1", "nosuch", time.Now().Add(time.Minute)))
-	res := r.result(t, "r1@1")
+	r.publish(t, r.job("r9@1", "r9", time.Now().Add(time.Minute)))
+	res := r.resultOf(t, "r9", "r9@1")
 	if res.GetFailure() == proto.FailureKind_FAILURE_KIND_UNSPECIFIED || res.GetFailureText() == "" {
 		t.Errorf("result %v: want a device failure naming the credential", res)
 	}

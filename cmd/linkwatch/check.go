@@ -68,7 +68,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	devices, jobs, err := probeDevices(cfg)
+	devices, err := probeDevices(cfg)
 	if err != nil {
 		return err
 	}
@@ -88,9 +88,8 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	limiter := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
 
 	byName := make(map[string]worker.Device, len(devices))
-	jobOf := make(map[string]*proto.ProbeJob, len(jobs))
-	for i, d := range devices {
-		byName[d.Name], jobOf[d.Name] = d, jobs[i]
+	for _, d := range devices {
+		byName[d.Name] = d
 	}
 	var notifyErr error
 	var rows []checkRow
@@ -101,7 +100,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	worker.ProbeAll(ctx, prober, devices, limiter, func(r worker.DeviceResult) {
 		done.Add(1)
 		if n != nil {
-			if err := n.Apply(ctx, worker.ResultProto(jobOf[r.Device], "check", r)); err != nil && notifyErr == nil {
+			if err := n.Apply(ctx, worker.ResultProto(&proto.ProbeJob{Device: r.Device, Site: r.Site}, "check", r)); err != nil && notifyErr == nil {
 				notifyErr = err
 			}
 		}
@@ -150,7 +149,7 @@ func checkNotifier(ctx context.Context, cfg *config.Config, opts *checkOptions) 
 		st.Close()
 		return nil, nil, err
 	}
-	n := notifier.New(nil, nil, st, sender, app.NotifierConfig(cfg, nil, log))
+	n := notifier.New(nil, nil, st, sender, app.NotifierConfig(app.NewLive(cfg), nil, log))
 	return n, func() { st.Close() }, nil
 }
 

@@ -5,15 +5,14 @@ import (
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
-	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/worker"
 )
 
 // probeDevices turns the configured devices into probe inputs the way a
-// worker does with the scheduler's jobs, resolving each credential once. A
-// credential that cannot be resolved stops the run before any device is
-// touched.
-func probeDevices(cfg *config.Config) ([]worker.Device, []*proto.ProbeJob, error) {
+// worker does with its inventory, resolving each credential once. A
+// credential that cannot be resolved, or a device that fails the worker's
+// own checks, stops the run before any device is touched.
+func probeDevices(cfg *config.Config) ([]worker.Device, error) {
 	type cred struct{ user, pass string }
 	cache := map[string]cred{}
 	creds := func(name string) (string, string, error) {
@@ -27,14 +26,17 @@ func probeDevices(cfg *config.Config) ([]worker.Device, []*proto.ProbeJob, error
 		cache[name] = cred{user, pass}
 		return user, pass, nil
 	}
-	inv := app.Inventory(cfg)
-	out := make([]worker.Device, 0, len(inv.Devices))
-	for _, job := range inv.Devices {
-		d, err := worker.DeviceFromJob(job, creds)
+	out := make([]worker.Device, 0, len(cfg.Devices))
+	for _, cd := range cfg.Devices {
+		d := app.Device(cd)
+		if err := d.Validate(); err != nil {
+			return nil, fmt.Errorf("device %s: %w", d.Name, err)
+		}
+		d, err := d.WithCredentials(creds)
 		if err != nil {
-			return nil, nil, fmt.Errorf("device %s: %w", job.GetDevice(), err)
+			return nil, fmt.Errorf("device %s: %w", cd.Name, err)
 		}
 		out = append(out, d)
 	}
-	return out, inv.Devices, nil
+	return out, nil
 }

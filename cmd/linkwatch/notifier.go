@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
 )
 
@@ -15,7 +18,8 @@ func newNotifierCmd() *cobra.Command {
 		Long: `notifier consumes probe results, applies the confirmation rule, commits each
 result to the store in one atomic step (state, history, outbox) and emails
 the alerts, grouped over notify.group_wait. It also answers the status and
-history requests of the CLI.`,
+history requests of the CLI. Results are accepted only for the devices of
+the configuration, from their own site; SIGHUP re-reads it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := opts.setup(cmd)
@@ -41,7 +45,14 @@ history requests of the CLI.`,
 			if err != nil {
 				return err
 			}
-			return notifier.New(js, nc, st, sender, app.NotifierConfig(cfg, reg, log)).Run(ctx)
+			// SIGHUP re-reads the inventory whose results are accepted.
+			live := app.NewLive(cfg)
+			load := func() (*config.Config, error) { return config.Load(opts.config) }
+			apply := func(_ context.Context, next *config.Config) { live.Swap(next) }
+			n := notifier.New(js, nc, st, sender, app.NotifierConfig(live, reg, log))
+			return app.RunAll(ctx, n.Run, func(ctx context.Context) error {
+				return app.ReloadLoop(ctx, hangups(ctx), load, apply, log)
+			})
 		},
 	}
 	opts.addFlags(cmd)

@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		}
 	}
 	services := []func(context.Context) error{
-		notifier.New(js, nc, st, sender, NotifierConfig(cfg, reg, log)).Run,
+		notifier.New(js, nc, st, sender, NotifierConfig(live, reg, log)).Run,
 		sched.Run,
 		func(ctx context.Context) error { return ReloadLoop(ctx, opts.Reload, opts.Load, apply, log) },
 	}

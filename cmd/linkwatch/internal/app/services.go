@@ -13,14 +13,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ssh/knownhosts"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
@@ -29,20 +27,42 @@ import (
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/scheduler"
 	"github.com/linkwatch/linkwatch/worker"
+	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
 // Inventory is the scheduler's view of the configuration: one job template
-// per device, naming its credential but carrying no secret.
+// per device, naming the device, its site and the site's inventory
+// revision. Everything else about the device stays with the workers.
 func Inventory(cfg *config.Config) scheduler.Inventory {
 	inv := scheduler.Inventory{Interval: cfg.Interval}
+	revisions := map[string]string{}
+	for _, site := range cfg.Sites() {
+		revisions[site] = cfg.Revision(site)
+	}
 	for _, d := range cfg.Devices {
-		job := &proto.ProbeJob{Device: d.Name, Site: d.Site, Host: d.Host, Port: uint32(d.Port),
-			Platform: d.Platform, Credentials: d.Credentials}
-		for _, t := range d.Targets {
-			job.Targets = append(job.Targets, &proto.Target{Address: t.Address, Vrf: t.VRF, Source: t.Source,
-				Count: uint32(t.Count), Timeout: durationpb.New(t.Timeout), Size: uint32(t.Size)})
-		}
-		inv.Devices = append(inv.Devices, job)
+		inv.Devices = append(inv.Devices, &proto.ProbeJob{Device: d.Name, Site: d.Site, InventoryRevision: revisions[d.Site]})
+	}
+	return inv
+}
+
+// Device is the probe input of one configured device, its credential named
+// but not resolved.
+func Device(d config.Device) worker.Device {
+	out := worker.Device{Name: d.Name, Site: d.Site, Host: d.Host, Port: d.Port, Platform: d.Platform,
+		Credential: d.Credentials}
+	for _, t := range d.Targets {
+		out.Targets = append(out.Targets, ping.Params{Target: t.Address, VRF: t.VRF, Source: t.Source,
+			Count: t.Count, Timeout: t.Timeout, Size: t.Size})
+	}
+	return out
+}
+
+// WorkerInventory is what a worker of site may probe: the site's devices
+// in cfg, and their revision.
+func WorkerInventory(cfg *config.Config, site string) *worker.Inventory {
+	inv := &worker.Inventory{Site: site, Revision: cfg.Revision(site), Devices: map[string]worker.Device{}}
+	for _, d := range cfg.DevicesAt(site) {
+		inv.Devices[d.Name] = Device(d)
 	}
 	return inv
 }
@@ -75,29 +95,8 @@ func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Lim
 	}
 	return worker.NewService(js, worker.ServiceConfig{
 		Site: site, ID: id, Concurrency: concurrency, AckWait: cfg.Worker.AckWait,
-		Credentials: live.Credential, Prober: prober, Limiter: lim, Metrics: m, Log: log,
+		Inventory: Derived(live, func(c *config.Config) *worker.Inventory { return WorkerInventory(c, site) }), Credentials: live.Credential, Prober: prober, Limiter: lim, Metrics: m, Log: log,
 	})
-}
-
-// Live is the configuration in force, replaced on reload.
-type Live struct{ p atomic.Pointer[config.Config] }
-
-// NewLive returns a Live holding cfg.
-func NewLive(cfg *config.Config) *Live {
-	l := &Live{}
-	l.p.Store(cfg)
-	return l
-}
-
-// Config returns the configuration in force.
-func (l *Live) Config() *config.Config { return l.p.Load() }
-
-// Swap puts cfg in force and returns the previous configuration.
-func (l *Live) Swap(cfg *config.Config) *config.Config { return l.p.Swap(cfg) }
-
-// Credential resolves a credential of the configuration in force.
-func (l *Live) Credential(name string) (username, password string, err error) {
-	return l.Config().Credential(name)
 }
 
 // WorkerID names this worker instance: host name and process id.
@@ -149,10 +148,23 @@ func Sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (notifier.Se
 	return mail.New(mc, log)
 }
 
-// NotifierConfig is the notifier's part of the configuration.
-func NotifierConfig(cfg *config.Config, reg prometheus.Registerer, log *slog.Logger) notifier.Config {
+// NotifierConfig is the notifier's part of the configuration in force in
+// live; the inventory it accepts results for follows reloads.
+func NotifierConfig(live *Live, reg prometheus.Registerer, log *slog.Logger) notifier.Config {
+	cfg := live.Config()
 	return notifier.Config{Confirm: cfg.Notify.Confirm, GroupWait: cfg.Notify.GroupWait, From: cfg.Notify.From,
-		To: cfg.Notify.To, Location: cfg.Notify.Location, Metrics: notifier.NewMetrics(reg), Log: log}
+		To: cfg.Notify.To, Location: cfg.Notify.Location, Metrics: notifier.NewMetrics(reg), Log: log,
+		Inventory: Derived(live, NotifierInventory)}
+}
+
+// NotifierInventory is what the notifier accepts results for: every
+// configured device at its site.
+func NotifierInventory(cfg *config.Config) *notifier.Inventory {
+	inv := &notifier.Inventory{Interval: cfg.Interval, Sites: make(map[string]string, len(cfg.Devices))}
+	for _, d := range cfg.Devices {
+		inv.Sites[d.Name] = d.Site
+	}
+	return inv
 }
 
 // Connect connects to the NATS server at url and makes sure the streams

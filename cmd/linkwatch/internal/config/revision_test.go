@@ -1,0 +1,51 @@
+package config
+
+import "testing"
+
+func TestRevision(t *testing.T) {
+	const base = head + `  - { name: r1, host: 127.0.0.1, site: a, targets: [10.0.0.1] }
+  - { name: r2, host: 127.0.0.2, site: a, targets: [10.0.0.2] }
+  - { name: r3, host: 127.0.0.3, site: b, targets: [10.0.0.3] }
+`
+	rev := func(t *testing.T, yaml, site string) string {
+		t.Helper()
+		cfg, err := Parse("linkwatch.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Revision(site)
+	}
+	a, b := rev(t, base, "a"), rev(t, base, "b")
+	if a == b || len(a) != 16 {
+		t.Fatalf("revisions of sites a and b: %q, %q; want two different 16-digit digests", a, b)
+	}
+	tests := []struct {
+		name   string
+		yaml   string
+		site   string
+		change bool
+	}{
+		{"same file", base, "a", false},
+		{"devices reordered", head + `  - { name: r2, host: 127.0.0.2, site: a, targets: [10.0.0.2] }
+  - { name: r3, host: 127.0.0.3, site: b, targets: [10.0.0.3] }
+  - { name: r1, host: 127.0.0.1, site: a, targets: [10.0.0.1] }
+`, "a", false},
+		{"other site changed", base + "  - { name: r4, host: 127.0.0.4, site: b, targets: [10.0.0.4] }\n", "a", false},
+		{"host changed", head + `  - { name: r1, host: 127.0.0.9, site: a, targets: [10.0.0.1] }
+  - { name: r2, host: 127.0.0.2, site: a, targets: [10.0.0.2] }
+`, "a", true},
+		{"target added", head + `  - { name: r1, host: 127.0.0.1, site: a, targets: [10.0.0.1, 10.0.0.9] }
+  - { name: r2, host: 127.0.0.2, site: a, targets: [10.0.0.2] }
+`, "a", true},
+		{"ping count changed", head + `  - { name: r1, host: 127.0.0.1, site: a, targets: [10.0.0.1], ping: { count: 9 } }
+  - { name: r2, host: 127.0.0.2, site: a, targets: [10.0.0.2] }
+`, "a", true},
+		{"device added", base + "  - { name: r4, host: 127.0.0.4, site: a, targets: [10.0.0.4] }\n", "a", true},
+	}
+	for _, tt := range tests {
+		got := rev(t, tt.yaml, tt.site)
+		if changed := got != rev(t, base, tt.site); changed != tt.change {
+			t.Errorf("%s: revision changed = %v, want %v", tt.name, changed, tt.change)
+		}
+	}
+}
