@@ -34,6 +34,10 @@ type Options struct {
 	Name string
 	// Log receives the server's log lines; nil discards them.
 	Log *slog.Logger
+	// Users, when set, are the only clients admitted, each with its own
+	// permissions (natsauth.NkeyUsers); with none, any client may
+	// connect.
+	Users []*server.NkeyUser
 }
 
 // Server is a running embedded NATS server.
@@ -51,14 +55,18 @@ func Start(opts Options) (*Server, error) {
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	ns, err := server.NewServer(&server.Options{
+	sopts := &server.Options{
 		Host:       host,
 		Port:       opts.Port,
 		ServerName: opts.Name,
 		JetStream:  true,
 		StoreDir:   opts.StoreDir,
 		NoSigs:     true,
-	})
+	}
+	if len(opts.Users) > 0 {
+		sopts.Nkeys = opts.Users
+	}
+	ns, err := server.NewServer(sopts)
 	if err != nil {
 		return nil, fmt.Errorf("start nats server: %w", err)
 	}

@@ -1,0 +1,332 @@
+package natsauth_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
+
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/natsauth"
+)
+
+var update = flag.Bool("update", false, "rewrite deploy/nats/nats-server.conf")
+
+// deployConfig is the server configuration shipped in deploy/nats, for the
+// example sites dc1 and dc2.
+const deployConfig = "../../deploy/nats/nats-server.conf"
+
+var deploySites = []string{"dc1", "dc2"}
+
+const regenerate = `#
+# Generated from the roles by
+#   go test ./proto/natsauth -run TestDeployConfig -update
+# for the sites dc1 and dc2. Each user's public nkey is read from the
+# environment when the server starts, e.g.
+#   LINKWATCH_NKEY_WORKER_DC2=$(linkwatch creds export --role worker-dc2 --public)
+# For your own sites, with the keys filled in:
+#   linkwatch creds server-config --config linkwatch.yaml`
+
+func TestDeployConfig(t *testing.T) {
+	roles, err := proto.Roles(deploySites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := make([]natsauth.User, len(roles))
+	for i, r := range roles {
+		users[i] = natsauth.User{Role: r}
+	}
+	var b bytes.Buffer
+	if err := natsauth.WriteServerConfig(&b, users, true, regenerate); err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile(deployConfig, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(deployConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, b.Bytes()) {
+		t.Fatalf("%s is not what the roles give: run go test ./proto/natsauth -run TestDeployConfig -update", deployConfig)
+	}
+}
+
+// bus is a real nats-server started from deploy/nats/nats-server.conf with
+// a fresh key per role.
+type bus struct {
+	url  string
+	keys natsauth.Keys
+}
+
+func startDeployed(t *testing.T) *bus {
+	t.Helper()
+	roles, err := proto.Roles(deploySites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := natsauth.Keys{Dir: filepath.Join(t.TempDir(), "keys")}
+	if err := keys.Ensure(roles); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range roles {
+		pub, err := keys.PublicKey(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(natsauth.EnvVar(r), pub)
+	}
+	opts, err := server.ProcessConfigFile(deployConfig)
+	if err != nil {
+		t.Fatalf("load %s: %v", deployConfig, err)
+	}
+	if len(opts.Nkeys) != len(roles) {
+		t.Fatalf("%s admits %d users, want one per role (%d)", deployConfig, len(opts.Nkeys), len(roles))
+	}
+	// The file's users and permissions, on a test port and store.
+	opts.Host, opts.Port, opts.StoreDir, opts.NoSigs = "127.0.0.1", -1, t.TempDir(), true
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	return &bus{url: ns.ClientURL(), keys: keys}
+}
+
+// client is one role's connection; denied collects the server's
+// permission violations.
+type client struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	denied chan error
+}
+
+func (b *bus) connect(t *testing.T, role proto.Role) *client {
+	t.Helper()
+	c := &client{denied: make(chan error, 100)}
+	auth, err := nats.NkeyOptionFromSeed(b.keys.SeedFile(role))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.nc, err = nats.Connect(b.url, auth, nats.CustomInboxPrefix(role.InboxPrefix()),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.denied <- err }))
+	if err != nil {
+		t.Fatalf("connect as %s: %v", role, err)
+	}
+	t.Cleanup(c.nc.Close)
+	if c.js, err = jetstream.New(c.nc); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// deny asserts that do makes the server report a permission violation
+// naming subject.
+func (c *client) deny(t *testing.T, what, subject string, do func() error) {
+	t.Helper()
+	if err := do(); err != nil && !errors.Is(err, nats.ErrPermissionViolation) && !errors.Is(err, context.DeadlineExceeded) &&
+		!errors.Is(err, nats.ErrTimeout) && !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("%s: %v", what, err)
+	}
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case err := <-c.denied:
+			if errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), `"`+subject+`"`) {
+				return
+			}
+		case <-timeout:
+			t.Errorf("%s: no permission violation for %s", what, subject)
+			return
+		}
+	}
+}
+
+// violations drains the permission violations seen so far, for a failure
+// message.
+func (c *client) violations() string {
+	var s string
+	for len(c.denied) > 0 {
+		s += "\n\t" + (<-c.denied).Error()
+	}
+	return s
+}
+
+func (c *client) publish(subject string) func() error {
+	return func() error { return c.nc.Publish(subject, []byte("forged")) }
+}
+
+func (c *client) subscribe(subject string) func() error {
+	return func() error { _, err := c.nc.SubscribeSync(subject); return err }
+}
+
+func ctx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestDeployedPermissions runs every role's real work against the shipped
+// server configuration, then what each role must not be able to do.
+func TestDeployedPermissions(t *testing.T) {
+	b := startDeployed(t)
+	sched := b.connect(t, proto.RoleScheduler)
+	notif := b.connect(t, proto.RoleNotifier)
+	cli := b.connect(t, proto.RoleCLI)
+	w1 := b.connect(t, "worker-dc1")
+
+	// The scheduler keeps the streams and publishes jobs.
+	if err := proto.EnsureStreams(ctx(t), sched.js, time.Minute, 1); err != nil {
+		t.Fatalf("scheduler ensures the streams: %v", err)
+	}
+	for _, site := range deploySites {
+		if _, err := sched.js.Publish(ctx(t), "linkwatch.jobs."+site, []byte("job of "+site)); err != nil {
+			t.Fatalf("scheduler publishes a job: %v", err)
+		}
+	}
+	// A worker of dc1 pulls its site's job, acks it, publishes a result.
+	durable, _ := proto.WorkerConsumer("dc1")
+	cons, err := w1.js.CreateOrUpdateConsumer(ctx(t), proto.StreamJobs, jetstream.ConsumerConfig{Durable: durable,
+		FilterSubject: "linkwatch.jobs.dc1", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatalf("worker-dc1 creates its consumer: %v", err)
+	}
+	msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+	if err != nil || string(msg.Data()) != "job of dc1" {
+		t.Fatalf("worker-dc1 pulls its job: %v", err)
+	}
+	if err := msg.DoubleAck(ctx(t)); err != nil {
+		t.Fatalf("worker-dc1 acks its job: %v", err)
+	}
+	if _, err := w1.js.Publish(ctx(t), "linkwatch.results.dc1.r1", []byte("result")); err != nil {
+		t.Fatalf("worker-dc1 publishes a result: %v", err)
+	}
+	// The notifier consumes results, keeps its lease, answers the API.
+	rcons, err := notif.js.CreateOrUpdateConsumer(ctx(t), proto.StreamResults, jetstream.ConsumerConfig{
+		Durable: proto.NotifierConsumer, FilterSubject: proto.ResultsAll, AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatalf("notifier creates its consumer: %v", err)
+	}
+	if msg, err := rcons.Next(jetstream.FetchMaxWait(5 * time.Second)); err != nil {
+		t.Fatalf("notifier pulls a result: %v", err)
+	} else if err := msg.Ack(); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := notif.js.CreateKeyValue(ctx(t), jetstream.KeyValueConfig{Bucket: proto.LeaseBucket, TTL: time.Minute})
+	if err != nil {
+		t.Fatalf("notifier creates its lease bucket: %v%s", err, notif.violations())
+	}
+	rev, err := kv.Create(ctx(t), proto.MailerLease, []byte("me"))
+	if err == nil {
+		_, err = kv.Get(ctx(t), proto.MailerLease)
+	}
+	if err == nil {
+		rev, err = kv.Update(ctx(t), proto.MailerLease, []byte("me"), rev)
+	}
+	if err == nil {
+		err = kv.Delete(ctx(t), proto.MailerLease, jetstream.LastRevision(rev))
+	}
+	if err != nil {
+		t.Fatalf("notifier uses its lease: %v", err)
+	}
+	if _, err := notif.nc.Subscribe(proto.APIPrefix+".status", func(m *nats.Msg) { _ = m.Respond([]byte("ok")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := notif.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := cli.nc.Request(proto.APIPrefix+".status", nil, 5*time.Second); err != nil || string(rep.Data) != "ok" {
+		t.Fatalf("cli calls the API: %v", err)
+	}
+
+	// What each role must not do.
+	w1.deny(t, "worker-dc1 pulls dc2's jobs", "$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc2",
+		w1.publish("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc2"))
+	w1.deny(t, "worker-dc1 creates dc2's consumer", "$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc2.linkwatch.jobs.dc2",
+		w1.publish("$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc2.linkwatch.jobs.dc2"))
+	w1.deny(t, "worker-dc1 points its consumer at dc2's jobs", "$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc1.linkwatch.jobs.dc2",
+		w1.publish("$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc1.linkwatch.jobs.dc2"))
+	w1.deny(t, "worker-dc1 reads a job by sequence", "$JS.API.STREAM.MSG.GET.LINKWATCH_JOBS",
+		w1.publish("$JS.API.STREAM.MSG.GET.LINKWATCH_JOBS"))
+	w1.deny(t, "worker-dc1 publishes a job", "linkwatch.jobs.dc1", w1.publish("linkwatch.jobs.dc1"))
+	w1.deny(t, "worker-dc1 publishes dc2's result", "linkwatch.results.dc2.r2", w1.publish("linkwatch.results.dc2.r2"))
+	w1.deny(t, "worker-dc1 deletes the jobs stream", "$JS.API.STREAM.DELETE.LINKWATCH_JOBS",
+		w1.publish("$JS.API.STREAM.DELETE.LINKWATCH_JOBS"))
+	w1.deny(t, "worker-dc1 listens to jobs", "linkwatch.jobs.>", w1.subscribe("linkwatch.jobs.>"))
+	w1.deny(t, "worker-dc1 listens to dc2's inbox", "_INBOX_worker-dc2.>", w1.subscribe("_INBOX_worker-dc2.>"))
+
+	cli.deny(t, "cli reads results", "linkwatch.results.>", cli.subscribe("linkwatch.results.>"))
+	cli.deny(t, "cli reads the notifier's deliveries", "_INBOX_notifier.>", cli.subscribe("_INBOX_notifier.>"))
+	cli.deny(t, "cli reads every inbox", "_INBOX.>", cli.subscribe("_INBOX.>"))
+	cli.deny(t, "cli creates a results consumer", "$JS.API.CONSUMER.CREATE.LINKWATCH_RESULTS.spy",
+		cli.publish("$JS.API.CONSUMER.CREATE.LINKWATCH_RESULTS.spy"))
+	cli.deny(t, "cli reads a result by sequence", "$JS.API.STREAM.MSG.GET.LINKWATCH_RESULTS",
+		cli.publish("$JS.API.STREAM.MSG.GET.LINKWATCH_RESULTS"))
+	cli.deny(t, "cli publishes a result", "linkwatch.results.dc1.r1", cli.publish("linkwatch.results.dc1.r1"))
+	cli.deny(t, "cli publishes a job", "linkwatch.jobs.dc1", cli.publish("linkwatch.jobs.dc1"))
+
+	sched.deny(t, "scheduler publishes a result", "linkwatch.results.dc1.r1", sched.publish("linkwatch.results.dc1.r1"))
+	sched.deny(t, "scheduler pulls jobs", "$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc1",
+		sched.publish("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc1"))
+	notif.deny(t, "notifier publishes a job", "linkwatch.jobs.dc1", notif.publish("linkwatch.jobs.dc1"))
+	notif.deny(t, "notifier publishes a result", "linkwatch.results.dc1.r1", notif.publish("linkwatch.results.dc1.r1"))
+
+	// Nothing denied reached a stream: dc2's job is still waiting, and the
+	// results stream holds the one genuine result.
+	for stream, want := range map[string]uint64{proto.StreamJobs: 1, proto.StreamResults: 1} {
+		s, err := sched.js.Stream(ctx(t), stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs != want {
+			t.Errorf("stream %s holds %d messages, want %d", stream, info.State.Msgs, want)
+		}
+	}
+}
+
+func TestDeployedRefusesUnknownClients(t *testing.T) {
+	b := startDeployed(t)
+	if nc, err := nats.Connect(b.url); err == nil {
+		nc.Close()
+		t.Error("a client without a key connected")
+	}
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := kp.Seed()
+	path := filepath.Join(t.TempDir(), "stranger.nk")
+	if err := os.WriteFile(path, seed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth, err := nats.NkeyOptionFromSeed(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nc, err := nats.Connect(b.url, auth); err == nil {
+		nc.Close()
+		t.Error("a client with an unknown key connected")
+	} else if !strings.Contains(strings.ToLower(err.Error()), "authorization") {
+		t.Errorf("unknown key: %v, want an authorization error", err)
+	}
+}

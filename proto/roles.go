@@ -1,0 +1,128 @@
+package proto
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Role is one kind of client of the bus. Each role may use only the
+// subjects its job needs (Permissions), so a stolen worker key of one site
+// cannot pull another site's jobs, publish jobs, or read results:
+//
+//   - scheduler publishes jobs and keeps the streams;
+//   - notifier consumes results, keeps the streams and its lease bucket,
+//     and answers the API;
+//   - cli may only call the API;
+//   - worker-<site> pulls its site's jobs and publishes its site's results.
+type Role string
+
+// The roles that do not depend on a site.
+const (
+	RoleScheduler Role = "scheduler"
+	RoleNotifier  Role = "notifier"
+	RoleCLI       Role = "cli"
+)
+
+// WorkerRole is the role of the workers of site.
+func WorkerRole(site string) (Role, error) {
+	if err := ValidName(site); err != nil {
+		return "", fmt.Errorf("worker role: site %w", err)
+	}
+	return Role(workerPrefix + site), nil
+}
+
+// ParseRole checks that s names a role.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleScheduler, RoleNotifier, RoleCLI:
+		return r, nil
+	}
+	if site, ok := strings.CutPrefix(s, workerPrefix); ok {
+		return WorkerRole(site)
+	}
+	return "", fmt.Errorf("%q is not a role (scheduler, notifier, cli or worker-SITE)", s)
+}
+
+// Roles lists every role of a deployment with the given sites, sorted.
+func Roles(sites []string) ([]Role, error) {
+	roles := []Role{RoleCLI, RoleNotifier, RoleScheduler}
+	for _, s := range sites {
+		r, err := WorkerRole(s)
+		if err != nil {
+			return nil, err
+		}
+		roles = append(roles, r)
+	}
+	slices.Sort(roles)
+	return slices.Compact(roles), nil
+}
+
+// Site returns the site of a worker role.
+func (r Role) Site() (string, bool) {
+	return strings.CutPrefix(string(r), workerPrefix)
+}
+
+// InboxPrefix is where the role's clients receive replies. Each role has
+// its own, so that no role can subscribe to another's replies (a pull
+// consumer delivers messages to an inbox).
+func (r Role) InboxPrefix() string { return "_INBOX_" + string(r) }
+
+// Permissions are the subjects a role may publish and subscribe to; all
+// others are denied. AllowResponses lets it answer requests it received.
+type Permissions struct {
+	Publish        []string
+	Subscribe      []string
+	AllowResponses bool
+}
+
+const jsAPI = "$JS.API."
+
+// streamKeeper may look up, create and update the linkwatch streams.
+func streamKeeper() []string {
+	var out []string
+	for _, s := range []string{StreamJobs, StreamResults} {
+		for _, op := range []string{"INFO", "CREATE", "UPDATE"} {
+			out = append(out, jsAPI+"STREAM."+op+"."+s)
+		}
+	}
+	return out
+}
+
+// pullConsumer may create (with exactly this filter), pull from and ack
+// the durable consumer name of stream.
+func pullConsumer(stream, name, filter string) []string {
+	return []string{
+		jsAPI + "CONSUMER.CREATE." + stream + "." + name + "." + filter,
+		jsAPI + "CONSUMER.INFO." + stream + "." + name,
+		jsAPI + "CONSUMER.MSG.NEXT." + stream + "." + name,
+		"$JS.ACK." + stream + "." + name + ".>",
+	}
+}
+
+// Permissions returns what r may do on the bus. It fails for a string that
+// is not a role, which must never become a user (an empty permission set
+// would allow everything).
+func (r Role) Permissions() (Permissions, error) {
+	inbox := r.InboxPrefix() + ".>"
+	switch r {
+	case RoleScheduler:
+		return Permissions{Publish: append(streamKeeper(), jobsPrefix+"*"), Subscribe: []string{inbox}}, nil
+	case RoleNotifier:
+		kv := "KV_" + LeaseBucket
+		pub := append(streamKeeper(), pullConsumer(StreamResults, NotifierConsumer, ResultsAll)...)
+		pub = append(pub, jsAPI+"INFO", // account limits, read when a bucket is created
+			jsAPI+"STREAM.INFO."+kv, jsAPI+"STREAM.CREATE."+kv,
+			jsAPI+"DIRECT.GET."+kv+".>", jsAPI+"STREAM.MSG.GET."+kv,
+			"$KV."+LeaseBucket+".>")
+		return Permissions{Publish: pub, Subscribe: []string{inbox, APIPrefix + ".>", "$SRV.>"}, AllowResponses: true}, nil
+	case RoleCLI:
+		return Permissions{Publish: []string{APIPrefix + ".>"}, Subscribe: []string{inbox}}, nil
+	}
+	if _, err := ParseRole(string(r)); err != nil {
+		return Permissions{}, err
+	}
+	site, _ := r.Site()
+	pub := pullConsumer(StreamJobs, workerPrefix+site, jobsPrefix+site)
+	return Permissions{Publish: append(pub, resultsPrefix+site+".*"), Subscribe: []string{inbox}}, nil
+}
