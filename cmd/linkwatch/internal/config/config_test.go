@@ -158,8 +158,8 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:1:14: nats.url: has a user, password or token too: give them either in the URL or in the nats section`,
 			`linkwatch.yaml:1:56: nats.password_env: is not an environment variable name (letters, digits and '_')`,
 		}},
-		{"nats login without url", "nats: { ca_file: ca.pem, user: lw, password_env: NATS_PASSWORD }\n", []string{
-			`linkwatch.yaml:1:32: nats.user: needs nats.url: the embedded server neither checks credentials nor serves TLS`,
+		{"nats tls without url", "nats: { user: lw, password_env: NATS_PASSWORD, cert_file: c.pem, key_file: c.key }\n", []string{
+			`linkwatch.yaml:1:59: nats.cert_file: needs nats.url: the embedded server does not serve TLS`,
 		}},
 		{"redis login", "state: { redis_url: \"rediss://lw:pw@127.0.0.1:6380/0?skip_verify=true\", username: lw, password_env: R, password_file: r.pass }\n", []string{
 			`linkwatch.yaml:1:8: state: give only one of password_env and password_file`,
