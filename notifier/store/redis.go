@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,12 +39,42 @@ type Redis struct {
 	parked redisQueue
 }
 
+// RedisOption sets what the URL given to OpenRedis does not say, or
+// overrides it.
+type RedisOption func(*redis.Options) error
+
+// RedisAuth logs in as username (empty: the default user) with password,
+// instead of a user and password in the URL. Nothing is set when both are
+// empty.
+func RedisAuth(username, password string) RedisOption {
+	return func(o *redis.Options) error {
+		if username != "" || password != "" {
+			o.Username, o.Password = username, password
+		}
+		return nil
+	}
+}
+
+// RedisRootCAs verifies the certificate of a rediss:// server against the
+// CAs in pool instead of the system's roots. A redis:// URL is an error:
+// the CAs would go unused.
+func RedisRootCAs(pool *x509.CertPool) RedisOption {
+	return func(o *redis.Options) error {
+		if o.TLSConfig == nil {
+			return errors.New("CAs given for a URL without TLS (use rediss://)")
+		}
+		o.TLSConfig.RootCAs = pool
+		return nil
+	}
+}
+
 // OpenRedis connects to the Redis server at rawURL (redis://, rediss:// or
-// unix://) and checks that it answers. All keys start with prefix, or
-// DefaultPrefix when prefix is "".
-func OpenRedis(ctx context.Context, rawURL, prefix string) (*Redis, error) {
-	where := redactURL(rawURL)
-	opts, err := redis.ParseURL(rawURL)
+// unix://), applying opts, and checks that it answers. All keys start with
+// prefix, or DefaultPrefix when prefix is "". A URL that turns TLS
+// certificate verification off (skip_verify) is refused.
+func OpenRedis(ctx context.Context, rawURL, prefix string, opts ...RedisOption) (*Redis, error) {
+	where := RedactURL(rawURL)
+	o, err := redis.ParseURL(rawURL)
 	if err != nil {
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
@@ -50,7 +82,15 @@ func OpenRedis(ctx context.Context, rawURL, prefix string) (*Redis, error) {
 		}
 		return nil, fmt.Errorf("parse redis url %s: %w", where, err)
 	}
-	client := redis.NewClient(opts)
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, fmt.Errorf("redis %s: %w", where, err)
+		}
+	}
+	if o.TLSConfig != nil && o.TLSConfig.InsecureSkipVerify {
+		return nil, fmt.Errorf("redis url %s: skip_verify turns TLS certificate verification off, which is not allowed", where)
+	}
+	client := redis.NewClient(o)
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("connect to redis %s: %w", where, err)
@@ -66,13 +106,31 @@ func OpenRedis(ctx context.Context, rawURL, prefix string) (*Redis, error) {
 	}, nil
 }
 
-// redactURL returns rawURL fit for an error message: without its password.
-func redactURL(rawURL string) string {
+// RedactURL returns rawURL fit for a log line or an error. A password is
+// replaced with xxxxx and the user name kept; a user name alone is replaced
+// too, since NATS reads it as a token. A URL that does not parse, or that
+// has an '@' outside its user information (a password with an unescaped
+// '/', '?' or '#' in it), is "(unparsable URL)". It is the one place that
+// redacts URLs: the NATS dialer uses it for each URL of a list.
+func RedactURL(rawURL string) string {
+	const unparsable = "(unparsable URL)"
 	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(unparsable URL)"
+	if err != nil || u.Opaque != "" {
+		return unparsable
 	}
-	return u.Redacted()
+	for _, part := range []string{u.Host, u.Path, u.RawPath, u.RawQuery, u.Fragment} {
+		if strings.Contains(part, "@") {
+			return unparsable
+		}
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		} else if u.User.Username() != "" {
+			u.User = url.User("xxxxx")
+		}
+	}
+	return u.String()
 }
 
 func (r *Redis) deviceKey(name string) string  { return r.prefix + "device:" + name }

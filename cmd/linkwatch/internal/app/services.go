@@ -108,13 +108,40 @@ func WorkerID() string {
 	return fmt.Sprintf("%s-%d", h, os.Getpid())
 }
 
-// OpenStore opens Redis when state.redis_url is set, else the embedded
-// store under data_dir.
+// OpenStore opens Redis when state.redis_url is set, logging in and
+// verifying TLS as the state section says, else the embedded store under
+// data_dir.
 func OpenStore(ctx context.Context, cfg *config.Config) (notifier.Store, error) {
-	if cfg.State.RedisURL != "" {
-		return store.OpenRedis(ctx, cfg.State.RedisURL, cfg.State.Prefix)
+	s := cfg.State
+	if s.RedisURL == "" {
+		return store.OpenEmbedded(filepath.Join(cfg.DataDir, "state.db"))
 	}
-	return store.OpenEmbedded(filepath.Join(cfg.DataDir, "state.db"))
+	password, err := cfg.RedisPassword()
+	if err != nil {
+		return nil, err
+	}
+	opts := []store.RedisOption{store.RedisAuth(s.Username, password)}
+	if s.CAFile != "" {
+		pool, err := loadCAs(s.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("state.ca_file: %w", err)
+		}
+		opts = append(opts, store.RedisRootCAs(pool))
+	}
+	return store.OpenRedis(ctx, s.RedisURL, s.Prefix, opts...)
+}
+
+// loadCAs reads a PEM file of CA certificates.
+func loadCAs(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", file)
+	}
+	return pool, nil
 }
 
 // Sender returns the SMTP sender, or one writing to stdout when no SMTP
@@ -135,13 +162,9 @@ func Sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (notifier.Se
 	mc := mail.Config{Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: password,
 		Timeout: 30 * time.Second}
 	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
+		pool, err := loadCAs(s.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("notify.smtp.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("notify.smtp.ca_file %s: no PEM certificate in it", s.CAFile)
 		}
 		mc.TLSConfig = &tls.Config{RootCAs: pool, ServerName: s.Host, MinVersion: tls.VersionTLS12}
 	}
