@@ -27,7 +27,7 @@ the configuration, from their own site; SIGHUP re-reads it.`,
 				return err
 			}
 			ctx := cmd.Context()
-			nc, js, err := app.Connect(ctx, natsURL(cfg), "linkwatch notifier", cfg.Interval, log)
+			nc, js, err := app.Connect(ctx, cfg, "linkwatch notifier", log)
 			if err != nil {
 				return err
 			}

@@ -30,7 +30,7 @@ SIGHUP re-reads the inventory.`,
 				return fmt.Errorf("nats.url is not set: the scheduler needs a NATS server (or use `linkwatch run`)")
 			}
 			ctx := cmd.Context()
-			nc, js, err := app.Connect(ctx, cfg.NATS.URL, "linkwatch scheduler", cfg.Interval, log)
+			nc, js, err := app.Connect(ctx, cfg, "linkwatch scheduler", log)
 			if err != nil {
 				return err
 			}

@@ -66,12 +66,3 @@ func hangups(ctx context.Context) <-chan struct{} {
 	}()
 	return out
 }
-
-// natsURL is the server the distributed services and the CLI talk to:
-// nats.url, or the embedded server of a running `linkwatch run`.
-func natsURL(cfg *config.Config) string {
-	if cfg.NATS.URL != "" {
-		return cfg.NATS.URL
-	}
-	return "nats://" + cfg.NATS.Listen
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
 )
@@ -145,10 +146,9 @@ func withNATS(ctx context.Context, configPath string, f func(context.Context, *n
 	if err != nil {
 		return err
 	}
-	url := natsURL(cfg)
-	nc, err := nats.Connect(url, nats.Name("linkwatch cli"), nats.Timeout(5*time.Second))
+	nc, err := app.Dial(ctx, cfg, "linkwatch cli", nil, nats.Timeout(5*time.Second))
 	if err != nil {
-		return fmt.Errorf("connect to nats %s (is linkwatch running?): %w", url, err)
+		return fmt.Errorf("%w (is linkwatch running?)", err)
 	}
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)

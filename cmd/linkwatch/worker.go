@@ -36,7 +36,7 @@ from the configuration's password_env / password_file; SIGHUP re-reads them.`,
 				id = app.WorkerID()
 			}
 			ctx := cmd.Context()
-			nc, js, err := app.Connect(ctx, natsURL(cfg), "linkwatch worker "+site, cfg.Interval, log)
+			nc, js, err := app.Connect(ctx, cfg, "linkwatch worker "+site, log)
 			if err != nil {
 				return err
 			}

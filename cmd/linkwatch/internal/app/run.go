@@ -52,7 +52,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		url = srv.ClientURL()
 		log.Info("embedded nats listening", "url", url)
 	}
-	nc, js, err := Connect(ctx, url, "linkwatch run", cfg.Interval, log)
+	nc, js, err := Connect(ctx, cfg, "linkwatch run", log)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -188,29 +187,4 @@ func NotifierInventory(cfg *config.Config) *notifier.Inventory {
 		inv.Sites[d.Name] = d.Site
 	}
 	return inv
-}
-
-// Connect connects to the NATS server at url and makes sure the streams
-// exist.
-func Connect(ctx context.Context, url, name string, interval time.Duration, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			if err != nil {
-				log.Warn("nats disconnected", "err", err)
-			}
-		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }))
-	if err != nil {
-		return nil, nil, fmt.Errorf("connect to nats %s: %w", url, err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("jetstream: %w", err)
-	}
-	if err := proto.EnsureStreams(ctx, js, interval, 1); err != nil {
-		nc.Close()
-		return nil, nil, err
-	}
-	return nc, js, nil
 }
