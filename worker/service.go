@@ -108,7 +108,10 @@ func (s *Service) RevisionMismatch() (scheduler, worker string, ok bool) {
 // Each of Concurrency loops fetches one job at a time, so the worker never
 // holds a job it is not probing.
 func (s *Service) Run(ctx context.Context) error {
-	cons, err := s.consumer(ctx)
+	cons, err := s.bind(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -122,6 +125,28 @@ func (s *Service) Run(ctx context.Context) error {
 		return nil
 	}
 	return ctx.Err()
+}
+
+// bind creates or joins the site's consumer, waiting for the jobs stream
+// when it does not exist yet: the scheduler keeps the streams, and a worker
+// may well start first. It logs when the error changes, not on every try.
+func (s *Service) bind(ctx context.Context) (jetstream.Consumer, error) {
+	wait, last := 500*time.Millisecond, ""
+	for {
+		cons, err := s.consumer(ctx)
+		if err == nil {
+			return cons, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err.Error() != last {
+			s.log.Warn("bind the site's job consumer; retrying", "err", err)
+			last = err.Error()
+		}
+		sleepCtx(ctx, wait)
+		wait = min(2*wait, 15*time.Second)
+	}
 }
 
 func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {

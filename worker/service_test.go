@@ -33,6 +33,13 @@ type serviceRig struct {
 
 func newServiceRig(t *testing.T) *serviceRig {
 	t.Helper()
+	return newServiceRigWith(t, true)
+}
+
+// newServiceRigWith starts the worker before the streams exist unless
+// streamsFirst.
+func newServiceRigWith(t *testing.T, streamsFirst bool) *serviceRig {
+	t.Helper()
 	fleet, err := sim.ParseFleet([]byte(`
 devices:
   - name: r1
@@ -50,8 +57,10 @@ devices:
 		t.Fatal(err)
 	}
 	_, js := localnats.StartTest(t).ConnectTest(t)
-	if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
-		t.Fatal(err)
+	if streamsFirst {
+		if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
+			t.Fatal(err)
+		}
 	}
 	creds := func(name string) (string, string, error) {
 		if name != "lab" {
@@ -180,6 +189,20 @@ func TestServiceProbesPublishesThenAcks(t *testing.T) {
 	waitUntil(t, "the job acked and counted", func() bool { return jobsPending(t, r.js) == 0 && r.svc.Probed() >= 1 })
 	if r.svc.Probed() != 1 {
 		t.Errorf("probed %d jobs, want 1", r.svc.Probed())
+	}
+}
+
+// TestServiceWaitsForTheStreams starts a worker before the scheduler has
+// made the streams, as happens when a remote site comes up first.
+func TestServiceWaitsForTheStreams(t *testing.T) {
+	r := newServiceRigWith(t, false)
+	time.Sleep(100 * time.Millisecond) // let the worker find no stream
+	if err := proto.EnsureStreams(context.Background(), r.js, time.Minute, 1); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
+	if res := r.result(t, "r1@1"); res.GetFailure() != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {
+		t.Errorf("result failure %v (%s)", res.GetFailure(), res.GetFailureText())
 	}
 }
 

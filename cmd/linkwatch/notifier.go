@@ -8,6 +8,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/proto"
 )
 
 func newNotifierCmd() *cobra.Command {
@@ -27,7 +28,7 @@ the configuration, from their own site; SIGHUP re-reads it.`,
 				return err
 			}
 			ctx := cmd.Context()
-			nc, js, err := app.Connect(ctx, cfg, "linkwatch notifier", log)
+			nc, js, err := app.Connect(ctx, cfg, proto.RoleNotifier, log)
 			if err != nil {
 				return err
 			}

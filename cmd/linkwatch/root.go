@@ -20,5 +20,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newSimCmd())
 	root.AddCommand(newParseCmd())
 	root.AddCommand(newValidateCmd())
+	root.AddCommand(newCredsCmd())
 	return root
 }

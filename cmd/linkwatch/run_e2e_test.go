@@ -5,18 +5,22 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // TestRunEmbedded runs `linkwatch run` with the embedded defaults (NATS and
 // store in data_dir, emails on standard output) against the simulator:
 // flip a link, one email; flip it back, one recovery email. status and
-// history are asked of the running process, and the worker of one site
-// runs as a separate process connected to run's embedded NATS server.
+// history are asked of the running process with the keys run made, and the
+// worker of one site runs as a separate process, as at a remote site: its
+// own data_dir, and the key `creds export` gave it.
 func TestRunEmbedded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run test skipped in -short mode")
@@ -29,11 +33,16 @@ func TestRunEmbedded(t *testing.T) {
 	}, "10.0.0.1", "10.0.0.2")
 	ports := freePorts(t, 2)
 	natsPort, metricsPort := ports[0], ports[1]
+	var configIn func(dataDir, login string) func(string) string
 	config := func(devices string) string {
-		return fmt.Sprintf(`
+		return configIn(dir+"/data", "")(devices)
+	}
+	configIn = func(dataDir, login string) func(string) string {
+		return func(devices string) string {
+			return fmt.Sprintf(`
 interval: 2s
-data_dir: %s/data
-nats: { listen: "127.0.0.1:%d" }
+data_dir: %s
+nats: { listen: "127.0.0.1:%d"%s }
 notify: { from: linkwatch@example.net, to: [noc@example.net], group_wait: 0s }
 credentials:
   lab: { username: admin, password_env: LW_LAB_PASSWORD }
@@ -41,7 +50,8 @@ defaults:
   credentials: lab
   ping: { count: 1, timeout: 1s }
 devices:
-%s`, dir, natsPort, devices)
+%s`, dataDir, natsPort, login, devices)
+		}
 	}
 	cfg := writeFile(t, dir, "linkwatch.yaml", config(fleet.configDevices("r1", "r2")))
 	env := []string{"LW_LAB_PASSWORD=lab-secret"}
@@ -54,7 +64,16 @@ devices:
 	run := startProc(t, "run", env, "run", "--config", cfg, "--sites", "dc1",
 		"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", metricsPort))
 	waitListening(t, natsPort)
-	startProc(t, "worker dc2", env, "worker", "--config", cfg, "--site", "dc2")
+	if nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort)); err == nil {
+		nc.Close()
+		t.Fatal("a client without a key connected to run's embedded NATS server")
+	}
+	seed := filepath.Join(dir, "dc2.nk")
+	if _, stderr, err := runCmd(t, nil, "creds", "export", "--config", cfg, "--site", "dc2", "--output", seed); err != nil {
+		t.Fatalf("creds export: %v\n%s", err, stderr)
+	}
+	remote := writeFile(t, dir, "remote.yaml", configIn(dir+"/remote-data", ", nkey_seed_file: dc2.nk")(fleet.configDevices("r1", "r2")))
+	startProc(t, "worker dc2", env, "worker", "--config", remote, "--site", "dc2")
 	subjectRE := regexp.MustCompile(`(?m)^Subject: `)
 	emails := func() int { return len(subjectRE.FindAllString(run.stdout.String(), -1)) }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/scheduler"
 )
 
@@ -30,7 +31,7 @@ SIGHUP re-reads the inventory.`,
 				return fmt.Errorf("nats.url is not set: the scheduler needs a NATS server (or use `linkwatch run`)")
 			}
 			ctx := cmd.Context()
-			nc, js, err := app.Connect(ctx, cfg, "linkwatch scheduler", log)
+			nc, js, err := app.Connect(ctx, cfg, proto.RoleScheduler, log)
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/proto"
 )
 
 type statusOptions struct {
@@ -146,7 +147,7 @@ func withNATS(ctx context.Context, configPath string, f func(context.Context, *n
 	if err != nil {
 		return err
 	}
-	nc, err := app.Dial(ctx, cfg, "linkwatch cli", nil, nats.Timeout(5*time.Second))
+	nc, err := app.Dial(ctx, cfg, proto.RoleCLI, "linkwatch cli", nil, nats.Timeout(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("%w (is linkwatch running?)", err)
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -29,14 +31,19 @@ from the configuration's password_env / password_file; SIGHUP re-reads them.`,
 			if err != nil {
 				return err
 			}
-			if err := proto.ValidName(site); err != nil {
+			role, err := proto.WorkerRole(site)
+			if err != nil {
 				return fmt.Errorf("--site: %w", err)
+			}
+			if !slices.Contains(cfg.Sites(), site) {
+				return fmt.Errorf("--site %q: no device of the configuration is at that site (sites: %s)",
+					site, strings.Join(cfg.Sites(), ", "))
 			}
 			if id == "" {
 				id = app.WorkerID()
 			}
 			ctx := cmd.Context()
-			nc, js, err := app.Connect(ctx, cfg, "linkwatch worker "+site, log)
+			nc, js, err := app.Connect(ctx, cfg, role, log)
 			if err != nil {
 				return err
 			}

@@ -27,24 +27,28 @@ func NATSURL(cfg *config.Config) string {
 	return "nats://" + cfg.NATS.Listen
 }
 
-// Dial connects to the NATS server of the configuration (NATSURL), logging
-// in and setting up TLS as its nats section says; the server's certificate
-// is always verified. The connection reconnects forever, logging when it
-// is lost and back. ctx bounds the connection attempt; opts come after
-// Dial's own and may override them (the CLI sets a shorter timeout). A nil
-// log discards. Errors name the server without its password or token.
-func Dial(ctx context.Context, cfg *config.Config, name string, log *slog.Logger, opts ...nats.Option) (*nats.Conn, error) {
+// Dial connects to the NATS server of the configuration (NATSURL) as role,
+// logging in and setting up TLS as its nats section says; the server's
+// certificate is always verified. With no login in the nats section and
+// no nats.url, the server is a local `linkwatch run`'s embedded one, and
+// the role's key under data_dir (BusKeys) logs in. Replies come to the
+// role's own inbox prefix, the only one its permissions let it read. The
+// connection reconnects forever, logging when it is lost and back. ctx
+// bounds the connection attempt; opts come after Dial's own and may
+// override them (the CLI sets a shorter timeout). A nil log discards.
+// Errors name the server without its password or token.
+func Dial(ctx context.Context, cfg *config.Config, role proto.Role, name string, log *slog.Logger, opts ...nats.Option) (*nats.Conn, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	login, err := natsLogin(cfg)
+	login, err := natsLogin(cfg, role)
 	if err != nil {
 		return nil, err
 	}
-	base := []nats.Option{nats.Name(name), nats.MaxReconnects(-1),
+	base := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.CustomInboxPrefix(role.InboxPrefix()),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("nats disconnected", "err", err)
@@ -66,13 +70,25 @@ func Dial(ctx context.Context, cfg *config.Config, name string, log *slog.Logger
 }
 
 // natsLogin returns the options that log in and set up TLS as the nats
-// section says. Files holding a secret must be private to their owner
+// section says, or with role's key of a local `linkwatch run` when it says
+// nothing. Files holding a secret must be private to their owner
 // (config.CheckPrivate); the TLS files are loaded once now so that a bad
 // one is named by its key, and again by nats.go at each connection.
-func natsLogin(cfg *config.Config) ([]nats.Option, error) {
+func natsLogin(cfg *config.Config, role proto.Role) ([]nats.Option, error) {
 	n := cfg.NATS
 	var opts []nats.Option
 	switch {
+	case n.URL == "" && n.User == "" && n.NkeySeedFile == "" && n.CredsFile == "":
+		keys := BusKeys(cfg)
+		if _, err := keys.Seed(role); err != nil {
+			return nil, fmt.Errorf("log in to linkwatch run's nats as %s: %w (linkwatch run creates the keys at its first start; "+
+				"run this as the same user, or set nats.nkey_seed_file to a key from linkwatch creds export)", role, err)
+		}
+		opt, err := nats.NkeyOptionFromSeed(keys.SeedFile(role))
+		if err != nil {
+			return nil, fmt.Errorf("log in to linkwatch run's nats as %s: %w", role, err)
+		}
+		opts = append(opts, opt)
 	case n.User != "":
 		password, err := cfg.NATSPassword()
 		if err != nil {
@@ -114,10 +130,11 @@ func natsLogin(cfg *config.Config) ([]nats.Option, error) {
 	return opts, nil
 }
 
-// Connect dials NATS for a service (Dial) and makes sure the streams exist
-// for the configured interval.
-func Connect(ctx context.Context, cfg *config.Config, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := Dial(ctx, cfg, name, log)
+// Connect dials NATS for a service as role (Dial). The scheduler and the
+// notifier, who keep the streams, make sure they exist for the configured
+// interval; workers wait for them (worker.Service binds when they appear).
+func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := Dial(ctx, cfg, role, "linkwatch "+string(role), log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,9 +143,11 @@ func Connect(ctx context.Context, cfg *config.Config, name string, log *slog.Log
 		nc.Close()
 		return nil, nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if err := proto.EnsureStreams(ctx, js, cfg.Interval, 1); err != nil {
-		nc.Close()
-		return nil, nil, err
+	if role == proto.RoleScheduler || role == proto.RoleNotifier {
+		if err := proto.EnsureStreams(ctx, js, cfg.Interval, 1); err != nil {
+			nc.Close()
+			return nil, nil, err
+		}
 	}
 	return nc, js, nil
 }

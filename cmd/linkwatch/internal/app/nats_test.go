@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/proto"
 )
 
 const natsSecret = "s3cret-NATS"
@@ -52,7 +53,7 @@ func natsConfig(url string, n config.NATS) *config.Config {
 // dial calls Dial and checks that no secret shows in its error.
 func dial(t *testing.T, cfg *config.Config) error {
 	t.Helper()
-	nc, err := Dial(t.Context(), cfg, "linkwatch test", nil, nats.Timeout(5*time.Second))
+	nc, err := Dial(t.Context(), cfg, proto.RoleCLI, "linkwatch test", nil, nats.Timeout(5*time.Second))
 	if err != nil {
 		if strings.Contains(err.Error(), natsSecret) || strings.Contains(err.Error(), "wrong-"+natsSecret) {
 			t.Errorf("Dial error shows a secret: %v", err)
@@ -209,7 +210,7 @@ func TestConnectUserPassword(t *testing.T) {
 	s := startTestNATS(t, &server.Options{JetStream: true, StoreDir: t.TempDir(),
 		Users: []*server.User{{Username: "lw", Password: natsSecret}}}, nil)
 	t.Setenv("LW_TEST_NATS_PASSWORD", natsSecret)
-	nc, js, err := Connect(t.Context(), natsConfig(s.ClientURL(), config.NATS{User: "lw", PasswordEnv: "LW_TEST_NATS_PASSWORD"}), "linkwatch test", nil)
+	nc, js, err := Connect(t.Context(), natsConfig(s.ClientURL(), config.NATS{User: "lw", PasswordEnv: "LW_TEST_NATS_PASSWORD"}), proto.RoleScheduler, nil)
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/nats-io/nats.go/jetstream"
 	"io"
 	"log/slog"
 	"net"
@@ -13,10 +12,14 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats"
+	"github.com/linkwatch/linkwatch/proto/natsauth"
 	"github.com/linkwatch/linkwatch/scheduler"
 	"github.com/linkwatch/linkwatch/worker"
 )
@@ -40,23 +43,41 @@ type RunOptions struct {
 // Run runs the scheduler, a worker for every configured site and the
 // notifier in one process until ctx ends, with an embedded NATS server
 // unless nats.url is set and the embedded store unless state.redis_url is.
+// Each service has its own connection, as its own role: the embedded
+// server admits only the roles' keys (BusKeys), each with its role's
+// permissions, so the services in this process are held to the same rules
+// as those elsewhere.
 func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	log := opts.Log
-	url := cfg.NATS.URL
-	if url == "" {
+	if cfg.NATS.URL == "" {
 		srv, err := startNATS(cfg, log)
 		if err != nil {
 			return err
 		}
 		defer srv.Shutdown()
-		url = srv.ClientURL()
-		log.Info("embedded nats listening", "url", url)
+		log.Info("embedded nats listening; clients log in with the keys in "+BusKeys(cfg).Dir, "url", srv.ClientURL())
 	}
-	nc, js, err := Connect(ctx, cfg, "linkwatch run", log)
+	var conns []*nats.Conn
+	defer func() {
+		for _, nc := range conns {
+			nc.Close()
+		}
+	}()
+	connect := func(role proto.Role) (*nats.Conn, jetstream.JetStream, error) {
+		nc, js, err := Connect(ctx, cfg, role, log)
+		if err == nil {
+			conns = append(conns, nc)
+		}
+		return nc, js, err
+	}
+	_, sjs, err := connect(proto.RoleScheduler)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
+	nnc, njs, err := connect(proto.RoleNotifier)
+	if err != nil {
+		return err
+	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -71,28 +92,36 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		return err
 	}
 	live := NewLive(cfg)
-	sched := scheduler.NewWithMetrics(js, Inventory(cfg), log, nil, reg)
+	sched := scheduler.NewWithMetrics(sjs, Inventory(cfg), log, nil, reg)
 	sites := opts.Sites
 	if sites == nil {
 		sites = cfg.Sites()
 	}
-	reloadScheduler := SchedulerReload(sched, js, live, log)
+	reloadScheduler := SchedulerReload(sched, sjs, live, log)
 	apply := func(ctx context.Context, next *config.Config) {
 		reloadScheduler(ctx, next)
-		if added := newSites(sites, next.Sites()); opts.Sites == nil && len(added) > 0 {
-			log.Warn("sites added by the reload have no worker: restart linkwatch run, or run linkwatch worker --site for them",
+		if added := newSites(cfg.Sites(), next.Sites()); len(added) > 0 {
+			log.Warn("sites added by the reload have no worker and no bus key: restart linkwatch run",
 				"sites", added)
 		}
 	}
 	services := []func(context.Context) error{
-		notifier.New(js, nc, st, sender, NotifierConfig(live, reg, log)).Run,
+		notifier.New(njs, nnc, st, sender, NotifierConfig(live, reg, log)).Run,
 		sched.Run,
 		func(ctx context.Context) error { return ReloadLoop(ctx, opts.Reload, opts.Load, apply, log) },
 	}
 	lim := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
 	wm := worker.NewMetrics(reg)
 	for _, site := range sites {
-		w, err := Worker(js, live, site, WorkerID()+"-"+site, lim, wm, log)
+		role, err := proto.WorkerRole(site)
+		if err != nil {
+			return err
+		}
+		_, wjs, err := connect(role)
+		if err != nil {
+			return err
+		}
+		w, err := Worker(wjs, live, site, WorkerID()+"-"+site, lim, wm, log)
 		if err != nil {
 			return err
 		}
@@ -121,8 +150,16 @@ func startNATS(cfg *config.Config, log *slog.Logger) (*localnats.Server, error) 
 	if err != nil {
 		return nil, fmt.Errorf("nats.listen %q: bad port: %w", cfg.NATS.Listen, err)
 	}
+	users, err := BusUsers(cfg)
+	if err != nil {
+		return nil, err
+	}
+	nkeys, err := natsauth.NkeyUsers(users)
+	if err != nil {
+		return nil, err
+	}
 	return localnats.Start(localnats.Options{Host: host, Port: port, StoreDir: filepath.Join(cfg.DataDir, "nats"),
-		Name: "linkwatch", Log: log.With("component", "nats")})
+		Name: "linkwatch", Log: log.With("component", "nats"), Users: nkeys})
 }
 
 // ReloadLoop re-reads the configuration on each reload signal and hands

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/natsauth"
+)
+
+type credsOptions struct {
+	config string
+	site   string
+	role   string
+	public bool
+	output string
+	out    io.Writer
+}
+
+func newCredsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "creds",
+		Short: "Hand out the NATS keys of linkwatch's roles",
+		Long: `Every client of the bus logs in with the nkey of its role: scheduler,
+notifier, cli, or worker-SITE. linkwatch run creates them under
+<data_dir>/auth at its first start (only its owner can read them) and its
+embedded NATS server admits nobody else, each role with only the subjects
+it needs. status, history and workers on the same machine find them there;
+give a remote site's workers theirs with creds export.`,
+	}
+	cmd.AddCommand(newCredsExportCmd(), newCredsServerConfigCmd())
+	return cmd
+}
+
+func newCredsExportCmd() *cobra.Command {
+	opts := &credsOptions{}
+	cmd := &cobra.Command{
+		Use:   "export (--site SITE | --role ROLE) [--output FILE]",
+		Short: "Write one role's NATS key, for a worker at a remote site",
+		Long: `export writes the nkey seed of one role (a site's workers with --site)
+to FILE, created with mode 0600, or to standard output, creating the keys
+under <data_dir>/auth if linkwatch run has not yet. Point the remote
+worker's nats.nkey_seed_file at it. With --public it prints the public key
+only, which is no secret: what a standalone nats-server is told.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.out = cmd.OutOrStdout()
+			return runCredsExport(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file")
+	cmd.Flags().StringVar(&opts.site, "site", "", "the site whose workers get the key")
+	cmd.Flags().StringVar(&opts.role, "role", "", "the role: scheduler, notifier, cli or worker-SITE")
+	cmd.Flags().BoolVar(&opts.public, "public", false, "print the public key only")
+	cmd.Flags().StringVarP(&opts.output, "output", "o", "", "write the seed to this file (mode 0600) instead of standard output")
+	cmd.MarkFlagsMutuallyExclusive("site", "role")
+	cmd.MarkFlagsOneRequired("site", "role")
+	return cmd
+}
+
+func runCredsExport(_ context.Context, opts *credsOptions) error {
+	cfg, err := config.Load(opts.config)
+	if err != nil {
+		return err
+	}
+	role, err := credsRole(cfg, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := app.BusUsers(cfg); err != nil {
+		return err
+	}
+	keys := app.BusKeys(cfg)
+	if opts.public {
+		pub, err := keys.PublicKey(role)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(opts.out, pub)
+		return err
+	}
+	seed, err := keys.Seed(role)
+	if err != nil {
+		return err
+	}
+	if opts.output == "" {
+		_, err = fmt.Fprintf(opts.out, "%s\n", seed)
+		return err
+	}
+	return writePrivate(opts.output, append(seed, '\n'))
+}
+
+// credsRole is the role --site or --role names, which must be one of the
+// configuration's roles.
+func credsRole(cfg *config.Config, opts *credsOptions) (proto.Role, error) {
+	roles, err := app.BusRoles(cfg)
+	if err != nil {
+		return "", err
+	}
+	if opts.site != "" {
+		if !slices.Contains(cfg.Sites(), opts.site) {
+			return "", fmt.Errorf("--site %q: no device of the configuration is at that site (sites: %s)",
+				opts.site, strings.Join(cfg.Sites(), ", "))
+		}
+		return proto.WorkerRole(opts.site)
+	}
+	role, err := proto.ParseRole(opts.role)
+	if err != nil {
+		return "", fmt.Errorf("--role: %w", err)
+	}
+	if !slices.Contains(roles, role) {
+		return "", fmt.Errorf("--role %q: not a role of this configuration (%s)", opts.role, joinRoles(roles))
+	}
+	return role, nil
+}
+
+func joinRoles(roles []proto.Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}
+
+// writePrivate writes a secret to a new file only its owner can read; an
+// existing file is not overwritten.
+func writePrivate(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("--output %s exists: remove it first, the key is not overwritten", path)
+	}
+	if err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func newCredsServerConfigCmd() *cobra.Command {
+	opts := &credsOptions{}
+	cmd := &cobra.Command{
+		Use:   "server-config",
+		Short: "Print a nats-server configuration that admits linkwatch's roles",
+		Long: `server-config prints a configuration for a standalone nats-server (the
+hub of a multi-site deployment): JetStream, and one nkey user per role of
+the configuration's sites, with the public keys from <data_dir>/auth
+(created when missing) and only the subjects each role needs. It holds no
+secret. deploy/nats/nats-server.conf is the same for the sites dc1 and dc2,
+reading the keys from the environment.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(opts.config)
+			if err != nil {
+				return err
+			}
+			users, err := app.BusUsers(cfg)
+			if err != nil {
+				return err
+			}
+			how := "#\n# Written by `linkwatch creds server-config` for the sites " + strings.Join(cfg.Sites(), ", ") + "."
+			return natsauth.WriteServerConfig(cmd.OutOrStdout(), users, false, how)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file")
+	return cmd
+}
