@@ -120,7 +120,7 @@ func request(ctx context.Context, nc *nats.Conn, endpoint string, req, rep any) 
 	}
 	msg, err := nc.RequestWithContext(ctx, proto.APIPrefix+"."+endpoint, data)
 	if errors.Is(err, nats.ErrNoResponders) {
-		return fmt.Errorf("no linkwatch notifier is answering on %s (is `linkwatch run` or `linkwatch notifier` running?)", nc.ConnectedUrlRedacted())
+		return fmt.Errorf("no linkwatch notifier is answering on %s (is `linkwatch run` or `linkwatch notifier` running?)", nc.ConnectedAddr())
 	}
 	if err != nil {
 		return fmt.Errorf("%s request: %w", endpoint, err)
