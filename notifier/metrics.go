@@ -1,6 +1,9 @@
 package notifier
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
 
 // Metrics are the notifier's Prometheus metrics.
 type Metrics struct {
@@ -14,30 +17,27 @@ type Metrics struct {
 // NewMetrics registers the notifier's metrics with reg; a nil reg keeps
 // them unregistered.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+	f := promauto.With(reg)
+	return &Metrics{
+		results: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_notifier_results_total",
 			Help: "Probe results by outcome: applied, stale (no newer than the stored state), rejected (a device not in the inventory, another site's subject, or from the future), invalid, or error (retried).",
 		}, []string{"outcome"}),
-		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+		changes: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_notifier_link_changes_total",
 			Help: "Confirmed link state changes, by new state.",
 		}, []string{"to"}),
-		emails: prometheus.NewCounterVec(prometheus.CounterOpts{
+		emails: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_notifier_emails_total",
 			Help: "Alert email attempts by outcome: sent, temporary (retried) or permanent (alerts parked).",
 		}, []string{"outcome"}),
-		outbox: prometheus.NewGauge(prometheus.GaugeOpts{
+		outbox: f.NewGauge(prometheus.GaugeOpts{
 			Name: "linkwatch_notifier_outbox_alerts",
 			Help: "Alerts waiting in the outbox, as the mailer last saw it.",
 		}),
-		leader: prometheus.NewGauge(prometheus.GaugeOpts{
+		leader: f.NewGauge(prometheus.GaugeOpts{
 			Name: "linkwatch_notifier_mailer_leader",
 			Help: "1 when this notifier holds the mailer lease and sends email.",
 		}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.results, m.changes, m.emails, m.outbox, m.leader)
-	}
-	return m
 }

@@ -1,6 +1,9 @@
 package scheduler
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
 
 // Metrics are the scheduler's Prometheus metrics.
 type Metrics struct {
@@ -12,22 +15,19 @@ type Metrics struct {
 // NewMetrics registers the scheduler's metrics with reg; a nil reg keeps
 // them unregistered.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		published: prometheus.NewCounter(prometheus.CounterOpts{
+	f := promauto.With(reg)
+	return &Metrics{
+		published: f.NewCounter(prometheus.CounterOpts{
 			Name: "linkwatch_scheduler_jobs_published_total",
 			Help: "Probe jobs published (a duplicate of another scheduler's counts too).",
 		}),
-		failed: prometheus.NewCounter(prometheus.CounterOpts{
+		failed: f.NewCounter(prometheus.CounterOpts{
 			Name: "linkwatch_scheduler_publish_failures_total",
 			Help: "Probe jobs that could not be published and were skipped.",
 		}),
-		devices: prometheus.NewGauge(prometheus.GaugeOpts{
+		devices: f.NewGauge(prometheus.GaugeOpts{
 			Name: "linkwatch_scheduler_devices",
 			Help: "Devices in the inventory.",
 		}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.published, m.failed, m.devices)
-	}
-	return m
 }

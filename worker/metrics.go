@@ -2,6 +2,7 @@ package worker
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
 // Metrics are the worker's Prometheus metrics.
@@ -19,37 +20,34 @@ type Metrics struct {
 // NewMetrics registers the worker's metrics with reg; a nil reg keeps them
 // unregistered (counted, not exported).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+	f := promauto.With(reg)
+	return &Metrics{
+		jobs: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_worker_jobs_total",
 			Help: "Probe jobs taken, by outcome: probed, stale (dropped past their deadline), refused (another site, or a device not in this worker's inventory), invalid, or requeued.",
 		}, []string{"outcome"}),
-		devices: prometheus.NewCounterVec(prometheus.CounterOpts{
+		devices: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_worker_device_probes_total",
 			Help: "Device probes by failure kind (ok when the device was reached).",
 		}, []string{"failure"}),
-		links: prometheus.NewCounterVec(prometheus.CounterOpts{
+		links: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_worker_link_results_total",
 			Help: "Link verdicts by status.",
 		}, []string{"status"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+		duration: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "linkwatch_worker_probe_duration_seconds",
 			Help:    "Time to probe one device: connect, every ping, close.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
 		}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+		inFlight: f.NewGauge(prometheus.GaugeOpts{
 			Name: "linkwatch_worker_probes_in_flight",
 			Help: "Devices being probed now.",
 		}),
-		revisionMismatch: prometheus.NewGauge(prometheus.GaugeOpts{
+		revisionMismatch: f.NewGauge(prometheus.GaugeOpts{
 			Name: "linkwatch_worker_inventory_revision_mismatch",
 			Help: "1 while the inventory revision of the last job differs from this worker's own: one of the two runs a stale configuration.",
 		}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.jobs, m.devices, m.links, m.duration, m.inFlight, m.revisionMismatch)
-	}
-	return m
 }
 
 func (m *Metrics) observe(r DeviceResult) {
