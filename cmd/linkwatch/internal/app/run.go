@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
@@ -200,25 +200,21 @@ func SchedulerReload(s *scheduler.Scheduler, js jetstream.JetStream, live *Live,
 	}
 }
 
-// RunAll runs every service until ctx ends or one fails; then it stops
-// the others and returns the first error.
+// RunAll runs every service until ctx ends or one returns; then it stops
+// the others, waits for them and returns the first error that is not
+// context.Canceled (nil on a clean stop).
 func RunAll(ctx context.Context, services ...func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
+	g, ctx := errgroup.WithContext(ctx)
 	for _, run := range services {
-		wg.Go(func() {
-			err := run(ctx)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				once.Do(func() { first = err })
+		g.Go(func() error {
+			defer cancel() // a service that ends, even cleanly, stops the rest
+			if err := run(ctx); !errors.Is(err, context.Canceled) {
+				return err
 			}
-			cancel()
+			return nil
 		})
 	}
-	wg.Wait()
-	return first
+	return g.Wait()
 }
