@@ -25,8 +25,8 @@ import (
 
 type checkOptions struct {
 	config string
-	output string // "table" or "json"
-	notify bool   // also update state and send alerts, like one cron run
+	output outputFormat
+	notify bool // also update state and send alerts, like one cron run
 	out    io.Writer
 	errOut io.Writer
 	// progress shows a live progress line on errOut (when it is a terminal).
@@ -54,16 +54,13 @@ do not use it on the embedded store of a running linkwatch run.`,
 			return runCheck(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file")
-	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output format: table or json")
+	addConfigFlag(cmd, &opts.config, "")
+	addOutputFlag(cmd, &opts.output)
 	cmd.Flags().BoolVar(&opts.notify, "notify", false, "also update link state and email the changes")
 	return cmd
 }
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
-	if opts.output != "table" && opts.output != "json" {
-		return fmt.Errorf("--output %q: must be table or json", opts.output)
-	}
 	cfg, err := config.Load(opts.config)
 	if err != nil {
 		return err
@@ -105,7 +102,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 			}
 		}
 		rs := rowsFor(r, byName[r.Device])
-		if opts.output == "json" {
+		if opts.output == outputJSON {
 			for _, row := range rs {
 				if err := enc.Encode(row); err != nil && encErr == nil {
 					encErr = fmt.Errorf("write result: %w", err)
@@ -122,7 +119,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("check interrupted: %w", err)
 	}
-	if opts.output == "table" {
+	if opts.output == outputTable {
 		if err := writeTable(opts.out, rows); err != nil {
 			return err
 		}

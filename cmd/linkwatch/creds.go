@@ -57,7 +57,7 @@ only, which is no secret: what a standalone nats-server is told.`,
 			return runCredsExport(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file")
+	addConfigFlag(cmd, &opts.config, "")
 	cmd.Flags().StringVar(&opts.site, "site", "", "the site whose workers get the key")
 	cmd.Flags().StringVar(&opts.role, "role", "", "the role: scheduler, notifier, cli or worker-SITE")
 	cmd.Flags().BoolVar(&opts.public, "public", false, "print the public key only")
@@ -173,6 +173,6 @@ reading the keys from the environment.`,
 			return natsauth.WriteServerConfig(cmd.OutOrStdout(), users, false, how)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file")
+	addConfigFlag(cmd, &opts.config, "")
 	return cmd
 }

@@ -20,7 +20,7 @@ type historyOptions struct {
 	target string
 	since  string
 	limit  int
-	output string
+	output outputFormat
 	out    io.Writer
 	now    func() time.Time
 }
@@ -40,17 +40,14 @@ func newHistoryCmd() *cobra.Command {
 			return runHistory(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file (for the NATS address)")
+	addConfigFlag(cmd, &opts.config, "the NATS address")
 	cmd.Flags().StringVar(&opts.since, "since", "", "only changes since this long ago (24h) or this time (RFC 3339)")
 	cmd.Flags().IntVar(&opts.limit, "limit", 0, "at most this many changes (0: all)")
-	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output format: table or json")
+	addOutputFlag(cmd, &opts.output)
 	return cmd
 }
 
 func runHistory(ctx context.Context, opts *historyOptions) error {
-	if opts.output != "table" && opts.output != "json" {
-		return fmt.Errorf("--output %q: must be table or json", opts.output)
-	}
 	since, err := parseSince(opts.since, opts.now())
 	if err != nil {
 		return err
@@ -64,7 +61,7 @@ func runHistory(ctx context.Context, opts *historyOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.output == "json" {
+	if opts.output == outputJSON {
 		enc := json.NewEncoder(opts.out)
 		for _, c := range rep.Changes {
 			if err := enc.Encode(c); err != nil {

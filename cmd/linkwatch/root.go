@@ -9,6 +9,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newCheckCmd())
 	root.AddCommand(newRunCmd())

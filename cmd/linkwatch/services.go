@@ -25,7 +25,7 @@ type serviceOptions struct {
 }
 
 func (o *serviceOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.config, "config", "c", "linkwatch.yaml", "configuration file")
+	addConfigFlag(cmd, &o.config, "")
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	cmd.Flags().StringVar(&o.metricsListen, "metrics-listen", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9108 (default: off)")
 }

@@ -23,7 +23,7 @@ type statusOptions struct {
 	config string
 	site   string
 	state  string
-	output string
+	output outputFormat
 	out    io.Writer
 }
 
@@ -40,10 +40,10 @@ NATS) for the stored state and prints one row per link.`,
 			return runStatus(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file (for the NATS address)")
+	addConfigFlag(cmd, &opts.config, "the NATS address")
 	cmd.Flags().StringVar(&opts.site, "site", "", "only links of this site")
 	cmd.Flags().StringVar(&opts.state, "state", "", "only links in this state: UP, DOWN, DROP or ERROR")
-	cmd.Flags().StringVarP(&opts.output, "output", "o", "table", "output format: table or json")
+	addOutputFlag(cmd, &opts.output)
 	return cmd
 }
 
@@ -65,9 +65,6 @@ type statusRow struct {
 }
 
 func runStatus(ctx context.Context, opts *statusOptions) error {
-	if opts.output != "table" && opts.output != "json" {
-		return fmt.Errorf("--output %q: must be table or json", opts.output)
-	}
 	state := strings.ToUpper(opts.state)
 	switch state {
 	case "", notifier.StateUp, notifier.StateDown, notifier.StateDrop, notifier.StateError:
@@ -83,7 +80,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 		return err
 	}
 	rows := statusRows(rep.Devices, opts.site, state)
-	if opts.output == "json" {
+	if opts.output == outputJSON {
 		enc := json.NewEncoder(opts.out)
 		for _, r := range rows {
 			if err := enc.Encode(r); err != nil {

@@ -31,7 +31,7 @@ starts nothing, contacts no device and reads no password.`,
 			return runValidate(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.config, "config", "c", "linkwatch.yaml", "configuration file")
+	addConfigFlag(cmd, &opts.config, "")
 	return cmd
 }
 

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// defaultConfig is the configuration file a command reads without --config.
+const defaultConfig = "linkwatch.yaml"
+
+// addConfigFlag declares --config (-c), the configuration file, on a
+// command that reads one. readFor, when not empty, says what for.
+func addConfigFlag(cmd *cobra.Command, path *string, readFor string) {
+	usage := "configuration file"
+	if readFor != "" {
+		usage += " (for " + readFor + ")"
+	}
+	cmd.Flags().StringVarP(path, "config", "c", defaultConfig, usage)
+}
+
+// outputFormat is the --output flag of the commands that print rows:
+// table or json. It refuses any other value when the flag is parsed.
+type outputFormat string
+
+const (
+	outputTable outputFormat = "table"
+	outputJSON  outputFormat = "json"
+)
+
+// addOutputFlag declares --output (-o), table by default.
+func addOutputFlag(cmd *cobra.Command, o *outputFormat) {
+	*o = outputTable
+	cmd.Flags().VarP(o, "output", "o", "output format: table or json")
+}
+
+var _ pflag.Value = (*outputFormat)(nil)
+
+func (o *outputFormat) String() string { return string(*o) }
+
+// Type is "string", as the flag's help has always said.
+func (o *outputFormat) Type() string { return "string" }
+
+func (o *outputFormat) Set(s string) error {
+	switch f := outputFormat(s); f {
+	case outputTable, outputJSON:
+		*o = f
+		return nil
+	}
+	return fmt.Errorf("--output %q: must be table or json", s)
+}
+
+// flagError is the root's flag error function: a bad value of one of
+// linkwatch's own flag types is reported with the type's own message
+// (`--output "xml": must be table or json`), not wrapped in pflag's
+// `invalid argument "xml" for "-o, --output" flag: ...`.
+func flagError(_ *cobra.Command, err error) error {
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) {
+		if _, ours := bad.GetFlag().Value.(*outputFormat); ours {
+			return bad.Unwrap()
+		}
+	}
+	return err
+}
