@@ -17,7 +17,8 @@ import (
 	"github.com/linkwatch/linkwatch/notifier"
 )
 
-// TLS modes of Config.TLS.
+// TLS modes of Config.TLS, listed by TLSModes. This is their one
+// definition: the configuration file takes the same names.
 const (
 	TLSStartTLS = "starttls" // upgrade with STARTTLS, refuse a server without it
 	TLSImplicit = "tls"      // TLS from the first byte (port 465)
@@ -29,6 +30,16 @@ const DefaultTimeout = 30 * time.Second
 
 // defaultPorts is the port of each TLS mode when Config.Port is zero.
 var defaultPorts = map[string]int{TLSStartTLS: 587, TLSImplicit: 465, TLSNone: 25}
+
+// TLSModes lists the TLS modes: starttls (the default), tls and none.
+func TLSModes() []string { return []string{TLSStartTLS, TLSImplicit, TLSNone} }
+
+// DefaultPort is the SMTP port of a TLS mode: 587 for starttls, 465 for
+// tls, 25 for none; ok is false for anything that is not one of TLSModes.
+func DefaultPort(mode string) (port int, ok bool) {
+	port, ok = defaultPorts[mode]
+	return port, ok
+}
 
 // Config says how to reach the SMTP server.
 type Config struct {
@@ -82,7 +93,7 @@ func (c Config) withDefaults() (Config, error) {
 		bad("host", "%q is not a host name or IP address", c.Host)
 	}
 	if _, ok := defaultPorts[c.TLS]; !ok {
-		bad("tls", "%q is not one of %s, %s, %s", c.TLS, TLSStartTLS, TLSImplicit, TLSNone)
+		bad("tls", "%q is not one of %s", c.TLS, strings.Join(TLSModes(), ", "))
 	}
 	if c.Port < 0 || c.Port > 65535 { // 0 is left only by an unknown tls mode
 		bad("port", "%d is out of range 1-65535", c.Port)

@@ -159,7 +159,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	if d.overBudget {
 		return nil, d.errs.sorted() // what was decoded is not worth validating
 	}
-	cfg := f.resolve(filepath.Dir(name))
+	cfg := f.resolve(filepath.Dir(name), d.given)
 	v := validator{d: d, f: &f, cfg: cfg}
 	v.validate()
 	if len(d.errs) > 0 {

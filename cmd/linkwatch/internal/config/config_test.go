@@ -311,6 +311,28 @@ func TestSMTPPortByTLS(t *testing.T) {
 	}
 }
 
+// TestValidateDoesNotChangeTheConfig checks that every default is applied
+// before validation (by resolve), which only reads: the Config validated
+// is the Config resolved.
+func TestValidateDoesNotChangeTheConfig(t *testing.T) {
+	for _, text := range []string{
+		"",
+		"notify: { timezone: Europe/Paris, smtp: { host: mail.example.net } }\n",
+		"notify: { smtp: { host: mail.example.net, tls: none, port: 2525 } }\n",
+		"notify: { timezone: Mars/Olympus, smtp: { host: mail.example.net, tls: ssl, port: 0 } }\n",
+	} {
+		d := newDecoder("linkwatch.yaml")
+		f := builtinDefaults()
+		d.decodeFile([]byte(text), &f)
+		cfg, want := f.resolve(".", d.given), f.resolve(".", d.given)
+		v := validator{d: d, f: &f, cfg: cfg}
+		v.validate()
+		if !reflect.DeepEqual(cfg, want) {
+			t.Errorf("%q: validation changed the config:\n got %+v\nwant %+v", text, cfg, want)
+		}
+	}
+}
+
 func TestExampleIsValid(t *testing.T) {
 	cfg, err := Load("../../../../linkwatch.example.yaml")
 	if err != nil {

@@ -41,6 +41,12 @@ func newDecoder(file string) *decoder {
 	return &decoder{file: file, nodes: map[string]*yaml.Node{}, bad: map[string]bool{}}
 }
 
+// given reports whether the file gives a value (null included) at path.
+func (d *decoder) given(path string) bool {
+	_, ok := d.nodes[path]
+	return ok
+}
+
 var (
 	durationType = reflect.TypeFor[time.Duration]()
 	targetType   = reflect.TypeFor[rawTarget]()

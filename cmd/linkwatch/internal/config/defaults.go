@@ -3,6 +3,8 @@ package config
 import (
 	"path/filepath"
 	"time"
+
+	"github.com/linkwatch/linkwatch/notifier/mail"
 )
 
 // file is the shape of linkwatch.yaml. Devices are decoded in a raw form
@@ -69,9 +71,6 @@ func builtinDefaults() file {
 	}
 }
 
-// smtpPorts is the default SMTP port of each TLS mode.
-var smtpPorts = map[string]int{"starttls": 587, "tls": 465, "none": 25}
-
 func ptr[T any](v T) *T { return &v }
 
 // over returns o with every field that p gives replaced by p's.
@@ -98,9 +97,12 @@ func or(s, def string) string {
 }
 
 // resolve builds the Config the file describes: devices with every default
-// applied and relative paths made relative to dir, the file's directory.
-// It expects validation to follow and tolerates values it will reject.
-func (f *file) resolve(dir string) *Config {
+// applied, the defaults that depend on other values (an SMTP relay's TLS
+// mode and port, the time zone's location) filled in, and relative paths
+// made relative to dir, the file's directory. given reports whether the
+// file gives a value at a YAML path. resolve expects validation to follow
+// and tolerates values it will reject.
+func (f *file) resolve(dir string, given func(path string) bool) *Config {
 	cfg := f.Config
 	cfg.DataDir = relTo(dir, cfg.DataDir)
 	cfg.Worker.KnownHosts = relTo(dir, cfg.Worker.KnownHosts)
@@ -108,9 +110,10 @@ func (f *file) resolve(dir string) *Config {
 		&cfg.NATS.CAFile, &cfg.NATS.CertFile, &cfg.NATS.KeyFile, &cfg.State.PasswordFile, &cfg.State.CAFile} {
 		*p = relTo(dir, *p)
 	}
-	if s := cfg.Notify.SMTP; s != nil {
-		s.PasswordFile = relTo(dir, s.PasswordFile)
-		s.CAFile = relTo(dir, s.CAFile)
+	// LoadLocation fails (nil) for a name validation rejects.
+	cfg.Notify.Location, _ = time.LoadLocation(cfg.Notify.Timezone)
+	if f.Notify.SMTP != nil {
+		cfg.Notify.SMTP = f.smtp(dir, given)
 	}
 	creds := make(map[string]Credential, len(cfg.Credentials))
 	for name, c := range cfg.Credentials {
@@ -123,6 +126,21 @@ func (f *file) resolve(dir string) *Config {
 		cfg.Devices[i] = f.Defaults.device(rd)
 	}
 	return &cfg
+}
+
+// smtp is the SMTP relay with its defaults: starttls, and the TLS mode's
+// port (mail.DefaultPort), when the file does not say.
+func (f *file) smtp(dir string, given func(path string) bool) *SMTP {
+	s := *f.Notify.SMTP
+	if !given("notify.smtp.tls") {
+		s.TLS = mail.TLSStartTLS
+	}
+	if !given("notify.smtp.port") {
+		s.Port, _ = mail.DefaultPort(s.TLS) // 0 for a mode validation rejects
+	}
+	s.PasswordFile = relTo(dir, s.PasswordFile)
+	s.CAFile = relTo(dir, s.CAFile)
+	return &s
 }
 
 // device applies the defaults to one device and its targets.

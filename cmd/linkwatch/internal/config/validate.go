@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"net/mail"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"regexp"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkwatch/linkwatch/notifier/mail"
 	"github.com/linkwatch/linkwatch/proto"
 )
 
@@ -69,8 +70,7 @@ func (v *validator) check(path string, err error) {
 
 // given reports whether the file gives a value at path.
 func (v *validator) given(path string) bool {
-	_, ok := v.d.nodes[path]
-	return ok
+	return v.d.given(path)
 }
 
 // parent strips the last key or index from a YAML path.
@@ -168,11 +168,9 @@ func (v *validator) notify() {
 	}
 	v.durRange("notify.group_wait", n.GroupWait, 0, time.Hour)
 	v.intRange("notify.confirm", n.Confirm, 1, 100)
-	loc, err := time.LoadLocation(n.Timezone)
-	if err != nil || n.Timezone == "" || n.Timezone == "Local" {
+	if n.Location == nil || n.Timezone == "" || n.Timezone == "Local" { // resolve could not load it
 		v.errorf("notify.timezone", "%q is not a time zone name (like UTC or Europe/Paris)", n.Timezone)
 	}
-	n.Location = loc
 	if n.SMTP != nil {
 		v.smtp(n.SMTP)
 	}
@@ -182,22 +180,17 @@ func (v *validator) address(path, s string) {
 	if s == "" {
 		return
 	}
-	if _, err := mail.ParseAddress(s); err != nil {
+	if _, err := netmail.ParseAddress(s); err != nil {
 		v.errorf(path, "%q is not an email address", s)
 	}
 }
 
+// smtp checks the relay; resolve has applied its defaults.
 func (v *validator) smtp(s *SMTP) {
-	if !v.given("notify.smtp.tls") {
-		s.TLS = "starttls"
+	if _, ok := mail.DefaultPort(s.TLS); !ok {
+		v.errorf("notify.smtp.tls", "%q is not one of %s", s.TLS, strings.Join(mail.TLSModes(), ", "))
 	}
-	port, ok := smtpPorts[s.TLS]
-	if !ok {
-		v.errorf("notify.smtp.tls", "%q is not one of starttls, tls, none", s.TLS)
-	}
-	if !v.given("notify.smtp.port") {
-		s.Port = port
-	} else {
+	if v.given("notify.smtp.port") {
 		v.intRange("notify.smtp.port", s.Port, 1, 65535)
 	}
 	if s.Host == "" {
@@ -206,7 +199,7 @@ func (v *validator) smtp(s *SMTP) {
 		v.check("notify.smtp.host", proto.ValidTarget(s.Host))
 	}
 	v.secretRef("notify.smtp", "username", s.Username, s.PasswordEnv, s.PasswordFile, userWithPassword)
-	if s.Username != "" && s.TLS == "none" && s.Host != "" && !isLoopback(s.Host) {
+	if s.Username != "" && s.TLS == mail.TLSNone && s.Host != "" && !isLoopback(s.Host) {
 		v.errorf("notify.smtp.tls", "%q with a username would send the SMTP password in clear across the network: use starttls or tls (none is only for a relay on localhost or a loopback address)", s.TLS)
 	}
 }
