@@ -22,7 +22,7 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/mail/smtptest"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
-	"github.com/linkwatch/linkwatch/proto/localnats"
+	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 )
 
 // rig is a notifier running against an embedded NATS server, the embedded
@@ -48,7 +48,7 @@ func newRig(t *testing.T, groupWait time.Duration) *rig {
 // wrap (nil: none), to inject store failures.
 func newRigWith(t *testing.T, groupWait time.Duration, wrap func(notifier.Store) notifier.Store) *rig {
 	t.Helper()
-	nc, js := localnats.StartTest(t).ConnectTest(t)
+	nc, js := localnatstest.Connect(t, localnatstest.Start(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
 		t.Fatal(err)

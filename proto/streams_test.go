@@ -8,12 +8,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	pb "google.golang.org/protobuf/proto"
 
-	"github.com/linkwatch/linkwatch/proto/localnats"
+	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 )
 
 func startJetStream(t *testing.T) (context.Context, jetstream.JetStream) {
 	t.Helper()
-	_, js := localnats.StartTest(t).ConnectTest(t)
+	js := localnatstest.JetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx, js

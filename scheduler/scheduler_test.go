@@ -10,7 +10,7 @@ import (
 	pb "google.golang.org/protobuf/proto"
 
 	"github.com/linkwatch/linkwatch/proto"
-	"github.com/linkwatch/linkwatch/proto/localnats"
+	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 )
 
 func inventory(n int, interval time.Duration) Inventory {
@@ -73,7 +73,7 @@ func TestPlanOneJobPerDevicePerSlotSpread(t *testing.T) {
 // jetStream starts an embedded NATS server with linkwatch's streams.
 func jetStream(t *testing.T, interval time.Duration) jetstream.JetStream {
 	t.Helper()
-	_, js := localnats.StartTest(t).ConnectTest(t)
+	js := localnatstest.JetStream(t)
 	if err := proto.EnsureStreams(context.Background(), js, interval, 1); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/linkwatch/linkwatch/proto"
-	"github.com/linkwatch/linkwatch/proto/localnats"
+	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 	"github.com/linkwatch/linkwatch/worker"
 	"github.com/linkwatch/linkwatch/worker/ping"
 	"github.com/linkwatch/linkwatch/worker/sim"
@@ -56,7 +56,7 @@ devices:
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, js := localnats.StartTest(t).ConnectTest(t)
+	js := localnatstest.JetStream(t)
 	if streamsFirst {
 		if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
 			t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/store/redistest"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats"
+	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 )
 
 // TestPipeline runs the distributed system as separate processes of the
@@ -32,7 +33,7 @@ func TestPipeline(t *testing.T) {
 	dir := t.TempDir()
 	redisURL := redistest.Start(t)
 	prefix := redistest.Prefix(t)
-	ns := localnats.StartTest(t)
+	ns := localnatstest.Start(t)
 	smtp := smtptest.Start(t, smtptest.WithAuth("lw", "smtp-secret"))
 	caFile := dir + "/smtp-ca.pem"
 	if err := os.WriteFile(caFile, smtp.CertPEM(), 0o600); err != nil {
@@ -212,7 +213,7 @@ type resultSet struct {
 
 func readResults(t *testing.T, ns *localnats.Server) resultSet {
 	t.Helper()
-	_, js := ns.ConnectTest(t)
+	_, js := localnatstest.Connect(t, ns)
 	ctx := context.Background()
 	stream, err := js.Stream(ctx, proto.StreamResults)
 	if err != nil {

@@ -1,14 +1,11 @@
 // Package localnats runs an embedded NATS server with JetStream, for
-// `linkwatch run` and for tests, like net/http/httptest does for HTTP.
+// `linkwatch run`; its test helpers are in localnatstest.
 package localnats
 
 import (
 	"errors"
 	"fmt"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"log/slog"
-	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -101,34 +98,6 @@ func waitReady(ns *server.Server, log *logger) error {
 		return errors.New("jetstream is not enabled")
 	}
 	return nil
-}
-
-// StartTest starts a server on a random loopback port with its store in a
-// test temporary directory, and shuts it down when the test ends.
-func StartTest(t testing.TB) *Server {
-	t.Helper()
-	s, err := Start(Options{Port: -1, StoreDir: t.TempDir(), Name: "localnats-test"})
-	if err != nil {
-		t.Fatalf("localnats: %v", err)
-	}
-	t.Cleanup(s.Shutdown)
-	return s
-}
-
-// ConnectTest connects a client to s for a test, closed when the test
-// ends, and returns it with its JetStream context.
-func (s *Server) ConnectTest(t testing.TB) (*nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatalf("localnats: connect: %v", err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("localnats: jetstream: %v", err)
-	}
-	return nc, js
 }
 
 // ClientURL returns the URL clients connect to, nats://host:port.

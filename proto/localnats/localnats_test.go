@@ -2,8 +2,6 @@ package localnats
 
 import (
 	"bytes"
-	"context"
-	"github.com/nats-io/nats.go/jetstream"
 	"log/slog"
 	"net"
 	"strconv"
@@ -11,26 +9,6 @@ import (
 	"testing"
 	"time"
 )
-
-func TestStartTestServesJetStream(t *testing.T) {
-	s := StartTest(t)
-	if !strings.HasPrefix(s.ClientURL(), "nats://127.0.0.1:") {
-		t.Fatalf("ClientURL = %q, want a loopback nats URL", s.ClientURL())
-	}
-	_, js := s.ConnectTest(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}}); err != nil {
-		t.Fatalf("create stream: %v", err)
-	}
-	ack, err := js.Publish(ctx, "t.a", []byte("hello"))
-	if err != nil {
-		t.Fatalf("publish: %v", err)
-	}
-	if ack.Stream != "T" || ack.Sequence != 1 {
-		t.Fatalf("ack = %+v, want stream T sequence 1", ack)
-	}
-}
 
 func TestStartLogsThroughSlog(t *testing.T) {
 	var buf bytes.Buffer

@@ -6,7 +6,9 @@
 // levels, echo, CRLF, and a `ping` whose outcome per target the fleet file
 // decides and whose output has the platform's real format.
 //
-// Production code never imports this package.
+// Of linkwatch's own code, only the `linkwatch sim` command
+// (cmd/linkwatch/sim.go), tests and benchmarks import this package; the
+// scheduler, worker and notifier never do.
 package sim
 
 import (
