@@ -3,8 +3,9 @@ package notifier
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
+
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // idlePoll is how often an idle mailer looks at the outbox on its own (a
@@ -14,7 +15,7 @@ const idlePoll = 5 * time.Second
 // mailLoop drains the outbox until ctx ends, while this replica holds
 // the mailer lease (always, when l is nil).
 func (n *Notifier) mailLoop(ctx context.Context, l *lease) {
-	m := mailer{n: n, lease: l, backoff: time.Second}
+	m := newMailer(n, l)
 	if l != nil {
 		defer l.release()
 	}
@@ -47,14 +48,20 @@ func (n *Notifier) mailLoop(ctx context.Context, l *lease) {
 // mailer holds the delivery state between attempts.
 type mailer struct {
 	n           *Notifier
-	lease       *lease // nil: the only mailer
-	backoff     time.Duration
+	lease       *lease          // nil: the only mailer
+	retry       backoff.Backoff // after a temporary failure
 	nextAttempt time.Time
 	lastErr     string
 	// unacked are alerts already emailed whose removal from the outbox
 	// failed: nothing is sent until they are removed, or they would go
 	// out again.
 	unacked []string
+}
+
+// newMailer returns the mailer of n, holding lease l (nil: none). Retries
+// wait 1s at first, then longer, up to MaxBackoff.
+func newMailer(n *Notifier, l *lease) mailer {
+	return mailer{n: n, lease: l, retry: backoff.Backoff{Initial: time.Second, Max: n.cfg.MaxBackoff}}
 }
 
 // step sends one email if one is due and returns how long to wait before
@@ -161,7 +168,8 @@ func (m *mailer) delivered(ctx context.Context, batch []Alert, subject string) e
 	if m.lastErr != "" {
 		m.n.log.Info("mail delivery recovered")
 	}
-	m.backoff, m.nextAttempt, m.lastErr = time.Second, time.Time{}, ""
+	m.retry.Reset()
+	m.nextAttempt, m.lastErr = time.Time{}, ""
 	return nil
 }
 
@@ -190,9 +198,8 @@ func (m *mailer) backOff(err error) time.Duration {
 		m.n.log.Warn("mailer: will retry", "err", err)
 		m.lastErr = msg
 	}
-	wait := m.backoff/2 + rand.N(m.backoff/2+1)
+	wait := m.retry.Next()
 	m.nextAttempt = m.n.cfg.Now().Add(wait)
-	m.backoff = min(m.backoff*2, m.n.cfg.MaxBackoff)
 	return wait
 }
 
@@ -209,7 +216,7 @@ func alertIDs(as []Alert) []string {
 // in the outbox (or are parked, for a permanent failure) and the error is
 // returned.
 func (n *Notifier) Flush(ctx context.Context) error {
-	m := mailer{n: n, backoff: time.Second}
+	m := newMailer(n, nil)
 	for {
 		alerts, err := n.store.Outbox(ctx, n.cfg.MaxPerEmail)
 		if err != nil {

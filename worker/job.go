@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // handle runs one job: drop it if stale, probe, publish the result, and
@@ -160,18 +161,18 @@ func (s *Service) checkRevision(theirs, ours string, log *slog.Logger) {
 // publishUntil publishes the result in hand, retrying with backoff until
 // the job's deadline rather than probing the device again.
 func (s *Service) publishUntil(ctx context.Context, res *proto.ProbeResult, deadline *timestamppb.Timestamp) error {
-	wait := 250 * time.Millisecond
+	retry := backoff.Backoff{Initial: 250 * time.Millisecond, Max: 10 * time.Second}
 	for {
 		err := s.publish(ctx, res)
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
+		wait := retry.Next()
 		if deadline != nil && s.cfg.Now().Add(wait).After(deadline.AsTime()) {
 			return err
 		}
 		s.log.Warn("publish result; retrying", "job", res.GetJobId(), "in", wait, "err", err)
-		sleepCtx(ctx, wait)
-		wait = min(2*wait, 10*time.Second)
+		_ = backoff.Sleep(ctx, wait) // an ended ctx fails the next publish
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // Credentials resolves a credential name to a username and password, on
@@ -131,7 +132,7 @@ func (s *Service) Run(ctx context.Context) error {
 // when it does not exist yet: the scheduler keeps the streams, and a worker
 // may well start first. It logs when the error changes, not on every try.
 func (s *Service) bind(ctx context.Context) (jetstream.Consumer, error) {
-	wait, last := 500*time.Millisecond, ""
+	retry, last := backoff.Backoff{Initial: 500 * time.Millisecond, Max: 15 * time.Second}, ""
 	for {
 		cons, err := s.consumer(ctx)
 		if err == nil {
@@ -144,8 +145,9 @@ func (s *Service) bind(ctx context.Context) (jetstream.Consumer, error) {
 			s.log.Warn("bind the site's job consumer; retrying", "err", err)
 			last = err.Error()
 		}
-		sleepCtx(ctx, wait)
-		wait = min(2*wait, 15*time.Second)
+		if err := retry.Wait(ctx); err != nil {
+			return nil, err
+		}
 	}
 }
 
@@ -178,19 +180,10 @@ func (s *Service) loop(ctx context.Context, cons jetstream.Consumer) {
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
 				s.log.Warn("fetch job", "err", err)
-				sleepCtx(ctx, time.Second)
+				_ = backoff.Sleep(ctx, time.Second)
 			}
 			continue
 		}
 		s.handle(ctx, msg)
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"slices"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // DefaultPrefix is the key prefix OpenRedis uses when given none.
@@ -190,19 +190,14 @@ func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decid
 // watch runs fn as an optimistic transaction over keys, running it again
 // after a short jittered pause whenever another client changed a key first.
 func (r *Redis) watch(ctx context.Context, fn func(*redis.Tx) error, keys ...string) error {
-	for attempt := 0; ; attempt++ {
+	retry := backoff.Backoff{Initial: time.Millisecond, Max: 64 * time.Millisecond}
+	for {
 		err := r.client.Watch(ctx, fn, keys...)
 		if !errors.Is(err, redis.TxFailedErr) {
 			return err
 		}
-		pause := time.Millisecond << min(attempt, 6)
-		pause = pause/2 + rand.N(pause/2+1)
-		timer := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return fmt.Errorf("retry contended transaction: %w", ctx.Err())
-		case <-timer.C:
+		if err := retry.Wait(ctx); err != nil {
+			return fmt.Errorf("retry contended transaction: %w", err)
 		}
 	}
 }
