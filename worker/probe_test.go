@@ -135,7 +135,7 @@ func TestLimiterBoundsGlobalAndPerSite(t *testing.T) {
 				for m := maxA.Load(); s > m && !maxA.CompareAndSwap(m, s); m = maxA.Load() {
 				}
 			}
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // hold the slot a while, so that others pile up behind it
 			perSite[site].Add(-1)
 			inFlight.Add(-1)
 		})
@@ -146,6 +146,66 @@ func TestLimiterBoundsGlobalAndPerSite(t *testing.T) {
 	}
 	if maxA.Load() > 2 {
 		t.Errorf("%d in flight at site a, limit 2", maxA.Load())
+	}
+}
+
+// TestLimiterAllowsItsLimit checks the limiter from below: as many devices
+// as it allows must run at once, globally and per site. Every job holds its
+// slot until that many hold theirs at the same time, so a limiter that has
+// lost concurrency (one that ran jobs one at a time would pass the test
+// above) never gets there, and the jobs give up when ctx times out.
+func TestLimiterAllowsItsLimit(t *testing.T) {
+	tests := []struct {
+		name            string
+		global, perSite int
+		sites           []string
+		want            int // in flight at once
+	}{
+		{"global", 4, 0, []string{"a"}, 4},
+		{"per site", 10, 2, []string{"a", "b", "c"}, 6},
+		{"global below the sites' sum", 3, 2, []string{"a", "b"}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lim := NewLimiter(tt.global, tt.perSite)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var inFlight, most, stuck atomic.Int64
+			full := make(chan struct{})
+			var once sync.Once
+			var wg sync.WaitGroup
+			jobs := 3 * tt.want
+			for i := range jobs {
+				site := tt.sites[i%len(tt.sites)]
+				wg.Go(func() {
+					release, err := lim.Acquire(ctx, site)
+					if err != nil {
+						stuck.Add(1)
+						return
+					}
+					defer release()
+					n := inFlight.Add(1)
+					defer inFlight.Add(-1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					if n == int64(tt.want) {
+						once.Do(func() { close(full) })
+					}
+					select {
+					case <-full:
+					case <-ctx.Done():
+						stuck.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if n := stuck.Load(); n > 0 {
+				t.Errorf("%d of %d jobs timed out: at most %d ran at once, want %d", n, jobs, most.Load(), tt.want)
+			}
+			if most.Load() > int64(tt.want) {
+				t.Errorf("%d ran at once, limit %d", most.Load(), tt.want)
+			}
+		})
 	}
 }
 
