@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // rig is a notifier running against an embedded NATS server, the embedded
@@ -147,22 +147,18 @@ func (r *rig) publishTo(t *testing.T, subject string, res *proto.ProbeResult) {
 
 func (r *rig) waitApplied(t *testing.T, device string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waittest.For(t, 10*time.Second, func() error {
 		devs, err := r.st.Devices(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, d := range devs {
 			if d.Name == device && d.LastResult.Equal(r.last[device]) {
-				return
+				return nil
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("result of %s at %v not applied", device, r.last[device])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("result of %s at %v not applied", device, r.last[device])
+	})
 }
 
 const (
@@ -212,22 +208,19 @@ func TestNotifierParksPermanentFailures(t *testing.T) {
 	r.waitApplied(t, "r1")
 	r.smtp.FailNext(1, 550, "mailbox unavailable")
 	r.publish(t, "r1", down)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		parked, err := r.st.Parked(context.Background())
-		if err != nil {
+	var parked []notifier.Alert
+	waittest.For(t, 10*time.Second, func() error {
+		var err error
+		if parked, err = r.st.Parked(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if len(parked) == 1 {
-			if !strings.Contains(parked[0].LastError, "550") {
-				t.Errorf("parked alert reason %q lacks the server's reply", parked[0].LastError)
-			}
-			break
+		if len(parked) != 1 {
+			return fmt.Errorf("%d alerts parked after a permanent failure, want 1", len(parked))
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("alert not parked after a permanent failure")
-		}
-		time.Sleep(10 * time.Millisecond)
+		return nil
+	})
+	if !strings.Contains(parked[0].LastError, "550") {
+		t.Errorf("parked alert reason %q lacks the server's reply", parked[0].LastError)
 	}
 	waitOutboxEmpty(t, r.st)
 }
@@ -278,20 +271,16 @@ func TestStatusAndHistoryAPI(t *testing.T) {
 
 func waitOutboxEmpty(t *testing.T, st notifier.Store) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waittest.For(t, 10*time.Second, func() error {
 		out, err := st.Outbox(context.Background(), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out) == 0 {
-			return
+		if len(out) != 0 {
+			return fmt.Errorf("%d alerts still in the outbox", len(out))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d alerts still in the outbox", len(out))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestOnlyOneNotifierReplicaSendsEmail(t *testing.T) {

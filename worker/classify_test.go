@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"net"
 	"os"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/linkwatch/linkwatch/proto/waittest"
 	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
@@ -154,11 +156,10 @@ func TestProbeClosesConnectionWhenShellFails(t *testing.T) {
 			t.Fatal("probe of a device that refuses sessions succeeded")
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for open.Load() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections still open after the probes returned", open.Load())
+	waittest.For(t, 5*time.Second, func() error {
+		if n := open.Load(); n != 0 {
+			return fmt.Errorf("%d connections still open after the probes returned", n)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }

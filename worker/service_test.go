@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
+	"github.com/linkwatch/linkwatch/proto/waittest"
 	"github.com/linkwatch/linkwatch/worker"
 	"github.com/linkwatch/linkwatch/worker/ping"
 	"github.com/linkwatch/linkwatch/worker/sim"
@@ -29,6 +33,25 @@ type serviceRig struct {
 	svc  *worker.Service
 	inv  *worker.Inventory
 	port int
+	log  *logBuffer // the worker's log, warnings and up
+}
+
+// logBuffer collects log text written from several goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newServiceRig(t *testing.T) *serviceRig {
@@ -73,9 +96,10 @@ devices:
 		"r1": {Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "lab", Targets: targets},
 		"r9": {Name: "r9", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "nosuch", Targets: targets},
 	}}
+	logs := &logBuffer{}
 	svc, err := worker.NewService(js, worker.ServiceConfig{Site: "dc1", ID: "w1", Concurrency: 2,
 		AckWait: 3 * time.Second, Inventory: func() *worker.Inventory { return inv }, Credentials: creds,
-		Log: slog.New(slog.DiscardHandler)})
+		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +112,7 @@ devices:
 		}
 		srv.Close()
 	})
-	return &serviceRig{js: js, svc: svc, inv: inv, port: srv.Port("r1")}
+	return &serviceRig{js: js, svc: svc, inv: inv, port: srv.Port("r1"), log: logs}
 }
 
 // job is a job of site dc1 for device, with the worker's inventory
@@ -132,25 +156,45 @@ func (r *serviceRig) resultOf(t *testing.T, device, id string) *proto.ProbeResul
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	var res proto.ProbeResult
+	waittest.For(t, 20*time.Second, func() error {
 		m, err := stream.GetLastMsgForSubject(context.Background(), "linkwatch.results.dc1."+device)
-		if err == nil {
-			if bytes.Contains(m.Data, []byte(password)) {
-				t.Fatal("the result carries the device password")
-			}
-			var res proto.ProbeResult
-			if err := pb.Unmarshal(m.Data, &res); err != nil {
-				t.Fatal(err)
-			}
-			if res.GetJobId() == id {
-				return &res
-			}
+		if err != nil {
+			return fmt.Errorf("no result for job %s: %w", id, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if bytes.Contains(m.Data, []byte(password)) {
+			t.Fatal("the result carries the device password")
+		}
+		if err := pb.Unmarshal(m.Data, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.GetJobId() != id {
+			return fmt.Errorf("no result for job %s: the last is job %s's", id, res.GetJobId())
+		}
+		return nil
+	})
+	return &res
+}
+
+// drained is a condition for waittest.For: no job left on the jobs
+// stream, and at least probed jobs probed (the count follows the ack).
+func (r *serviceRig) drained(t *testing.T, probed int64) func() error {
+	return func() error {
+		if n, p := jobsPending(t, r.js), r.svc.Probed(); n != 0 || p < probed {
+			return fmt.Errorf("%d jobs pending and %d probed, want 0 pending and at least %d probed", n, p, probed)
+		}
+		return nil
 	}
-	t.Fatalf("no result for job %s", id)
-	return nil
+}
+
+// counted is a condition for waittest.For: n() is want.
+func counted(what string, n func() int64, want int64) func() error {
+	return func() error {
+		if got := n(); got != want {
+			return fmt.Errorf("%d %s, want %d", got, what, want)
+		}
+		return nil
+	}
 }
 
 func jobsPending(t *testing.T, js jetstream.JetStream) uint64 {
@@ -186,7 +230,7 @@ func TestServiceProbesPublishesThenAcks(t *testing.T) {
 			t.Errorf("link %d target %v, want %s with count 3 from the inventory", i, tg, want)
 		}
 	}
-	waitUntil(t, "the job acked and counted", func() bool { return jobsPending(t, r.js) == 0 && r.svc.Probed() >= 1 })
+	waittest.For(t, 20*time.Second, r.drained(t, 1))
 	if r.svc.Probed() != 1 {
 		t.Errorf("probed %d jobs, want 1", r.svc.Probed())
 	}
@@ -196,7 +240,12 @@ func TestServiceProbesPublishesThenAcks(t *testing.T) {
 // made the streams, as happens when a remote site comes up first.
 func TestServiceWaitsForTheStreams(t *testing.T) {
 	r := newServiceRigWith(t, false)
-	time.Sleep(100 * time.Millisecond) // let the worker find no stream
+	waittest.For(t, 20*time.Second, func() error { // the worker finds no stream
+		if !strings.Contains(r.log.String(), "bind the site's job consumer; retrying") {
+			return errors.New("the worker has not tried to bind its consumer yet")
+		}
+		return nil
+	})
 	if err := proto.EnsureStreams(context.Background(), r.js, time.Minute, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -209,13 +258,13 @@ func TestServiceWaitsForTheStreams(t *testing.T) {
 func TestServiceDropsStaleJobs(t *testing.T) {
 	r := newServiceRig(t)
 	r.publish(t, r.job("r1@1", "r1", time.Now().Add(-time.Second)))
-	waitUntil(t, "the stale job dropped", func() bool { return r.svc.Stale() == 1 })
-	waitUntil(t, "the stale job removed", func() bool { return jobsPending(t, r.js) == 0 })
+	waittest.For(t, 20*time.Second, counted("stale jobs dropped", r.svc.Stale, 1))
+	waittest.For(t, 20*time.Second, r.drained(t, 0))
 	// A fresh job after it is probed: the stale one produced no result.
 	r.publish(t, r.job("r1@2", "r1", time.Now().Add(time.Minute)))
 	r.result(t, "r1@2")
 	// The count follows the ack, which follows the published result.
-	waitUntil(t, "the fresh job acked", func() bool { return jobsPending(t, r.js) == 0 && r.svc.Probed() >= 1 })
+	waittest.For(t, 20*time.Second, r.drained(t, 1))
 	if r.svc.Probed() != 1 {
 		t.Errorf("probed %d jobs, want only the fresh one", r.svc.Probed())
 	}
@@ -227,16 +276,5 @@ func TestServiceUnknownCredentialIsADeviceFailure(t *testing.T) {
 	res := r.resultOf(t, "r9", "r9@1")
 	if res.GetFailure() == proto.FailureKind_FAILURE_KIND_UNSPECIFIED || res.GetFailureText() == "" {
 		t.Errorf("result %v: want a device failure naming the credential", res)
-	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	pb "google.golang.org/protobuf/proto"
 
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // recorder is a TCP listener on loopback that counts the connections it
@@ -85,8 +86,8 @@ func TestServiceObeysOnlyItsInventory(t *testing.T) {
 		j := r.job("bad@"+string(rune('a'+i)), name, fresh)
 		r.publish(t, j)
 	}
-	waitUntil(t, "five jobs refused", func() bool { return r.svc.Refused() == 5 })
-	waitUntil(t, "the refused jobs removed", func() bool { return jobsPending(t, r.js) == 0 })
+	waittest.For(t, 20*time.Second, counted("jobs refused", r.svc.Refused, 5))
+	waittest.For(t, 20*time.Second, r.drained(t, 0))
 
 	// A job for r1 that also names the recorder as host: the worker dials
 	// r1 as its inventory says, and the recorder sees nothing.

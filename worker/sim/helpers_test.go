@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // allPlatforms are the platforms every per-platform test runs on.
@@ -128,17 +130,16 @@ func (s *shell) send(text string) {
 func (s *shell) expect(re string) string {
 	s.t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var got string
+	waittest.For(s.t, 10*time.Second, func() error {
 		all := s.out.String()
-		if loc := rx.FindStringIndex(all[s.seen:]); loc != nil {
-			got := all[s.seen : s.seen+loc[1]]
-			s.seen += loc[1]
-			return got
+		loc := rx.FindStringIndex(all[s.seen:])
+		if loc == nil {
+			return fmt.Errorf("no %q in output:\n%q", re, all[s.seen:])
 		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("no %q in output:\n%q", re, all[s.seen:])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		got = all[s.seen : s.seen+loc[1]]
+		s.seen += loc[1]
+		return nil
+	})
+	return got
 }

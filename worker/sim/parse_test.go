@@ -2,6 +2,8 @@ package sim
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"runtime"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/linkwatch/linkwatch/proto/waittest"
 	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
@@ -134,14 +137,13 @@ func TestPingStopsWhenSessionCloses(t *testing.T) {
 // waitGoroutines polls until at most n goroutines run.
 func waitGoroutines(t *testing.T, n int, when string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
+	waittest.For(t, 5*time.Second, func() error {
+		if got := runtime.NumGoroutine(); got > n {
 			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines %s, want at most %d:\n%s", runtime.NumGoroutine(), when, n, buf[:runtime.Stack(buf, true)])
+			return fmt.Errorf("%d goroutines %s, want at most %d:\n%s", got, when, n, buf[:runtime.Stack(buf, true)])
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestPingInterrupt aborts a slow ping with Cisco's escape sequence and
@@ -177,16 +179,12 @@ func TestStartContextEnds(t *testing.T) {
 	defer s.Close()
 	addr, _ := s.Addr(deviceName("cisco_nxos"))
 	cancel()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waittest.For(t, 5*time.Second, func() error {
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
-			break
+			return nil
 		}
 		conn.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("device still listening after the context ended")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return errors.New("device still listening after the context ended")
+	})
 }
