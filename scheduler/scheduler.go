@@ -36,6 +36,8 @@ type Scheduler struct {
 	js  jetstream.JetStream
 	log *slog.Logger
 	now func() time.Time
+	// after is time.After on the clock of now; tests give a fake one.
+	after func(time.Duration) <-chan time.Time
 
 	mu     sync.Mutex
 	inv    Inventory
@@ -61,8 +63,8 @@ func NewWithMetrics(js jetstream.JetStream, inv Inventory, log *slog.Logger, now
 	}
 	m := NewMetrics(reg)
 	m.devices.Set(float64(len(inv.Devices)))
-	return &Scheduler{js: js, inv: inv, log: log.With("service", "scheduler"), now: now, reload: make(chan struct{}, 1),
-		metrics: m}
+	return &Scheduler{js: js, inv: inv, log: log.With("service", "scheduler"), now: now, after: time.After,
+		reload: make(chan struct{}, 1), metrics: m}
 }
 
 // Reload replaces the inventory; the running loop picks it up at once.
@@ -136,18 +138,15 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if next := Plan(inv, from, from.Add(inv.Interval+time.Second)); len(next) > 0 {
 			wait = next[0].At.Sub(now)
 		}
-		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			if errors.Is(ctx.Err(), context.Canceled) {
 				return nil
 			}
 			return ctx.Err()
 		case <-s.reload:
-		case <-t.C:
+		case <-s.after(wait):
 		}
-		t.Stop()
 	}
 }
 

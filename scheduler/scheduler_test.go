@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 func inventory(n int, interval time.Duration) Inventory {
@@ -80,24 +82,97 @@ func jetStream(t *testing.T, interval time.Duration) jetstream.JetStream {
 	return js
 }
 
+// fakeClock is the schedulers' time in a test: it stands still until the
+// test moves it on, and then fires the timers whose time has come.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	c  chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// After is time.After on the fake clock.
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, fakeTimer{at: c.now.Add(d), c: ch})
+	return ch
+}
+
+// Advance moves the clock on by d and fires the timers due by then.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	pending := c.timers[:0]
+	for _, tm := range c.timers {
+		if tm.at.After(c.now) {
+			pending = append(pending, tm)
+			continue
+		}
+		tm.c <- c.now
+	}
+	c.timers = pending
+}
+
+// newOnClock is New with the scheduler's time on clk.
+func newOnClock(js jetstream.JetStream, inv Inventory, clk *fakeClock) *Scheduler {
+	s := New(js, inv, nil, clk.Now)
+	s.after = clk.After
+	return s
+}
+
+// advanceUntil moves clk on by step each time it finds cond not yet true,
+// until it is: the schedulers see time pass as fast as they keep up with
+// it, and no test waits for a real tick.
+func advanceUntil(t *testing.T, clk *fakeClock, step time.Duration, cond func() error) {
+	t.Helper()
+	waittest.For(t, 15*time.Second, func() error {
+		err := cond()
+		if err != nil {
+			clk.Advance(step)
+		}
+		return err
+	})
+}
+
 func TestTwoSchedulersDoNotDoubleProbe(t *testing.T) {
 	const interval = 2 * time.Second
 	js := jetStream(t, interval)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	inv := inventory(6, interval)
-	s1, s2 := New(js, inv, nil, nil), New(js, inv, nil, nil)
+	clk := newFakeClock()
+	s1, s2 := newOnClock(js, inv, clk), newOnClock(js, inv, clk)
 	done := make(chan error, 2)
 	go func() { done <- s1.Run(ctx) }()
 	go func() { done <- s2.Run(ctx) }()
 
-	deadline := time.Now().Add(15 * time.Second)
-	for s1.Published() < 6 || s2.Published() < 6 {
-		if time.Now().After(deadline) {
-			t.Fatalf("published %d and %d jobs, want at least 6 each", s1.Published(), s2.Published())
+	advanceUntil(t, clk, interval/4, func() error {
+		if s1.Published() < 6 || s2.Published() < 6 {
+			return fmt.Errorf("published %d and %d jobs, want at least 6 each", s1.Published(), s2.Published())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	cancel()
 	for range 2 {
 		if err := <-done; err != nil {
@@ -148,7 +223,8 @@ func TestReloadPublishesTheNewInventory(t *testing.T) {
 	js := jetStream(t, interval)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := New(js, inventory(1, interval), nil, nil)
+	clk := newFakeClock()
+	s := newOnClock(js, inventory(1, interval), clk)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	grown := inventory(3, interval)
@@ -158,18 +234,16 @@ func TestReloadPublishesTheNewInventory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, err := stream.GetLastMsgForSubject(ctx, "linkwatch.jobs.a")
-		_, errB := stream.GetLastMsgForSubject(ctx, "linkwatch.jobs.b")
-		if err == nil && errB == nil {
-			break // r1 (site b) exists only in the reloaded inventory
+	// r1 (site b) exists only in the reloaded inventory.
+	advanceUntil(t, clk, interval/4, func() error {
+		if _, err := stream.GetLastMsgForSubject(ctx, "linkwatch.jobs.a"); err != nil {
+			return fmt.Errorf("no job for site a: %w", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no job for the reloaded inventory's site b device: %v", errB)
+		if _, err := stream.GetLastMsgForSubject(ctx, "linkwatch.jobs.b"); err != nil {
+			return fmt.Errorf("no job for the reloaded inventory's site b device: %w", err)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
