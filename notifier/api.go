@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -68,7 +69,15 @@ func serveAPI(nc *nats.Conn, store Store, log *slog.Logger) (func(), error) {
 	return func() { _ = svc.Stop() }, nil
 }
 
+// answer answers a request with f's result. A request whose reply subject
+// is a system subject ($JS.API..., $KV...) is dropped: an answer published
+// there would be an operation on the server in the notifier's name (the
+// bus lets the notifier answer only to the CLI's inbox anyway).
 func answer(r micro.Request, log *slog.Logger, f func(context.Context) (any, error)) {
+	if strings.HasPrefix(r.Reply(), "$") {
+		log.Warn("api request with a system subject as its reply; dropped", "subject", r.Subject(), "reply", r.Reply())
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	v, err := f(ctx)

@@ -46,7 +46,7 @@ func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	if err := n.admit(msg.Subject(), &res); err != nil {
+	if err := n.admit(msg.Subject(), msg.Headers(), &res); err != nil {
 		n.log.Warn("drop result", "subject", msg.Subject(), "worker", res.GetWorker(), "err", err)
 		n.cfg.Metrics.results.WithLabelValues("rejected").Inc()
 		_ = msg.Term()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	pb "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -38,6 +39,10 @@ type rig struct {
 	clock         time.Time
 	last          map[string]time.Time // check time of each device's newest result
 	seq           int                  // makes every job id unique, so none is deduplicated
+	// reg holds the metrics that every notifier replica of the rig counts
+	// into.
+	reg     *prometheus.Registry
+	metrics *notifier.Metrics
 }
 
 func newRig(t *testing.T, groupWait time.Duration) *rig {
@@ -60,7 +65,8 @@ func newRigWith(t *testing.T, groupWait time.Duration, wrap func(notifier.Store)
 	srv := smtptest.Start(t, smtptest.WithAuth("lw", "pw"))
 	cancel()
 	r := &rig{js: js, nc: nc, st: st, smtp: srv, groupWait: groupWait, clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
-		last: map[string]time.Time{}}
+		last: map[string]time.Time{}, reg: prometheus.NewRegistry()}
+	r.metrics = notifier.NewMetrics(r.reg)
 	t.Cleanup(func() { st.Close() })
 	r.notifierStore = st
 	if wrap != nil {
@@ -80,7 +86,8 @@ func (r *rig) startNotifier(t *testing.T) (stop func()) {
 		t.Fatal(err)
 	}
 	n := notifier.New(r.js, r.nc, r.notifierStore, sender, notifier.Config{GroupWait: r.groupWait, From: "lw@example.net",
-		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond, Inventory: rigInventory})
+		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond, Inventory: rigInventory,
+		Metrics: r.metrics})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
@@ -100,7 +107,12 @@ func (r *rig) startNotifier(t *testing.T) (stop func()) {
 // rigInventory is the inventory of the rig's notifiers: r1 to r4 at site
 // dc1, probed every minute.
 func rigInventory() *notifier.Inventory {
-	return &notifier.Inventory{Interval: time.Minute, Sites: map[string]string{"r1": "dc1", "r2": "dc1", "r3": "dc1", "r4": "dc1"}}
+	inv := &notifier.Inventory{Interval: time.Minute, Sites: map[string]string{}, Links: map[string]map[string]bool{}}
+	for _, d := range []string{"r1", "r2", "r3", "r4"} {
+		inv.Sites[d] = "dc1"
+		inv.Links[d] = map[string]bool{"10.0.0.1": true, "10.0.0.2": true}
+	}
+	return inv
 }
 
 // publish sends a result for device with one status per target.
@@ -132,15 +144,21 @@ func (r *rig) result(device string, statuses ...proto.LinkStatus) *proto.ProbeRe
 	return res
 }
 
-// publishTo publishes res on subject with a message id of its own.
-func (r *rig) publishTo(t *testing.T, subject string, res *proto.ProbeResult) {
+// publishTo publishes res on subject with a message id of its own and
+// the given headers.
+func (r *rig) publishTo(t *testing.T, subject string, res *proto.ProbeResult, headers ...[2]string) {
 	t.Helper()
 	r.seq++
 	data, err := pb.Marshal(res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.js.Publish(context.Background(), subject, data, jetstream.WithMsgID(fmt.Sprintf("%s#%d", res.JobId, r.seq))); err != nil {
+	msg := nats.NewMsg(subject)
+	msg.Data = data
+	for _, h := range headers {
+		msg.Header.Set(h[0], h[1])
+	}
+	if _, err := r.js.PublishMsg(context.Background(), msg, jetstream.WithMsgID(fmt.Sprintf("%s#%d", res.JobId, r.seq))); err != nil {
 		t.Fatal(err)
 	}
 }

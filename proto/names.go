@@ -84,6 +84,21 @@ func ValidTarget(s string) error {
 	return fmt.Errorf("%q is not an IP address or host name", s)
 }
 
+// ValidPingTarget reports whether s may be the target of a ping typed on a
+// router: a ValidTarget that, when it is a host name, has at least two
+// labels. A single word is where a router's CLI expects its keywords
+// (`ping vrf`, `ping ip`, IOS's abbreviations like `rep`), so a target
+// named `vrf` would be read as one and shift every option after it.
+func ValidPingTarget(s string) error {
+	if err := ValidTarget(s); err != nil {
+		return err
+	}
+	if !isAddr(s) && !strings.Contains(strings.TrimSuffix(s, "."), ".") {
+		return fmt.Errorf("%q is a single-word host name: give an IP address or a fully qualified name (a single word may be read as a ping keyword)", s)
+	}
+	return nil
+}
+
 // isAddr reports whether s is an IP address literal without a zone, made
 // only of the characters such a literal has.
 func isAddr(s string) bool {

@@ -139,3 +139,31 @@ func FuzzNames(f *testing.F) {
 		}
 	})
 }
+
+func TestValidPingTarget(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // "" accepts; else a substring of the error
+	}{
+		{"10.0.0.1", ""},
+		{"2001:db8::1", ""},
+		{"core1.example.net", ""},
+		{"core1.example.net.", ""},
+		{"vrf", "single-word host name"},
+		{"rep", "single-word host name"},
+		{"ip", "single-word host name"},
+		{"core1", "single-word host name"},
+		{"core1.", "single-word host name"},
+		{"fe80::1%eth0", "IPv6 zones are not allowed"},
+		{"10.0.0.1 repeat 5", "is not an IP address or host name"},
+	}
+	for _, tt := range tests {
+		err := ValidPingTarget(tt.in)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("ValidPingTarget(%q) = %v, want nil", tt.in, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("ValidPingTarget(%q) = %v, want an error containing %q", tt.in, err, tt.want)
+		}
+	}
+}

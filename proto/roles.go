@@ -10,9 +10,9 @@ import (
 // subjects its job needs (Permissions), so a stolen worker key of one site
 // cannot pull another site's jobs, publish jobs, or read results:
 //
-//   - scheduler publishes jobs and keeps the streams;
-//   - notifier consumes results, keeps the streams and its lease bucket,
-//     and answers the API;
+//   - scheduler publishes jobs and keeps the jobs stream;
+//   - notifier consumes results, keeps the results stream and its lease
+//     bucket, and answers the API (to the CLI's inbox only);
 //   - cli may only call the API;
 //   - worker-<site> pulls its site's jobs and publishes its site's results.
 type Role string
@@ -69,22 +69,21 @@ func (r Role) Site() (string, bool) {
 func (r Role) InboxPrefix() string { return "_INBOX_" + string(r) }
 
 // Permissions are the subjects a role may publish and subscribe to; all
-// others are denied. AllowResponses lets it answer requests it received.
+// others are denied.
 type Permissions struct {
-	Publish        []string
-	Subscribe      []string
-	AllowResponses bool
+	Publish   []string
+	Subscribe []string
 }
 
 const jsAPI = "$JS.API."
 
-// streamKeeper may look up, create and update the linkwatch streams.
-func streamKeeper() []string {
+// streamKeeper may look up, create and update one stream. Each stream has
+// one keeper: a role that could update both could republish jobs into the
+// results stream.
+func streamKeeper(stream string) []string {
 	var out []string
-	for _, s := range []string{StreamJobs, StreamResults} {
-		for _, op := range []string{"INFO", "CREATE", "UPDATE"} {
-			out = append(out, jsAPI+"STREAM."+op+"."+s)
-		}
+	for _, op := range []string{"INFO", "CREATE", "UPDATE"} {
+		out = append(out, jsAPI+"STREAM."+op+"."+stream)
 	}
 	return out
 }
@@ -107,15 +106,20 @@ func (r Role) Permissions() (Permissions, error) {
 	inbox := r.InboxPrefix() + ".>"
 	switch r {
 	case RoleScheduler:
-		return Permissions{Publish: append(streamKeeper(), jobsPrefix+"*"), Subscribe: []string{inbox}}, nil
+		return Permissions{Publish: append(streamKeeper(StreamJobs), jobsPrefix+"*"), Subscribe: []string{inbox}}, nil
 	case RoleNotifier:
 		kv := "KV_" + LeaseBucket
-		pub := append(streamKeeper(), pullConsumer(StreamResults, NotifierConsumer, ResultsAll)...)
+		pub := append(streamKeeper(StreamResults), pullConsumer(StreamResults, NotifierConsumer, ResultsAll)...)
 		pub = append(pub, jsAPI+"INFO", // account limits, read when a bucket is created
 			jsAPI+"STREAM.INFO."+kv, jsAPI+"STREAM.CREATE."+kv,
 			jsAPI+"DIRECT.GET."+kv+".>", jsAPI+"STREAM.MSG.GET."+kv,
-			"$KV."+LeaseBucket+".>")
-		return Permissions{Publish: pub, Subscribe: []string{inbox, APIPrefix + ".>", "$SRV.>"}, AllowResponses: true}, nil
+			"$KV."+LeaseBucket+".>",
+			// Answers go to the CLI's inbox only. A blanket allowance to
+			// answer any request would let a requester name a JetStream
+			// API subject as its reply ($JS.API.STREAM.DELETE...) and have
+			// the notifier's answer delete a stream.
+			RoleCLI.InboxPrefix()+".>")
+		return Permissions{Publish: pub, Subscribe: []string{inbox, APIPrefix + ".>", "$SRV.>"}}, nil
 	case RoleCLI:
 		return Permissions{Publish: []string{APIPrefix + ".>"}, Subscribe: []string{inbox}}, nil
 	}

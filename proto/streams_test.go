@@ -129,3 +129,50 @@ func TestSubjectsLandInTheirStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsureStreamUndoesTampering changes the streams as a role allowed to
+// update one could, to move messages elsewhere or drop them; the keeper's
+// next EnsureStream puts each back as it should be.
+func TestEnsureStreamUndoesTampering(t *testing.T) {
+	tampers := []struct {
+		name   string
+		stream string
+		change func(c *jetstream.StreamConfig)
+	}{
+		{"jobs republished as results", StreamJobs, func(c *jetstream.StreamConfig) {
+			c.RePublish = &jetstream.RePublish{Source: "linkwatch.jobs.dc1", Destination: "linkwatch.results.dc1.r1"}
+		}},
+		{"results sourced from the jobs", StreamResults, func(c *jetstream.StreamConfig) {
+			c.Sources = []*jetstream.StreamSource{{Name: StreamJobs}}
+		}},
+		{"results capped to one message", StreamResults, func(c *jetstream.StreamConfig) { c.MaxMsgs = 1 }},
+		{"results subjects transformed", StreamResults, func(c *jetstream.StreamConfig) {
+			c.SubjectTransform = &jetstream.SubjectTransformConfig{Source: "linkwatch.results.dc1.r2", Destination: "linkwatch.results.dc1.r1"}
+		}},
+	}
+	for _, tt := range tampers {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, js := startJetStream(t)
+			if err := EnsureStream(ctx, js, tt.stream, time.Minute, 1); err != nil {
+				t.Fatal(err)
+			}
+			cfg := streamConfig(ctx, t, js, tt.stream)
+			tt.change(&cfg)
+			if _, err := js.UpdateStream(ctx, cfg); err != nil {
+				t.Fatalf("tamper: %v", err)
+			}
+			if err := EnsureStream(ctx, js, tt.stream, time.Minute, 1); err != nil {
+				t.Fatal(err)
+			}
+			got := streamConfig(ctx, t, js, tt.stream)
+			if got.RePublish != nil || len(got.Sources) > 0 || got.MaxMsgs > 0 || got.SubjectTransform != nil {
+				t.Errorf("after EnsureStream: republish %v, sources %v, max msgs %d, transform %v; want none",
+					got.RePublish, got.Sources, got.MaxMsgs, got.SubjectTransform)
+			}
+		})
+	}
+	ctx, js := startJetStream(t)
+	if err := EnsureStream(ctx, js, "OTHER", time.Minute, 1); err == nil {
+		t.Error("EnsureStream made a stream that is not linkwatch's")
+	}
+}

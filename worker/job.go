@@ -146,11 +146,11 @@ func (s *Service) device(job *proto.ProbeJob, msg jetstream.Msg, log *slog.Logge
 // logs each new disagreement once.
 func (s *Service) checkRevision(theirs, ours string, log *slog.Logger) {
 	if theirs == ours {
-		s.cfg.Metrics.revisionMismatch.Set(0)
+		s.cfg.Metrics.revisionMismatch.WithLabelValues(s.cfg.Site).Set(0)
 		s.mismatch.Store(nil)
 		return
 	}
-	s.cfg.Metrics.revisionMismatch.Set(1)
+	s.cfg.Metrics.revisionMismatch.WithLabelValues(s.cfg.Site).Set(1)
 	next := &[2]string{theirs, ours}
 	if prev := s.mismatch.Swap(next); prev == nil || *prev != *next {
 		log.Warn("inventory revision differs from the scheduler's: probing from this worker's configuration; one of the two runs a stale configuration",

@@ -12,9 +12,10 @@ type Metrics struct {
 	links    *prometheus.CounterVec // link verdicts by status
 	duration prometheus.Histogram
 	inFlight prometheus.Gauge
-	// revisionMismatch is 1 while the last job's inventory revision
-	// differs from this worker's.
-	revisionMismatch prometheus.Gauge
+	// revisionMismatch is 1 for a site while the inventory revision of its
+	// last job differs from this worker's (several sites share the metrics
+	// in linkwatch run).
+	revisionMismatch *prometheus.GaugeVec
 }
 
 // NewMetrics registers the worker's metrics with reg; a nil reg keeps them
@@ -43,10 +44,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "linkwatch_worker_probes_in_flight",
 			Help: "Devices being probed now.",
 		}),
-		revisionMismatch: f.NewGauge(prometheus.GaugeOpts{
+		revisionMismatch: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "linkwatch_worker_inventory_revision_mismatch",
 			Help: "1 while the inventory revision of the last job differs from this worker's own: one of the two runs a stale configuration.",
-		}),
+		}, []string{"site"}),
 	}
 }
 

@@ -26,8 +26,8 @@ import (
 const password = "s3cret-device-pw"
 
 // serviceRig runs one worker of site dc1 against an embedded NATS server
-// and a simulated router r1. Its inventory holds r1, and r9 whose
-// credential does not exist.
+// and a simulated router r1. Its inventory holds r1, r9 whose credential
+// does not exist, and r8 with a target that fails validation.
 type serviceRig struct {
 	js   jetstream.JetStream
 	svc  *worker.Service
@@ -95,6 +95,10 @@ devices:
 	inv := &worker.Inventory{Site: "dc1", Revision: "rev-1", Devices: map[string]worker.Device{
 		"r1": {Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "lab", Targets: targets},
 		"r9": {Name: "r9", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "nosuch", Targets: targets},
+		// r8's target would add an option: a configuration that skipped
+		// validation, which the worker checks again.
+		"r8": {Name: "r8", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "lab",
+			Targets: []ping.Params{{Target: "10.0.0.1 repeat 100000", Count: 3, Timeout: time.Second}}},
 	}}
 	logs := &logBuffer{}
 	svc, err := worker.NewService(js, worker.ServiceConfig{Site: "dc1", ID: "w1", Concurrency: 2,

@@ -86,7 +86,9 @@ func TestServiceObeysOnlyItsInventory(t *testing.T) {
 		j := r.job("bad@"+string(rune('a'+i)), name, fresh)
 		r.publish(t, j)
 	}
-	waittest.For(t, 20*time.Second, counted("jobs refused", r.svc.Refused, 5))
+	// A device of the inventory whose target fails the worker's own check.
+	r.publish(t, r.job("r8@1", "r8", fresh))
+	waittest.For(t, 20*time.Second, counted("jobs refused", r.svc.Refused, 6))
 	waittest.For(t, 20*time.Second, r.drained(t, 0))
 
 	// A job for r1 that also names the recorder as host: the worker dials
@@ -99,8 +101,8 @@ func TestServiceObeysOnlyItsInventory(t *testing.T) {
 	if n := rec.conns.Load(); n != 0 {
 		t.Errorf("the recording server saw %d connections, want 0", n)
 	}
-	if r.svc.Probed() > 1 || r.svc.Refused() != 5 {
-		t.Errorf("probed %d, refused %d; want 1 and 5", r.svc.Probed(), r.svc.Refused())
+	if r.svc.Probed() > 1 || r.svc.Refused() != 6 {
+		t.Errorf("probed %d, refused %d; want 1 and 6", r.svc.Probed(), r.svc.Refused())
 	}
 	stream, err := r.js.Stream(t.Context(), proto.StreamResults)
 	if err != nil {

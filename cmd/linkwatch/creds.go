@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/natsauth"
+	"github.com/linkwatch/linkwatch/proto/secretfile"
 )
 
 type credsOptions struct {
@@ -96,7 +95,10 @@ func runCredsExport(_ context.Context, opts *credsOptions) error {
 		_, err = fmt.Fprintf(opts.out, "%s\n", seed)
 		return err
 	}
-	return writePrivate(opts.output, append(seed, '\n'))
+	if err := secretfile.Create(opts.output, append(seed, '\n')); err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	return nil
 }
 
 // credsRole is the role --site or --role names, which must be one of the
@@ -107,9 +109,8 @@ func credsRole(cfg *config.Config, opts *credsOptions) (proto.Role, error) {
 		return "", err
 	}
 	if opts.site != "" {
-		if !slices.Contains(cfg.Sites(), opts.site) {
-			return "", fmt.Errorf("--site %q: no device of the configuration is at that site (sites: %s)",
-				opts.site, strings.Join(cfg.Sites(), ", "))
+		if err := cfg.CheckSite(opts.site); err != nil {
+			return "", fmt.Errorf("--site %w", err)
 		}
 		return proto.WorkerRole(opts.site)
 	}
@@ -129,23 +130,6 @@ func joinRoles(roles []proto.Role) string {
 		s[i] = string(r)
 	}
 	return strings.Join(s, ", ")
-}
-
-// writePrivate writes a secret to a new file only its owner can read; an
-// existing file is not overwritten.
-func writePrivate(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("--output %s exists: remove it first, the key is not overwritten", path)
-	}
-	if err != nil {
-		return fmt.Errorf("--output: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 func newCredsServerConfigCmd() *cobra.Command {

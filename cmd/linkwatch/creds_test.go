@@ -64,7 +64,7 @@ devices:
 		{[]string{"--site", "dc9"}, `--site "dc9": no device of the configuration is at that site (sites: dc1, dc2)`},
 		{[]string{"--role", "worker-dc9"}, `--role "worker-dc9": not a role of this configuration`},
 		{[]string{"--role", "admin"}, `"admin" is not a role`},
-		{[]string{"--site", "dc1", "-o", seedFile}, "exists: remove it first"},
+		{[]string{"--site", "dc1", "-o", seedFile}, "dc2.nk exists: it is not overwritten"},
 		{nil, "at least one of the flags in the group [site role] is required"},
 	} {
 		_, stderr, err := runCmd(t, nil, append([]string{"creds", "export", "--config", cfg}, tc.args...)...)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
-	"github.com/linkwatch/linkwatch/proto"
 )
 
 func newRunCmd() *cobra.Command {
@@ -36,8 +35,8 @@ only reachable from elsewhere, name the local ones with --sites and start
 				sites = []string{}
 			}
 			for _, s := range sites {
-				if err := proto.ValidName(s); err != nil {
-					return fmt.Errorf("--sites: %w", err)
+				if err := cfg.CheckSite(s); err != nil {
+					return fmt.Errorf("--sites %w", err)
 				}
 			}
 			ctx := cmd.Context()

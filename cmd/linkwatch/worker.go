@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +22,10 @@ func newWorkerCmd() *cobra.Command {
 SSH, pings its targets and publishes the result. All workers of a site
 share one durable consumer: add workers to spread the load; a job of a
 worker that dies is redelivered to another. Credentials are resolved here,
-from the configuration's password_env / password_file; SIGHUP re-reads them.`,
+from the configuration's password_env / password_file. A job only names a
+device: host, platform, credential and targets come from this worker's own
+configuration, and jobs for devices it does not have are refused. SIGHUP
+re-reads the configuration.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := opts.setup(cmd)
@@ -35,9 +36,8 @@ from the configuration's password_env / password_file; SIGHUP re-reads them.`,
 			if err != nil {
 				return fmt.Errorf("--site: %w", err)
 			}
-			if !slices.Contains(cfg.Sites(), site) {
-				return fmt.Errorf("--site %q: no device of the configuration is at that site (sites: %s)",
-					site, strings.Join(cfg.Sites(), ", "))
+			if err := cfg.CheckSite(site); err != nil {
+				return fmt.Errorf("--site %w", err)
 			}
 			if id == "" {
 				id = app.WorkerID()
@@ -57,7 +57,7 @@ from the configuration's password_env / password_file; SIGHUP re-reads them.`,
 			if err != nil {
 				return err
 			}
-			// SIGHUP re-reads the credentials.
+			// SIGHUP re-reads the inventory and the credentials.
 			load := func() (*config.Config, error) { return config.Load(opts.config) }
 			apply := func(_ context.Context, next *config.Config) { live.Swap(next) }
 			return app.RunAll(ctx, w.Run, func(ctx context.Context) error {

@@ -107,14 +107,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Password != "" && c.Username == "" {
 		bad("password", "is set but username is empty")
 	}
-	if c.Username != "" && c.TLS == TLSNone && !isLoopback(c.Host) {
+	if c.Username != "" && c.TLS == TLSNone && !IsLoopback(c.Host) {
 		bad("username", "AUTH without TLS (tls: %s) is allowed only to a loopback relay, not %q", TLSNone, c.Host)
 	}
 	return c, errors.Join(errs...)
 }
 
-// isLoopback reports whether host names this machine without a DNS lookup.
-func isLoopback(host string) bool {
+// IsLoopback reports whether host names this machine without a DNS lookup.
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

@@ -191,9 +191,13 @@ func TestDeployedPermissions(t *testing.T) {
 	cli := b.connect(t, proto.RoleCLI)
 	w1 := b.connect(t, "worker-dc1")
 
-	// The scheduler keeps the streams and publishes jobs.
-	if err := proto.EnsureStreams(ctx(t), sched.js, time.Minute, 1); err != nil {
-		t.Fatalf("scheduler ensures the streams: %v", err)
+	// The scheduler keeps the jobs stream and publishes jobs; the notifier
+	// keeps the results stream.
+	if err := proto.EnsureStream(ctx(t), sched.js, proto.StreamJobs, time.Minute, 1); err != nil {
+		t.Fatalf("scheduler ensures the jobs stream: %v%s", err, sched.violations())
+	}
+	if err := proto.EnsureStream(ctx(t), notif.js, proto.StreamResults, time.Minute, 1); err != nil {
+		t.Fatalf("notifier ensures the results stream: %v%s", err, notif.violations())
 	}
 	for _, site := range deploySites {
 		if _, err := sched.js.Publish(ctx(t), "linkwatch.jobs."+site, []byte("job of "+site)); err != nil {
@@ -271,6 +275,11 @@ func TestDeployedPermissions(t *testing.T) {
 	w1.deny(t, "worker-dc1 listens to jobs", "linkwatch.jobs.>", w1.subscribe("linkwatch.jobs.>"))
 	w1.deny(t, "worker-dc1 listens to dc2's inbox", "_INBOX_worker-dc2.>", w1.subscribe("_INBOX_worker-dc2.>"))
 
+	// The CLI names a JetStream API subject as the reply of an API call,
+	// to have the notifier's answer delete the jobs stream.
+	cli.nc.PublishRequest(proto.APIPrefix+".status", "$JS.API.STREAM.DELETE.LINKWATCH_JOBS", nil)
+	notif.deny(t, "notifier answers to a reply subject that is not the CLI's inbox", "$JS.API.STREAM.DELETE.LINKWATCH_JOBS",
+		func() error { return cli.nc.Flush() })
 	cli.deny(t, "cli reads results", "linkwatch.results.>", cli.subscribe("linkwatch.results.>"))
 	cli.deny(t, "cli reads the notifier's deliveries", "_INBOX_notifier.>", cli.subscribe("_INBOX_notifier.>"))
 	cli.deny(t, "cli reads every inbox", "_INBOX.>", cli.subscribe("_INBOX.>"))
@@ -282,6 +291,12 @@ func TestDeployedPermissions(t *testing.T) {
 	cli.deny(t, "cli publishes a job", "linkwatch.jobs.dc1", cli.publish("linkwatch.jobs.dc1"))
 
 	sched.deny(t, "scheduler publishes a result", "linkwatch.results.dc1.r1", sched.publish("linkwatch.results.dc1.r1"))
+	// A role that could change the results stream could source or
+	// republish forged results into it.
+	sched.deny(t, "scheduler updates the results stream", "$JS.API.STREAM.UPDATE.LINKWATCH_RESULTS",
+		sched.publish("$JS.API.STREAM.UPDATE.LINKWATCH_RESULTS"))
+	notif.deny(t, "notifier updates the jobs stream", "$JS.API.STREAM.UPDATE.LINKWATCH_JOBS",
+		notif.publish("$JS.API.STREAM.UPDATE.LINKWATCH_JOBS"))
 	sched.deny(t, "scheduler pulls jobs", "$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc1",
 		sched.publish("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc1"))
 	notif.deny(t, "notifier publishes a job", "linkwatch.jobs.dc1", notif.publish("linkwatch.jobs.dc1"))
@@ -289,8 +304,12 @@ func TestDeployedPermissions(t *testing.T) {
 
 	// Nothing denied reached a stream: dc2's job is still waiting, and the
 	// results stream holds the one genuine result.
-	for stream, want := range map[string]uint64{proto.StreamJobs: 1, proto.StreamResults: 1} {
-		s, err := sched.js.Stream(ctx(t), stream)
+	for _, c := range []struct {
+		keeper *client
+		stream string
+	}{{sched, proto.StreamJobs}, {notif, proto.StreamResults}} {
+		stream, want := c.stream, uint64(1)
+		s, err := c.keeper.js.Stream(ctx(t), stream)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/secretfile"
 )
 
 // Keys is a directory of role seeds, one file <role>.nk each, mode 0600 in
@@ -33,7 +34,7 @@ func (k Keys) Ensure(roles []proto.Role) error {
 	if err := os.MkdirAll(k.Dir, 0o700); err != nil {
 		return fmt.Errorf("create nats key directory: %w", err)
 	}
-	if err := private(k.Dir, 0o700); err != nil {
+	if err := secretfile.Check(k.Dir); err != nil {
 		return err
 	}
 	for _, r := range roles {
@@ -59,15 +60,7 @@ func (k Keys) create(role proto.Role) error {
 	if err != nil {
 		return fmt.Errorf("create nkey for %s: %w", role, err)
 	}
-	f, err := os.OpenFile(k.SeedFile(role), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("write nkey for %s: %w", role, err)
-	}
-	if _, err := f.Write(append(seed, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("write nkey for %s: %w", role, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := secretfile.Create(k.SeedFile(role), append(seed, '\n')); err != nil {
 		return fmt.Errorf("write nkey for %s: %w", role, err)
 	}
 	return nil
@@ -80,7 +73,7 @@ func (k Keys) Seed(role proto.Role) ([]byte, error) {
 		return nil, err
 	}
 	path := k.SeedFile(role)
-	if err := private(path, 0o600); err != nil {
+	if err := secretfile.Check(path); err != nil {
 		return nil, err
 	}
 	data, err := os.ReadFile(path)
@@ -117,16 +110,4 @@ func mustPublic(kp nkeys.KeyPair) string {
 		return ""
 	}
 	return pub
-}
-
-// private checks that path exists and grants group and others nothing.
-func private(path string, want fs.FileMode) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("%s is readable by group or others (mode %#o): chmod %o it", path, fi.Mode().Perm(), want)
-	}
-	return nil
 }

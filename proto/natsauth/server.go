@@ -45,18 +45,12 @@ func NkeyUsers(users []User) ([]*server.NkeyUser, error) {
 }
 
 // ServerPermissions are p as nats-server has them: everything not allowed
-// is denied; allowed responses follow the server's defaults (one reply
-// within two minutes).
+// is denied.
 func ServerPermissions(p proto.Permissions) *server.Permissions {
-	sp := &server.Permissions{
+	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: p.Publish},
 		Subscribe: &server.SubjectPermission{Allow: p.Subscribe},
 	}
-	if p.AllowResponses {
-		sp.Response = &server.ResponsePermission{MaxMsgs: server.DEFAULT_ALLOW_RESPONSE_MAX_MSGS,
-			Expires: server.DEFAULT_ALLOW_RESPONSE_EXPIRATION}
-	}
-	return sp
 }
 
 // EnvVar names the environment variable that holds role's public nkey in
@@ -107,9 +101,6 @@ func WriteServerConfig(w io.Writer, users []User, env bool, how string) error {
 		fmt.Fprintf(&b, "    # %s\n    {\n      nkey: %s\n      permissions: {\n", u.Role, key)
 		fmt.Fprintf(&b, "        publish: { allow: %s }\n", quoteList(p.Publish))
 		fmt.Fprintf(&b, "        subscribe: { allow: %s }\n", quoteList(p.Subscribe))
-		if p.AllowResponses {
-			b.WriteString("        allow_responses: true\n")
-		}
 		b.WriteString("      }\n    }\n")
 	}
 	b.WriteString("  ]\n}\n")

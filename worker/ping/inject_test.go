@@ -308,3 +308,17 @@ func FuzzCommand(f *testing.F) {
 		}
 	})
 }
+
+// TestCommandRefusesKeywordTargets: a target that is a single word would
+// stand where the CLI expects keywords: `ping vrf repeat 5 timeout 2` pings
+// host 5 in VRF "repeat" on IOS.
+func TestCommandRefusesKeywordTargets(t *testing.T) {
+	for _, target := range []string{"vrf", "repeat", "count", "source", "routing-instance", "ip", "rep", "core1"} {
+		for _, platform := range Platforms() {
+			p := Params{Target: target, Count: 5, Timeout: 2 * time.Second}
+			if line, err := Command(platform, p); err == nil {
+				t.Errorf("Command(%s, target %q) = %q, want an error", platform, target, line)
+			}
+		}
+	}
+}

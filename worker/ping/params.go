@@ -23,7 +23,7 @@ const (
 
 // Validate reports the first thing in p that may not be typed on a device.
 func (p Params) Validate() error {
-	if err := proto.ValidTarget(p.Target); err != nil {
+	if err := proto.ValidPingTarget(p.Target); err != nil {
 		return fmt.Errorf("ping target: %w", err)
 	}
 	if err := proto.ValidVRF(p.VRF); err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/secretfile"
 )
 
 // NATSURL is the server the services and the CLI talk to: nats.url, or the
@@ -69,26 +72,45 @@ func Dial(ctx context.Context, cfg *config.Config, role proto.Role, name string,
 	return nc, nil
 }
 
+// roleKey logs in with role's key under data_dir (BusKeys): always for
+// the embedded server of a local `linkwatch run`, which admits nobody else,
+// and for a server at nats.url when the key is there (a hub configured
+// with linkwatch creds server-config). With nats.url and no key, it gives
+// no login (nil).
+func roleKey(cfg *config.Config, role proto.Role) (nats.Option, error) {
+	keys := BusKeys(cfg)
+	if cfg.NATS.URL != "" {
+		if _, err := os.Stat(keys.SeedFile(role)); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	if _, err := keys.Seed(role); err != nil {
+		return nil, fmt.Errorf("log in to nats as %s: %w (linkwatch run creates the keys at its first start; "+
+			"run this as the same user, or set nats.nkey_seed_file to a key from linkwatch creds export)", role, err)
+	}
+	opt, err := nats.NkeyOptionFromSeed(keys.SeedFile(role))
+	if err != nil {
+		return nil, fmt.Errorf("log in to nats as %s: %w", role, err)
+	}
+	return opt, nil
+}
+
 // natsLogin returns the options that log in and set up TLS as the nats
-// section says, or with role's key of a local `linkwatch run` when it says
-// nothing. Files holding a secret must be private to their owner
-// (config.CheckPrivate); the TLS files are loaded once now so that a bad
+// section says, or with role's key (roleKey) when it gives no login. Files holding a secret must be private to their owner
+// (secretfile.Check); the TLS files are loaded once now so that a bad
 // one is named by its key, and again by nats.go at each connection.
 func natsLogin(cfg *config.Config, role proto.Role) ([]nats.Option, error) {
 	n := cfg.NATS
 	var opts []nats.Option
 	switch {
-	case n.URL == "" && n.User == "" && n.NkeySeedFile == "" && n.CredsFile == "":
-		keys := BusKeys(cfg)
-		if _, err := keys.Seed(role); err != nil {
-			return nil, fmt.Errorf("log in to linkwatch run's nats as %s: %w (linkwatch run creates the keys at its first start; "+
-				"run this as the same user, or set nats.nkey_seed_file to a key from linkwatch creds export)", role, err)
-		}
-		opt, err := nats.NkeyOptionFromSeed(keys.SeedFile(role))
+	case n.User == "" && n.NkeySeedFile == "" && n.CredsFile == "":
+		opt, err := roleKey(cfg, role)
 		if err != nil {
-			return nil, fmt.Errorf("log in to linkwatch run's nats as %s: %w", role, err)
+			return nil, err
 		}
-		opts = append(opts, opt)
+		if opt != nil {
+			opts = append(opts, opt)
+		}
 	case n.User != "":
 		password, err := cfg.NATSPassword()
 		if err != nil {
@@ -96,7 +118,7 @@ func natsLogin(cfg *config.Config, role proto.Role) ([]nats.Option, error) {
 		}
 		opts = append(opts, nats.UserInfo(n.User, password))
 	case n.NkeySeedFile != "":
-		if err := config.CheckPrivate(n.NkeySeedFile); err != nil {
+		if err := secretfile.Check(n.NkeySeedFile); err != nil {
 			return nil, fmt.Errorf("nats.nkey_seed_file: %w", err)
 		}
 		opt, err := nats.NkeyOptionFromSeed(n.NkeySeedFile)
@@ -105,7 +127,7 @@ func natsLogin(cfg *config.Config, role proto.Role) ([]nats.Option, error) {
 		}
 		opts = append(opts, opt)
 	case n.CredsFile != "":
-		if err := config.CheckPrivate(n.CredsFile); err != nil {
+		if err := secretfile.Check(n.CredsFile); err != nil {
 			return nil, fmt.Errorf("nats.creds_file: %w", err)
 		}
 		opts = append(opts, nats.UserCredentials(n.CredsFile))
@@ -118,7 +140,7 @@ func natsLogin(cfg *config.Config, role proto.Role) ([]nats.Option, error) {
 		opts = append(opts, opt)
 	}
 	if n.CertFile != "" || n.KeyFile != "" {
-		if err := config.CheckPrivate(n.KeyFile); err != nil {
+		if err := secretfile.Check(n.KeyFile); err != nil {
 			return nil, fmt.Errorf("nats.key_file: %w", err)
 		}
 		opt := nats.ClientCert(n.CertFile, n.KeyFile)
@@ -130,9 +152,10 @@ func natsLogin(cfg *config.Config, role proto.Role) ([]nats.Option, error) {
 	return opts, nil
 }
 
-// Connect dials NATS for a service as role (Dial). The scheduler and the
-// notifier, who keep the streams, make sure they exist for the configured
-// interval; workers wait for them (worker.Service binds when they appear).
+// Connect dials NATS for a service as role (Dial). The keeper of each
+// stream makes sure it exists as configured (proto.EnsureStream): the
+// scheduler the jobs stream, the notifier the results stream; workers wait
+// for them (worker.Service binds when they appear).
 func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
 	nc, err := Dial(ctx, cfg, role, "linkwatch "+string(role), log)
 	if err != nil {
@@ -143,8 +166,9 @@ func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog
 		nc.Close()
 		return nil, nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if role == proto.RoleScheduler || role == proto.RoleNotifier {
-		if err := proto.EnsureStreams(ctx, js, cfg.Interval, 1); err != nil {
+	stream := map[proto.Role]string{proto.RoleScheduler: proto.StreamJobs, proto.RoleNotifier: proto.StreamResults}[role]
+	if stream != "" {
+		if err := proto.EnsureStream(ctx, js, stream, cfg.Interval, 1); err != nil {
 			nc.Close()
 			return nil, nil, err
 		}
@@ -152,17 +176,12 @@ func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog
 	return nc, js, nil
 }
 
-// RedactURLs returns a NATS URL list (URLs separated by commas, as nats.go
-// splits it) fit for a log line or an error: each URL is redacted by
-// store.RedactURL, the one home of URL redaction, so no password or token
-// shows. A URL without a scheme gets the nats:// that nats.go gives it.
+// RedactURLs returns a NATS URL list (config.NATSURLs) fit for a log line
+// or an error: each URL is redacted by store.RedactURL, the one home of URL
+// redaction, so no password or token shows.
 func RedactURLs(list string) string {
-	parts := strings.Split(list, ",")
+	parts := config.NATSURLs(list)
 	for i, part := range parts {
-		part = strings.TrimSpace(part)
-		if !strings.Contains(part, "://") {
-			part = "nats://" + part
-		}
 		parts[i] = store.RedactURL(part)
 	}
 	return strings.Join(parts, ",")

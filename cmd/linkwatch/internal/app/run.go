@@ -50,6 +50,12 @@ type RunOptions struct {
 func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	log := opts.Log
 	if cfg.NATS.URL == "" {
+		// The embedded server admits only the roles' keys: every service
+		// here logs in with its own, whatever login the nats section
+		// gives for clients that join from elsewhere.
+		local := *cfg
+		local.NATS.NkeySeedFile = ""
+		cfg = &local
 		srv, err := startNATS(cfg, log)
 		if err != nil {
 			return err
@@ -193,7 +199,7 @@ func SchedulerReload(s *scheduler.Scheduler, js jetstream.JetStream, live *Live,
 		old := live.Swap(cfg)
 		s.Reload(Inventory(cfg))
 		if cfg.Interval != old.Interval {
-			if err := proto.EnsureStreams(ctx, js, cfg.Interval, 1); err != nil {
+			if err := proto.EnsureStream(ctx, js, proto.StreamJobs, cfg.Interval, 1); err != nil {
 				log.Error("update streams for the new interval", "err", err)
 			}
 		}

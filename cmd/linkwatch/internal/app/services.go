@@ -180,11 +180,16 @@ func NotifierConfig(live *Live, reg prometheus.Registerer, log *slog.Logger) not
 }
 
 // NotifierInventory is what the notifier accepts results for: every
-// configured device at its site.
+// configured device at its site, with its links.
 func NotifierInventory(cfg *config.Config) *notifier.Inventory {
-	inv := &notifier.Inventory{Interval: cfg.Interval, Sites: make(map[string]string, len(cfg.Devices))}
+	inv := &notifier.Inventory{Interval: cfg.Interval, Sites: make(map[string]string, len(cfg.Devices)),
+		Links: make(map[string]map[string]bool, len(cfg.Devices))}
 	for _, d := range cfg.Devices {
 		inv.Sites[d.Name] = d.Site
+		inv.Links[d.Name] = make(map[string]bool, len(d.Targets))
+		for _, t := range d.Targets {
+			inv.Links[d.Name][notifier.LinkKey(t.Address, t.VRF)] = true
+		}
 	}
 	return inv
 }

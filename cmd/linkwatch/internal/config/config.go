@@ -8,9 +8,11 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	// Time zones must load on hosts and images without system zoneinfo.
@@ -176,6 +178,15 @@ func (c *Config) Sites() []string {
 	}
 	slices.Sort(sites)
 	return slices.Compact(sites)
+}
+
+// CheckSite reports whether some device is at site: a worker for a site
+// without devices would wait forever, and it has no key on the bus.
+func (c *Config) CheckSite(site string) error {
+	if slices.Contains(c.Sites(), site) {
+		return nil
+	}
+	return fmt.Errorf("%q: no device of the configuration is at that site (sites: %s)", site, strings.Join(c.Sites(), ", "))
 }
 
 // DevicesAt returns the devices of one site, in file order.

@@ -26,6 +26,9 @@ func TestParseErrors(t *testing.T) {
 		yaml string
 		want []string
 	}{
+		{"single-word target", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - vrf\n", []string{
+			`linkwatch.yaml:7:9: devices[0].targets[0].address: "vrf" is a single-word host name: give an IP address or a fully qualified name (a single word may be read as a ping keyword)`,
+		}},
 		{"newline injection", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - \"10.0.0.1\\nreload\"\n", []string{
 			`linkwatch.yaml:7:9: devices[0].targets[0].address: "10.0.0.1\nreload" is not an IP address or host name`,
 		}},
@@ -159,7 +162,20 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:1:56: nats.password_env: is not an environment variable name (letters, digits and '_')`,
 		}},
 		{"nats tls without url", "nats: { user: lw, password_env: NATS_PASSWORD, cert_file: c.pem, key_file: c.key }\n", []string{
+			`linkwatch.yaml:1:15: nats.user: needs nats.url: the embedded server of linkwatch run admits only its own nkeys (give nats.nkey_seed_file a key from linkwatch creds export)`,
 			`linkwatch.yaml:1:59: nats.cert_file: needs nats.url: the embedded server does not serve TLS`,
+		}},
+		{"nats creds without url", "nats: { creds_file: lw.creds }\n", []string{
+			`linkwatch.yaml:1:21: nats.creds_file: needs nats.url: the embedded server of linkwatch run admits only its own nkeys (give nats.nkey_seed_file a key from linkwatch creds export)`,
+		}},
+		{"nats password in clear", "nats: { url: \"nats://127.0.0.1:4222,nats://hub.example.net:4222\", user: lw, password_env: NATS_PASSWORD }\n", []string{
+			`linkwatch.yaml:1:14: nats.url: a NATS password would cross the network in clear to a host that is not loopback: use tls:// (or give nats.ca_file), or log in with nats.nkey_seed_file`,
+		}},
+		{"nats password in the url in clear", "nats: { url: \"nats://lw:s3cret@hub.example.net:4222\" }\n", []string{
+			`linkwatch.yaml:1:14: nats.url: a NATS password would cross the network in clear to a host that is not loopback: use tls:// (or give nats.ca_file), or log in with nats.nkey_seed_file`,
+		}},
+		{"redis password in clear", "state: { redis_url: \"redis://redis.example.net:6379/0\", password_env: R }\n", []string{
+			`linkwatch.yaml:1:21: state.redis_url: the Redis password would cross the network in clear to a host that is not loopback: use rediss://`,
 		}},
 		{"redis login", "state: { redis_url: \"rediss://lw:pw@127.0.0.1:6380/0?skip_verify=true\", username: lw, password_env: R, password_file: r.pass }\n", []string{
 			`linkwatch.yaml:1:8: state: give only one of password_env and password_file`,

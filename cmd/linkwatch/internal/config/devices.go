@@ -111,7 +111,7 @@ func (v *validator) targets(path string, rd rawDevice, d Device) bool {
 	seen := map[string]int{}
 	for j, rt := range rd.Targets {
 		tp := fmt.Sprintf("%s.targets[%d]", path, j)
-		v.required(join(tp, "address"), rt.Address, proto.ValidTarget)
+		v.required(join(tp, "address"), rt.Address, proto.ValidPingTarget)
 		ok = v.ping(tp, rt.Ping) && ok
 		t := d.Targets[j]
 		key := linkKey(t)

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"runtime"
 	"strings"
+
+	"github.com/linkwatch/linkwatch/proto/secretfile"
 )
 
 // Credential returns the username and password of the named credential,
@@ -71,7 +71,7 @@ func (c *Config) RedisPassword() (string, error) {
 
 // readSecret reads a password from the environment variable env or, when
 // env is "", from file, less one trailing newline. The file must be
-// private to its owner (see CheckPrivate).
+// private to its owner (see secretfile.Check).
 func readSecret(env, file string) (string, error) {
 	switch {
 	case env != "":
@@ -91,7 +91,7 @@ func readSecret(env, file string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("read password file: %w", err)
 		}
-		if err := private(file, fi); err != nil {
+		if err := secretfile.CheckInfo(file, fi); err != nil {
 			return "", fmt.Errorf("password file %w", err)
 		}
 		data, err := io.ReadAll(f)
@@ -106,30 +106,4 @@ func readSecret(env, file string) (string, error) {
 	default:
 		return "", errors.New("no password_env or password_file")
 	}
-}
-
-// CheckPrivate returns an error when the file at path, which holds a
-// secret (a password, an nkey seed, NATS credentials, a private key), may
-// be read or changed by anyone but its owner and root: any permission bit
-// for group or others (mode & 0o077) is refused, the fix is chmod 600. A
-// symbolic link is followed. The error names the file, never its content.
-func CheckPrivate(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	return private(path, fi)
-}
-
-// private checks the mode of the file at path, as CheckPrivate does.
-func private(path string, fi fs.FileInfo) error {
-	perm := fi.Mode().Perm()
-	if runtime.GOOS == "windows" || perm&0o077 == 0 {
-		return nil // Windows has no such mode bits
-	}
-	what := "readable"
-	if perm&0o044 == 0 {
-		what = "accessible"
-	}
-	return fmt.Errorf("%s is %s by group or others (mode %04o): chmod 600 it", path, what, perm)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/linkwatch/linkwatch/proto/secretfile"
 )
 
 const secret = "s3cret-Pa55"
@@ -277,11 +279,11 @@ credentials:
 	if err == nil || err.Error() != strings.Join(want, "\n") {
 		t.Errorf("Load error:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))
 	}
-	if err := CheckPrivate(seed); err == nil || err.Error() != seed+` is readable by group or others (mode 0604): chmod 600 it` {
-		t.Errorf("CheckPrivate(%s) = %v", seed, err)
+	if err := secretfile.Check(seed); err == nil || err.Error() != seed+` is readable by group or others (mode 0604): chmod 600 it` {
+		t.Errorf("secretfile.Check(%s) = %v", seed, err)
 	}
-	if err := CheckPrivate(filepath.Join(dir, "ok.pass")); err != nil {
-		t.Errorf("CheckPrivate(ok.pass) = %v", err)
+	if err := secretfile.Check(filepath.Join(dir, "ok.pass")); err != nil {
+		t.Errorf("secretfile.Check(ok.pass) = %v", err)
 	}
 
 	// A file that was private at load time and is no longer when read.

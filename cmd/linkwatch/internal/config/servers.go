@@ -3,6 +3,8 @@ package config
 import (
 	"net/url"
 	"strings"
+
+	"github.com/linkwatch/linkwatch/notifier/mail"
 )
 
 // setting is one key of a section and its value, to report keys in file
@@ -51,13 +53,42 @@ func (v *validator) natsAuth() {
 	v.privateFile("nats.nkey_seed_file", n.NkeySeedFile)
 	v.privateFile("nats.creds_file", n.CredsFile)
 	v.privateFile("nats.key_file", n.KeyFile)
-	// A login is sent to the embedded server too (workers and the CLI
-	// join `linkwatch run` on nats.listen); TLS it does not serve.
 	if n.URL != "" {
+		v.clearTextNATS()
 		return
+	}
+	// The embedded server of `linkwatch run` admits only the nkeys it made
+	// (a worker or the CLI joining it on nats.listen may give one, from
+	// linkwatch creds export); it serves no TLS.
+	if key := firstGiven(setting{"user", n.User}, setting{"creds_file", n.CredsFile}); key != "" {
+		v.errorf(join("nats", key), "needs nats.url: the embedded server of linkwatch run admits only its own nkeys "+
+			"(give nats.nkey_seed_file a key from linkwatch creds export)")
 	}
 	if key := firstGiven(setting{"ca_file", n.CAFile}, setting{"cert_file", n.CertFile}, setting{"key_file", n.KeyFile}); key != "" {
 		v.errorf(join("nats", key), "needs nats.url: the embedded server does not serve TLS")
+	}
+}
+
+// clearTextNATS refuses a NATS password that would cross the network in
+// clear: a user and password (in the section or the URL) to a host that is
+// not loopback, over a URL that does not say tls:// or wss:// and with no
+// TLS file that would make the client insist on TLS. nkeys and creds files
+// prove their key without sending it.
+func (v *validator) clearTextNATS() {
+	n := v.cfg.NATS
+	password := n.User != "" || natsURLHasUser(n.URL)
+	if !password || n.CAFile != "" || n.CertFile != "" {
+		return
+	}
+	for _, part := range NATSURLs(n.URL) {
+		u, err := url.Parse(part)
+		if err != nil || u.Scheme == "tls" || u.Scheme == "wss" || mail.IsLoopback(u.Hostname()) {
+			continue
+		}
+		// Not echoed: the URL may hold the password.
+		v.errorf("nats.url", "a NATS password would cross the network in clear to a host that is not loopback: "+
+			"use tls:// (or give nats.ca_file), or log in with nats.nkey_seed_file")
+		return
 	}
 }
 
@@ -90,16 +121,32 @@ func (v *validator) state() {
 	if s.CAFile != "" && u.Scheme != "rediss" {
 		v.errorf("state.ca_file", "needs a rediss:// redis_url (Redis over TLS)")
 	}
+	if _, hasPassword := u.User.Password(); (hasPassword || s.PasswordEnv != "" || s.PasswordFile != "") &&
+		u.Scheme != "rediss" && !mail.IsLoopback(u.Hostname()) {
+		// Not echoed: the URL may hold the password.
+		v.errorf("state.redis_url", "the Redis password would cross the network in clear to a host that is not loopback: use rediss://")
+	}
+}
+
+// NATSURLs splits a NATS URL list as nats.go does (URLs separated by
+// commas), each URL with the nats:// that nats.go gives one without a
+// scheme.
+func NATSURLs(list string) []string {
+	parts := strings.Split(list, ",")
+	for i, part := range parts {
+		part = strings.TrimSpace(part)
+		if !strings.Contains(part, "://") {
+			part = "nats://" + part
+		}
+		parts[i] = part
+	}
+	return parts
 }
 
 // natsURLHasUser reports whether a URL of a NATS URL list has user
 // information (a user and password, or a token).
 func natsURLHasUser(list string) bool {
-	for part := range strings.SplitSeq(list, ",") {
-		part = strings.TrimSpace(part)
-		if !strings.Contains(part, "://") {
-			part = "nats://" + part
-		}
+	for _, part := range NATSURLs(list) {
 		if u, err := url.Parse(part); err == nil && u.User != nil {
 			return true
 		}

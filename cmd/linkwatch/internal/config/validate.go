@@ -15,6 +15,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/mail"
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/secretfile"
 )
 
 // validator checks a decoded file and its resolved Config, adding every
@@ -125,11 +126,7 @@ func (v *validator) top() {
 }
 
 func validNATSURL(s string) bool {
-	for part := range strings.SplitSeq(s, ",") {
-		part = strings.TrimSpace(part)
-		if !strings.Contains(part, "://") {
-			part = "nats://" + part
-		}
+	for _, part := range NATSURLs(s) {
 		u, err := url.Parse(part)
 		if err != nil || u.Host == "" || !map[string]bool{"nats": true, "tls": true, "ws": true, "wss": true}[u.Scheme] {
 			return false
@@ -199,19 +196,9 @@ func (v *validator) smtp(s *SMTP) {
 		v.check("notify.smtp.host", proto.ValidTarget(s.Host))
 	}
 	v.secretRef("notify.smtp", "username", s.Username, s.PasswordEnv, s.PasswordFile, userWithPassword)
-	if s.Username != "" && s.TLS == mail.TLSNone && s.Host != "" && !isLoopback(s.Host) {
+	if s.Username != "" && s.TLS == mail.TLSNone && s.Host != "" && !mail.IsLoopback(s.Host) {
 		v.errorf("notify.smtp.tls", "%q with a username would send the SMTP password in clear across the network: use starttls or tls (none is only for a relay on localhost or a loopback address)", s.TLS)
 	}
-}
-
-// isLoopback reports whether host names this machine without a DNS
-// lookup, as the mailer decides it.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (v *validator) credentials() {
@@ -261,6 +248,6 @@ func (v *validator) privateFile(path, file string) {
 		return
 	}
 	if fi, err := os.Stat(file); err == nil {
-		v.check(path, private(file, fi))
+		v.check(path, secretfile.CheckInfo(file, fi))
 	}
 }
