@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/linkwatch/linkwatch/proto/waittest"
 	"github.com/linkwatch/linkwatch/worker/sim"
 )
 
@@ -22,16 +22,18 @@ var allPlatforms = []string{"cisco_iosxe", "cisco_iosxr", "cisco_nxos", "arista_
 // `linkwatch check --output json` over real SSH and asserts every row.
 func TestCheckAgainstSimulator(t *testing.T) {
 	dir := t.TempDir()
-	ports := freePorts(t, len(allPlatforms)+3)
-	var fleet, devices, known strings.Builder
-	fleet.WriteString("devices:\n")
 	names := append(append([]string{}, allPlatforms...), "badpw", "badkey")
-	for i, name := range names {
-		platform := name
+	platformOf := func(i int) string {
 		if i >= len(allPlatforms) {
-			platform = "cisco_iosxe"
+			return "cisco_iosxe"
 		}
-		fmt.Fprintf(&fleet, `  - name: %s
+		return names[i]
+	}
+	_, ports := startBound(t, "sim", nil, len(names), func(ports []int) []string {
+		var fleet strings.Builder
+		fleet.WriteString("devices:\n")
+		for i, name := range names {
+			fmt.Fprintf(&fleet, `  - name: %s
     port: %d
     platform: %s
     username: admin
@@ -41,7 +43,13 @@ func TestCheckAgainstSimulator(t *testing.T) {
       10.0.0.2: down
       10.0.0.3: drop 60
       nosuch.example.net: unknown-host
-`, name, ports[i], platform)
+`, name, ports[i], platformOf(i))
+		}
+		return []string{"sim", "--fleet", writeFile(t, dir, "fleet.yaml", fleet.String())}
+	}, simBound)
+	var devices, known strings.Builder
+	for i, name := range names {
+		platform := platformOf(i)
 		cred := "lab"
 		if name == "badpw" {
 			cred = "wrong"
@@ -56,10 +64,9 @@ func TestCheckAgainstSimulator(t *testing.T) {
 		addr := knownhosts.Normalize(fmt.Sprintf("127.0.0.1:%d", ports[i]))
 		known.WriteString(knownhosts.Line([]string{addr}, sim.HostPublicKey(keyOf)) + "\n")
 	}
-	closed := ports[len(ports)-1]
+	closed := freePorts(t, 1)[0] // nothing listens there
 	fmt.Fprintf(&devices, "  - { name: closed, host: 127.0.0.1, port: %d, platform: cisco_nxos, site: dc2, targets: [10.0.0.1, 10.0.0.2] }\n", closed)
 
-	fleetFile := writeFile(t, dir, "fleet.yaml", fleet.String())
 	knownFile := writeFile(t, dir, "known_hosts", known.String())
 	cfgFile := writeFile(t, dir, "linkwatch.yaml", fmt.Sprintf(`
 interval: 1m
@@ -72,9 +79,6 @@ defaults:
   ping: { count: 5, timeout: 1s }
 devices:
 %s`, knownFile, devices.String()))
-
-	startProc(t, "sim", nil, "sim", "--fleet", fleetFile)
-	waitListening(t, ports[:len(names)]...)
 
 	env := []string{"LW_TEST_LAB_PASSWORD=lab-secret", "LW_TEST_WRONG_PASSWORD=not-the-password"}
 	stdout, stderr, err := runCmd(t, env, "check", "--config", cfgFile, "--output", "json")
@@ -151,7 +155,7 @@ func TestCheckRejectsBadOutputFlag(t *testing.T) {
 // third run with nothing changed gives none.
 func TestCheckNotifyLikeCron(t *testing.T) {
 	dir := t.TempDir()
-	fleet := newTestFleet(t, dir, []simDevice{{name: "r1", platform: "cisco_nxos", site: "dc1"}}, "10.0.0.1", "10.0.0.2")
+	fleet := startTestFleet(t, dir, []simDevice{{name: "r1", platform: "cisco_nxos", site: "dc1"}}, "10.0.0.1", "10.0.0.2")
 	cfg := writeFile(t, dir, "linkwatch.yaml", fmt.Sprintf(`
 data_dir: %s/data
 notify: { from: linkwatch@example.net, to: [noc@example.net] }
@@ -159,8 +163,6 @@ credentials: { lab: { username: admin, password_env: LW_LAB_PASSWORD } }
 defaults: { credentials: lab, ping: { count: 2, timeout: 1s } }
 devices:
 %s`, dir, fleet.configDevices()))
-	sim := startProc(t, "sim", nil, "sim", "--fleet", fleet.path)
-	waitListening(t, fleet.devices[0].port)
 	env := []string{"LW_LAB_PASSWORD=lab-secret"}
 	cron := func() (rows, emails string) {
 		t.Helper()
@@ -173,14 +175,13 @@ devices:
 	if _, emails := cron(); strings.Contains(emails, "Subject:") {
 		t.Fatalf("first run emailed although every link is UP:\n%s", emails)
 	}
-	fleet.write(map[string]string{"r1 10.0.0.2": "down"})
-	if err := sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	fleet.flip(map[string]string{"r1 10.0.0.2": "down"})
 	var rows, emails string
-	waitFor(t, 20*time.Second, "the simulator to take the link down", func() bool {
-		rows, emails = cron()
-		return strings.Contains(rows, `"status":"DOWN"`)
+	waittest.For(t, 20*time.Second, func() error {
+		if rows, emails = cron(); !strings.Contains(rows, `"status":"DOWN"`) {
+			return fmt.Errorf("the simulator has not taken the link down yet:\n%s", rows)
+		}
+		return nil
 	})
 	if n := strings.Count(emails, "Subject:"); n != 1 || !strings.Contains(emails, "UP → DOWN") {
 		t.Fatalf("run after the flip: %d emails, want 1 with UP → DOWN:\n%s", n, emails)

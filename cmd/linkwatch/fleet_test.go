@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -16,13 +17,15 @@ type simDevice struct {
 	port                 int
 }
 
-// testFleet is a simulator fleet file whose behaviours a test rewrites:
-// every target up unless overridden by "device target" keys.
+// testFleet is a simulator fleet file whose behaviours a test rewrites
+// (every target up unless overridden by "device target" keys), served by
+// a `linkwatch sim` process.
 type testFleet struct {
 	t       testing.TB
 	path    string
 	devices []simDevice
 	targets []string
+	sim     *proc
 }
 
 func (f *testFleet) write(override map[string]string) {
@@ -58,12 +61,27 @@ func (f *testFleet) configDevices(only ...string) string {
 	return b.String()
 }
 
-func newTestFleet(t testing.TB, dir string, devices []simDevice, targets ...string) *testFleet {
-	ports := freePorts(t, len(devices))
-	for i := range devices {
-		devices[i].port = ports[i]
-	}
+// startTestFleet writes the fleet file of devices, each with every target
+// up, and serves it with `linkwatch sim`, each device on a port of its own.
+func startTestFleet(t testing.TB, dir string, devices []simDevice, targets ...string) *testFleet {
+	t.Helper()
 	f := &testFleet{t: t, path: dir + "/fleet.yaml", devices: devices, targets: targets}
-	f.write(nil)
+	f.sim, _ = startBound(t, "sim", nil, len(devices), func(ports []int) []string {
+		for i := range f.devices {
+			f.devices[i].port = ports[i]
+		}
+		f.write(nil)
+		return []string{"sim", "--fleet", f.path}
+	}, simBound)
 	return f
+}
+
+// flip rewrites the fleet file with override and has the simulator
+// reload it.
+func (f *testFleet) flip(override map[string]string) {
+	f.t.Helper()
+	f.write(override)
+	if err := f.sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		f.t.Fatal(err)
+	}
 }

@@ -3,15 +3,20 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // binary is the linkwatch binary built once for the end-to-end tests,
@@ -137,50 +142,120 @@ func runCmd(t testing.TB, env []string, args ...string) (string, string, error) 
 	return out.String(), errOut.String(), err
 }
 
-// freePorts returns n loopback ports that were free a moment ago.
+// freePorts returns n distinct loopback ports that nothing listened on a
+// moment ago, for a child process to bind: the linkwatch and sim commands
+// bind the ports their files name, so they cannot be handed a listener.
+// That is racy by nature: another process may take a port before the
+// child binds it. To make that unlikely, the ports are picked at random
+// below the kernel's ephemeral range (ip_local_port_range), where neither
+// listeners on port 0 (other tests' servers) nor outgoing connections
+// land; and startBound starts a child again on fresh ports when it
+// reports "address already in use".
 func freePorts(t testing.TB, n int) []int {
 	t.Helper()
-	var ls []net.Listener
+	lo, hi := 10000, ephemeralStart()
 	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 1000 || hi-lo < 10*n {
+			t.Fatalf("no %d free ports in %d..%d", n, lo, hi-1)
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
+		port := lo + rand.N(hi-lo)
+		if slices.Contains(ports, port) {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue // taken
+		}
 		l.Close()
+		ports = append(ports, port)
 	}
 	return ports
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+// ephemeralStart is the first port of the kernel's ephemeral range, or the
+// IANA one (49152) where that cannot be read.
+func ephemeralStart() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 49152
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 49152
+	}
+	lo, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 49152
+	}
+	return lo
+}
+
+// startBound starts the binary like startProc, on n ports from freePorts
+// that args (given the ports, returning the command line) writes into the
+// files the process reads, and returns once bound says, from the
+// process's output, that it listens on all of them: a port that answers
+// could be another process's. When the process exits because a port was
+// taken meanwhile ("address already in use"), it is started again on fresh
+// ports, up to three times.
+func startBound(t testing.TB, name string, env []string, n int, args func(ports []int) []string,
+	bound func(p *proc, ports []int) error) (*proc, []int) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		ports := freePorts(t, n)
+		p := startProc(t, name, env, args(ports)...)
+		exited := false
+		waittest.For(t, 20*time.Second, func() error {
+			select {
+			case <-p.done:
+				exited = true
+				return nil
+			default:
+			}
+			return bound(p, ports)
+		})
+		if !exited {
+			return p, ports
 		}
-		time.Sleep(50 * time.Millisecond)
+		if !strings.Contains(p.stderr.String(), "address already in use") || attempt == attempts {
+			t.Fatalf("%s exited on ports %v (attempt %d of %d): %v\n%s", name, ports, attempt, attempts,
+				p.cmd.ProcessState, tail(p.stderr.String()))
+		}
+		t.Logf("%s: a port of %v was taken before it could bind it; starting it again on others", name, ports)
 	}
 }
 
-// waitListening waits until every port accepts TCP connections.
-func waitListening(t testing.TB, ports ...int) {
-	t.Helper()
+// simBound is startBound's bound for `linkwatch sim`, which prints each
+// device's address once all of them listen.
+func simBound(p *proc, ports []int) error {
+	var wants []string
 	for _, port := range ports {
-		waitFor(t, 20*time.Second, fmt.Sprintf("port %d to listen", port), func() bool {
-			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-			if err != nil {
-				return false
-			}
-			c.Close()
-			return true
-		})
+		wants = append(wants, fmt.Sprintf(" 127.0.0.1:%d\n", port))
 	}
+	return printed(p.stdout, wants...)
+}
+
+// runBound is startBound's bound for `linkwatch run` on the port of its
+// embedded NATS server and, when there is a second, its metrics port: it
+// logs the URL of each once it listens.
+func runBound(p *proc, ports []int) error {
+	wants := []string{fmt.Sprintf("url=nats://127.0.0.1:%d", ports[0])}
+	if len(ports) > 1 {
+		wants = append(wants, fmt.Sprintf("url=http://127.0.0.1:%d/metrics", ports[1]))
+	}
+	return printed(p.stderr, wants...)
+}
+
+// printed is nil once out holds every one of wants.
+func printed(out *syncBuffer, wants ...string) error {
+	text := out.String()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			return fmt.Errorf("no %q in the output yet", want)
+		}
+	}
+	return nil
 }
 
 // writeFile writes text (dedented by the caller) to dir/name.

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +20,7 @@ import (
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // TestPipeline runs the distributed system as separate processes of the
@@ -39,7 +40,7 @@ func TestPipeline(t *testing.T) {
 	if err := os.WriteFile(caFile, smtp.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fleet := newTestFleet(t, dir, []simDevice{
+	fleet := startTestFleet(t, dir, []simDevice{
 		{name: "a1", platform: "cisco_iosxe", site: "a", delay: 300 * time.Millisecond},
 		{name: "a2", platform: "cisco_iosxr", site: "a", delay: 300 * time.Millisecond},
 		{name: "a3", platform: "cisco_nxos", site: "a", delay: 300 * time.Millisecond},
@@ -65,10 +66,6 @@ devices:
 %s`, ns.ClientURL(), redisURL, prefix, smtp.Port(), caFile, fleet.configDevices()))
 	env := []string{"LW_LAB_PASSWORD=lab-secret", "LW_SMTP_PASSWORD=smtp-secret"}
 
-	sim := startProc(t, "sim", nil, "sim", "--fleet", fleet.path)
-	for _, d := range fleet.devices {
-		waitListening(t, d.port)
-	}
 	startProc(t, "notifier", env, "notifier", "--config", cfg)
 	wa1 := startProc(t, "worker a1", env, "worker", "--config", cfg, "--site", "a", "--id", "wa1", "--log-level", "debug")
 	startProc(t, "worker a2", env, "worker", "--config", cfg, "--site", "a", "--id", "wa2")
@@ -82,8 +79,11 @@ devices:
 	defer st.Close()
 
 	// 1. Every link reaches UP in the store.
-	waitFor(t, 60*time.Second, "all 10 links UP in Redis", func() bool {
-		return countLinks(t, st, "UP") == 10
+	waittest.For(t, 60*time.Second, func() error {
+		if n := countLinks(t, st, "UP"); n != 10 {
+			return fmt.Errorf("%d links UP in Redis, want all 10", n)
+		}
+		return nil
 	})
 	if n := len(smtp.Messages()); n != 0 {
 		t.Fatalf("%d emails before any change, want 0", n)
@@ -93,20 +93,18 @@ devices:
 	jobRE := regexp.MustCompile(`msg=probing .*?job=(\S+)`)
 	start := len(wa1.stderr.String())
 	var killedJob string
-	waitFor(t, 30*time.Second, "worker wa1 to start a job", func() bool {
+	waittest.For(t, 30*time.Second, func() error {
 		m := jobRE.FindStringSubmatch(wa1.stderr.String()[start:])
-		if m != nil {
-			killedJob = m[1]
+		if m == nil {
+			return errors.New("worker wa1 has not started a job")
 		}
-		return m != nil
+		killedJob = m[1]
+		return nil
 	})
 	wa1.kill()
 
 	// 3. One link goes DOWN: exactly one email.
-	fleet.write(map[string]string{"a1 10.0.0.2": "down"})
-	if err := sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	fleet.flip(map[string]string{"a1 10.0.0.2": "down"})
 	msgs := smtp.WaitFor(t, 1, 60*time.Second)
 	checkEmail(t, msgs[0], "a1", "10.0.0.2", "UP", "DOWN")
 	settle(t, st, "a1", 3)
@@ -115,10 +113,7 @@ devices:
 	}
 
 	// 4. It comes back: exactly one recovery email.
-	fleet.write(nil)
-	if err := sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	fleet.flip(nil)
 	msgs = smtp.WaitFor(t, 2, 60*time.Second)
 	checkEmail(t, msgs[1], "a1", "10.0.0.2", "DOWN", "UP")
 	if !strings.Contains(msgs[1].Text, "down for") {
@@ -181,11 +176,14 @@ func settle(t *testing.T, st notifier.Store, device string, n int) {
 		return time.Time{}
 	}
 	seen, base := 0, last()
-	waitFor(t, 60*time.Second, fmt.Sprintf("%d more results of %s", n, device), func() bool {
+	waittest.For(t, 60*time.Second, func() error {
 		if l := last(); l.After(base) {
 			seen, base = seen+1, l
 		}
-		return seen >= n
+		if seen < n {
+			return fmt.Errorf("%d more results of %s, want %d", seen, device, n)
+		}
+		return nil
 	})
 }
 

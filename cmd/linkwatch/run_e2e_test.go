@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // TestRunEmbedded runs `linkwatch run` with the embedded defaults (NATS and
@@ -26,13 +28,12 @@ func TestRunEmbedded(t *testing.T) {
 		t.Skip("end-to-end run test skipped in -short mode")
 	}
 	dir := t.TempDir()
-	fleet := newTestFleet(t, dir, []simDevice{
+	fleet := startTestFleet(t, dir, []simDevice{
 		{name: "r1", platform: "cisco_iosxe", site: "dc1"},
 		{name: "r2", platform: "juniper_junos", site: "dc2"},
 		{name: "r3", platform: "arista_eos", site: "dc1"}, // added to the config later
 	}, "10.0.0.1", "10.0.0.2")
-	ports := freePorts(t, 2)
-	natsPort, metricsPort := ports[0], ports[1]
+	var natsPort, metricsPort int
 	var configIn func(dataDir, login string) func(string) string
 	config := func(devices string) string {
 		return configIn(dir+"/data", "")(devices)
@@ -53,17 +54,15 @@ devices:
 %s`, dataDir, natsPort, login, devices)
 		}
 	}
-	cfg := writeFile(t, dir, "linkwatch.yaml", config(fleet.configDevices("r1", "r2")))
 	env := []string{"LW_LAB_PASSWORD=lab-secret"}
-	sim := startProc(t, "sim", nil, "sim", "--fleet", fleet.path)
-	for _, d := range fleet.devices {
-		waitListening(t, d.port)
-	}
 	// run works site dc1 itself; dc2's worker joins its embedded NATS
 	// server from "elsewhere", as a worker at another site would.
-	run := startProc(t, "run", env, "run", "--config", cfg, "--sites", "dc1",
-		"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", metricsPort))
-	waitListening(t, natsPort)
+	var cfg string
+	run, _ := startBound(t, "run", env, 2, func(ports []int) []string {
+		natsPort, metricsPort = ports[0], ports[1]
+		cfg = writeFile(t, dir, "linkwatch.yaml", config(fleet.configDevices("r1", "r2")))
+		return []string{"run", "--config", cfg, "--sites", "dc1", "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", metricsPort)}
+	}, runBound)
 	if nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort)); err == nil {
 		nc.Close()
 		t.Fatal("a client without a key connected to run's embedded NATS server")
@@ -91,35 +90,44 @@ devices:
 		}
 		return rows
 	}
-	waitFor(t, 60*time.Second, "4 links UP in status", func() bool {
+	waittest.For(t, 60*time.Second, func() error {
 		n := 0
 		for _, r := range statusOf() {
 			if r.State == "UP" && r.Since != "" && r.LastChecked != "" {
 				n++
 			}
 		}
-		return n == 4
+		if n != 4 {
+			return fmt.Errorf("%d links UP in status, want 4", n)
+		}
+		return nil
 	})
 	if n := emails(); n != 0 {
 		t.Fatalf("%d emails before any change:\n%s", n, run.stdout.String())
 	}
 
-	flip := func(override map[string]string) {
-		fleet.write(override)
-		if err := sim.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-			t.Fatal(err)
+	atLeast := func(n int) func() error {
+		return func() error {
+			if got := emails(); got < n {
+				return fmt.Errorf("%d emails, want %d", got, n)
+			}
+			return nil
 		}
 	}
-	flip(map[string]string{"r2 10.0.0.2": "down"})
-	waitFor(t, 60*time.Second, "the DOWN email", func() bool { return emails() >= 1 })
-	waitFor(t, 30*time.Second, "status to show r2 10.0.0.2 DOWN", func() bool {
-		return statusOf()["r2 10.0.0.2"].State == "DOWN"
-	})
-	flip(nil)
-	waitFor(t, 60*time.Second, "the recovery email", func() bool { return emails() >= 2 })
-	waitFor(t, 30*time.Second, "status to show r2 10.0.0.2 UP", func() bool {
-		return statusOf()["r2 10.0.0.2"].State == "UP"
-	})
+	inState := func(link, state string) func() error {
+		return func() error {
+			if got := statusOf()[link].State; got != state {
+				return fmt.Errorf("status shows %s %q, want %s", link, got, state)
+			}
+			return nil
+		}
+	}
+	fleet.flip(map[string]string{"r2 10.0.0.2": "down"})
+	waittest.For(t, 60*time.Second, atLeast(1))
+	waittest.For(t, 30*time.Second, inState("r2 10.0.0.2", "DOWN"))
+	fleet.flip(nil)
+	waittest.For(t, 60*time.Second, atLeast(2))
+	waittest.For(t, 30*time.Second, inState("r2 10.0.0.2", "UP"))
 	out := run.stdout.String()
 	if n := emails(); n != 2 {
 		t.Fatalf("%d emails for one down and one up, want 2:\n%s", n, out)
@@ -171,9 +179,7 @@ devices:
 	if err := run.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the device added by the reload in status", func() bool {
-		return statusOf()["r3 10.0.0.1"].State == "UP"
-	})
+	waittest.For(t, 30*time.Second, inState("r3 10.0.0.1", "UP")) // the device added by the reload
 
 	// Ctrl-C stops everything cleanly.
 	run.stop(syscall.SIGINT)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/linkwatch/linkwatch/proto/waittest"
 	"github.com/linkwatch/linkwatch/worker/sim"
 )
 
@@ -41,16 +43,15 @@ func (s *simBuffer) String() string {
 	return s.b.String()
 }
 
-// simPoll polls cond until it holds or 10 s pass.
-func simPoll(t *testing.T, what string, cond func() bool) {
+// simWait waits up to 10 s for text to show up in out, which changes.
+func simWait(t *testing.T, out *simBuffer, what string, found func(string) bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	waittest.For(t, 10*time.Second, func() error {
+		if s := out.String(); !found(s) {
+			return fmt.Errorf("no %s in:\n%s", what, s)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // simPing runs `ping 10.0.0.1` on the device over an exec channel.
@@ -94,7 +95,7 @@ func TestSimCmd(t *testing.T) {
 	go func() { done <- root.ExecuteContext(ctx) }()
 
 	line := regexp.MustCompile(`(?m)^r1 cisco_iosxe (127\.0\.0\.1:\d+)$`)
-	simPoll(t, "the device line", func() bool { return line.MatchString(out.String()) })
+	simWait(t, out, "device line", line.MatchString)
 	addr := line.FindStringSubmatch(out.String())[1]
 	if got := simPing(t, addr); !strings.Contains(got, "Success rate is 100 percent (5/5)") {
 		t.Fatalf("ping before reload:\n%s", got)
@@ -106,7 +107,7 @@ func TestSimCmd(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	simPoll(t, "the reload", func() bool { return strings.Count(out.String(), "r1 cisco_iosxe "+addr+"\n") == 2 })
+	simWait(t, out, "reload", func(s string) bool { return strings.Count(s, "r1 cisco_iosxe "+addr+"\n") == 2 })
 	if got := simPing(t, addr); !strings.Contains(got, "Success rate is 0 percent (0/5)") {
 		t.Fatalf("ping after reload:\n%s", got)
 	}
@@ -117,7 +118,7 @@ func TestSimCmd(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	simPoll(t, "the bad reload to be logged", func() bool { return strings.Contains(errOut.String(), "keeping the previous behaviours") })
+	simWait(t, errOut, "log of the bad reload", func(s string) bool { return strings.Contains(s, "keeping the previous behaviours") })
 	if !strings.Contains(errOut.String(), `\"sideways\" is not a behaviour`) {
 		t.Errorf("bad reload log does not say what is wrong:\n%s", errOut.String())
 	}
