@@ -3,48 +3,113 @@ package worker
 import (
 	"fmt"
 	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/scrapli/scrapligo/assets"
+	"github.com/scrapli/scrapligo/platform"
+	"gopkg.in/yaml.v3"
+
+	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
 // cli is what the worker needs to know of a platform's CLI: how its prompt
-// looks in any mode a login may land in, and the commands that make output
-// unpaged and unwrapped. Built once per platform, shared by every session.
+// looks in any level a login may land in, and the commands that make
+// output unpaged and unwrapped. Built once per platform, shared by every
+// session.
+//
+// Both come from scrapligo's own platform definition, the one the platform
+// table (package ping) names, not from copies:
+//   - prompt: the patterns of the table's LoginLevels joined with "|", the
+//     way scrapligo's network driver joins its levels' patterns;
+//   - setup: the "driver.send-command" steps of the definition's
+//     network-on-open, in order (terminal width and length; JunOS also
+//     turns complete-on-space off).
+//
+// The rest of the definition does not fit the worker, which drives
+// scrapligo's generic driver, not its network driver (SCRAPLIGO.md: the
+// platform driver costs about twice the CPU per probe): on-open's
+// "acquire-priv" would need the network driver and an enable secret, and
+// ping needs no privilege; on-close and the configuration levels are never
+// used.
 type cli struct {
 	prompt *regexp.Regexp
 	setup  []string
 }
 
-var clis = map[string]cli{
-	// Patterns follow scrapligo's platform definitions, folded into one
-	// pattern for exec and privileged exec.
-	"cisco_iosxe": {
-		prompt: regexp.MustCompile(`(?im)^[\w.\-@/:]{1,63}[>#]\s?$`),
-		setup:  []string{"terminal length 0", "terminal width 512"},
-	},
-	"cisco_iosxr": {
-		prompt: regexp.MustCompile(`(?im)^[\w.\-@/:]{1,63}#\s?$`),
-		setup:  []string{"terminal length 0", "terminal width 512"},
-	},
-	"cisco_nxos": {
-		prompt: regexp.MustCompile(`(?im)^[\w.\-]{1,63}[>#]\s?$`),
-		setup:  []string{"terminal length 0", "terminal width 511"},
-	},
-	"arista_eos": {
-		prompt: regexp.MustCompile(`(?im)^[\w.\-@()/: ]{1,63}[>#]\s?$`),
-		setup:  []string{"terminal length 0", "terminal width 32767"},
-	},
-	"juniper_junos": {
-		prompt: regexp.MustCompile(`(?im)^({\w+:\d}\n){0,1}[\w\-@()/:\.]{1,63}[>#]\s?$`),
-		setup:  []string{"set cli screen-length 0", "set cli screen-width 511"},
-	},
+// platformCLI looks name up in the platform table (package ping), aliases
+// included, and returns the platform with its CLI.
+func platformCLI(name string) (ping.Platform, cli, error) {
+	pl, err := ping.Lookup(name)
+	if err != nil {
+		return ping.Platform{}, cli{}, err
+	}
+	c, ok := clis()[pl.Name]
+	if !ok {
+		return ping.Platform{}, cli{}, fmt.Errorf("platform %s: no CLI definition", pl.Name)
+	}
+	return pl, c.cli, c.err
 }
 
-func cliFor(platform string) (cli, error) {
-	if platform == "cisco_ios" {
-		platform = "cisco_iosxe"
+type cliOrError struct {
+	cli cli
+	err error
+}
+
+// clis reads scrapligo's definition of every platform of the table, once.
+var clis = sync.OnceValue(func() map[string]cliOrError {
+	m := map[string]cliOrError{}
+	for _, name := range ping.Platforms() {
+		pl, _ := ping.Lookup(name)
+		c, err := scrapliCLI(pl)
+		if err != nil {
+			err = fmt.Errorf("platform %s: scrapligo definition %s: %w", pl.Name, pl.Definition, err)
+		}
+		m[pl.Name] = cliOrError{c, err}
 	}
-	c, ok := clis[platform]
-	if !ok {
-		return cli{}, fmt.Errorf("unsupported platform %q", platform)
+	return m
+})
+
+// scrapliCLI builds pl's CLI from the scrapligo platform definition it
+// names.
+func scrapliCLI(pl ping.Platform) (cli, error) {
+	data, err := assets.Assets.ReadFile("platforms/" + pl.Definition + ".yaml")
+	if err != nil {
+		return cli{}, err
+	}
+	var def platform.Definition
+	if err := yaml.Unmarshal(data, &def); err != nil {
+		return cli{}, err
+	}
+	if def.Default == nil {
+		return cli{}, fmt.Errorf("no default platform")
+	}
+	var patterns []string
+	for _, level := range pl.LoginLevels {
+		l, ok := def.Default.PrivilegeLevels[level]
+		switch {
+		case !ok || l.Pattern == "":
+			return cli{}, fmt.Errorf("no privilege level %q", level)
+		case len(l.NotContains) > 0:
+			// Exclusions need the network driver's prompt matching.
+			return cli{}, fmt.Errorf("privilege level %q excludes prompts (not-contains)", level)
+		}
+		patterns = append(patterns, l.Pattern)
+	}
+	prompt, err := regexp.Compile(strings.Join(patterns, "|"))
+	if err != nil {
+		return cli{}, fmt.Errorf("prompt: %w", err)
+	}
+	c := cli{prompt: prompt}
+	for _, op := range def.Default.NetworkOnOpen {
+		if op["operation"] != platform.OpDriverSendCommand {
+			continue
+		}
+		cmd, ok := op["command"].(string)
+		if !ok || cmd == "" {
+			return cli{}, fmt.Errorf("network-on-open: %s without a command", platform.OpDriverSendCommand)
+		}
+		c.setup = append(c.setup, cmd)
 	}
 	return c, nil
 }

@@ -65,7 +65,7 @@ func (p *Prober) connectTimeout() time.Duration {
 // ping's own budget, one after another.
 func (p *Prober) Budget(d Device) time.Duration {
 	steps := 3 // the prompt and the setup commands
-	if c, err := cliFor(d.Platform); err == nil {
+	if _, c, err := platformCLI(d.Platform); err == nil {
 		steps = len(c.setup) + 1
 	}
 	b := p.connectTimeout() + time.Duration(steps)*p.setupTimeout()
@@ -87,7 +87,7 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 		}
 		res.CheckedAt = p.now()
 	}()
-	c, err := cliFor(d.Platform)
+	pl, c, err := platformCLI(d.Platform)
 	if err != nil {
 		res.Failure, res.FailureText = FailureCLI, err.Error()
 		return res
@@ -108,7 +108,7 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 	}
 	defer drv.Close()
 	for _, t := range d.Targets {
-		link, err := p.ping(ctx, drv, d.Platform, t)
+		link, err := p.ping(ctx, drv, pl, t)
 		if err != nil {
 			res.Failure = classifyCommand(ctx, err)
 			res.FailureText = failureText(ctx, "ping "+t.Target, err)
@@ -162,9 +162,9 @@ func (e *setupError) Unwrap() error { return e.err }
 
 // ping runs one ping and parses it. An invalid target or odd output is a
 // link ERROR, not a device failure; only a session problem returns an error.
-func (p *Prober) ping(ctx context.Context, drv *generic.Driver, platform string, t ping.Params) (LinkResult, error) {
+func (p *Prober) ping(ctx context.Context, drv *generic.Driver, pl ping.Platform, t ping.Params) (LinkResult, error) {
 	link := LinkResult{Params: t}
-	cmd, err := ping.Command(platform, t)
+	cmd, err := pl.Command(t)
 	if err != nil {
 		link.CheckedAt = p.now()
 		link.Result = ping.Result{Status: ping.StatusError, Error: err.Error()}
@@ -178,10 +178,7 @@ func (p *Prober) ping(ctx context.Context, drv *generic.Driver, platform string,
 		return link, ctx.Err()
 	}
 	link.CheckedAt = p.now()
-	link.Result, err = ping.Parse(platform, r.Result)
-	if err != nil {
-		link.Result = ping.Result{Status: ping.StatusError, Error: err.Error()}
-	}
+	link.Result = pl.Parse(r.Result)
 	return link, nil
 }
 

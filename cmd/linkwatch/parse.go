@@ -57,7 +57,7 @@ func runParse(ctx context.Context, opts *parseOptions) error {
 	if opts.Platform == "" {
 		return fmt.Errorf("--platform is required (known: %s)", strings.Join(ping.Platforms(), ", "))
 	}
-	if err := ping.CheckPlatform(opts.Platform); err != nil {
+	if _, err := ping.Lookup(opts.Platform); err != nil {
 		return err
 	}
 	output, err := readParseInput(ctx, opts)

@@ -140,7 +140,7 @@ func TestSimCmd(t *testing.T) {
 func TestSimCmdErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("devices:\n  - name: r1\n    platform: cisco_ios\n"), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte("devices:\n  - name: r1\n    platform: cisco_asa\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -149,7 +149,7 @@ func TestSimCmdErrors(t *testing.T) {
 	}{
 		{[]string{"sim"}, `required flag(s) "fleet" not set`},
 		{[]string{"sim", "--fleet", filepath.Join(dir, "none.yaml")}, "read fleet: open "},
-		{[]string{"sim", "--fleet", bad}, bad + `:3: devices[0] (r1): platform: "cisco_ios" is not a platform`},
+		{[]string{"sim", "--fleet", bad}, bad + `:3: devices[0] (r1): platform: "cisco_asa" is not a platform`},
 		{[]string{"sim", "--fleet", bad, "--log-level", "loud"}, "log level: "},
 	}
 	for _, tc := range cases {

@@ -55,13 +55,7 @@ var payloads = []string{
 var valid = Params{Target: "10.0.0.1", Count: 5, Timeout: 2 * time.Second}
 
 // allPlatforms is every name Command accepts, aliases included.
-func allPlatforms() []string {
-	names := Platforms()
-	for alias := range aliases {
-		names = append(names, alias)
-	}
-	return names
-}
+func allPlatforms() []string { return Names() }
 
 // injected returns valid with the payload s in the field named.
 func injected(field, s string) Params {
@@ -109,7 +103,8 @@ func TestBuildersRefuseInjection(t *testing.T) {
 				continue
 			}
 			p := injected(field, s)
-			for name, pl := range registry {
+			for _, pl := range platforms {
+				name := pl.Name
 				got, err := pl.command(p)
 				if err == nil || got != "" {
 					t.Errorf("%s builder with %s %q = %q, %v; want an error and no line", name, field, s, got, err)
@@ -175,7 +170,7 @@ func TestSyntaxKeywordsAreTokens(t *testing.T) {
 		if len(covered) != int(numFields) {
 			t.Errorf("%s: keywords cover %d of %d Params fields", s.name, len(covered), numFields)
 		}
-		if _, ok := registry[s.name]; !ok {
+		if pl, err := Lookup(s.name); err != nil || pl.Name != s.name {
 			t.Errorf("syntax %s is not a registered platform", s.name)
 		}
 	}
@@ -298,7 +293,8 @@ func FuzzCommand(f *testing.F) {
 				t.Fatalf("Command(%s) returned %q with error %v", platform, line, err)
 			}
 		}
-		for name, pl := range registry {
+		for _, pl := range platforms {
+			name := pl.Name
 			line, err := pl.command(p)
 			if err == nil {
 				checkLine(t, name+" builder", line, wantTokens(name, p))

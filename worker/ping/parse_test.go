@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -229,18 +230,35 @@ func TestParseUnknownPlatform(t *testing.T) {
 	}
 }
 
-func TestRegistryMatchesPlatforms(t *testing.T) {
-	if len(registry) != len(platformNames) {
-		t.Fatalf("registry has %d platforms, platformNames %d", len(registry), len(platformNames))
+// TestPlatformTable checks the table's shape: sorted, every name and alias
+// used once, every entry complete, and Lookup finding each entry under each
+// of its names.
+func TestPlatformTable(t *testing.T) {
+	if !slices.IsSorted(Platforms()) {
+		t.Errorf("table not sorted by name: %v", Platforms())
 	}
-	for _, p := range Platforms() {
-		if _, ok := registry[p]; !ok || !Known(p) {
-			t.Errorf("platform %s: in registry %v, known %v", p, ok, Known(p))
+	seen := map[string]string{}
+	for _, p := range platforms {
+		if p.command == nil || p.parse == nil || p.Definition == "" || len(p.LoginLevels) == 0 {
+			t.Errorf("%s: incomplete entry %+v", p.Name, p)
+		}
+		for _, name := range append([]string{p.Name}, p.Aliases...) {
+			if other, dup := seen[name]; dup {
+				t.Errorf("name %s used by %s and %s", name, other, p.Name)
+			}
+			seen[name] = p.Name
+			got, err := Lookup(name)
+			if err != nil || got.Name != p.Name || !Known(name) {
+				t.Errorf("Lookup(%s) = %s, %v; want %s", name, got.Name, err, p.Name)
+			}
 		}
 	}
-	for alias, target := range aliases {
-		if _, ok := registry[target]; !ok {
-			t.Errorf("alias %s points at unknown %s", alias, target)
+	if names := Names(); len(names) != len(seen) || !slices.IsSorted(names) {
+		t.Errorf("Names() = %v, want the %d names of the table, sorted", names, len(seen))
+	}
+	for _, name := range []string{"", "cisco_asa", "CISCO_IOSXE", "cisco_ios "} {
+		if Known(name) {
+			t.Errorf("Known(%q) = true", name)
 		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/linkwatch/linkwatch/proto"
-	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
 // Fleet is the set of simulated devices a fleet file describes.
@@ -177,7 +176,7 @@ func (e *FleetError) Error() string {
 }
 
 // validPlatform reports whether name is a platform the simulator can play.
-func validPlatform(name string) bool { return ping.Known(name) && platforms[name] != nil }
+func validPlatform(name string) bool { return platformFor(name) != nil }
 
 // validName and validTarget are the project's shared grammars.
 var (

@@ -31,7 +31,7 @@ func TestLoadFleet(t *testing.T) {
 
 func TestLoadFleetErrors(t *testing.T) {
 	_, err := LoadFleet("testdata/bad.yaml")
-	want := `testdata/bad.yaml:3: devices[0] (r1): platform: "cisco_ios" is not a platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)
+	want := `testdata/bad.yaml:3: devices[0] (r1): platform: "cisco_asa" is not a platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)
 testdata/bad.yaml:6: devices[0] (r1): colour: unknown field
 testdata/bad.yaml:7: devices[1] (r1): password: missing
 testdata/bad.yaml:7: devices[1] (r1): name: "r1" is already used by devices[0]

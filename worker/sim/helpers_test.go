@@ -14,10 +14,12 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/linkwatch/linkwatch/proto/waittest"
+	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
-// allPlatforms are the platforms every per-platform test runs on.
-var allPlatforms = []string{"cisco_iosxe", "cisco_iosxr", "cisco_nxos", "arista_eos", "juniper_junos"}
+// allPlatforms are the platforms every per-platform test runs on: those of
+// package ping's table.
+var allPlatforms = ping.Platforms()
 
 // testFleet is one device per platform, each with every behaviour.
 func testFleet(t *testing.T, delay string) *Fleet {

@@ -102,7 +102,7 @@ func (l *listener) config() *ssh.ServerConfig {
 			}
 			return nil, errDenied
 		},
-		ServerVersion: platforms[l.cur.Load().Platform].sshVersion,
+		ServerVersion: platformFor(l.cur.Load().Platform).sshVersion,
 	}
 	cfg.AddHostKey(l.key)
 	return cfg

@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"time"
+
+	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
 // platform is one vendor CLI: modes with prompts and commands, its error
@@ -26,12 +28,30 @@ type platform struct {
 	blankAfterOutput bool
 }
 
-// platforms holds every platform the simulator plays, by scrapligo name.
+// platforms holds every platform the simulator plays, by its name in the
+// platform table of package ping.
 var platforms = map[string]*platform{}
 
+// register adds p under a platform name of the table in package ping; it
+// panics on any other name, an alias included, so the simulator plays the
+// table's platforms under the table's names.
 func register(p *platform) *platform {
+	if pl, err := ping.Lookup(p.name); err != nil || pl.Name != p.name {
+		panic(fmt.Sprintf("sim: %q is not a platform name of package ping's table", p.name))
+	}
 	platforms[p.name] = p
 	return p
+}
+
+// platformFor returns the platform that name names in package ping's table,
+// aliases included, or nil: the simulator accepts exactly the names the
+// configuration and the worker accept.
+func platformFor(name string) *platform {
+	pl, err := ping.Lookup(name)
+	if err != nil {
+		return nil
+	}
+	return platforms[pl.Name]
 }
 
 // modeTree helps build a platform's modes: exit leads from a mode to its

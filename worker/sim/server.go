@@ -61,7 +61,7 @@ func Start(ctx context.Context, f *Fleet, log *slog.Logger) (*Server, error) {
 
 // listen binds one device's port.
 func (s *Server) listen(d Device) (*listener, error) {
-	if platforms[d.Platform] == nil {
+	if platformFor(d.Platform) == nil {
 		return nil, fmt.Errorf("device %s: unknown platform %q", d.Name, d.Platform)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Port)))

@@ -73,7 +73,7 @@ func (s *session) run(exec bool, line string) {
 	s.wg.Go(func() { readInput(s.ctx, s.ch, in) })
 	c := &cli{
 		ctx: s.ctx, out: s.ch, in: in, exec: exec,
-		plat: platforms[s.l.cur.Load().Platform], dev: s.l.cur.Load, host: s.l.name, user: s.user,
+		plat: platformFor(s.l.cur.Load().Platform), dev: s.l.cur.Load, host: s.l.name, user: s.user,
 		started: s.l.srv.started, now: s.l.srv.now, log: s.log,
 		rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}

@@ -116,8 +116,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown credential", head + "  - { name: r1, host: 127.0.0.1, credentials: core, targets: [10.0.0.1] }\n", []string{
 			`linkwatch.yaml:4:47: devices[0].credentials: "core" is not defined in credentials`,
 		}},
-		{"unknown platform", head + "  - { name: r1, host: 127.0.0.1, platform: cisco_ios, targets: [10.0.0.1] }\n", []string{
-			`linkwatch.yaml:4:44: devices[0].platform: "cisco_ios" is not a known platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)`,
+		{"unknown platform", head + "  - { name: r1, host: 127.0.0.1, platform: cisco_asa, targets: [10.0.0.1] }\n", []string{
+			`linkwatch.yaml:4:44: devices[0].platform: "cisco_asa" is not a known platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)`,
 		}},
 		{"bad site name", head + "  - { name: r1, host: 127.0.0.1, site: dc.1, targets: [10.0.0.1] }\n", []string{
 			`linkwatch.yaml:4:40: devices[0].site: "dc.1" is not a valid name (letters, digits, '-' and '_', at most 63, starting with a letter or digit)`,
