@@ -8,13 +8,14 @@ import (
 	"github.com/linkwatch/linkwatch/proto"
 )
 
-// Link states as stored. A device that cannot be reached does not change
-// its links' states: they are held at their last value.
-const (
-	StateUp    = "UP"
-	StateDown  = "DOWN"
-	StateDrop  = "DROP"
-	StateError = "ERROR"
+// Link states as stored (Link.State, Change.From and To) and shown: the
+// short names of proto.LinkStatus. A device that cannot be reached does not
+// change its links' states: they are held at their last value.
+var (
+	stateUp    = proto.LinkStatus_LINK_STATUS_UP.Short()
+	stateDown  = proto.LinkStatus_LINK_STATUS_DOWN.Short()
+	stateDrop  = proto.LinkStatus_LINK_STATUS_DROP.Short()
+	stateError = proto.LinkStatus_LINK_STATUS_ERROR.Short()
 )
 
 // LinkKey is the key of a link within its device: the target address,
@@ -63,15 +64,17 @@ func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 		next.Links = map[string]Link{}
 	}
 	u := Update{}
-	if res.GetFailure() != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {
+	if failure := res.GetFailure(); failure != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {
 		// Unreachable: links held; one alert for the device once the
-		// failure is confirmed like any other change.
+		// failure is confirmed like any other change. A kind this build
+		// does not know (a newer worker's) is a failure all the same, and
+		// its short name ("UNKNOWN_9") is not "", which reads as reached.
 		next.FailedInARow++
 		if prev.Failure == "" && next.FailedInARow < confirm {
 			u.Device = next
 			return u, nil
 		}
-		next.Failure, next.FailureText = res.GetFailure().Short(), res.GetFailureText()
+		next.Failure, next.FailureText = failure.Short(), res.GetFailureText()
 		if prev.Failure == "" {
 			next.FailureSince = checked
 			u.Alerts = append(u.Alerts, newDeviceAlert(next, checked, now))
@@ -95,7 +98,7 @@ func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 		next.Links[key] = link
 		if change != nil {
 			u.Changes = append(u.Changes, *change)
-			if change.From != "" || change.To != StateUp {
+			if change.From != "" || change.To != stateUp {
 				u.Alerts = append(u.Alerts, newLinkAlert(*change, now))
 			}
 		}
@@ -118,15 +121,17 @@ func step(prev Link, dev Device, lr *proto.LinkResult, confirm int) (Link, *Chan
 	if lr.GetCheckedAt() == nil {
 		checked = dev.LastResult
 	}
-	state := lr.GetStatus().Short()
-	if state == "" {
-		state = StateError
+	status := lr.GetStatus()
+	if !status.Known() {
+		// No status, or one this build does not know: not a verdict.
+		status = proto.LinkStatus_LINK_STATUS_ERROR
 	}
+	state := status.Short()
 	l := prev
 	l.Device, l.Site, l.Target, l.VRF = dev.Name, dev.Site, lr.GetTarget().GetAddress(), lr.GetTarget().GetVrf()
 	l.LastChecked, l.Sent, l.Received, l.Error = checked, int(lr.GetSent()), int(lr.GetReceived()), lr.GetError()
 	l.LossPercent = 100 - lr.GetSuccessPercent()
-	if state == StateError {
+	if status == proto.LinkStatus_LINK_STATUS_ERROR {
 		l.LossPercent = 0
 	}
 	l.RTTAvgMs = nil

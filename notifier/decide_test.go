@@ -2,9 +2,11 @@ package notifier
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	pb "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/linkwatch/linkwatch/proto"
@@ -247,5 +249,54 @@ func TestDecideDeviceFailureHoldsSince(t *testing.T) {
 	}
 	if dev.Failure != "REFUSED" || !dev.FailureSince.Equal(t0.Add(time.Minute)) {
 		t.Errorf("device failure %q since %v", dev.Failure, dev.FailureSince)
+	}
+}
+
+// TestDecideUnknownFailureKindIsAFailure feeds decide a result whose failure
+// kind this build does not know, as a newer worker would send it (99 on
+// the wire), carrying the one link it measured before failing. It is a
+// device failure, never "reached": every link of the device is kept with
+// its state, the failure is recorded and alerted under a name that is not
+// "", and a repeat is quiet until the device is reached again.
+func TestDecideUnknownFailureKindIsAFailure(t *testing.T) {
+	newer := failed(1, proto.FailureKind(99))
+	newer.Links = result(1, map[string]proto.LinkStatus{"10.0.0.1": up}).Links
+	wire, err := pb.Marshal(newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got proto.ProbeResult
+	if err := pb.Unmarshal(wire, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.GetFailure() != 99 {
+		t.Fatalf("failure %v on the wire, want 99", got.GetFailure())
+	}
+
+	dev, alerts, _ := apply(t, 1,
+		result(0, map[string]proto.LinkStatus{"10.0.0.1": up, "10.0.0.2": down}),
+		&got,
+	)
+	if len(dev.Links) != 2 || dev.Links["10.0.0.1"].State != "UP" || dev.Links["10.0.0.2"].State != "DOWN" {
+		t.Fatalf("links after the unknown failure: %+v, want 10.0.0.1 UP and 10.0.0.2 DOWN kept", dev.Links)
+	}
+	if dev.Failure != "UNKNOWN_99" || !dev.FailureSince.Equal(t0.Add(time.Minute)) {
+		t.Errorf("device failure %q since %v, want UNKNOWN_99 since %v", dev.Failure, dev.FailureSince, t0.Add(time.Minute))
+	}
+	if got := alertSummary(alerts[1]); len(got) != 1 || got[0] != "device:UNKNOWN_99" {
+		t.Errorf("alerts %q, want the device unreachable (UNKNOWN_99)", got)
+	}
+	if e := Render(alerts[1], "lw@example.net", nil, nil); !strings.Contains(e.Subject, "r1 unreachable (UNKNOWN_99)") {
+		t.Errorf("email subject %q does not say r1 is unreachable", e.Subject)
+	}
+
+	_, alerts, _ = apply(t, 1,
+		result(0, map[string]proto.LinkStatus{"10.0.0.1": up, "10.0.0.2": down}),
+		failed(1, proto.FailureKind(99)),
+		failed(2, proto.FailureKind(99)),
+		result(3, map[string]proto.LinkStatus{"10.0.0.1": up, "10.0.0.2": down}),
+	)
+	if got := [][]string{alertSummary(alerts[2]), alertSummary(alerts[3])}; len(got[0]) != 0 || len(got[1]) != 1 || got[1][0] != "device:" {
+		t.Errorf("repeat, then reached: alerts %q, want none, then the device reachable again", got)
 	}
 }

@@ -26,8 +26,14 @@ var (
 			ParseFS(templateFS, "templates/email.html.tmpl"))
 )
 
+// The states of a device entry; they are not link states.
+const (
+	entryUnreachable = "UNREACHABLE"
+	entryReachable   = "REACHABLE"
+)
+
 // stateOrder is the order of link states in a subject line.
-var stateOrder = []string{"DOWN", "DROP", "ERROR", "UP"}
+var stateOrder = []string{stateDown, stateDrop, stateError, stateUp}
 
 // maxErrorText bounds the device error text quoted in an email.
 const maxErrorText = 500
@@ -200,10 +206,10 @@ func linkEntry(c Change, loc *time.Location) entry {
 	if m := measurement(c); m != "" {
 		details = append(details, m)
 	}
-	if c.To == "ERROR" && c.Error != "" {
+	if c.To == stateError && c.Error != "" {
 		details = append(details, "error: "+clip(c.Error))
 	}
-	if c.To == "UP" && !c.PrevSince.IsZero() {
+	if c.To == stateUp && !c.PrevSince.IsZero() {
 		if d, ok := duration(c.PrevSince, c.At); ok && badFor[c.From] != "" {
 			details = append(details, badFor[c.From]+" for "+d)
 		}
@@ -217,7 +223,7 @@ func linkEntry(c Change, loc *time.Location) entry {
 }
 
 // badFor words how a recovered link had been, by its previous state.
-var badFor = map[string]string{"DOWN": "down", "DROP": "dropping", "ERROR": "in error"}
+var badFor = map[string]string{stateDown: "down", stateDrop: "dropping", stateError: "in error"}
 
 func deviceEntry(a Alert, loc *time.Location) entry {
 	e := entry{
@@ -225,13 +231,13 @@ func deviceEntry(a Alert, loc *time.Location) entry {
 		Details: []string{"at " + formatTime(a.At, loc)}, at: a.At,
 	}
 	if a.Failure != "" {
-		e.Change, e.State = "unreachable ("+a.Failure+")", "UNREACHABLE"
+		e.Change, e.State = "unreachable ("+a.Failure+")", entryUnreachable
 		if a.FailureText != "" {
 			e.Details = append(e.Details, "error: "+clip(a.FailureText))
 		}
 		return e
 	}
-	e.Change, e.State = "reachable again", "REACHABLE"
+	e.Change, e.State = "reachable again", entryReachable
 	if !a.FailureSince.IsZero() {
 		if d, ok := duration(a.FailureSince, a.At); ok {
 			e.Details = append(e.Details, "unreachable for "+d)
@@ -295,8 +301,8 @@ func clip(s string) string {
 // stateStyle colours a state in the HTML body.
 func stateStyle(state string) htmltemplate.CSS {
 	colour := map[string]string{
-		"DOWN": "#cc0000", "UNREACHABLE": "#cc0000", "DROP": "#cc7a00",
-		"ERROR": "#7a00cc", "UP": "#008800", "REACHABLE": "#008800",
+		stateDown: "#cc0000", entryUnreachable: "#cc0000", stateDrop: "#cc7a00",
+		stateError: "#7a00cc", stateUp: "#008800", entryReachable: "#008800",
 	}[state]
 	if colour == "" {
 		colour = "#000000"

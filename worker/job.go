@@ -201,12 +201,12 @@ func ResultProto(job *proto.ProbeJob, workerID string, r DeviceResult) *proto.Pr
 	out := &proto.ProbeResult{
 		JobId: job.GetId(), Device: r.Device, Site: r.Site, Worker: workerID,
 		StartedAt: timestamppb.New(r.StartedAt), CheckedAt: timestamppb.New(r.CheckedAt),
-		Failure: proto.FailureKindFromShort(string(r.Failure)), FailureText: r.FailureText,
+		Failure: r.Failure, FailureText: r.FailureText,
 		ScheduledAt: job.GetScheduledAt(),
 	}
 	for _, l := range r.Links {
 		lr := &proto.LinkResult{
-			Status: proto.LinkStatusFromShort(string(l.Status)), Sent: uint32(l.Sent), Received: uint32(l.Received),
+			Status: l.Status, Sent: uint32(l.Sent), Received: uint32(l.Received),
 			SuccessPercent: l.SuccessPercent, RttMinMs: l.RTTMinMs, RttAvgMs: l.RTTAvgMs, RttMaxMs: l.RTTMaxMs,
 			Error: l.Error, CheckedAt: timestamppb.New(l.CheckedAt),
 			Target: &proto.Target{Address: l.Target, Vrf: l.VRF, Source: l.Source, Count: uint32(l.Count),

@@ -52,13 +52,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 func (m *Metrics) observe(r DeviceResult) {
-	failure := string(r.Failure)
+	failure := r.Failure.Short()
 	if failure == "" {
 		failure = "ok"
 	}
 	m.devices.WithLabelValues(failure).Inc()
 	for _, l := range r.Links {
-		m.links.WithLabelValues(string(l.Status)).Inc()
+		m.links.WithLabelValues(l.Status.Short()).Inc()
 	}
 	m.duration.Observe(r.CheckedAt.Sub(r.StartedAt).Seconds())
 }

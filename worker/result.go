@@ -3,22 +3,25 @@ package worker
 import (
 	"time"
 
+	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
-// FailureKind classifies why a device could not be probed.
-type FailureKind string
+// FailureKind classifies why a device could not be probed: the wire's
+// proto.FailureKind, which results carry as they are.
+type FailureKind = proto.FailureKind
 
-// The device failure kinds. The empty kind means the device was reached.
+// The device failure kinds the worker reports. FailureNone means the device
+// was reached.
 const (
-	FailureNone            FailureKind = ""
-	FailureTimeout         FailureKind = "TIMEOUT"          // no answer in time: connect, handshake or a command
-	FailureRefused         FailureKind = "REFUSED"          // TCP refused or SSH negotiation rejected
-	FailureAuth            FailureKind = "AUTH_FAILED"      // the device refused our credentials
-	FailureHostKeyMismatch FailureKind = "HOSTKEY_MISMATCH" // host key differs from known_hosts, or is unknown to it
-	FailureCLI             FailureKind = "CLI_ERROR"        // logged in, but the CLI did not behave (no prompt, rejected setup, session dropped)
-	FailureUnreachable     FailureKind = "UNREACHABLE"      // no route, host down, name does not resolve
-	FailureInternal        FailureKind = "INTERNAL"         // a bug in linkwatch, recovered
+	FailureNone            = proto.FailureKind_FAILURE_KIND_UNSPECIFIED
+	FailureTimeout         = proto.FailureKind_FAILURE_KIND_TIMEOUT          // no answer in time: connect, handshake or a command
+	FailureRefused         = proto.FailureKind_FAILURE_KIND_REFUSED          // TCP refused or SSH negotiation rejected
+	FailureAuth            = proto.FailureKind_FAILURE_KIND_AUTH_FAILED      // the device refused our credentials
+	FailureHostKeyMismatch = proto.FailureKind_FAILURE_KIND_HOSTKEY_MISMATCH // host key differs from known_hosts, or is unknown to it
+	FailureCLI             = proto.FailureKind_FAILURE_KIND_CLI_ERROR        // logged in, but the CLI did not behave (no prompt, rejected setup, session dropped)
+	FailureUnreachable     = proto.FailureKind_FAILURE_KIND_UNREACHABLE      // no route, host down, name does not resolve
+	FailureInternal        = proto.FailureKind_FAILURE_KIND_INTERNAL         // a bug in linkwatch, recovered
 )
 
 // Device is one device to probe. Credential names its login; Username and

@@ -168,21 +168,26 @@ type checkRow struct {
 	order     int
 }
 
+// statusUnknown is the status of a row whose link was not measured: its
+// device could not be probed. It is not a link status (proto.LinkStatus):
+// no link is ever stored or alerted as UNKNOWN.
+const statusUnknown = "UNKNOWN"
+
 // rowsFor gives one row per configured target of the result's device:
 // measured links as measured, the rest UNKNOWN with the device failure.
 func rowsFor(r worker.DeviceResult, dev worker.Device) []checkRow {
 	rows := make([]checkRow, 0, len(dev.Targets))
 	for i, t := range dev.Targets {
 		row := checkRow{Device: r.Device, Site: r.Site, Target: t.Target, VRF: t.VRF, order: i,
-			Status: "UNKNOWN", CheckedAt: r.CheckedAt.UTC().Format(time.RFC3339)}
+			Status: statusUnknown, CheckedAt: r.CheckedAt.UTC().Format(time.RFC3339)}
 		if i < len(r.Links) {
 			l := r.Links[i]
-			row.Status, row.Sent, row.Received = string(l.Status), l.Sent, l.Received
+			row.Status, row.Sent, row.Received = l.Status.Short(), l.Sent, l.Received
 			row.RTTMinMs, row.RTTAvgMs, row.RTTMaxMs = l.RTTMinMs, l.RTTAvgMs, l.RTTMaxMs
 			row.Error, row.CheckedAt = l.Error, l.CheckedAt.UTC().Format(time.RFC3339)
 		} else if r.Failed() {
-			row.Failure = string(r.Failure)
-			row.Error = string(r.Failure) + ": " + r.FailureText
+			row.Failure = r.Failure.Short()
+			row.Error = row.Failure + ": " + r.FailureText
 		}
 		rows = append(rows, row)
 	}
@@ -200,7 +205,7 @@ func writeTable(w io.Writer, rows []checkRow) error {
 	fmt.Fprintln(tw, "DEVICE\tSITE\tTARGET\tSTATUS\tRECV/SENT\tRTT MIN/AVG/MAX MS\tERROR")
 	for _, r := range rows {
 		counts := "-"
-		if r.Status != "UNKNOWN" && r.Status != "ERROR" {
+		if r.Status != statusUnknown && r.Status != proto.LinkStatus_LINK_STATUS_ERROR.Short() {
 			counts = fmt.Sprintf("%d/%d", r.Received, r.Sent)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Device, r.Site, targetText(r.Target, r.VRF), r.Status, counts, rttText(r), oneLine(r.Error))

@@ -42,7 +42,7 @@ NATS) for the stored state and prints one row per link.`,
 	}
 	addConfigFlag(cmd, &opts.config, "the NATS address")
 	cmd.Flags().StringVar(&opts.site, "site", "", "only links of this site")
-	cmd.Flags().StringVar(&opts.state, "state", "", "only links in this state: UP, DOWN, DROP or ERROR")
+	cmd.Flags().StringVar(&opts.state, "state", "", "only links in this state: "+linkStates())
 	addOutputFlag(cmd, &opts.output)
 	return cmd
 }
@@ -65,12 +65,11 @@ type statusRow struct {
 }
 
 func runStatus(ctx context.Context, opts *statusOptions) error {
-	state := strings.ToUpper(opts.state)
-	switch state {
-	case "", notifier.StateUp, notifier.StateDown, notifier.StateDrop, notifier.StateError:
-	default:
-		return fmt.Errorf("--state %q: must be UP, DOWN, DROP or ERROR", opts.state)
+	status, ok := proto.LinkStatusFromShort(opts.state)
+	if !ok || opts.state != "" && !status.Known() {
+		return fmt.Errorf("--state %q: must be %s", opts.state, linkStates())
 	}
+	state := status.Short()
 	var rep notifier.StatusReply
 	err := withNATS(ctx, opts.config, func(ctx context.Context, nc *nats.Conn) (err error) {
 		rep, err = notifier.QueryStatus(ctx, nc)
@@ -104,6 +103,19 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 			r.Since, r.LastChecked, r.LossPercent, rtt, oneLine(note))
 	}
 	return tw.Flush()
+}
+
+// linkStates words the link states a link may be in: "UP, DOWN, DROP or
+// ERROR".
+func linkStates() string {
+	vals := proto.LinkStatus(0).Descriptor().Values()
+	var names []string
+	for i := range vals.Len() {
+		if s := proto.LinkStatus(vals.Get(i).Number()); s.Known() {
+			names = append(names, s.Short())
+		}
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func statusRows(devs []notifier.Device, site, state string) []statusRow {

@@ -121,7 +121,7 @@ func checkFixture(t *testing.T, platform string, row map[string]string) {
 	}
 	checkInvariants(t, r)
 	note := "\nnote: " + row["note"]
-	if string(r.Status) != row["expected_status"] {
+	if r.Status.Short() != row["expected_status"] {
 		t.Fatalf("status = %s (error %q), want %s%s", r.Status, r.Error, row["expected_status"], note)
 	}
 	checkInt(t, "sent", r.Sent, row["sent"], note)

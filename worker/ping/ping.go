@@ -5,19 +5,24 @@
 // configuration, the CLI, the worker and the simulator all read.
 package ping
 
-import "time"
+import (
+	"time"
 
-// Status is the verdict on one link.
-type Status string
+	"github.com/linkwatch/linkwatch/proto"
+)
+
+// Status is the verdict on one link: the wire's proto.LinkStatus, whose
+// JSON form is its short name ("UP").
+type Status = proto.LinkStatus
 
 // The link verdicts. UP is every probe answered, DOWN none, DROP some.
 // ERROR means the output was an error (unknown host, invalid input, no route
 // to use) or held no result at all.
 const (
-	StatusUp    Status = "UP"
-	StatusDown  Status = "DOWN"
-	StatusDrop  Status = "DROP"
-	StatusError Status = "ERROR"
+	StatusUp    = proto.LinkStatus_LINK_STATUS_UP
+	StatusDown  = proto.LinkStatus_LINK_STATUS_DOWN
+	StatusDrop  = proto.LinkStatus_LINK_STATUS_DROP
+	StatusError = proto.LinkStatus_LINK_STATUS_ERROR
 )
 
 // Result is what one ping printed, classified.
