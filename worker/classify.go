@@ -13,6 +13,9 @@ import (
 // classifyOpen turns an error from opening the session into a failure kind,
 // from the stage that failed and typed errors, never from message text.
 func classifyOpen(ctx context.Context, t *sshTransport, err error) FailureKind {
+	if t.overflow.Load() {
+		return FailureCLI
+	}
 	if t.hostKeyError.Load() != nil {
 		// Our host key check refused the key: changed, or not in known_hosts.
 		return FailureHostKeyMismatch
@@ -37,7 +40,8 @@ func classifyOpen(ctx context.Context, t *sshTransport, err error) FailureKind {
 			return FailureRefused
 		}
 	}
-	if isTimeout(err) {
+	if isTimeout(err) || errors.Is(err, util.ErrTimeoutError) {
+		// No prompt in time: the login or a setup command never came back.
 		return FailureTimeout
 	}
 	return FailureCLI
@@ -60,8 +64,10 @@ func classifyDial(err error) FailureKind {
 
 // classifyCommand turns an error from a command on an open session into a
 // failure kind.
-func classifyCommand(ctx context.Context, err error) FailureKind {
+func classifyCommand(ctx context.Context, t *sshTransport, err error) FailureKind {
 	switch {
+	case t.overflow.Load():
+		return FailureCLI
 	case ctx.Err() != nil, errors.Is(err, util.ErrTimeoutError), isTimeout(err):
 		return FailureTimeout
 	default:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -111,16 +112,16 @@ func serveMuted(c net.Conn, cfg *ssh.ServerConfig) {
 	}
 }
 
-func TestProbeNoPromptIsCLIError(t *testing.T) {
+func TestProbeNoPromptIsATimeout(t *testing.T) {
 	p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: 300 * time.Millisecond}
 	d := Device{Name: "r1", Host: "127.0.0.1", Port: mutedShell(t), Platform: "cisco_iosxe", Username: "admin",
 		Password: "pw", Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}
 	res := p.Probe(context.Background(), d)
-	if res.Failure != FailureCLI {
-		t.Fatalf("failure %q (%s), want CLI_ERROR", res.Failure, res.FailureText)
+	if res.Failure != FailureTimeout {
+		t.Fatalf("failure %v (%s), want TIMEOUT", res.Failure, res.FailureText)
 	}
-	if res.FailureText == "" {
-		t.Errorf("no failure text")
+	if !strings.Contains(res.FailureText, "no prompt within 300ms") {
+		t.Errorf("failure text %q does not say what was awaited", res.FailureText)
 	}
 }
 

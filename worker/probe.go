@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/scrapli/scrapligo/driver/generic"
 	"github.com/scrapli/scrapligo/driver/opoptions"
 	"github.com/scrapli/scrapligo/driver/options"
+	"github.com/scrapli/scrapligo/util"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/linkwatch/linkwatch/worker/ping"
@@ -25,11 +27,19 @@ type Prober struct {
 	// SetupTimeout bounds finding the prompt and each setup command
 	// (default 10s).
 	SetupTimeout time.Duration
+	// MaxOutput caps the bytes a device may send in answer to one command
+	// (default DefaultMaxOutput); past it the session is closed and the
+	// device fails with CLI_ERROR.
+	MaxOutput int64
 	// Log receives debug detail; nil discards it.
 	Log *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
+
+// DefaultMaxOutput is the default cap on one command's output: a ping of
+// a thousand probes prints well under 100 KiB on every platform.
+const DefaultMaxOutput = 4 << 20
 
 const (
 	defaultConnectTimeout = 10 * time.Second
@@ -52,6 +62,13 @@ func (p *Prober) setupTimeout() time.Duration {
 		return p.SetupTimeout
 	}
 	return defaultSetupTimeout
+}
+
+func (p *Prober) maxOutput() int64 {
+	if p.MaxOutput > 0 {
+		return p.MaxOutput
+	}
+	return DefaultMaxOutput
 }
 
 func (p *Prober) connectTimeout() time.Duration {
@@ -86,6 +103,7 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 			res.Failure, res.FailureText = FailureInternal, fmt.Sprintf("internal error probing %s: %v", d.Name, r)
 		}
 		res.CheckedAt = p.now()
+		res.clean()
 	}()
 	pl, c, err := platformCLI(d.Platform)
 	if err != nil {
@@ -95,7 +113,7 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 	ctx, cancel := context.WithTimeout(ctx, p.Budget(d))
 	defer cancel()
 
-	tr := newSSHTransport(ctx, d, p.HostKeys, p.connectTimeout())
+	tr := newSSHTransport(ctx, d, p.HostKeys, p.connectTimeout(), p.maxOutput())
 	stop := context.AfterFunc(ctx, tr.abort)
 	defer stop()
 
@@ -103,15 +121,15 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 	if err != nil {
 		tr.Close()
 		res.Failure = classifyOpen(ctx, tr, err)
-		res.FailureText = failureText(ctx, "open session", err)
+		res.FailureText = failureText(ctx, tr, "open session", err)
 		return res
 	}
 	defer drv.Close()
 	for _, t := range d.Targets {
 		link, err := p.ping(ctx, drv, pl, t)
 		if err != nil {
-			res.Failure = classifyCommand(ctx, err)
-			res.FailureText = failureText(ctx, "ping "+t.Target, err)
+			res.Failure = classifyCommand(ctx, tr, err)
+			res.FailureText = failureText(ctx, tr, "ping "+t.Target, err)
 			return res
 		}
 		res.Links = append(res.Links, link)
@@ -133,6 +151,9 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli) (*
 		return nil, fmt.Errorf("build driver: %w", err)
 	}
 	if err := drv.Open(); err != nil {
+		if errors.Is(err, util.ErrTimeoutError) {
+			return nil, fmt.Errorf("no prompt within %s of login: %w", p.setupTimeout(), err)
+		}
 		return nil, err
 	}
 	for _, cmd := range c.setup {
@@ -142,7 +163,7 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli) (*
 		}
 		if err != nil {
 			drv.Close()
-			return nil, &setupError{cmd: cmd, err: err}
+			return nil, &setupError{cmd: cmd, wait: p.setupTimeout(), err: err}
 		}
 	}
 	if ctx.Err() != nil {
@@ -153,11 +174,17 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli) (*
 }
 
 type setupError struct {
-	cmd string
-	err error
+	cmd  string
+	wait time.Duration
+	err  error
 }
 
-func (e *setupError) Error() string { return fmt.Sprintf("%q: %v", e.cmd, e.err) }
+func (e *setupError) Error() string {
+	if errors.Is(e.err, util.ErrTimeoutError) {
+		return fmt.Sprintf("no prompt within %s after %q: %v", e.wait, e.cmd, e.err)
+	}
+	return fmt.Sprintf("%q: %v", e.cmd, e.err)
+}
 func (e *setupError) Unwrap() error { return e.err }
 
 // ping runs one ping and parses it. An invalid target or odd output is a
@@ -171,6 +198,9 @@ func (p *Prober) ping(ctx context.Context, drv *generic.Driver, pl ping.Platform
 		return link, nil
 	}
 	r, err := drv.SendCommand(cmd, opoptions.WithTimeoutOps(t.Budget()))
+	if errors.Is(err, util.ErrTimeoutError) {
+		return link, fmt.Errorf("no prompt within %s, the ping's budget (count × timeout + 10%% + 5s): %w", t.Budget(), err)
+	}
 	if err != nil {
 		return link, err
 	}
@@ -182,8 +212,14 @@ func (p *Prober) ping(ctx context.Context, drv *generic.Driver, pl ping.Platform
 	return link, nil
 }
 
-func failureText(ctx context.Context, doing string, err error) string {
-	if ctx.Err() != nil {
+// failureText says what was being done and what went wrong, naming the
+// facts the transport recorded rather than the error scrapligo made of
+// them.
+func failureText(ctx context.Context, tr *sshTransport, doing string, err error) string {
+	switch {
+	case tr.overflow.Load():
+		return fmt.Sprintf("%s: %v", doing, &outputLimitError{limit: tr.limit})
+	case ctx.Err() != nil:
 		return fmt.Sprintf("%s: probe deadline exceeded (%v)", doing, err)
 	}
 	return fmt.Sprintf("%s: %v", doing, err)

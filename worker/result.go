@@ -61,3 +61,11 @@ type DeviceResult struct {
 
 // Failed reports whether the device could not be fully probed.
 func (r DeviceResult) Failed() bool { return r.Failure != FailureNone }
+
+// clean makes every device text of r fit to leave the worker (CleanText).
+func (r *DeviceResult) clean() {
+	r.FailureText = CleanText(r.FailureText, MaxText)
+	for i := range r.Links {
+		r.Links[i].Error = CleanText(r.Links[i].Error, MaxText)
+	}
+}

@@ -35,6 +35,14 @@ type sshTransport struct {
 	authOffered  atomic.Bool
 	hostKeyError atomic.Pointer[error]
 
+	// limit caps the bytes the device may send in answer to one write
+	// (one command); pending counts them since the last write. Past the
+	// limit the connection is closed and overflow set: a device that
+	// floods must not take the worker's memory with it.
+	limit    int64
+	pending  atomic.Int64
+	overflow atomic.Bool
+
 	mu      sync.Mutex
 	conn    net.Conn
 	client  *ssh.Client
@@ -55,11 +63,12 @@ func (e *dialError) Unwrap() error      { return e.err }
 func (e *handshakeError) Error() string { return "ssh handshake: " + e.err.Error() }
 func (e *handshakeError) Unwrap() error { return e.err }
 
-func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback, timeout time.Duration) *sshTransport {
+func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback, timeout time.Duration, limit int64) *sshTransport {
 	t := &sshTransport{
 		ctx:     ctx,
 		addr:    net.JoinHostPort(d.Host, strconv.Itoa(d.Port)),
 		timeout: timeout,
+		limit:   limit,
 	}
 	if hostKeys == nil {
 		hostKeys = ssh.InsecureIgnoreHostKey() // #nosec G106 -- no known_hosts configured: accept, as the operator chose
@@ -215,6 +224,11 @@ func (t *sshTransport) Read(n int) ([]byte, error) {
 	b := make([]byte, n)
 	n, err := r.Read(b)
 	if n > 0 {
+		if t.limit > 0 && t.pending.Add(int64(n)) > t.limit {
+			t.overflow.Store(true)
+			t.abort()
+			return nil, &outputLimitError{limit: t.limit}
+		}
 		return b[:n], nil
 	}
 	if err == nil {
@@ -234,6 +248,26 @@ func (t *sshTransport) Write(b []byte) error {
 	if w == nil {
 		return io.ErrClosedPipe
 	}
+	t.pending.Store(0)
 	_, err := w.Write(b)
 	return err
+}
+
+// outputLimitError is a device that sent more than the limit in answer to
+// one command.
+type outputLimitError struct{ limit int64 }
+
+func (e *outputLimitError) Error() string {
+	return fmt.Sprintf("the device sent more than %s in answer to one command; session closed", byteSize(e.limit))
+}
+
+// byteSize prints n bytes in the largest whole binary unit.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -68,7 +68,7 @@ func WorkerInventory(cfg *config.Config, site string) *worker.Inventory {
 
 // Prober builds the SSH prober with the configured host key policy.
 func Prober(cfg *config.Config, log *slog.Logger) (*worker.Prober, error) {
-	p := &worker.Prober{Log: log}
+	p := &worker.Prober{Log: log, MaxOutput: int64(cfg.Worker.MaxOutputKiB) << 10}
 	if cfg.Worker.KnownHosts != "" {
 		cb, err := knownhosts.New(cfg.Worker.KnownHosts)
 		if err != nil {

@@ -114,6 +114,9 @@ type Worker struct {
 	// AckWait is how long the bus waits for a job's ack before handing it
 	// to another worker of the site; a busy worker keeps extending it.
 	AckWait time.Duration `yaml:"ack_wait"`
+	// MaxOutputKiB caps what a device may send in answer to one command,
+	// in KiB; past it the session is closed (CLI_ERROR).
+	MaxOutputKiB int `yaml:"max_output_kib"`
 }
 
 // Device is one router to log in to, with its links.

@@ -259,7 +259,7 @@ func TestLoadGood(t *testing.T) {
 			"lab":  {Username: "admin", PasswordEnv: "LAB_PASSWORD"},
 			"core": {Username: "netops", PasswordFile: "testdata/core.pass"},
 		},
-		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, KnownHosts: "testdata/known_hosts", AckWait: time.Minute},
+		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, KnownHosts: "testdata/known_hosts", AckWait: time.Minute, MaxOutputKiB: 4096},
 		Devices: []Device{
 			{Name: "r1", Host: "127.0.0.1", Port: 2201, Platform: "cisco_iosxr", Site: "dc1", Credentials: "core", Targets: []Target{
 				{Address: "10.0.0.1", VRF: "MGMT", Count: 3, Timeout: time.Second},
@@ -300,7 +300,7 @@ func TestParseEmptyGivesDefaults(t *testing.T) {
 		State:       State{Prefix: "linkwatch:"},
 		Notify:      Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC", Location: time.UTC},
 		Credentials: map[string]Credential{},
-		Worker:      Worker{Concurrency: 50, AckWait: 30 * time.Second},
+		Worker:      Worker{Concurrency: 50, AckWait: 30 * time.Second, MaxOutputKiB: 4096},
 		Devices:     []Device{},
 	}
 	if !reflect.DeepEqual(cfg, want) {

@@ -61,7 +61,7 @@ func builtinDefaults() file {
 			NATS:     NATS{Listen: "127.0.0.1:4222"},
 			State:    State{Prefix: "linkwatch:"},
 			Notify:   Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC"},
-			Worker:   Worker{Concurrency: 50, AckWait: 30 * time.Second},
+			Worker:   Worker{Concurrency: 50, AckWait: 30 * time.Second, MaxOutputKiB: 4096},
 		},
 		Defaults: defaultsSection{
 			Site: "default",

@@ -123,6 +123,7 @@ func (v *validator) top() {
 	v.intRange("worker.concurrency", c.Worker.Concurrency, 1, 10000)
 	v.intRange("worker.site_concurrency", c.Worker.SiteConcurrency, 0, 10000)
 	v.durRange("worker.ack_wait", c.Worker.AckWait, time.Second, time.Hour)
+	v.intRange("worker.max_output_kib", c.Worker.MaxOutputKiB, 64, 256<<10)
 }
 
 func validNATSURL(s string) bool {
