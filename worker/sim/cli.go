@@ -54,8 +54,7 @@ func (c *cli) print(s string) {
 	if s == "" {
 		return
 	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	_, _ = io.WriteString(c.out, strings.ReplaceAll(s, "\n", "\r\n"))
+	_, _ = io.WriteString(c.out, crlf(s))
 }
 
 // runShell is the interactive session: banner, then prompt, line, command,

@@ -42,7 +42,15 @@ const (
 	Down                           // no probe answered (timeouts)
 	Drop                           // some probes answered, Percent of them
 	UnknownHost                    // the device cannot resolve the target
+	Flood                          // endless probe output until the client disconnects
+	Hang                           // no output at all, never the prompt again
+	Garbage                        // a % error line with invalid UTF-8 and ANSI escapes
 )
+
+// words spells the outcomes that are one word in the fleet file.
+var words = map[Outcome]string{
+	Up: "up", Down: "down", UnknownHost: "unknown-host", Flood: "flood", Hang: "hang", Garbage: "garbage",
+}
 
 // Behaviour is the behaviour of pings to one target.
 type Behaviour struct {
@@ -52,15 +60,11 @@ type Behaviour struct {
 
 // String renders b the way the fleet file spells it.
 func (b Behaviour) String() string {
-	switch b.Outcome {
-	case Up:
-		return "up"
-	case Down:
-		return "down"
-	case Drop:
+	if w, ok := words[b.Outcome]; ok {
+		return w
+	}
+	if b.Outcome == Drop {
 		return "drop " + strconv.Itoa(b.Percent)
-	case UnknownHost:
-		return "unknown-host"
 	}
 	return "invalid"
 }
@@ -80,10 +84,11 @@ func (d *Device) Behaviour(target string) Behaviour {
 
 // Received returns how many of count probes b answers. A Drop answers
 // round(count×Percent/100) of them, but at least one and at most count-1 when
-// count is 2 or more, so a drop is always partial.
+// count is 2 or more, so a drop is always partial. A flood's probes are all
+// answered; those of a hang or garbage never are.
 func (b Behaviour) Received(count int) int {
 	switch b.Outcome {
-	case Up:
+	case Up, Flood:
 		return count
 	case Drop:
 		r := (count*b.Percent + 50) / 100
@@ -95,25 +100,23 @@ func (b Behaviour) Received(count int) int {
 	return 0
 }
 
-// ParseBehaviour parses one target behaviour: up, down, unknown-host or
-// "drop N" with 0 < N < 100.
+// ParseBehaviour parses one target behaviour: up, down, "drop N" with
+// 0 < N < 100, unknown-host, flood, hang or garbage.
 func ParseBehaviour(s string) (Behaviour, error) {
 	f := strings.Fields(s)
-	switch {
-	case len(f) == 1 && f[0] == "up":
-		return Behaviour{Outcome: Up}, nil
-	case len(f) == 1 && f[0] == "down":
-		return Behaviour{Outcome: Down}, nil
-	case len(f) == 1 && f[0] == "unknown-host":
-		return Behaviour{Outcome: UnknownHost}, nil
-	case len(f) == 2 && f[0] == "drop":
+	if len(f) == 2 && f[0] == "drop" {
 		n, err := strconv.Atoi(f[1])
 		if err != nil || n <= 0 || n >= 100 {
 			return Behaviour{}, fmt.Errorf("%q: drop needs a success percent between 1 and 99", s)
 		}
 		return Behaviour{Outcome: Drop, Percent: n}, nil
 	}
-	return Behaviour{}, fmt.Errorf("%q is not a behaviour (up, down, drop N, unknown-host)", s)
+	for o, w := range words {
+		if len(f) == 1 && f[0] == w {
+			return Behaviour{Outcome: o}, nil
+		}
+	}
+	return Behaviour{}, fmt.Errorf("%q is not a behaviour (up, down, drop N, unknown-host, flood, hang, garbage)", s)
 }
 
 // LoadFleet reads and parses the fleet file at path.

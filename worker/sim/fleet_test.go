@@ -72,7 +72,7 @@ func TestParseFleetErrors(t *testing.T) {
 		{"bad target", dev + "    targets:\n      10.0.0.1;reload: up\n",
 			`line 7: devices[0] (r1): targets["10.0.0.1;reload"]: "10.0.0.1;reload" is not an IP address or host name`},
 		{"bad behaviour", dev + "    targets:\n      10.0.0.1: flaky\n",
-			`line 7: devices[0] (r1): targets["10.0.0.1"]: "flaky" is not a behaviour (up, down, drop N, unknown-host)`},
+			`line 7: devices[0] (r1): targets["10.0.0.1"]: "flaky" is not a behaviour (up, down, drop N, unknown-host, flood, hang, garbage)`},
 		{"drop zero", dev + "    targets:\n      10.0.0.1: drop 0\n",
 			`line 7: devices[0] (r1): targets["10.0.0.1"]: "drop 0": drop needs a success percent between 1 and 99`},
 		{"target twice", dev + "    targets:\n      10.0.0.1: up\n      10.0.0.1: down\n",
@@ -97,6 +97,7 @@ func TestBehaviourReceived(t *testing.T) {
 		{"up", 5, 5}, {"down", 5, 0}, {"unknown-host", 5, 0},
 		{"drop 60", 5, 3}, {"drop 60", 2, 1}, {"drop 60", 1, 1}, {"drop 40", 1, 0},
 		{"drop 1", 5, 1}, {"drop 99", 5, 4}, {"drop 99", 1000, 990}, {"drop 50", 3, 2},
+		{"flood", 5, 5}, {"hang", 5, 0}, {"garbage", 5, 0},
 	}
 	for _, tc := range cases {
 		b, err := ParseBehaviour(tc.b)

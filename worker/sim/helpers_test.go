@@ -31,7 +31,8 @@ func testFleet(t *testing.T, delay string) *Fleet {
 		if delay != "" {
 			fmt.Fprintf(&b, "    delay: %s\n", delay)
 		}
-		b.WriteString("    targets:\n      10.0.0.1: up\n      10.0.0.2: down\n      10.0.0.3: drop 60\n      10.0.0.4: unknown-host\n      core.example.net: up\n")
+		b.WriteString("    targets:\n      10.0.0.1: up\n      10.0.0.2: down\n      10.0.0.3: drop 60\n      10.0.0.4: unknown-host\n      core.example.net: up\n" +
+			"      10.0.0.5: flood\n      10.0.0.6: hang\n      10.0.0.7: garbage\n")
 	}
 	f, err := ParseFleet([]byte(b.String()))
 	if err != nil {

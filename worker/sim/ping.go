@@ -222,9 +222,20 @@ func (c *cli) ping(rest []token, v6 bool) {
 	r.v6 = v6
 	dev := c.dev()
 	b := dev.Behaviour(r.target)
-	if b.Outcome == UnknownHost {
+	switch b.Outcome {
+	case UnknownHost:
 		c.failed = true
 		c.print(c.plat.render.unknownHost(r, c.now()))
+		return
+	case Flood:
+		c.flood(newPingRun(r, b, c.rng, c.now(), dev.Delay))
+		return
+	case Hang:
+		c.hang()
+		return
+	case Garbage:
+		c.failed = true
+		c.print(GarbageLine)
 		return
 	}
 	run := newPingRun(r, b, c.rng, c.now(), dev.Delay)

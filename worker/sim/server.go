@@ -6,6 +6,12 @@
 // levels, echo, CRLF, and a `ping` whose outcome per target the fleet file
 // decides and whose output has the platform's real format.
 //
+// It also plays broken routers, so that clients can be tested against them
+// end to end. A target may flood (reply lines without end, written from one
+// fixed block until the client disconnects), hang (no output, no prompt
+// ever again) or answer garbage (GarbageLine: a "%" error line with bytes
+// that are not UTF-8 and ANSI escape sequences).
+//
 // Of linkwatch's own code, only the `linkwatch sim` command
 // (cmd/linkwatch/sim.go), tests and benchmarks import this package; the
 // scheduler, worker and notifier never do.
