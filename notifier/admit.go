@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
 )
 
@@ -79,7 +80,7 @@ func (inv *Inventory) checkLinks(res *proto.ProbeResult) error {
 	}
 	for _, l := range res.GetLinks() {
 		t := l.GetTarget()
-		if !inv.Links[res.GetDevice()][LinkKey(t.GetAddress(), t.GetVrf())] {
+		if !inv.Links[res.GetDevice()][state.LinkKey(t.GetAddress(), t.GetVrf())] {
 			return fmt.Errorf("%w: %s has no link to %q (vrf %q)", errRejected, res.GetDevice(), t.GetAddress(), t.GetVrf())
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
 )
 
@@ -24,7 +25,7 @@ type StatusRequest struct{}
 
 // StatusReply carries every stored device with its links.
 type StatusReply struct {
-	Devices []Device `json:"devices"`
+	Devices []state.Device `json:"devices"`
 }
 
 // HistoryRequest asks for the changes of one device (one target when
@@ -38,11 +39,11 @@ type HistoryRequest struct {
 
 // HistoryReply carries the changes, newest first.
 type HistoryReply struct {
-	Changes []Change `json:"changes"`
+	Changes []state.Change `json:"changes"`
 }
 
 // serveAPI registers the service on nc and returns a func that stops it.
-func serveAPI(nc *nats.Conn, store Store, log *slog.Logger) (func(), error) {
+func serveAPI(nc *nats.Conn, store state.Store, log *slog.Logger) (func(), error) {
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        "linkwatch",
 		Version:     "1.0.0",
@@ -91,12 +92,12 @@ func answer(r micro.Request, log *slog.Logger, f func(context.Context) (any, err
 	}
 }
 
-func status(ctx context.Context, store Store) (StatusReply, error) {
+func status(ctx context.Context, store state.Store) (StatusReply, error) {
 	devs, err := store.Devices(ctx)
 	return StatusReply{Devices: devs}, err
 }
 
-func history(ctx context.Context, store Store, data []byte) (HistoryReply, error) {
+func history(ctx context.Context, store state.Store, data []byte) (HistoryReply, error) {
 	var req HistoryRequest
 	if err := json.Unmarshal(data, &req); err != nil {
 		return HistoryReply{}, fmt.Errorf("decode history request: %w", err)

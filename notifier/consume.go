@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	pb "google.golang.org/protobuf/proto"
 
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
 )
 
@@ -67,12 +68,12 @@ func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 // and outbox. A result no newer than the stored one changes nothing.
 func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
 	var (
-		last  Update
+		last  state.Update
 		stale bool
 	)
-	err := n.store.Commit(ctx, res.GetDevice(), func(prev Device) (Update, error) {
-		u, err := decide(prev, res, n.cfg.Confirm, n.cfg.Now())
-		last, stale = u, errors.Is(err, ErrNoUpdate) // the store may call decide again after a conflict
+	err := n.store.Commit(ctx, res.GetDevice(), func(prev state.Device) (state.Update, error) {
+		u, err := state.Decide(prev, res, n.cfg.Confirm, n.cfg.Now())
+		last, stale = u, errors.Is(err, state.ErrNoUpdate) // the store may call decide again after a conflict
 		return u, err
 	})
 	if err != nil {
@@ -88,7 +89,7 @@ func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
 		n.log.Info("link state changed", "device", c.Device, "site", c.Site, "target", c.Target, "from", c.From, "to", c.To)
 	}
 	for _, a := range last.Alerts {
-		if a.Kind == AlertDevice {
+		if a.Kind == state.AlertDevice {
 			n.log.Info("device reachability changed", "device", a.Device, "failure", a.Failure, "text", a.FailureText)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
@@ -155,7 +156,7 @@ func (m *mailer) flushUnacked(ctx context.Context) {
 
 // delivered removes sent alerts from the outbox. When that fails, it
 // remembers them so that they are removed, not sent, next time.
-func (m *mailer) delivered(ctx context.Context, batch []Alert, subject string) error {
+func (m *mailer) delivered(ctx context.Context, batch []state.Alert, subject string) error {
 	ids := alertIDs(batch)
 	m.n.log.Info("alert email sent", "subject", subject, "alerts", len(ids))
 	// The email is out: remove its alerts even when shutting down.
@@ -173,7 +174,7 @@ func (m *mailer) delivered(ctx context.Context, batch []Alert, subject string) e
 	return nil
 }
 
-func (m *mailer) park(ctx context.Context, batch []Alert, err error) {
+func (m *mailer) park(ctx context.Context, batch []state.Alert, err error) {
 	m.n.log.Error("alert email refused permanently; alerts parked for inspection", "alerts", len(batch), "err", err)
 	for _, a := range batch {
 		if perr := m.n.store.Park(ctx, a.ID, err.Error()); perr != nil {
@@ -183,7 +184,7 @@ func (m *mailer) park(ctx context.Context, batch []Alert, err error) {
 }
 
 // record notes a failed delivery attempt on each alert.
-func (m *mailer) record(ctx context.Context, batch []Alert, err error) {
+func (m *mailer) record(ctx context.Context, batch []state.Alert, err error) {
 	for _, a := range batch {
 		if rerr := m.n.store.Retry(ctx, a.ID, err.Error()); rerr != nil {
 			m.n.log.Error("record delivery attempt", "id", a.ID, "err", rerr)
@@ -203,7 +204,7 @@ func (m *mailer) backOff(err error) time.Duration {
 	return wait
 }
 
-func alertIDs(as []Alert) []string {
+func alertIDs(as []state.Alert) []string {
 	ids := make([]string, len(as))
 	for i, a := range as {
 		ids[i] = a.ID

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 // Config is the notifier's part of the configuration.
@@ -45,7 +47,7 @@ type Config struct {
 type Notifier struct {
 	js     jetstream.JetStream
 	nc     *nats.Conn
-	store  Store
+	store  state.Store
 	sender Sender
 	cfg    Config
 	log    *slog.Logger
@@ -55,7 +57,7 @@ type Notifier struct {
 // New returns a notifier reading results from js, keeping state in store
 // and delivering alerts with sender. nc serves the status/history API; it
 // may be nil to serve none.
-func New(js jetstream.JetStream, nc *nats.Conn, store Store, sender Sender, cfg Config) *Notifier {
+func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender Sender, cfg Config) *Notifier {
 	if cfg.Confirm < 1 {
 		cfg.Confirm = 1
 	}

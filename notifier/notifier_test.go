@@ -20,6 +20,7 @@ import (
 	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/notifier/mail"
 	"github.com/linkwatch/linkwatch/notifier/mail/smtptest"
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
@@ -31,11 +32,11 @@ import (
 type rig struct {
 	js        jetstream.JetStream
 	nc        *nats.Conn
-	st        notifier.Store
+	st        state.Store
 	smtp      *smtptest.Server
 	groupWait time.Duration
 	// notifierStore is st as the notifiers see it.
-	notifierStore notifier.Store
+	notifierStore state.Store
 	clock         time.Time
 	last          map[string]time.Time // check time of each device's newest result
 	seq           int                  // makes every job id unique, so none is deduplicated
@@ -51,7 +52,7 @@ func newRig(t *testing.T, groupWait time.Duration) *rig {
 
 // newRigWith is newRig with the notifier's view of the store wrapped by
 // wrap (nil: none), to inject store failures.
-func newRigWith(t *testing.T, groupWait time.Duration, wrap func(notifier.Store) notifier.Store) *rig {
+func newRigWith(t *testing.T, groupWait time.Duration, wrap func(state.Store) state.Store) *rig {
 	t.Helper()
 	nc, js := localnatstest.Connect(t, localnatstest.Start(t))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -226,7 +227,7 @@ func TestNotifierParksPermanentFailures(t *testing.T) {
 	r.waitApplied(t, "r1")
 	r.smtp.FailNext(1, 550, "mailbox unavailable")
 	r.publish(t, "r1", down)
-	var parked []notifier.Alert
+	var parked []state.Alert
 	waittest.For(t, 10*time.Second, func() error {
 		var err error
 		if parked, err = r.st.Parked(context.Background()); err != nil {
@@ -287,7 +288,7 @@ func TestStatusAndHistoryAPI(t *testing.T) {
 	}
 }
 
-func waitOutboxEmpty(t *testing.T, st notifier.Store) {
+func waitOutboxEmpty(t *testing.T, st state.Store) {
 	t.Helper()
 	waittest.For(t, 10*time.Second, func() error {
 		out, err := st.Outbox(context.Background(), 0)
@@ -335,7 +336,7 @@ func countChanges(msgs []smtptest.Message) int {
 // ackFails is a store whose Ack fails a number of times, like a Redis
 // that went read-only or a full disk.
 type ackFails struct {
-	notifier.Store
+	state.Store
 	left atomic.Int32
 }
 
@@ -348,7 +349,7 @@ func (a *ackFails) Ack(ctx context.Context, ids ...string) error {
 
 func TestNotifierDoesNotResendWhenOutboxRemovalFails(t *testing.T) {
 	flaky := &ackFails{}
-	r := newRigWith(t, 0, func(st notifier.Store) notifier.Store { flaky.Store = st; return flaky })
+	r := newRigWith(t, 0, func(st state.Store) state.Store { flaky.Store = st; return flaky })
 	r.publish(t, "r1", up)
 	r.waitApplied(t, "r1")
 	flaky.left.Store(3)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 //go:embed templates/email.txt.tmpl templates/email.html.tmpl
@@ -33,7 +35,7 @@ const (
 )
 
 // stateOrder is the order of link states in a subject line.
-var stateOrder = []string{stateDown, stateDrop, stateError, stateUp}
+var stateOrder = []string{state.Down, state.Drop, state.Error, state.Up}
 
 // maxErrorText bounds the device error text quoted in an email.
 const maxErrorText = 500
@@ -58,7 +60,7 @@ type view struct {
 // changes per new state and names the sites, and a text and an HTML body
 // with one entry per change, sorted by site, device and target. Times are
 // shown in UTC and in loc (nil means UTC only).
-func Render(alerts []Alert, from string, to []string, loc *time.Location) Email {
+func Render(alerts []state.Alert, from string, to []string, loc *time.Location) Email {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -97,19 +99,19 @@ func execute(t interface {
 
 // summarize builds the subject without its prefix, e.g.
 // "3 links DOWN, 1 UP, 1 device unreachable at dc1, dc2".
-func summarize(alerts []Alert) string {
+func summarize(alerts []state.Alert) string {
 	counts := map[string]int{}
-	var down, back []Alert
+	var down, back []state.Alert
 	sites := map[string]bool{}
 	for _, a := range alerts {
 		switch {
-		case a.Kind == AlertLink && a.Change != nil:
+		case a.Kind == state.AlertLink && a.Change != nil:
 			counts[a.Change.To]++
 			sites[a.Change.Site] = true
-		case a.Kind == AlertDevice && a.Failure != "":
+		case a.Kind == state.AlertDevice && a.Failure != "":
 			down = append(down, a)
 			sites[a.Site] = true
-		case a.Kind == AlertDevice:
+		case a.Kind == state.AlertDevice:
 			back = append(back, a)
 			sites[a.Site] = true
 		}
@@ -187,17 +189,17 @@ func plural(n int, noun string) string {
 
 // newEntry turns one alert into an email entry; ok is false for an alert
 // of unknown kind or a link alert without its change.
-func newEntry(a Alert, loc *time.Location) (e entry, ok bool) {
+func newEntry(a state.Alert, loc *time.Location) (e entry, ok bool) {
 	switch {
-	case a.Kind == AlertLink && a.Change != nil:
+	case a.Kind == state.AlertLink && a.Change != nil:
 		return linkEntry(*a.Change, loc), true
-	case a.Kind == AlertDevice:
+	case a.Kind == state.AlertDevice:
 		return deviceEntry(a, loc), true
 	}
 	return entry{}, false
 }
 
-func linkEntry(c Change, loc *time.Location) entry {
+func linkEntry(c state.Change, loc *time.Location) entry {
 	from := c.From
 	if from == "" {
 		from = "(first seen)"
@@ -206,10 +208,10 @@ func linkEntry(c Change, loc *time.Location) entry {
 	if m := measurement(c); m != "" {
 		details = append(details, m)
 	}
-	if c.To == stateError && c.Error != "" {
+	if c.To == state.Error && c.Error != "" {
 		details = append(details, "error: "+clip(c.Error))
 	}
-	if c.To == stateUp && !c.PrevSince.IsZero() {
+	if c.To == state.Up && !c.PrevSince.IsZero() {
 		if d, ok := duration(c.PrevSince, c.At); ok && badFor[c.From] != "" {
 			details = append(details, badFor[c.From]+" for "+d)
 		}
@@ -223,9 +225,9 @@ func linkEntry(c Change, loc *time.Location) entry {
 }
 
 // badFor words how a recovered link had been, by its previous state.
-var badFor = map[string]string{stateDown: "down", stateDrop: "dropping", stateError: "in error"}
+var badFor = map[string]string{state.Down: "down", state.Drop: "dropping", state.Error: "in error"}
 
-func deviceEntry(a Alert, loc *time.Location) entry {
+func deviceEntry(a state.Alert, loc *time.Location) entry {
 	e := entry{
 		Site: a.Site, Device: a.Device, Where: where(a.Site, a.Device, ""),
 		Details: []string{"at " + formatTime(a.At, loc)}, at: a.At,
@@ -251,7 +253,7 @@ func where(parts ...string) string {
 }
 
 // measurement words the ping counts and round-trip time of a change.
-func measurement(c Change) string {
+func measurement(c state.Change) string {
 	var parts []string
 	if c.Sent > 0 {
 		loss := float64(c.Sent-c.Received) * 100 / float64(c.Sent)
@@ -299,11 +301,11 @@ func clip(s string) string {
 }
 
 // stateStyle colours a state in the HTML body.
-func stateStyle(state string) htmltemplate.CSS {
+func stateStyle(s string) htmltemplate.CSS {
 	colour := map[string]string{
-		stateDown: "#cc0000", entryUnreachable: "#cc0000", stateDrop: "#cc7a00",
-		stateError: "#7a00cc", stateUp: "#008800", entryReachable: "#008800",
-	}[state]
+		state.Down: "#cc0000", entryUnreachable: "#cc0000", state.Drop: "#cc7a00",
+		state.Error: "#7a00cc", state.Up: "#008800", entryReachable: "#008800",
+	}[s]
 	if colour == "" {
 		colour = "#000000"
 	}

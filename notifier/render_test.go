@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	_ "time/tzdata" // the timezone case must not depend on the host's zoneinfo
+
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -17,19 +19,19 @@ var renderT0 = time.Date(2026, 11, 23, 22, 41, 7, 0, time.UTC)
 
 func renderRTT(ms float64) *float64 { return &ms }
 
-func renderLinkAlert(site, device, target, from, to string, sent, received int, at, prevSince time.Time) Alert {
-	return Alert{
-		ID: device + "/" + target + "@" + at.Format(time.RFC3339), Kind: AlertLink, Created: at,
-		Change: &Change{
+func renderLinkAlert(site, device, target, from, to string, sent, received int, at, prevSince time.Time) state.Alert {
+	return state.Alert{
+		ID: device + "/" + target + "@" + at.Format(time.RFC3339), Kind: state.AlertLink, Created: at,
+		Change: &state.Change{
 			Device: device, Site: site, Target: target, From: from, To: to,
 			At: at, PrevSince: prevSince, Sent: sent, Received: received,
 		},
 	}
 }
 
-func renderDeviceAlert(site, device, failure, text string, at, since time.Time) Alert {
-	return Alert{
-		ID: device + "@" + at.Format(time.RFC3339), Kind: AlertDevice, Created: at,
+func renderDeviceAlert(site, device, failure, text string, at, since time.Time) state.Alert {
+	return state.Alert{
+		ID: device + "@" + at.Format(time.RFC3339), Kind: state.AlertDevice, Created: at,
 		Device: device, Site: site, Failure: failure, FailureText: text, At: at, FailureSince: since,
 	}
 }
@@ -46,12 +48,12 @@ func TestRenderGolden(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		alerts []Alert
+		alerts []state.Alert
 		loc    *time.Location
 	}{
-		{"single_down", []Alert{renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "DOWN", 5, 0, renderT0, renderT0.Add(-48*time.Hour))}, time.UTC},
-		{"recovery", []Alert{recovered}, time.UTC},
-		{"mixed_sites", []Alert{
+		{"single_down", []state.Alert{renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "DOWN", 5, 0, renderT0, renderT0.Add(-48*time.Hour))}, time.UTC},
+		{"recovery", []state.Alert{recovered}, time.UTC},
+		{"mixed_sites", []state.Alert{
 			renderLinkAlert("dc2", "r7", "10.2.0.1", "UP", "DROP", 5, 3, renderT0, renderT0.Add(-time.Hour)),
 			renderLinkAlert("dc1", "r1", "10.0.0.2", "UP", "DOWN", 5, 0, renderT0, renderT0.Add(-time.Hour)),
 			renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "DOWN", 5, 0, renderT0, renderT0.Add(-time.Hour)),
@@ -59,10 +61,10 @@ func TestRenderGolden(t *testing.T) {
 			renderLinkAlert("dc2", "r7", "10.2.0.2", "DROP", "UP", 5, 5, renderT0, renderT0.Add(-3*time.Minute)),
 			renderDeviceAlert("dc2", "r8", "AUTH_FAILED", "ssh: unable to authenticate", renderT0, renderT0),
 		}, time.UTC},
-		{"device_unreachable", []Alert{renderDeviceAlert("dc1", "r1", "TIMEOUT", "dial tcp 192.0.2.1:22: i/o timeout", renderT0, renderT0)}, time.UTC},
-		{"device_back", []Alert{renderDeviceAlert("dc1", "r1", "", "", renderT0, renderT0.Add(-65*time.Minute))}, time.UTC},
-		{"html_escaping", []Alert{nasty}, time.UTC},
-		{"timezone", []Alert{
+		{"device_unreachable", []state.Alert{renderDeviceAlert("dc1", "r1", "TIMEOUT", "dial tcp 192.0.2.1:22: i/o timeout", renderT0, renderT0)}, time.UTC},
+		{"device_back", []state.Alert{renderDeviceAlert("dc1", "r1", "", "", renderT0, renderT0.Add(-65*time.Minute))}, time.UTC},
+		{"html_escaping", []state.Alert{nasty}, time.UTC},
+		{"timezone", []state.Alert{
 			renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "DOWN", 5, 0, renderT0, renderT0.Add(-time.Hour)),
 			renderLinkAlert("dc1", "r1", "10.0.0.2", "UP", "DOWN", 5, 0, renderT0.Add(49*time.Minute), renderT0.Add(-time.Hour)),
 		}, berlin},
@@ -94,38 +96,40 @@ func checkRenderGolden(t *testing.T, path, got string) {
 }
 
 func TestRenderSubject(t *testing.T) {
-	down := func(site, device string) Alert {
+	down := func(site, device string) state.Alert {
 		return renderLinkAlert(site, device, "10.0.0.1", "UP", "DOWN", 5, 0, renderT0, renderT0)
 	}
-	up := func(site string) Alert {
+	up := func(site string) state.Alert {
 		return renderLinkAlert(site, "r1", "10.0.0.9", "DOWN", "UP", 5, 5, renderT0, renderT0)
 	}
-	unreachable := func(site, device string) Alert {
+	unreachable := func(site, device string) state.Alert {
 		return renderDeviceAlert(site, device, "TIMEOUT", "", renderT0, renderT0)
 	}
-	back := func(site, device string) Alert { return renderDeviceAlert(site, device, "", "", renderT0, renderT0) }
+	back := func(site, device string) state.Alert {
+		return renderDeviceAlert(site, device, "", "", renderT0, renderT0)
+	}
 
 	cases := []struct {
 		name   string
-		alerts []Alert
+		alerts []state.Alert
 		want   string
 	}{
-		{"one link", []Alert{down("dc1", "r1")}, "[linkwatch] 1 link DOWN at dc1"},
-		{"plural and order", []Alert{up("dc1"), down("dc1", "r1"), down("dc1", "r2"), down("dc1", "r3")},
+		{"one link", []state.Alert{down("dc1", "r1")}, "[linkwatch] 1 link DOWN at dc1"},
+		{"plural and order", []state.Alert{up("dc1"), down("dc1", "r1"), down("dc1", "r2"), down("dc1", "r3")},
 			"[linkwatch] 3 links DOWN, 1 UP at dc1"},
-		{"two sites", []Alert{down("dc2", "r1"), down("dc1", "r2")}, "[linkwatch] 2 links DOWN at dc1, dc2"},
-		{"three sites", []Alert{down("c", "r1"), down("b", "r2"), down("a", "r3")}, "[linkwatch] 3 links DOWN at a, b, c"},
-		{"many sites", []Alert{down("a", "r1"), down("b", "r1"), down("c", "r1"), down("d", "r1"), down("e", "r1")},
+		{"two sites", []state.Alert{down("dc2", "r1"), down("dc1", "r2")}, "[linkwatch] 2 links DOWN at dc1, dc2"},
+		{"three sites", []state.Alert{down("c", "r1"), down("b", "r2"), down("a", "r3")}, "[linkwatch] 3 links DOWN at a, b, c"},
+		{"many sites", []state.Alert{down("a", "r1"), down("b", "r1"), down("c", "r1"), down("d", "r1"), down("e", "r1")},
 			"[linkwatch] 5 links DOWN at 5 sites"},
-		{"device unreachable", []Alert{unreachable("dc1", "r1")}, "[linkwatch] r1 unreachable (TIMEOUT) at dc1"},
-		{"device back", []Alert{back("dc1", "r1")}, "[linkwatch] r1 reachable again at dc1"},
-		{"devices counted", []Alert{unreachable("dc1", "r1"), unreachable("dc1", "r2")},
+		{"device unreachable", []state.Alert{unreachable("dc1", "r1")}, "[linkwatch] r1 unreachable (TIMEOUT) at dc1"},
+		{"device back", []state.Alert{back("dc1", "r1")}, "[linkwatch] r1 reachable again at dc1"},
+		{"devices counted", []state.Alert{unreachable("dc1", "r1"), unreachable("dc1", "r2")},
 			"[linkwatch] 2 devices unreachable at dc1"},
-		{"device down and another back", []Alert{unreachable("dc1", "r1"), back("dc1", "r2")},
+		{"device down and another back", []state.Alert{unreachable("dc1", "r1"), back("dc1", "r2")},
 			"[linkwatch] r1 unreachable (TIMEOUT), r2 reachable again at dc1"},
-		{"mixed", []Alert{down("dc1", "r1"), down("dc1", "r2"), unreachable("dc1", "r3")},
+		{"mixed", []state.Alert{down("dc1", "r1"), down("dc1", "r2"), unreachable("dc1", "r3")},
 			"[linkwatch] 2 links DOWN, 1 device unreachable at dc1"},
-		{"link alert without change skipped", []Alert{{Kind: AlertLink}, down("dc1", "r1")},
+		{"link alert without change skipped", []state.Alert{{Kind: state.AlertLink}, down("dc1", "r1")},
 			"[linkwatch] 1 link DOWN at dc1"},
 		{"nothing", nil, "[linkwatch] no changes"},
 	}
@@ -141,7 +145,7 @@ func TestRenderSubject(t *testing.T) {
 func TestRenderEscapesHTMLOnly(t *testing.T) {
 	a := renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "ERROR", 0, 0, renderT0, renderT0)
 	a.Change.Error = `<b onmouseover="x()">boom</b>`
-	e := Render([]Alert{a}, "a@example.net", nil, time.UTC)
+	e := Render([]state.Alert{a}, "a@example.net", nil, time.UTC)
 	if strings.Contains(e.HTML, "<b onmouseover") {
 		t.Errorf("HTML body contains the device's markup unescaped:\n%s", e.HTML)
 	}

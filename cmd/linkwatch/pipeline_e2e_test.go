@@ -13,8 +13,8 @@ import (
 
 	pb "google.golang.org/protobuf/proto"
 
-	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/notifier/mail/smtptest"
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/notifier/store/redistest"
 	"github.com/linkwatch/linkwatch/proto"
@@ -143,7 +143,7 @@ devices:
 	}
 }
 
-func countLinks(t *testing.T, st notifier.Store, state string) int {
+func countLinks(t *testing.T, st state.Store, state string) int {
 	devs, err := st.Devices(context.Background())
 	if err != nil {
 		t.Fatalf("read store: %v", err)
@@ -161,7 +161,7 @@ func countLinks(t *testing.T, st notifier.Store, state string) int {
 
 // settle waits until device has n more results applied, so that a test
 // can assert nothing more happened over that time.
-func settle(t *testing.T, st notifier.Store, device string, n int) {
+func settle(t *testing.T, st state.Store, device string, n int) {
 	t.Helper()
 	last := func() time.Time {
 		devs, err := st.Devices(context.Background())

@@ -16,6 +16,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
 )
 
@@ -118,7 +119,7 @@ func linkStates() string {
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
-func statusRows(devs []notifier.Device, site, state string) []statusRow {
+func statusRows(devs []state.Device, site, state string) []statusRow {
 	var rows []statusRow
 	for _, d := range devs {
 		if site != "" && d.Site != site {

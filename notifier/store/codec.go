@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 // checkDevice rejects device names that would break the key layouts.
@@ -22,28 +22,28 @@ func checkDevice(name string) error {
 // decideUpdate is the read-decide-encode step both stores run inside their
 // transaction: it decodes the stored record (nil: none yet), calls decide
 // on it, and returns the prepared update with the new record encoded.
-func decideUpdate(device string, stored []byte, decide func(notifier.Device) (notifier.Update, error)) (notifier.Update, []byte, error) {
-	var prev notifier.Device
+func decideUpdate(device string, stored []byte, decide func(state.Device) (state.Update, error)) (state.Update, []byte, error) {
+	var prev state.Device
 	if stored != nil {
 		if err := json.Unmarshal(stored, &prev); err != nil {
-			return notifier.Update{}, nil, fmt.Errorf("decode device: %w", err)
+			return state.Update{}, nil, fmt.Errorf("decode device: %w", err)
 		}
 	}
 	upd, err := decide(prev)
 	if err != nil {
-		return notifier.Update{}, nil, err
+		return state.Update{}, nil, err
 	}
 	if upd, err = prepare(device, upd); err != nil {
-		return notifier.Update{}, nil, err
+		return state.Update{}, nil, err
 	}
 	data, err := json.Marshal(upd.Device)
 	if err != nil {
-		return notifier.Update{}, nil, fmt.Errorf("encode device: %w", err)
+		return state.Update{}, nil, fmt.Errorf("encode device: %w", err)
 	}
 	return upd, data, nil
 }
 
-func prepare(device string, upd notifier.Update) (notifier.Update, error) {
+func prepare(device string, upd state.Update) (state.Update, error) {
 	if upd.Device.Name == "" {
 		upd.Device.Name = device
 	}
@@ -51,11 +51,11 @@ func prepare(device string, upd notifier.Update) (notifier.Update, error) {
 		return upd, fmt.Errorf("decide returned a record for %q", upd.Device.Name)
 	}
 	upd.Device = normDevice(upd.Device)
-	changes := make([]notifier.Change, len(upd.Changes))
+	changes := make([]state.Change, len(upd.Changes))
 	for i, c := range upd.Changes {
 		changes[i] = normChange(c)
 	}
-	alerts := make([]notifier.Alert, len(upd.Alerts))
+	alerts := make([]state.Alert, len(upd.Alerts))
 	for i, a := range upd.Alerts {
 		if a.ID == "" {
 			return upd, fmt.Errorf("alert %d has no id", i)
@@ -69,13 +69,13 @@ func prepare(device string, upd notifier.Update) (notifier.Update, error) {
 // normDevice returns d with every time in UTC and without monotonic clock
 // reading, so what is read back equals what was written. The Links map is
 // copied, never modified.
-func normDevice(d notifier.Device) notifier.Device {
+func normDevice(d state.Device) state.Device {
 	d.LastResult = d.LastResult.UTC()
 	d.FailureSince = d.FailureSince.UTC()
 	if d.Links == nil {
 		return d
 	}
-	links := make(map[string]notifier.Link, len(d.Links))
+	links := make(map[string]state.Link, len(d.Links))
 	for target, l := range d.Links {
 		l.Since = l.Since.UTC()
 		l.LastChecked = l.LastChecked.UTC()
@@ -85,13 +85,13 @@ func normDevice(d notifier.Device) notifier.Device {
 	return d
 }
 
-func normChange(c notifier.Change) notifier.Change {
+func normChange(c state.Change) state.Change {
 	c.At = c.At.UTC()
 	c.PrevSince = c.PrevSince.UTC()
 	return c
 }
 
-func normAlert(a notifier.Alert) notifier.Alert {
+func normAlert(a state.Alert) state.Alert {
 	a.Created = a.Created.UTC()
 	a.At = a.At.UTC()
 	a.FailureSince = a.FailureSince.UTC()

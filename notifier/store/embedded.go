@@ -14,19 +14,19 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
-var _ notifier.Store = (*Embedded)(nil)
+var _ state.Store = (*Embedded)(nil)
 
 var (
-	bucketDevices = []byte("devices") // name → JSON of notifier.Device
+	bucketDevices = []byte("devices") // name → JSON of state.Device
 	// bucketHistory keys are device \x00 timeKey(At) seq, so one device's
 	// changes are adjacent and in time order; values are JSON of the Change.
 	bucketHistory = []byte("history")
 )
 
-// Embedded is a notifier.Store in one bbolt file, for a single process.
+// Embedded is a state.Store in one bbolt file, for a single process.
 type Embedded struct {
 	db     *bolt.DB
 	outbox boltQueue
@@ -66,9 +66,9 @@ func OpenEmbedded(path string) (*Embedded, error) {
 	return e, nil
 }
 
-// Commit implements notifier.Store in one bbolt write transaction; bbolt
+// Commit implements state.Store in one bbolt write transaction; bbolt
 // runs one at a time, so decide always sees the latest record.
-func (e *Embedded) Commit(ctx context.Context, device string, decide func(notifier.Device) (notifier.Update, error)) error {
+func (e *Embedded) Commit(ctx context.Context, device string, decide func(state.Device) (state.Update, error)) error {
 	if err := checkDevice(device); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -78,7 +78,7 @@ func (e *Embedded) Commit(ctx context.Context, device string, decide func(notifi
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		return e.commitTx(tx, device, decide)
 	})
-	if errors.Is(err, notifier.ErrNoUpdate) {
+	if errors.Is(err, state.ErrNoUpdate) {
 		return nil
 	}
 	if err != nil {
@@ -87,7 +87,7 @@ func (e *Embedded) Commit(ctx context.Context, device string, decide func(notifi
 	return nil
 }
 
-func (e *Embedded) commitTx(tx *bolt.Tx, device string, decide func(notifier.Device) (notifier.Update, error)) error {
+func (e *Embedded) commitTx(tx *bolt.Tx, device string, decide func(state.Device) (state.Update, error)) error {
 	devices := tx.Bucket(bucketDevices)
 	upd, data, err := decideUpdate(device, devices.Get([]byte(device)), decide)
 	if err != nil {
@@ -110,7 +110,7 @@ func (e *Embedded) commitTx(tx *bolt.Tx, device string, decide func(notifier.Dev
 	return nil
 }
 
-func putHistory(b *bolt.Bucket, device string, changes []notifier.Change) error {
+func putHistory(b *bolt.Bucket, device string, changes []state.Change) error {
 	for _, c := range changes {
 		seq, err := b.NextSequence()
 		if err != nil {
@@ -129,12 +129,12 @@ func putHistory(b *bolt.Bucket, device string, changes []notifier.Change) error 
 	return nil
 }
 
-// Devices implements notifier.Store; bbolt keeps keys sorted.
-func (e *Embedded) Devices(ctx context.Context) ([]notifier.Device, error) {
-	var devices []notifier.Device
+// Devices implements state.Store; bbolt keeps keys sorted.
+func (e *Embedded) Devices(ctx context.Context) ([]state.Device, error) {
+	var devices []state.Device
 	err := e.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
-			var d notifier.Device
+			var d state.Device
 			if err := json.Unmarshal(v, &d); err != nil {
 				return fmt.Errorf("decode device %s: %w", k, err)
 			}
@@ -148,10 +148,10 @@ func (e *Embedded) Devices(ctx context.Context) ([]notifier.Device, error) {
 	return devices, nil
 }
 
-// History implements notifier.Store, walking the device's keys backwards
+// History implements state.Store, walking the device's keys backwards
 // from the newest until since.
-func (e *Embedded) History(ctx context.Context, device, target string, since time.Time, limit int) ([]notifier.Change, error) {
-	var changes []notifier.Change
+func (e *Embedded) History(ctx context.Context, device, target string, since time.Time, limit int) ([]state.Change, error) {
+	var changes []state.Change
 	prefix := []byte(device + "\x00")
 	err := e.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketHistory).Cursor()
@@ -165,7 +165,7 @@ func (e *Embedded) History(ctx context.Context, device, target string, since tim
 			if keyTime(k[len(prefix):]).Before(since) {
 				return nil
 			}
-			var ch notifier.Change
+			var ch state.Change
 			if err := json.Unmarshal(v, &ch); err != nil {
 				return fmt.Errorf("decode change: %w", err)
 			}
@@ -184,7 +184,7 @@ func (e *Embedded) History(ctx context.Context, device, target string, since tim
 	return changes, nil
 }
 
-// Close implements notifier.Store.
+// Close implements state.Store.
 func (e *Embedded) Close() error {
 	if err := e.db.Close(); err != nil {
 		return fmt.Errorf("close state store: %w", err)

@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 // boltQueue is a list of alerts in two buckets: data maps id → JSON, and
@@ -17,13 +17,13 @@ type boltQueue struct {
 	data, order []byte
 }
 
-func queueKey(a notifier.Alert) []byte { return append(timeKey(a.Created), a.ID...) }
+func queueKey(a state.Alert) []byte { return append(timeKey(a.Created), a.ID...) }
 
 func (q boltQueue) has(tx *bolt.Tx, id string) bool {
 	return tx.Bucket(q.data).Get([]byte(id)) != nil
 }
 
-func (q boltQueue) put(tx *bolt.Tx, a notifier.Alert) error {
+func (q boltQueue) put(tx *bolt.Tx, a state.Alert) error {
 	data, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("encode alert %s: %w", a.ID, err)
@@ -35,7 +35,7 @@ func (q boltQueue) put(tx *bolt.Tx, a notifier.Alert) error {
 }
 
 // get reads alert id; ok is false when q does not hold it.
-func (q boltQueue) get(tx *bolt.Tx, id string) (a notifier.Alert, ok bool, err error) {
+func (q boltQueue) get(tx *bolt.Tx, id string) (a state.Alert, ok bool, err error) {
 	data := tx.Bucket(q.data).Get([]byte(id))
 	if data == nil {
 		return a, false, nil
@@ -46,7 +46,7 @@ func (q boltQueue) get(tx *bolt.Tx, id string) (a notifier.Alert, ok bool, err e
 	return a, true, nil
 }
 
-func (q boltQueue) del(tx *bolt.Tx, a notifier.Alert) error {
+func (q boltQueue) del(tx *bolt.Tx, a state.Alert) error {
 	if err := tx.Bucket(q.data).Delete([]byte(a.ID)); err != nil {
 		return err
 	}
@@ -54,8 +54,8 @@ func (q boltQueue) del(tx *bolt.Tx, a notifier.Alert) error {
 }
 
 // list returns up to limit alerts of q in order (all when limit <= 0).
-func (q boltQueue) list(tx *bolt.Tx, limit int) ([]notifier.Alert, error) {
-	var alerts []notifier.Alert
+func (q boltQueue) list(tx *bolt.Tx, limit int) ([]state.Alert, error) {
+	var alerts []state.Alert
 	c := tx.Bucket(q.order).Cursor()
 	for k, id := c.First(); k != nil && (limit <= 0 || len(alerts) < limit); k, id = c.Next() {
 		a, ok, err := q.get(tx, string(id))
@@ -70,9 +70,9 @@ func (q boltQueue) list(tx *bolt.Tx, limit int) ([]notifier.Alert, error) {
 	return alerts, nil
 }
 
-// Outbox implements notifier.Store.
-func (e *Embedded) Outbox(ctx context.Context, limit int) ([]notifier.Alert, error) {
-	var alerts []notifier.Alert
+// Outbox implements state.Store.
+func (e *Embedded) Outbox(ctx context.Context, limit int) ([]state.Alert, error) {
+	var alerts []state.Alert
 	err := e.db.View(func(tx *bolt.Tx) (err error) {
 		alerts, err = e.outbox.list(tx, limit)
 		return err
@@ -83,9 +83,9 @@ func (e *Embedded) Outbox(ctx context.Context, limit int) ([]notifier.Alert, err
 	return alerts, nil
 }
 
-// Parked implements notifier.Store.
-func (e *Embedded) Parked(ctx context.Context) ([]notifier.Alert, error) {
-	var alerts []notifier.Alert
+// Parked implements state.Store.
+func (e *Embedded) Parked(ctx context.Context) ([]state.Alert, error) {
+	var alerts []state.Alert
 	err := e.db.View(func(tx *bolt.Tx) (err error) {
 		alerts, err = e.parked.list(tx, 0)
 		return err
@@ -96,7 +96,7 @@ func (e *Embedded) Parked(ctx context.Context) ([]notifier.Alert, error) {
 	return alerts, nil
 }
 
-// Ack implements notifier.Store.
+// Ack implements state.Store.
 func (e *Embedded) Ack(ctx context.Context, ids ...string) error {
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		for _, id := range ids {
@@ -119,7 +119,7 @@ func (e *Embedded) Ack(ctx context.Context, ids ...string) error {
 	return nil
 }
 
-// Retry implements notifier.Store. An id not in the outbox is ignored.
+// Retry implements state.Store. An id not in the outbox is ignored.
 func (e *Embedded) Retry(ctx context.Context, id string, lastErr string) error {
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		a, ok, err := e.outbox.get(tx, id)
@@ -136,7 +136,7 @@ func (e *Embedded) Retry(ctx context.Context, id string, lastErr string) error {
 	return nil
 }
 
-// Park implements notifier.Store. The reason becomes the alert's LastError.
+// Park implements state.Store. The reason becomes the alert's LastError.
 // An id not in the outbox is ignored.
 func (e *Embedded) Park(ctx context.Context, id string, reason string) error {
 	err := e.db.Update(func(tx *bolt.Tx) error {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/notifier/store/storetest"
 )
@@ -20,16 +20,16 @@ func openEmbedded(t *testing.T, path string) *store.Embedded {
 }
 
 func TestEmbedded(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) notifier.Store {
+	storetest.Run(t, func(t *testing.T) state.Store {
 		return openEmbedded(t, filepath.Join(t.TempDir(), "state.db"))
 	})
 }
 
 func TestEmbeddedPersistence(t *testing.T) {
-	storetest.RunPersistence(t, func(t *testing.T) (notifier.Store, func() notifier.Store) {
+	storetest.RunPersistence(t, func(t *testing.T) (state.Store, func() state.Store) {
 		// A directory that does not exist yet, as data_dir on a first run.
 		path := filepath.Join(t.TempDir(), "data", "state.db")
-		return openEmbedded(t, path), func() notifier.Store { return openEmbedded(t, path) }
+		return openEmbedded(t, path), func() state.Store { return openEmbedded(t, path) }
 	})
 }
 

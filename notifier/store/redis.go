@@ -14,22 +14,22 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // DefaultPrefix is the key prefix OpenRedis uses when given none.
 const DefaultPrefix = "linkwatch:"
 
-var _ notifier.Store = (*Redis)(nil)
+var _ state.Store = (*Redis)(nil)
 
-// Redis is a notifier.Store in a Redis server. Keys, under the prefix:
+// Redis is a state.Store in a Redis server. Keys, under the prefix:
 //
-//	device:<name>     JSON of notifier.Device
+//	device:<name>     JSON of state.Device
 //	devices           set of device names
 //	history:<device>  sorted set of changes, scored by time in unix ms
 //	seq               counter that makes history members unique
-//	outbox            hash alert id → JSON of notifier.Alert
+//	outbox            hash alert id → JSON of state.Alert
 //	outbox:order      sorted set ordering the outbox by Created, then id
 //	parked, parked:order  the same for the dead-letter list
 type Redis struct {
@@ -136,9 +136,9 @@ func RedactURL(rawURL string) string {
 func (r *Redis) deviceKey(name string) string  { return r.prefix + "device:" + name }
 func (r *Redis) historyKey(name string) string { return r.prefix + "history:" + name }
 
-// Commit implements notifier.Store: WATCH the device key, read, decide,
+// Commit implements state.Store: WATCH the device key, read, decide,
 // then MULTI/EXEC; a concurrent write of the device makes it start over.
-func (r *Redis) Commit(ctx context.Context, device string, decide func(notifier.Device) (notifier.Update, error)) error {
+func (r *Redis) Commit(ctx context.Context, device string, decide func(state.Device) (state.Update, error)) error {
 	if err := checkDevice(device); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -146,7 +146,7 @@ func (r *Redis) Commit(ctx context.Context, device string, decide func(notifier.
 	err := r.watch(ctx, func(tx *redis.Tx) error {
 		return r.commitTx(ctx, tx, device, decide)
 	}, key)
-	if errors.Is(err, notifier.ErrNoUpdate) {
+	if errors.Is(err, state.ErrNoUpdate) {
 		return nil
 	}
 	if err != nil {
@@ -155,7 +155,7 @@ func (r *Redis) Commit(ctx context.Context, device string, decide func(notifier.
 	return nil
 }
 
-func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decide func(notifier.Device) (notifier.Update, error)) error {
+func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decide func(state.Device) (state.Update, error)) error {
 	stored, err := tx.Get(ctx, r.deviceKey(device)).Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
@@ -202,8 +202,8 @@ func (r *Redis) watch(ctx context.Context, fn func(*redis.Tx) error, keys ...str
 	}
 }
 
-// Devices implements notifier.Store.
-func (r *Redis) Devices(ctx context.Context) ([]notifier.Device, error) {
+// Devices implements state.Store.
+func (r *Redis) Devices(ctx context.Context) ([]state.Device, error) {
 	names, err := r.client.SMembers(ctx, r.prefix+"devices").Result()
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
@@ -220,13 +220,13 @@ func (r *Redis) Devices(ctx context.Context) ([]notifier.Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read devices: %w", err)
 	}
-	devices := make([]notifier.Device, 0, len(vals))
+	devices := make([]state.Device, 0, len(vals))
 	for i, v := range vals {
 		s, ok := v.(string)
 		if !ok {
 			continue
 		}
-		var d notifier.Device
+		var d state.Device
 		if err := json.Unmarshal([]byte(s), &d); err != nil {
 			return nil, fmt.Errorf("decode device %s: %w", names[i], err)
 		}
@@ -235,7 +235,7 @@ func (r *Redis) Devices(ctx context.Context) ([]notifier.Device, error) {
 	return devices, nil
 }
 
-// Close implements notifier.Store.
+// Close implements state.Store.
 func (r *Redis) Close() error {
 	if err := r.client.Close(); err != nil {
 		return fmt.Errorf("close redis client: %w", err)

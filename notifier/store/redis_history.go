@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 // A history member is "<ns within the ms>:<seq>:<JSON of the change>": the
@@ -17,7 +17,7 @@ import (
 const historyHead = len("000000:00000000000000000000:")
 
 // historyMembers encodes changes as members of a device's history set.
-func (r *Redis) historyMembers(ctx context.Context, tx *redis.Tx, changes []notifier.Change) ([]redis.Z, error) {
+func (r *Redis) historyMembers(ctx context.Context, tx *redis.Tx, changes []state.Change) ([]redis.Z, error) {
 	if len(changes) == 0 {
 		return nil, nil
 	}
@@ -39,9 +39,9 @@ func (r *Redis) historyMembers(ctx context.Context, tx *redis.Tx, changes []noti
 	return members, nil
 }
 
-// History implements notifier.Store. With a target the device's whole
+// History implements state.Store. With a target the device's whole
 // history since since is read and filtered here.
-func (r *Redis) History(ctx context.Context, device, target string, since time.Time, limit int) ([]notifier.Change, error) {
+func (r *Redis) History(ctx context.Context, device, target string, since time.Time, limit int) ([]state.Change, error) {
 	args := redis.ZRangeArgs{Key: r.historyKey(device), Start: "+inf", Stop: "-inf", ByScore: true, Rev: true}
 	if !since.IsZero() {
 		args.Stop = formatScore(since)
@@ -53,12 +53,12 @@ func (r *Redis) History(ctx context.Context, device, target string, since time.T
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", device, err)
 	}
-	var changes []notifier.Change
+	var changes []state.Change
 	for _, m := range members {
 		if len(m) < historyHead {
 			return nil, fmt.Errorf("read history of %s: malformed entry %q", device, m)
 		}
-		var c notifier.Change
+		var c state.Change
 		if err := json.Unmarshal([]byte(m[historyHead:]), &c); err != nil {
 			return nil, fmt.Errorf("decode history of %s: %w", device, err)
 		}

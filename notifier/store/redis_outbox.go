@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 // redisQueue is a list of alerts: a hash id → JSON, and a sorted set whose
@@ -19,7 +19,7 @@ type redisQueue struct {
 	hash, order string
 }
 
-func orderMember(a notifier.Alert) (score float64, member string) {
+func orderMember(a state.Alert) (score float64, member string) {
 	score, subMs := scoreMs(a.Created)
 	return score, subMs + ":" + a.ID
 }
@@ -34,7 +34,7 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 return 1`
 
 // add queues a in p unless q or parked already holds its id.
-func (q redisQueue) add(ctx context.Context, p redis.Pipeliner, parked redisQueue, a notifier.Alert) error {
+func (q redisQueue) add(ctx context.Context, p redis.Pipeliner, parked redisQueue, a state.Alert) error {
 	data, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("encode alert %s: %w", a.ID, err)
@@ -46,7 +46,7 @@ func (q redisQueue) add(ctx context.Context, p redis.Pipeliner, parked redisQueu
 }
 
 // list returns up to limit alerts of q in order (all when limit <= 0).
-func (q redisQueue) list(ctx context.Context, c redis.Cmdable, limit int) ([]notifier.Alert, error) {
+func (q redisQueue) list(ctx context.Context, c redis.Cmdable, limit int) ([]state.Alert, error) {
 	stop := int64(limit) - 1
 	if limit <= 0 {
 		stop = -1
@@ -63,13 +63,13 @@ func (q redisQueue) list(ctx context.Context, c redis.Cmdable, limit int) ([]not
 	if err != nil {
 		return nil, err
 	}
-	alerts := make([]notifier.Alert, 0, len(vals))
+	alerts := make([]state.Alert, 0, len(vals))
 	for i, v := range vals {
 		s, ok := v.(string)
 		if !ok {
 			continue // removed between the two reads
 		}
-		var a notifier.Alert
+		var a state.Alert
 		if err := json.Unmarshal([]byte(s), &a); err != nil {
 			return nil, fmt.Errorf("decode alert %s: %w", ids[i], err)
 		}
@@ -79,7 +79,7 @@ func (q redisQueue) list(ctx context.Context, c redis.Cmdable, limit int) ([]not
 }
 
 // get reads alert id from q; ok is false when q does not hold it.
-func (q redisQueue) get(ctx context.Context, c redis.Cmdable, id string) (a notifier.Alert, ok bool, err error) {
+func (q redisQueue) get(ctx context.Context, c redis.Cmdable, id string) (a state.Alert, ok bool, err error) {
 	data, err := c.HGet(ctx, q.hash, id).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return a, false, nil
@@ -93,8 +93,8 @@ func (q redisQueue) get(ctx context.Context, c redis.Cmdable, id string) (a noti
 	return a, true, nil
 }
 
-// Outbox implements notifier.Store.
-func (r *Redis) Outbox(ctx context.Context, limit int) ([]notifier.Alert, error) {
+// Outbox implements state.Store.
+func (r *Redis) Outbox(ctx context.Context, limit int) ([]state.Alert, error) {
 	alerts, err := r.outbox.list(ctx, r.client, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
@@ -102,8 +102,8 @@ func (r *Redis) Outbox(ctx context.Context, limit int) ([]notifier.Alert, error)
 	return alerts, nil
 }
 
-// Parked implements notifier.Store.
-func (r *Redis) Parked(ctx context.Context) ([]notifier.Alert, error) {
+// Parked implements state.Store.
+func (r *Redis) Parked(ctx context.Context) ([]state.Alert, error) {
 	alerts, err := r.parked.list(ctx, r.client, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read parked alerts: %w", err)
@@ -111,7 +111,7 @@ func (r *Redis) Parked(ctx context.Context) ([]notifier.Alert, error) {
 	return alerts, nil
 }
 
-// Ack implements notifier.Store.
+// Ack implements state.Store.
 func (r *Redis) Ack(ctx context.Context, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
@@ -126,7 +126,7 @@ func (r *Redis) Ack(ctx context.Context, ids ...string) error {
 		if !ok {
 			continue
 		}
-		var a notifier.Alert
+		var a state.Alert
 		if err := json.Unmarshal([]byte(s), &a); err != nil {
 			return fmt.Errorf("ack alerts: decode: %w", err)
 		}
@@ -147,7 +147,7 @@ func (r *Redis) Ack(ctx context.Context, ids ...string) error {
 	return nil
 }
 
-// Retry implements notifier.Store. An id not in the outbox is ignored.
+// Retry implements state.Store. An id not in the outbox is ignored.
 func (r *Redis) Retry(ctx context.Context, id string, lastErr string) error {
 	err := r.watch(ctx, func(tx *redis.Tx) error {
 		a, ok, err := r.outbox.get(ctx, tx, id)
@@ -172,7 +172,7 @@ func (r *Redis) Retry(ctx context.Context, id string, lastErr string) error {
 	return nil
 }
 
-// Park implements notifier.Store. The reason becomes the alert's LastError.
+// Park implements state.Store. The reason becomes the alert's LastError.
 // An id not in the outbox is ignored.
 func (r *Redis) Park(ctx context.Context, id string, reason string) error {
 	err := r.watch(ctx, func(tx *redis.Tx) error {

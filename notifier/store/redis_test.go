@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/notifier/store/redistest"
 	"github.com/linkwatch/linkwatch/notifier/store/storetest"
@@ -26,14 +26,14 @@ func openRedis(t *testing.T, url, prefix string) *store.Redis {
 func TestRedis(t *testing.T) {
 	url := redistest.Start(t)
 	t.Run("Conformance", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) notifier.Store {
+		storetest.Run(t, func(t *testing.T) state.Store {
 			return openRedis(t, url, redistest.Prefix(t))
 		})
 	})
 	t.Run("Persistence", func(t *testing.T) {
-		storetest.RunPersistence(t, func(t *testing.T) (notifier.Store, func() notifier.Store) {
+		storetest.RunPersistence(t, func(t *testing.T) (state.Store, func() state.Store) {
 			prefix := redistest.Prefix(t)
-			return openRedis(t, url, prefix), func() notifier.Store { return openRedis(t, url, prefix) }
+			return openRedis(t, url, prefix), func() state.Store { return openRedis(t, url, prefix) }
 		})
 	})
 	t.Run("PrefixKeepsStoresApart", func(t *testing.T) { testRedisPrefix(t, url) })
@@ -43,11 +43,11 @@ func testRedisPrefix(t *testing.T, url string) {
 	a, b := openRedis(t, url, "a:"), openRedis(t, url, "b:")
 	defer a.Close()
 	defer b.Close()
-	err := a.Commit(t.Context(), "r1", func(notifier.Device) (notifier.Update, error) {
-		return notifier.Update{
-			Device:  notifier.Device{Site: "dc1"},
-			Changes: []notifier.Change{{Device: "r1", Target: "10.0.0.1", To: "UP"}},
-			Alerts:  []notifier.Alert{{ID: "r1-1", Kind: notifier.AlertLink}},
+	err := a.Commit(t.Context(), "r1", func(state.Device) (state.Update, error) {
+		return state.Update{
+			Device:  state.Device{Site: "dc1"},
+			Changes: []state.Change{{Device: "r1", Target: "10.0.0.1", To: "UP"}},
+			Alerts:  []state.Alert{{ID: "r1-1", Kind: state.AlertLink}},
 		}, nil
 	})
 	if err != nil {

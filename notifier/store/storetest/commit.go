@@ -8,28 +8,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 // record is a device record with every field set, times outside UTC.
-func record(name string) notifier.Device {
+func record(name string) state.Device {
 	l := link(name, "10.0.0.1", "DOWN", at(-30).In(cet))
 	l.Pending, l.PendingCount, l.Error = "UP", 1, "no reply"
-	return notifier.Device{
+	return state.Device{
 		Name: name, Site: "dc1", LastResult: at(0).In(cet),
 		Failure: "TIMEOUT", FailureText: "dial tcp: i/o timeout", FailureSince: at(-5),
-		Links: map[string]notifier.Link{
+		Links: map[string]state.Link{
 			"10.0.0.1": l,
 			"10.0.0.2": link(name, "10.0.0.2", "UP", at(-60)),
 		},
 	}
 }
 
-func testFirstCommit(t *testing.T, s notifier.Store) {
-	var seen []notifier.Device
-	err := s.Commit(t.Context(), "r1", func(prev notifier.Device) (notifier.Update, error) {
+func testFirstCommit(t *testing.T, s state.Store) {
+	var seen []state.Device
+	err := s.Commit(t.Context(), "r1", func(prev state.Device) (state.Update, error) {
 		seen = append(seen, prev)
-		return notifier.Update{Device: record("r1")}, nil
+		return state.Update{Device: record("r1")}, nil
 	})
 	if err != nil {
 		t.Fatalf("Commit: %v", err)
@@ -37,54 +37,54 @@ func testFirstCommit(t *testing.T, s notifier.Store) {
 	if len(seen) != 1 {
 		t.Fatalf("decide called %d times, want 1", len(seen))
 	}
-	if seen[0].Links != nil || !same(seen[0], notifier.Device{}) {
+	if seen[0].Links != nil || !same(seen[0], state.Device{}) {
 		t.Errorf("first decide got %+v, want the zero Device", seen[0])
 	}
-	expect(t, "Devices", devices(t, s), []notifier.Device{record("r1")})
+	expect(t, "Devices", devices(t, s), []state.Device{record("r1")})
 }
 
-func testDecideSeesPrevious(t *testing.T, s notifier.Store) {
-	put(t, s, "r1", notifier.Update{Device: record("r1")})
+func testDecideSeesPrevious(t *testing.T, s state.Store) {
+	put(t, s, "r1", state.Update{Device: record("r1")})
 	next := record("r1")
 	next.Failure, next.FailureText, next.LastResult = "", "", at(5)
-	var seen notifier.Device
-	err := s.Commit(t.Context(), "r1", func(prev notifier.Device) (notifier.Update, error) {
+	var seen state.Device
+	err := s.Commit(t.Context(), "r1", func(prev state.Device) (state.Update, error) {
 		seen = prev
-		return notifier.Update{Device: next}, nil
+		return state.Update{Device: next}, nil
 	})
 	if err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
 	expect(t, "decide's previous record", seen, record("r1"))
-	expect(t, "Devices", devices(t, s), []notifier.Device{next})
+	expect(t, "Devices", devices(t, s), []state.Device{next})
 }
 
 // full is an update that writes to every part of the store.
-func full(name string) notifier.Update {
+func full(name string) state.Update {
 	c := change(name, "10.0.0.1", "UP", "DOWN", at(1))
-	return notifier.Update{
+	return state.Update{
 		Device:  record(name),
-		Changes: []notifier.Change{c},
-		Alerts:  []notifier.Alert{{ID: name + "-1", Kind: notifier.AlertLink, Created: at(1), Change: &c}},
+		Changes: []state.Change{c},
+		Alerts:  []state.Alert{{ID: name + "-1", Kind: state.AlertLink, Created: at(1), Change: &c}},
 	}
 }
 
 // expectOnly fails the test unless s holds exactly the given record, no
 // history beyond changes and no alerts beyond alerts.
-func expectOnly(t *testing.T, s notifier.Store, d notifier.Device, changes []notifier.Change, alerts []notifier.Alert) {
+func expectOnly(t *testing.T, s state.Store, d state.Device, changes []state.Change, alerts []state.Alert) {
 	t.Helper()
-	expect(t, "Devices", devices(t, s), []notifier.Device{d})
+	expect(t, "Devices", devices(t, s), []state.Device{d})
 	expect(t, "History", history(t, s, d.Name, "", time.Time{}, 0), changes)
 	expect(t, "Outbox", outbox(t, s, 0), alerts)
 }
 
-func testNoUpdate(t *testing.T, s notifier.Store) {
+func testNoUpdate(t *testing.T, s state.Store) {
 	first := full("r1")
 	put(t, s, "r1", first)
-	err := s.Commit(t.Context(), "r1", func(notifier.Device) (notifier.Update, error) {
+	err := s.Commit(t.Context(), "r1", func(state.Device) (state.Update, error) {
 		upd := full("r1")
 		upd.Device.Site, upd.Alerts[0].ID = "dc2", "r1-2"
-		return upd, notifier.ErrNoUpdate
+		return upd, state.ErrNoUpdate
 	})
 	if err != nil {
 		t.Fatalf("Commit with ErrNoUpdate = %v, want nil", err)
@@ -92,11 +92,11 @@ func testNoUpdate(t *testing.T, s notifier.Store) {
 	expectOnly(t, s, first.Device, first.Changes, first.Alerts)
 }
 
-func testDecideError(t *testing.T, s notifier.Store) {
+func testDecideError(t *testing.T, s state.Store) {
 	first := full("r1")
 	put(t, s, "r1", first)
 	boom := errors.New("boom")
-	err := s.Commit(t.Context(), "r1", func(notifier.Device) (notifier.Update, error) {
+	err := s.Commit(t.Context(), "r1", func(state.Device) (state.Update, error) {
 		upd := full("r1")
 		upd.Device.Site, upd.Alerts[0].ID = "dc2", "r1-2"
 		return upd, boom
@@ -105,7 +105,7 @@ func testDecideError(t *testing.T, s notifier.Store) {
 		t.Fatalf("Commit = %v, want the error of decide", err)
 	}
 	expectOnly(t, s, first.Device, first.Changes, first.Alerts)
-	err = s.Commit(t.Context(), "r2", func(notifier.Device) (notifier.Update, error) {
+	err = s.Commit(t.Context(), "r2", func(state.Device) (state.Update, error) {
 		return full("r2"), boom
 	})
 	if !errors.Is(err, boom) {
@@ -118,16 +118,16 @@ func testDecideError(t *testing.T, s notifier.Store) {
 
 // addLink commits one more link, and its change, to device, keeping every
 // link already stored.
-func addLink(t *testing.T, s notifier.Store, device, target string) error {
-	return s.Commit(t.Context(), device, func(prev notifier.Device) (notifier.Update, error) {
+func addLink(t *testing.T, s state.Store, device, target string) error {
+	return s.Commit(t.Context(), device, func(prev state.Device) (state.Update, error) {
 		d := prev
 		d.Name, d.Site = device, "dc1"
 		d.Links = maps.Clone(prev.Links)
 		if d.Links == nil {
-			d.Links = map[string]notifier.Link{}
+			d.Links = map[string]state.Link{}
 		}
 		d.Links[target] = link(device, target, "UP", at(0))
-		return notifier.Update{Device: d, Changes: []notifier.Change{change(device, target, "", "UP", at(0))}}, nil
+		return state.Update{Device: d, Changes: []state.Change{change(device, target, "", "UP", at(0))}}, nil
 	})
 }
 
@@ -149,7 +149,7 @@ func commitAll(t *testing.T, n int, fn func(i int) error) {
 	}
 }
 
-func testConcurrentOneDevice(t *testing.T, s notifier.Store) {
+func testConcurrentOneDevice(t *testing.T, s state.Store) {
 	const n = 20
 	commitAll(t, n, func(i int) error {
 		return addLink(t, s, "r1", fmt.Sprintf("10.0.%d.1", i))
@@ -168,7 +168,7 @@ func testConcurrentOneDevice(t *testing.T, s notifier.Store) {
 	}
 }
 
-func testDevicesIndependent(t *testing.T, s notifier.Store) {
+func testDevicesIndependent(t *testing.T, s state.Store) {
 	const devs, links = 8, 3
 	commitAll(t, devs*links, func(i int) error {
 		return addLink(t, s, fmt.Sprintf("r%d", i%devs), fmt.Sprintf("10.0.%d.1", i))
@@ -192,12 +192,12 @@ func testDevicesIndependent(t *testing.T, s notifier.Store) {
 	}
 }
 
-func testDevicesSorted(t *testing.T, s notifier.Store) {
+func testDevicesSorted(t *testing.T, s state.Store) {
 	if got := devices(t, s); len(got) != 0 {
 		t.Fatalf("empty store lists %+v", got)
 	}
 	for _, name := range []string{"r3", "r10", "core-b", "r1", "core-a"} {
-		put(t, s, name, notifier.Update{Device: notifier.Device{Site: "dc1"}})
+		put(t, s, name, state.Update{Device: state.Device{Site: "dc1"}})
 	}
 	var names []string
 	for _, d := range devices(t, s) {

@@ -4,13 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 // RunPersistence tests that state survives closing a store and opening it
 // again. open returns a store over fresh state and reopen, which opens the
 // same state again after the store was closed. The suite closes both.
-func RunPersistence(t *testing.T, open func(t *testing.T) (s notifier.Store, reopen func() notifier.Store)) {
+func RunPersistence(t *testing.T, open func(t *testing.T) (s state.Store, reopen func() state.Store)) {
 	s, reopen := open(t)
 	upd := full("r1")
 	upd.Alerts = append(upd.Alerts, deviceAlert("r1-2", at(2)), alert("r1-3", at(3)))
@@ -45,10 +45,10 @@ func RunPersistence(t *testing.T, open func(t *testing.T) (s notifier.Store, reo
 	expect(t, "History after reopening", history(t, s, "r1", "", time.Time{}, 0), wantHistory)
 	expect(t, "Outbox after reopening", outbox(t, s, 0), wantOutbox)
 	expect(t, "Parked after reopening", parked(t, s), wantParked)
-	var seen notifier.Device
-	err := s.Commit(t.Context(), "r1", func(prev notifier.Device) (notifier.Update, error) {
+	var seen state.Device
+	err := s.Commit(t.Context(), "r1", func(prev state.Device) (state.Update, error) {
 		seen = prev
-		return notifier.Update{}, notifier.ErrNoUpdate
+		return state.Update{}, state.ErrNoUpdate
 	})
 	if err != nil {
 		t.Fatalf("Commit after reopening: %v", err)

@@ -1,4 +1,4 @@
-// Package storetest is the conformance suite of notifier.Store: one set of
+// Package storetest is the conformance suite of state.Store: one set of
 // tests that every implementation (Redis, embedded) must pass.
 package storetest
 
@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
-// Run tests the whole notifier.Store contract. Each call of open must
+// Run tests the whole state.Store contract. Each call of open must
 // return a store over fresh, empty state; the suite closes it.
-func Run(t *testing.T, open func(t *testing.T) notifier.Store) {
+func Run(t *testing.T, open func(t *testing.T) state.Store) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s notifier.Store)
+		fn   func(t *testing.T, s state.Store)
 	}{
 		{"FirstCommitSeesZeroDevice", testFirstCommit},
 		{"DecideSeesPrevious", testDecideSeesPrevious},
@@ -42,7 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) notifier.Store) {
 
 // openClosing opens a store and closes it, checking the error, at the end
 // of the test.
-func openClosing(t *testing.T, open func(t *testing.T) notifier.Store) notifier.Store {
+func openClosing(t *testing.T, open func(t *testing.T) state.Store) state.Store {
 	s := open(t)
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
@@ -64,33 +64,33 @@ func at(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 
 func rtt(ms float64) *float64 { return &ms }
 
-func link(device, target, state string, since time.Time) notifier.Link {
-	return notifier.Link{
-		Device: device, Site: "dc1", Target: target, VRF: "MGMT", State: state,
+func link(device, target, st string, since time.Time) state.Link {
+	return state.Link{
+		Device: device, Site: "dc1", Target: target, VRF: "MGMT", State: st,
 		Since: since, LastChecked: since.Add(time.Minute),
 		Sent: 5, Received: 5, RTTAvgMs: rtt(1.5),
 	}
 }
 
-func change(device, target, from, to string, when time.Time) notifier.Change {
-	return notifier.Change{
+func change(device, target, from, to string, when time.Time) state.Change {
+	return state.Change{
 		Device: device, Site: "dc1", Target: target, VRF: "MGMT", From: from, To: to,
 		At: when, PrevSince: when.Add(-time.Hour), Sent: 5, Received: 0,
 	}
 }
 
-func alert(id string, created time.Time) notifier.Alert {
+func alert(id string, created time.Time) state.Alert {
 	c := change("r1", "10.0.0.1", "UP", "DOWN", created)
-	return notifier.Alert{ID: id, Kind: notifier.AlertLink, Created: created, Change: &c}
+	return state.Alert{ID: id, Kind: state.AlertLink, Created: created, Change: &c}
 }
 
 // put commits upd for device whatever was stored before.
-func put(t *testing.T, s notifier.Store, device string, upd notifier.Update) {
+func put(t *testing.T, s state.Store, device string, upd state.Update) {
 	t.Helper()
 	if upd.Device.Name == "" {
 		upd.Device.Name = device
 	}
-	err := s.Commit(t.Context(), device, func(notifier.Device) (notifier.Update, error) {
+	err := s.Commit(t.Context(), device, func(state.Device) (state.Update, error) {
 		return upd, nil
 	})
 	if err != nil {
@@ -98,7 +98,7 @@ func put(t *testing.T, s notifier.Store, device string, upd notifier.Update) {
 	}
 }
 
-func devices(t *testing.T, s notifier.Store) []notifier.Device {
+func devices(t *testing.T, s state.Store) []state.Device {
 	t.Helper()
 	d, err := s.Devices(t.Context())
 	if err != nil {
@@ -107,7 +107,7 @@ func devices(t *testing.T, s notifier.Store) []notifier.Device {
 	return d
 }
 
-func outbox(t *testing.T, s notifier.Store, limit int) []notifier.Alert {
+func outbox(t *testing.T, s state.Store, limit int) []state.Alert {
 	t.Helper()
 	a, err := s.Outbox(t.Context(), limit)
 	if err != nil {
@@ -116,7 +116,7 @@ func outbox(t *testing.T, s notifier.Store, limit int) []notifier.Alert {
 	return a
 }
 
-func parked(t *testing.T, s notifier.Store) []notifier.Alert {
+func parked(t *testing.T, s state.Store) []state.Alert {
 	t.Helper()
 	a, err := s.Parked(t.Context())
 	if err != nil {
@@ -125,7 +125,7 @@ func parked(t *testing.T, s notifier.Store) []notifier.Alert {
 	return a
 }
 
-func history(t *testing.T, s notifier.Store, device, target string, since time.Time, limit int) []notifier.Change {
+func history(t *testing.T, s state.Store, device, target string, since time.Time, limit int) []state.Change {
 	t.Helper()
 	c, err := s.History(t.Context(), device, target, since, limit)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/notifier/mail"
+	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/scheduler"
@@ -110,7 +111,7 @@ func WorkerID() string {
 // OpenStore opens Redis when state.redis_url is set, logging in and
 // verifying TLS as the state section says, else the embedded store under
 // data_dir.
-func OpenStore(ctx context.Context, cfg *config.Config) (notifier.Store, error) {
+func OpenStore(ctx context.Context, cfg *config.Config) (state.Store, error) {
 	s := cfg.State
 	if s.RedisURL == "" {
 		return store.OpenEmbedded(filepath.Join(cfg.DataDir, "state.db"))
@@ -188,7 +189,7 @@ func NotifierInventory(cfg *config.Config) *notifier.Inventory {
 		inv.Sites[d.Name] = d.Site
 		inv.Links[d.Name] = make(map[string]bool, len(d.Targets))
 		for _, t := range d.Targets {
-			inv.Links[d.Name][notifier.LinkKey(t.Address, t.VRF)] = true
+			inv.Links[d.Name][state.LinkKey(t.Address, t.VRF)] = true
 		}
 	}
 	return inv

@@ -1,4 +1,4 @@
-package notifier
+package state
 
 import (
 	"fmt"
@@ -12,10 +12,10 @@ import (
 // short names of proto.LinkStatus. A device that cannot be reached does not
 // change its links' states: they are held at their last value.
 var (
-	stateUp    = proto.LinkStatus_LINK_STATUS_UP.Short()
-	stateDown  = proto.LinkStatus_LINK_STATUS_DOWN.Short()
-	stateDrop  = proto.LinkStatus_LINK_STATUS_DROP.Short()
-	stateError = proto.LinkStatus_LINK_STATUS_ERROR.Short()
+	Up    = proto.LinkStatus_LINK_STATUS_UP.Short()
+	Down  = proto.LinkStatus_LINK_STATUS_DOWN.Short()
+	Drop  = proto.LinkStatus_LINK_STATUS_DROP.Short()
+	Error = proto.LinkStatus_LINK_STATUS_ERROR.Short()
 )
 
 // LinkKey is the key of a link within its device: the target address,
@@ -27,7 +27,7 @@ func LinkKey(address, vrf string) string {
 	return address + "%" + vrf
 }
 
-// decide is the notifier's state machine for one result, pure so that
+// Decide is the notifier's state machine for one result, pure so that
 // every store runs exactly the same logic inside its own transaction. It
 // returns ErrNoUpdate for a result no newer than the last one applied, so
 // a redelivered or reordered result never rolls state back, and a job
@@ -35,7 +35,7 @@ func LinkKey(address, vrf string) string {
 // later job (the scheduler's time, immune to clock skew between workers and
 // to interval changes) when both results come from scheduled jobs, else a
 // later check time.
-func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Update, error) {
+func Decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Update, error) {
 	checked := res.GetCheckedAt().AsTime().UTC()
 	var scheduled time.Time
 	if res.GetScheduledAt() != nil {
@@ -98,7 +98,7 @@ func decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 		next.Links[key] = link
 		if change != nil {
 			u.Changes = append(u.Changes, *change)
-			if change.From != "" || change.To != stateUp {
+			if change.From != "" || change.To != Up {
 				u.Alerts = append(u.Alerts, newLinkAlert(*change, now))
 			}
 		}
