@@ -24,6 +24,7 @@ func TestFailureKindShort(t *testing.T) {
 		{FailureKind_FAILURE_KIND_CLI_ERROR, "CLI_ERROR"},
 		{FailureKind_FAILURE_KIND_UNREACHABLE, "UNREACHABLE"},
 		{FailureKind_FAILURE_KIND_INTERNAL, "INTERNAL"},
+		{FailureKind_FAILURE_KIND_SSH_NEGOTIATION, "SSH_NEGOTIATION"},
 	}
 	for _, tt := range tests {
 		if got := tt.kind.Short(); got != tt.short {

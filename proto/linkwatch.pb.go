@@ -101,6 +101,10 @@ const (
 	FailureKind_FAILURE_KIND_CLI_ERROR        FailureKind = 5
 	FailureKind_FAILURE_KIND_UNREACHABLE      FailureKind = 6
 	FailureKind_FAILURE_KIND_INTERNAL         FailureKind = 7
+	// The device and linkwatch share no SSH algorithm (key exchange, cipher,
+	// MAC or host key): an old device that offers only legacy ones, which a
+	// device's ssh settings can allow.
+	FailureKind_FAILURE_KIND_SSH_NEGOTIATION FailureKind = 8
 )
 
 // Enum value maps for FailureKind.
@@ -114,6 +118,7 @@ var (
 		5: "FAILURE_KIND_CLI_ERROR",
 		6: "FAILURE_KIND_UNREACHABLE",
 		7: "FAILURE_KIND_INTERNAL",
+		8: "FAILURE_KIND_SSH_NEGOTIATION",
 	}
 	FailureKind_value = map[string]int32{
 		"FAILURE_KIND_UNSPECIFIED":      0,
@@ -124,6 +129,7 @@ var (
 		"FAILURE_KIND_CLI_ERROR":        5,
 		"FAILURE_KIND_UNREACHABLE":      6,
 		"FAILURE_KIND_INTERNAL":         7,
+		"FAILURE_KIND_SSH_NEGOTIATION":  8,
 	}
 )
 
@@ -795,7 +801,7 @@ const file_proto_linkwatch_proto_rawDesc = "" +
 	"\x0eLINK_STATUS_UP\x10\x01\x12\x14\n" +
 	"\x10LINK_STATUS_DOWN\x10\x02\x12\x14\n" +
 	"\x10LINK_STATUS_DROP\x10\x03\x12\x15\n" +
-	"\x11LINK_STATUS_ERROR\x10\x04*\xf5\x01\n" +
+	"\x11LINK_STATUS_ERROR\x10\x04*\x97\x02\n" +
 	"\vFailureKind\x12\x1c\n" +
 	"\x18FAILURE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14FAILURE_KIND_TIMEOUT\x10\x01\x12\x18\n" +
@@ -804,7 +810,8 @@ const file_proto_linkwatch_proto_rawDesc = "" +
 	"\x1dFAILURE_KIND_HOSTKEY_MISMATCH\x10\x04\x12\x1a\n" +
 	"\x16FAILURE_KIND_CLI_ERROR\x10\x05\x12\x1c\n" +
 	"\x18FAILURE_KIND_UNREACHABLE\x10\x06\x12\x19\n" +
-	"\x15FAILURE_KIND_INTERNAL\x10\aB,Z*github.com/linkwatch/linkwatch/proto;protob\x06proto3"
+	"\x15FAILURE_KIND_INTERNAL\x10\a\x12 \n" +
+	"\x1cFAILURE_KIND_SSH_NEGOTIATION\x10\bB,Z*github.com/linkwatch/linkwatch/proto;protob\x06proto3"
 
 var (
 	file_proto_linkwatch_proto_rawDescOnce sync.Once

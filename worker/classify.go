@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/scrapli/scrapligo/util"
+	"golang.org/x/crypto/ssh"
 )
 
 // classifyOpen turns an error from opening the session into a failure kind,
@@ -30,6 +31,8 @@ func classifyOpen(ctx context.Context, t *sshTransport, err error) FailureKind {
 	var he *handshakeError
 	if errors.As(err, &he) {
 		switch {
+		case errors.As(he.err, new(*ssh.AlgorithmNegotiationError)):
+			return FailureSSHNegotiation
 		case isTimeout(he.err):
 			return FailureTimeout
 		case t.authOffered.Load():

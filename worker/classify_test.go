@@ -56,6 +56,13 @@ func mutedShell(t *testing.T) int {
 // a config that accepts any password; it returns the port.
 func sshServer(t *testing.T, serve func(net.Conn, *ssh.ServerConfig)) int {
 	t.Helper()
+	return sshServerWith(t, nil, serve)
+}
+
+// sshServerWith is sshServer with the server's config changed by
+// configure (nil: as it is).
+func sshServerWith(t *testing.T, configure func(*ssh.ServerConfig), serve func(net.Conn, *ssh.ServerConfig)) int {
+	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +73,9 @@ func sshServer(t *testing.T, serve func(net.Conn, *ssh.ServerConfig)) int {
 	}
 	cfg := &ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil }}
 	cfg.AddHostKey(signer)
+	if configure != nil {
+		configure(cfg)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -22,8 +22,15 @@ import (
 // the port and the bytes the server managed to send.
 func hostileShell(t *testing.T, answer func(w io.Writer) error) (port int, sent *atomic.Int64) {
 	t.Helper()
+	return shellWith(t, nil, answer)
+}
+
+// shellWith is hostileShell with the server's SSH config changed by
+// configure.
+func shellWith(t *testing.T, configure func(*ssh.ServerConfig), answer func(w io.Writer) error) (port int, sent *atomic.Int64) {
+	t.Helper()
 	sent = &atomic.Int64{}
-	port = sshServer(t, func(c net.Conn, cfg *ssh.ServerConfig) {
+	port = sshServerWith(t, configure, func(c net.Conn, cfg *ssh.ServerConfig) {
 		defer c.Close()
 		_, chans, reqs, err := ssh.NewServerConn(c, cfg)
 		if err != nil {

@@ -216,6 +216,9 @@ func (p *Prober) ping(ctx context.Context, drv *generic.Driver, pl ping.Platform
 // facts the transport recorded rather than the error scrapligo made of
 // them.
 func failureText(ctx context.Context, tr *sshTransport, doing string, err error) string {
+	if text, ok := negotiationText(err); ok {
+		return doing + ": " + text
+	}
 	switch {
 	case tr.overflow.Load():
 		return fmt.Sprintf("%s: %v", doing, &outputLimitError{limit: tr.limit})

@@ -22,6 +22,7 @@ const (
 	FailureCLI             = proto.FailureKind_FAILURE_KIND_CLI_ERROR        // logged in, but the CLI did not behave (no prompt, rejected setup, session dropped)
 	FailureUnreachable     = proto.FailureKind_FAILURE_KIND_UNREACHABLE      // no route, host down, name does not resolve
 	FailureInternal        = proto.FailureKind_FAILURE_KIND_INTERNAL         // a bug in linkwatch, recovered
+	FailureSSHNegotiation  = proto.FailureKind_FAILURE_KIND_SSH_NEGOTIATION  // no SSH algorithm in common: the device offers only legacy ones
 )
 
 // Device is one device to probe. Credential names its login; Username and
@@ -36,6 +37,9 @@ type Device struct {
 	Username   string
 	Password   string
 	Targets    []ping.Params
+	// Algorithms are SSH algorithms offered to this device besides the
+	// defaults (an old device's legacy ones).
+	Algorithms Algorithms
 }
 
 // LinkResult is the verdict on one target of a device: the ping that was

@@ -16,6 +16,7 @@ import (
 // failureKinds are the failure kinds the worker reports (result.go).
 var failureKinds = []FailureKind{
 	FailureTimeout, FailureRefused, FailureAuth, FailureHostKeyMismatch, FailureCLI, FailureUnreachable, FailureInternal,
+	FailureSSHNegotiation,
 }
 
 // TestFailureKindsCrossTheWire checks that every failure kind the worker

@@ -99,13 +99,7 @@ func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback
 		},
 		Timeout: timeout,
 	}
-	// curve25519 first: cheaper per handshake than Go's hybrid default,
-	// and what most routers offer. The older groups keep older IOS working.
-	t.cfg.KeyExchanges = []string{
-		"curve25519-sha256", "curve25519-sha256@libssh.org", "mlkem768x25519-sha256",
-		"ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
-		"diffie-hellman-group-exchange-sha256", "diffie-hellman-group14-sha256", "diffie-hellman-group14-sha1",
-	}
+	d.Algorithms.apply(t.cfg)
 	return t
 }
 
