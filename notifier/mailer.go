@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/linkwatch/linkwatch/notifier/render"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto/backoff"
 )
@@ -91,7 +92,7 @@ func (m *mailer) step(ctx context.Context) time.Duration {
 		return due.Sub(now)
 	}
 	batch := alerts[:min(len(alerts), n.cfg.MaxPerEmail)]
-	email := Render(batch, n.cfg.From, n.cfg.To, n.cfg.Location)
+	email := render.Alerts(batch, n.cfg.From, n.cfg.To, n.cfg.Location)
 	err = m.send(ctx, email)
 	switch {
 	case err == nil:
@@ -116,7 +117,7 @@ func (m *mailer) step(ctx context.Context) time.Duration {
 // send delivers e, renewing the mailer lease while the SMTP conversation
 // lasts. A send is not interrupted when a renewal fails: cutting an SMTP
 // session after DATA was accepted would make the alerts go out twice.
-func (m *mailer) send(ctx context.Context, e Email) error {
+func (m *mailer) send(ctx context.Context, e render.Email) error {
 	if m.lease == nil {
 		return m.n.sender.Send(ctx, e)
 	}
@@ -226,7 +227,7 @@ func (n *Notifier) Flush(ctx context.Context) error {
 		if len(alerts) == 0 {
 			return nil
 		}
-		email := Render(alerts, n.cfg.From, n.cfg.To, n.cfg.Location)
+		email := render.Alerts(alerts, n.cfg.From, n.cfg.To, n.cfg.Location)
 		if err := n.sender.Send(ctx, email); err != nil {
 			if IsPermanent(err) {
 				m.park(ctx, alerts, err)

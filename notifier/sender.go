@@ -3,22 +3,15 @@ package notifier
 import (
 	"context"
 	"errors"
-)
 
-// Email is one rendered message to the NOC.
-type Email struct {
-	From    string
-	To      []string
-	Subject string
-	Text    string // text/plain part
-	HTML    string // text/html part
-}
+	"github.com/linkwatch/linkwatch/notifier/render"
+)
 
 // Sender delivers an Email. An error wrapped by Permanent will fail again
 // however often it is retried (a rejected recipient, a refused login); any
 // other error is temporary and the alert is retried with backoff.
 type Sender interface {
-	Send(ctx context.Context, e Email) error
+	Send(ctx context.Context, e render.Email) error
 }
 
 type permanentError struct{ err error }

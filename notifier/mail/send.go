@@ -14,6 +14,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/render"
 )
 
 // Sender delivers emails to one SMTP server, one connection per email.
@@ -50,7 +51,7 @@ func New(cfg Config, log *slog.Logger) (*Sender, error) {
 // notifier.Permanent; anything else (4xx, refused or lost connections,
 // timeouts, TLS failures, ctx ending) is temporary. Cancelling ctx aborts
 // the SMTP conversation.
-func (s *Sender) Send(ctx context.Context, e notifier.Email) error {
+func (s *Sender) Send(ctx context.Context, e render.Email) error {
 	msg, err := s.message(e)
 	if err != nil {
 		return notifier.Permanent(fmt.Errorf("build email %q: %w", e.Subject, err))
@@ -73,7 +74,7 @@ func (s *Sender) Send(ctx context.Context, e notifier.Email) error {
 }
 
 // message builds a multipart/alternative message (text, then HTML).
-func (s *Sender) message(e notifier.Email) (*gomail.Msg, error) {
+func (s *Sender) message(e render.Email) (*gomail.Msg, error) {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := m.From(e.From); err != nil {
 		return nil, fmt.Errorf("from: %w", err)

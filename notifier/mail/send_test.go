@@ -12,6 +12,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/notifier/mail/smtptest"
+	"github.com/linkwatch/linkwatch/notifier/render"
 )
 
 const (
@@ -22,8 +23,8 @@ const (
 
 var sentAt = time.Date(2026, 11, 23, 22, 41, 7, 0, time.UTC)
 
-func testEmail() notifier.Email {
-	return notifier.Email{
+func testEmail() render.Email {
+	return render.Email{
 		From:    "linkwatch@example.net",
 		To:      []string{"noc@example.net", "oncall@example.net"},
 		Subject: "[linkwatch] 1 link DOWN at zürich",
@@ -86,7 +87,7 @@ func TestSendDelivers(t *testing.T) {
 }
 
 // checkMessage compares what the server received with what was sent.
-func checkMessage(t *testing.T, m smtptest.Message, e notifier.Email) {
+func checkMessage(t *testing.T, m smtptest.Message, e render.Email) {
 	t.Helper()
 	if m.From != e.From || strings.Join(m.To, ",") != strings.Join(e.To, ",") {
 		t.Errorf("envelope = %q %q, want %q %q", m.From, m.To, e.From, e.To)
@@ -206,7 +207,7 @@ func TestSendRetryAfterTemporaryFailure(t *testing.T) {
 
 func TestSendBadAddressIsPermanent(t *testing.T) {
 	srv := smtptest.Start(t)
-	for _, e := range []notifier.Email{
+	for _, e := range []render.Email{
 		{From: "not an address", To: []string{"noc@example.net"}},
 		{From: "linkwatch@example.net", To: []string{"noc@@example.net"}},
 		{From: "linkwatch@example.net"},

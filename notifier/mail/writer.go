@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/render"
 )
 
 // Writer is the Sender used when no SMTP server is configured: it writes
@@ -18,7 +18,7 @@ type Writer struct {
 }
 
 // Send writes e to W. It fails only when ctx has ended or W fails.
-func (w *Writer) Send(ctx context.Context, e notifier.Email) error {
+func (w *Writer) Send(ctx context.Context, e render.Email) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("write email: %w", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/render"
 )
 
 var separator = strings.Repeat("=", 72) + "\n"
@@ -26,7 +26,7 @@ func TestWriterFormat(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
-			e := notifier.Email{From: "lw@example.net", To: []string{"a@example.net", "b@example.net"},
+			e := render.Email{From: "lw@example.net", To: []string{"a@example.net", "b@example.net"},
 				Subject: "[linkwatch] 1 link DOWN at dc1", Text: tc.text, HTML: "<p>not printed</p>"}
 			if err := (&Writer{W: &b}).Send(t.Context(), e); err != nil {
 				t.Fatalf("send: %v", err)
@@ -49,7 +49,7 @@ func TestWriterConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	want := make([]string, n)
 	for i := range n {
-		e := notifier.Email{From: "lw@example.net", To: []string{"noc@example.net"},
+		e := render.Email{From: "lw@example.net", To: []string{"noc@example.net"},
 			Subject: fmt.Sprintf("email %d", i), Text: strings.Repeat(fmt.Sprintf("body of %d\n", i), 50)}
 		want[i] = fmt.Sprintf("From: lw@example.net\nTo: noc@example.net\nSubject: %s\n\n%s", e.Subject, e.Text)
 		wg.Go(func() {
@@ -72,7 +72,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestWriterErrors(t *testing.T) {
-	e := notifier.Email{Subject: "s", Text: "t"}
+	e := render.Email{Subject: "s", Text: "t"}
 	if err := (&Writer{W: failingWriter{}}).Send(t.Context(), e); err == nil || err.Error() != "write email: disk full" {
 		t.Errorf("send to a failing writer: %v", err)
 	}

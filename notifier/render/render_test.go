@@ -1,4 +1,4 @@
-package notifier
+package render
 
 import (
 	"flag"
@@ -36,7 +36,7 @@ func renderDeviceAlert(site, device, failure, text string, at, since time.Time) 
 	}
 }
 
-func TestRenderGolden(t *testing.T) {
+func TestGolden(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatalf("load location: %v", err)
@@ -71,10 +71,10 @@ func TestRenderGolden(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := Render(tc.alerts, "linkwatch@example.net", []string{"noc@example.net", "oncall@example.net"}, tc.loc)
+			e := Alerts(tc.alerts, "linkwatch@example.net", []string{"noc@example.net", "oncall@example.net"}, tc.loc)
 			got := "From: " + e.From + "\nTo: " + strings.Join(e.To, ", ") + "\nSubject: " + e.Subject +
 				"\n\n--- text/plain ---\n" + e.Text + "--- text/html ---\n" + e.HTML
-			checkRenderGolden(t, filepath.Join("testdata", "render", tc.name+".golden"), got)
+			checkRenderGolden(t, filepath.Join("testdata", tc.name+".golden"), got)
 		})
 	}
 }
@@ -88,14 +88,14 @@ func checkRenderGolden(t *testing.T, path, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("read golden (run go test ./notifier -run TestRenderGolden -update to create it): %v", err)
+		t.Fatalf("read golden (run go test ./notifier/render -run TestGolden -update to create it): %v", err)
 	}
 	if got != string(want) {
 		t.Errorf("%s differs from the rendered email:\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
 }
 
-func TestRenderSubject(t *testing.T) {
+func TestSubject(t *testing.T) {
 	down := func(site, device string) state.Alert {
 		return renderLinkAlert(site, device, "10.0.0.1", "UP", "DOWN", 5, 0, renderT0, renderT0)
 	}
@@ -123,6 +123,8 @@ func TestRenderSubject(t *testing.T) {
 			"[linkwatch] 5 links DOWN at 5 sites"},
 		{"device unreachable", []state.Alert{unreachable("dc1", "r1")}, "[linkwatch] r1 unreachable (TIMEOUT) at dc1"},
 		{"device back", []state.Alert{back("dc1", "r1")}, "[linkwatch] r1 reachable again at dc1"},
+		{"failure kind this build does not know", []state.Alert{renderDeviceAlert("dc1", "r1", "UNKNOWN_99", "", renderT0, renderT0)},
+			"[linkwatch] r1 unreachable (UNKNOWN_99) at dc1"},
 		{"devices counted", []state.Alert{unreachable("dc1", "r1"), unreachable("dc1", "r2")},
 			"[linkwatch] 2 devices unreachable at dc1"},
 		{"device down and another back", []state.Alert{unreachable("dc1", "r1"), back("dc1", "r2")},
@@ -135,17 +137,17 @@ func TestRenderSubject(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Render(tc.alerts, "a@example.net", nil, nil).Subject; got != tc.want {
+			if got := Alerts(tc.alerts, "a@example.net", nil, nil).Subject; got != tc.want {
 				t.Errorf("subject = %q, want %q", got, tc.want)
 			}
 		})
 	}
 }
 
-func TestRenderEscapesHTMLOnly(t *testing.T) {
+func TestEscapesHTMLOnly(t *testing.T) {
 	a := renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "ERROR", 0, 0, renderT0, renderT0)
 	a.Change.Error = `<b onmouseover="x()">boom</b>`
-	e := Render([]state.Alert{a}, "a@example.net", nil, time.UTC)
+	e := Alerts([]state.Alert{a}, "a@example.net", nil, time.UTC)
 	if strings.Contains(e.HTML, "<b onmouseover") {
 		t.Errorf("HTML body contains the device's markup unescaped:\n%s", e.HTML)
 	}

@@ -1,4 +1,4 @@
-package notifier
+package render
 
 import (
 	"bytes"
@@ -56,11 +56,11 @@ type view struct {
 	Entries []entry
 }
 
-// Render builds one email for a group of alerts: a subject that counts the
+// Alerts builds one email for a group of alerts: a subject that counts the
 // changes per new state and names the sites, and a text and an HTML body
 // with one entry per change, sorted by site, device and target. Times are
 // shown in UTC and in loc (nil means UTC only).
-func Render(alerts []state.Alert, from string, to []string, loc *time.Location) Email {
+func Alerts(alerts []state.Alert, from string, to []string, loc *time.Location) Email {
 	if loc == nil {
 		loc = time.UTC
 	}
