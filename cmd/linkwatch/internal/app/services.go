@@ -49,12 +49,22 @@ func Inventory(cfg *config.Config) scheduler.Inventory {
 // but not resolved.
 func Device(d config.Device) worker.Device {
 	out := worker.Device{Name: d.Name, Site: d.Site, Host: d.Host, Port: d.Port, Platform: d.Platform,
-		Credential: d.Credentials}
+		Credential: d.Credentials, Algorithms: Algorithms(d.SSH)}
 	for _, t := range d.Targets {
 		out.Targets = append(out.Targets, ping.Params{Target: t.Address, VRF: t.VRF, Source: t.Source,
 			Count: t.Count, Timeout: t.Timeout, Size: t.Size})
 	}
 	return out
+}
+
+// Algorithms are the SSH algorithms a device's ssh settings allow besides
+// the defaults.
+func Algorithms(s config.SSH) worker.Algorithms {
+	a := worker.Algorithms{KeyExchanges: s.KeyExchanges, Ciphers: s.Ciphers, MACs: s.MACs, HostKeys: s.HostKeyAlgorithms}
+	if s.Legacy {
+		a = worker.LegacyAlgorithms().Add(a)
+	}
+	return a
 }
 
 // WorkerInventory is what a worker of site may probe: the site's devices

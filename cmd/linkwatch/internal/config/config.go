@@ -127,7 +127,20 @@ type Device struct {
 	Platform    string
 	Site        string
 	Credentials string // a key of Config.Credentials
+	SSH         SSH
 	Targets     []Target
+}
+
+// SSH are the SSH algorithms a device may be offered besides linkwatch's
+// defaults, for old devices that support nothing newer: Legacy allows
+// every legacy algorithm linkwatch implements (worker.LegacyAlgorithms);
+// the lists name single ones.
+type SSH struct {
+	Legacy            bool     `yaml:"legacy"`
+	KeyExchanges      []string `yaml:"key_exchanges"`
+	Ciphers           []string `yaml:"ciphers"`
+	MACs              []string `yaml:"macs"`
+	HostKeyAlgorithms []string `yaml:"host_key_algorithms"`
 }
 
 // Target is one link: the far end to ping and how, with every default and

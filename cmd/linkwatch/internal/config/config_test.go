@@ -26,6 +26,11 @@ func TestParseErrors(t *testing.T) {
 		yaml string
 		want []string
 	}{
+		{"ssh algorithms", head + "  - { name: r1, host: 127.0.0.1, targets: [10.0.0.1], ssh: { legacy: maybe, ciphers: [aes128-cbc, rot13], kex: [x] } }\n", []string{
+			`linkwatch.yaml:4:70: devices[0].ssh.legacy: "maybe" is not true or false`,
+			`linkwatch.yaml:4:99: devices[0].ssh.ciphers[1]: "rot13" is not an SSH algorithm linkwatch can use here (known: aes128-gcm@openssh.com, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com, aes128-ctr, aes192-ctr, aes256-ctr, aes128-cbc, 3des-cbc, arcfour256, arcfour128, arcfour)`,
+			`linkwatch.yaml:4:107: devices[0].ssh: unknown field "kex"`,
+		}},
 		{"single-word target", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - vrf\n", []string{
 			`linkwatch.yaml:7:9: devices[0].targets[0].address: "vrf" is a single-word host name: give an IP address or a fully qualified name (a single word may be read as a ping keyword)`,
 		}},

@@ -132,6 +132,8 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		}
 	case v.Kind() == reflect.Int:
 		d.integer(n, path, v)
+	case v.Kind() == reflect.Bool:
+		d.boolean(n, path, v)
 	default:
 		panic(fmt.Sprintf("config: cannot decode into %s", v.Type()))
 	}
@@ -165,6 +167,18 @@ func (d *decoder) integer(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	v.SetInt(i)
+}
+
+func (d *decoder) boolean(n *yaml.Node, path string, v reflect.Value) {
+	if !d.expect(n, path, yaml.ScalarNode, "true or false") {
+		return
+	}
+	switch {
+	case n.Tag == "!!bool" && (n.Value == "true" || n.Value == "false"):
+		v.SetBool(n.Value == "true")
+	default:
+		d.fail(n, path, "%q is not true or false", n.Value)
+	}
 }
 
 func (d *decoder) duration(n *yaml.Node, path string, v reflect.Value) {

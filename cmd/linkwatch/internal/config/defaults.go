@@ -22,6 +22,7 @@ type defaultsSection struct {
 	Credentials string    `yaml:"credentials"`
 	Site        string    `yaml:"site"`
 	Port        int       `yaml:"port"`
+	SSH         SSH       `yaml:"ssh"`
 	Ping        overrides `yaml:"ping"`
 }
 
@@ -41,6 +42,7 @@ type rawDevice struct {
 	Platform    string      `yaml:"platform"`
 	Site        string      `yaml:"site"`
 	Credentials string      `yaml:"credentials"`
+	SSH         *SSH        `yaml:"ssh"` // nil: the defaults'
 	Ping        overrides   `yaml:"ping"`
 	Targets     []rawTarget `yaml:"targets"`
 }
@@ -152,7 +154,11 @@ func (def defaultsSection) device(rd rawDevice) Device {
 		Platform:    or(rd.Platform, def.Platform),
 		Site:        or(rd.Site, def.Site),
 		Credentials: or(rd.Credentials, def.Credentials),
+		SSH:         def.SSH,
 		Targets:     make([]Target, len(rd.Targets)),
+	}
+	if rd.SSH != nil {
+		d.SSH = *rd.SSH
 	}
 	if rd.Port != nil {
 		d.Port = *rd.Port

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/worker"
 	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
@@ -22,12 +23,23 @@ func (v *validator) defaults() {
 	}
 	v.check("defaults.site", proto.ValidName(def.Site))
 	v.intRange("defaults.port", def.Port, 1, 65535)
+	v.ssh("defaults.ssh", def.SSH)
 	v.ping("defaults.ping", def.Ping)
 }
 
 func (v *validator) platform(path, name string) {
 	if !ping.Known(name) {
 		v.errorf(path, "%q is not a known platform (%s)", name, strings.Join(ping.Platforms(), ", "))
+	}
+}
+
+// ssh checks that every algorithm named at path is one linkwatch speaks.
+func (v *validator) ssh(path string, s SSH) {
+	for i, list := range [][]string{s.KeyExchanges, s.Ciphers, s.MACs, s.HostKeyAlgorithms} {
+		kind := worker.AlgorithmKinds[i]
+		for j, name := range list {
+			v.check(fmt.Sprintf("%s.%s[%d]", path, kind, j), worker.CheckAlgorithms(kind, []string{name}))
+		}
 	}
 }
 
@@ -94,6 +106,9 @@ func (v *validator) device(path string, rd rawDevice, d Device) {
 		v.credentialRef(join(path, "credentials"), rd.Credentials)
 	} else if d.Credentials == "" {
 		v.errorf(join(path, "credentials"), "is required (here or in defaults.credentials)")
+	}
+	if rd.SSH != nil {
+		v.ssh(join(path, "ssh"), *rd.SSH)
 	}
 	pingOK := v.ping(join(path, "ping"), rd.Ping)
 	if v.targets(path, rd, d) && pingOK {

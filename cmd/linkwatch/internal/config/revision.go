@@ -37,6 +37,10 @@ func (c *Config) Revision(site string) string {
 
 func writeDevice(w io.Writer, d Device) {
 	fmt.Fprintf(w, "device %s %s %d %s %s\n", d.Name, d.Host, d.Port, d.Platform, d.Credentials)
+	if s := d.SSH; s.Legacy || len(s.KeyExchanges)+len(s.Ciphers)+len(s.MACs)+len(s.HostKeyAlgorithms) > 0 {
+		fmt.Fprintf(w, "ssh legacy=%v kex=%v ciphers=%v macs=%v hostkeys=%v\n", s.Legacy, s.KeyExchanges, s.Ciphers,
+			s.MACs, s.HostKeyAlgorithms)
+	}
 	for _, t := range d.Targets {
 		fmt.Fprintf(w, "target %s vrf=%s source=%s count=%d timeout=%s size=%d\n",
 			t.Address, t.VRF, t.Source, t.Count, t.Timeout, t.Size)

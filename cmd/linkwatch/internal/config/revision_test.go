@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRevision(t *testing.T) {
 	const base = head + `  - { name: r1, host: 127.0.0.1, site: a, targets: [10.0.0.1] }
@@ -47,5 +50,33 @@ func TestRevision(t *testing.T) {
 		if changed := got != rev(t, base, tt.site); changed != tt.change {
 			t.Errorf("%s: revision changed = %v, want %v", tt.name, changed, tt.change)
 		}
+	}
+}
+
+// TestSSHDefaultsAndOverride: a device without an ssh section takes the
+// defaults'; one with its own replaces them; both count in the revision.
+func TestSSHDefaultsAndOverride(t *testing.T) {
+	const yaml = `defaults: { platform: cisco_iosxe, credentials: lab, ssh: { legacy: true } }
+credentials: { lab: { username: a, password_env: P } }
+devices:
+  - { name: r1, host: 127.0.0.1, targets: [10.0.0.1] }
+  - { name: r2, host: 127.0.0.2, targets: [10.0.0.1], ssh: { ciphers: [aes128-cbc] } }
+`
+	cfg, err := Parse("linkwatch.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Devices[0].SSH; !s.Legacy || len(s.Ciphers) != 0 {
+		t.Errorf("r1 ssh = %+v, want the defaults' legacy: true", s)
+	}
+	if s := cfg.Devices[1].SSH; s.Legacy || len(s.Ciphers) != 1 || s.Ciphers[0] != "aes128-cbc" {
+		t.Errorf("r2 ssh = %+v, want its own ciphers only", s)
+	}
+	plain, err := Parse("linkwatch.yaml", []byte(strings.Replace(yaml, ", ssh: { legacy: true }", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Revision("default") == cfg.Revision("default") {
+		t.Error("allowing legacy algorithms did not change the inventory revision")
 	}
 }
