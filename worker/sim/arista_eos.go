@@ -10,9 +10,8 @@ import (
 var _ = register(&platform{
 	name:       "arista_eos",
 	sshVersion: "SSH-2.0-OpenSSH_8.7",
-	start: func() *mode {
-		return ciscoModes(func(c *cli, suffix string) string { return c.host + suffix }, eosExec()).priv
-	},
+	start:      func() *mode { return eosModes().priv },
+	startUser:  func() *mode { return eosModes().user },
 	banner: func(c *cli) string {
 		return "Last login: " + c.started.Format("Mon Jan _2 15:04:05 2006") + " from 127.0.0.1\n"
 	},
@@ -29,6 +28,11 @@ var _ = register(&platform{
 	},
 	render: eosRender{},
 })
+
+// eosModes builds EOS's mode tree: r1>, r1# and r1(config)#.
+func eosModes() modeTree {
+	return ciscoModes(func(c *cli, suffix string) string { return c.host + suffix }, eosExec())
+}
 
 func eosExec() []*command {
 	return []*command{

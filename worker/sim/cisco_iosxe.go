@@ -11,11 +11,10 @@ import (
 var _ = register(&platform{
 	name:       "cisco_iosxe",
 	sshVersion: "SSH-2.0-Cisco-1.25",
-	start: func() *mode {
-		return ciscoModes(func(c *cli, suffix string) string { return c.host + suffix }, iosxeExec()).priv
-	},
-	banner:   func(*cli) string { return "\n" },
-	cliError: ciscoError,
+	start:      func() *mode { return iosxeModes().priv },
+	startUser:  func() *mode { return iosxeModes().user },
+	banner:     func(*cli) string { return "\n" },
+	cliError:   ciscoError,
 	ping: pingSyntax{
 		before: []pingOpt{word("vrf", setVRF)},
 		after: []pingOpt{
@@ -26,8 +25,16 @@ var _ = register(&platform{
 		},
 		count: 5, timeout: 2, size: 100,
 	},
-	render: iosRender{},
+	// User EXEC pings a target and nothing more: an option after it is
+	// invalid input, as on IOS.
+	userPing: &pingSyntax{before: []pingOpt{word("vrf", setVRF)}, count: 5, timeout: 2, size: 100},
+	render:   iosRender{},
 })
+
+// iosxeModes builds IOS-XE's mode tree: r1>, r1# and r1(config)#.
+func iosxeModes() modeTree {
+	return ciscoModes(func(c *cli, suffix string) string { return c.host + suffix }, iosxeExec())
+}
 
 // iosxeExec are the exec commands of IOS-XE, in both exec modes.
 func iosxeExec() []*command {

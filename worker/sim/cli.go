@@ -60,7 +60,15 @@ func (c *cli) print(s string) {
 // runShell is the interactive session: banner, then prompt, line, command,
 // until the user leaves or the input ends.
 func (c *cli) runShell() {
+	sb := c.dev().Session
+	if !c.slowStart() {
+		return
+	}
 	c.print(c.plat.banner(c))
+	if sb.NoPrompt {
+		c.mute()
+		return
+	}
 	for !c.done {
 		c.print(c.mode.prompt(c))
 		line, ok := c.readLine(true)
@@ -68,6 +76,13 @@ func (c *cli) runShell() {
 			return
 		}
 		c.print("\n")
+		c.execute(line)
+	}
+}
+
+// runExec runs one command of an exec channel.
+func (c *cli) runExec(line string) {
+	if c.slowStart() {
 		c.execute(line)
 	}
 }

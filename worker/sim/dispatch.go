@@ -8,6 +8,7 @@ import (
 // mode is one CLI mode: its prompt and the commands it accepts.
 type mode struct {
 	name     string
+	user     bool // a user EXEC mode (r1>)
 	prompt   func(c *cli) string
 	commands []*command
 }

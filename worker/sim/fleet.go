@@ -31,6 +31,49 @@ type Device struct {
 	Delay time.Duration
 	// Targets is the behaviour of `ping <target>`, keyed by target.
 	Targets map[string]Behaviour
+	// EnablePassword is the secret `enable` asks for; empty means Password.
+	EnablePassword string
+	// Session is how the CLI session behaves.
+	Session SessionBehaviour
+	// Login is how logging in goes.
+	Login LoginBehaviour
+}
+
+// SessionBehaviour is how a device's CLI session misbehaves; the zero value
+// is a well-behaved session.
+type SessionBehaviour struct {
+	// NoPrompt: the shell shows its banner, then nothing, ever; what is
+	// typed is read and dropped until the client stops sending.
+	NoPrompt bool
+	// SlowBanner is the wait before the banner and first prompt of a shell,
+	// or before an exec command's output. What is typed meanwhile is kept.
+	SlowBanner time.Duration
+}
+
+// Level is the privilege level a login lands in.
+type Level int
+
+// The levels a login may land in.
+const (
+	Privileged Level = iota // r1#, the default
+	UserExec                // r1>: `enable` asks for the enable secret
+)
+
+// LoginBehaviour is how logging in to a device goes.
+type LoginBehaviour struct {
+	// LandsIn is where a login lands. UserExec plays a device with AAA
+	// (aaa new-model): `enable` asks once and a wrong secret is
+	// "% Access denied"; ping takes no options there, as on IOS. Only the
+	// platforms with a user EXEC login (cisco_iosxe, arista_eos) have it.
+	LandsIn Level
+}
+
+// EnableSecret is the secret `enable` asks for.
+func (d *Device) EnableSecret() string {
+	if d.EnablePassword != "" {
+		return d.EnablePassword
+	}
+	return d.Password
 }
 
 // Outcome is what a ping to one target does.

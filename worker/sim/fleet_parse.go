@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -15,6 +14,9 @@ import (
 // error can name the device and the field, and unknown keys are errors.
 type fleetParser struct {
 	problems []Problem
+	// keys holds the nodes of the device being parsed by path
+	// ("login.lands_in"), for problems found once all of it is read.
+	keys map[string]*yaml.Node
 }
 
 func (p *fleetParser) addf(n *yaml.Node, format string, args ...any) {
@@ -100,6 +102,7 @@ func (p *fleetParser) device(i int, n *yaml.Node) Device {
 		where = fmt.Sprintf("devices[%d]", i)
 	}
 	seen := map[string]bool{}
+	p.keys = map[string]*yaml.Node{}
 	for j := 0; j+1 < len(n.Content); j += 2 {
 		k, v := n.Content[j], n.Content[j+1]
 		if seen[k.Value] {
@@ -114,12 +117,17 @@ func (p *fleetParser) device(i int, n *yaml.Node) Device {
 			p.addf(n, "%s: %s: missing", where, req)
 		}
 	}
+	p.together(&d, where)
 	return d
 }
 
 // field parses one key of a device.
 func (p *fleetParser) field(d *Device, where string, k, v *yaml.Node) {
 	at := where + ": " + k.Value
+	if sections[k.Value] != nil {
+		p.section(d, at, k.Value, v)
+		return
+	}
 	if k.Value != "targets" && v.Kind != yaml.ScalarNode {
 		p.addf(v, "%s: must be a single value", at)
 		return
@@ -150,12 +158,13 @@ func (p *fleetParser) field(d *Device, where string, k, v *yaml.Node) {
 		if v.Value == "" {
 			p.addf(v, "%s: is empty", at)
 		}
-	case "delay":
-		t, err := time.ParseDuration(v.Value)
-		if err != nil || t < 0 {
-			p.addf(v, "%s: %q is not a duration (like 50ms)", at, v.Value)
+	case "enable_password":
+		d.EnablePassword = v.Value
+		if v.Value == "" {
+			p.addf(v, "%s: is empty", at)
 		}
-		d.Delay = t
+	case "delay":
+		d.Delay = p.duration(at, v)
 	case "targets":
 		d.Targets = p.targets(at, v)
 	default:

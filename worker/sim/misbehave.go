@@ -1,6 +1,9 @@
 package sim
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // GarbageLine is what `ping <target>` prints for a target whose behaviour is
 // garbage: a "%" error line (so a CLI error) holding bytes that are not
@@ -47,4 +50,32 @@ func (c *cli) hang() {
 // crlf turns every line ending of s into CRLF, the way a pty does.
 func crlf(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+}
+
+// slowStart waits the device's slow banner, if any, before a session shows
+// anything; what is typed meanwhile stays unread. It reports false when
+// the session ended first.
+func (c *cli) slowStart() bool {
+	d := c.dev().Session.SlowBanner
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+// mute is a shell that never shows a prompt: it reads what is typed and
+// drops it, printing nothing, until the client stops sending.
+func (c *cli) mute() {
+	for {
+		if _, ok := c.next(); !ok {
+			return
+		}
+	}
 }

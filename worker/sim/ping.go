@@ -214,7 +214,11 @@ type pingRenderer interface {
 // stream header, one piece per probe (each taking the device's delay) and
 // the summary.
 func (c *cli) ping(rest []token, v6 bool) {
-	r, err := c.plat.ping.parse(rest)
+	syntax := c.plat.ping
+	if c.mode.user && c.plat.userPing != nil {
+		syntax = *c.plat.userPing
+	}
+	r, err := syntax.parse(rest)
 	if err != nil {
 		c.refuse(rest, err)
 		return

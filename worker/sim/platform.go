@@ -15,6 +15,12 @@ type platform struct {
 	// sshVersion is the server's SSH identification string.
 	sshVersion string
 	start      func() *mode // the mode a login lands in (a fresh mode tree per session)
+	// startUser is the user EXEC mode a login lands in on a device whose
+	// logins land there; nil on a platform without one.
+	startUser func() *mode
+	// userPing is the ping user EXEC allows, when it is narrower than the
+	// privileged one.
+	userPing *pingSyntax
 	// banner is written when a shell starts, before the first prompt.
 	banner func(c *cli) string
 	// cliError renders a refused command line.
@@ -43,6 +49,14 @@ func register(p *platform) *platform {
 	return p
 }
 
+// login returns the mode a login to d lands in.
+func (p *platform) login(d *Device) *mode {
+	if d.Login.LandsIn == UserExec && p.startUser != nil {
+		return p.startUser()
+	}
+	return p.start()
+}
+
 // platformFor returns the platform that name names in package ping's table,
 // aliases included, or nil: the simulator accepts exactly the names the
 // configuration and the worker accept.
@@ -66,7 +80,7 @@ type modeTree struct {
 // suffix: ">", "#" or "(config)#".
 func ciscoModes(prompt func(c *cli, suffix string) string, extra []*command) modeTree {
 	t := modeTree{
-		user:   &mode{name: "exec", prompt: func(c *cli) string { return prompt(c, ">") }},
+		user:   &mode{name: "exec", user: true, prompt: func(c *cli) string { return prompt(c, ">") }},
 		priv:   &mode{name: "privilege-exec", prompt: func(c *cli) string { return prompt(c, "#") }},
 		config: &mode{name: "configuration", prompt: func(c *cli) string { return prompt(c, "(config)#") }},
 	}
@@ -114,21 +128,27 @@ func (c *cli) doExec(exec *mode, rest []token) {
 	cm.run(c, args, r)
 }
 
-// enable asks for the enable secret (the device's password) and moves to
-// the privileged mode; three wrong answers give up, like IOS.
+// enable asks for the enable secret and moves to the privileged mode. A
+// device whose logins land in user EXEC plays one with AAA: one try, and a
+// wrong secret is "% Access denied". Otherwise it is IOS's local enable
+// secret: three tries, then "% Bad secrets".
 func (c *cli) enable(priv *mode) {
-	for range 3 {
+	tries, refusal := 3, "% Bad secrets\n"
+	if c.dev().Login.LandsIn == UserExec {
+		tries, refusal = 1, "% Access denied\n\n"
+	}
+	for range tries {
 		pw, ok := c.readSecret("Password: ")
 		if !ok {
 			return
 		}
-		if pw == c.dev().Password {
+		if pw == c.dev().EnableSecret() {
 			c.mode = priv
 			return
 		}
 	}
 	c.failed = true
-	c.print("% Bad secrets\n")
+	c.print(refusal)
 }
 
 // uptime renders the time since the server started like "1 day, 2 hours,

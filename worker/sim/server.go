@@ -10,7 +10,10 @@
 // end to end. A target may flood (reply lines without end, written from one
 // fixed block until the client disconnects), hang (no output, no prompt
 // ever again) or answer garbage (GarbageLine: a "%" error line with bytes
-// that are not UTF-8 and ANSI escape sequences).
+// that are not UTF-8 and ANSI escape sequences). A device's session may
+// never show a prompt or wait before its banner, and its logins may land in
+// user EXEC with an enable secret of its own (SessionBehaviour,
+// LoginBehaviour).
 //
 // Of linkwatch's own code, only the `linkwatch sim` command
 // (cmd/linkwatch/sim.go), tests and benchmarks import this package; the

@@ -77,9 +77,9 @@ func (s *session) run(exec bool, line string) {
 		started: s.l.srv.started, now: s.l.srv.now, log: s.log,
 		rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
-	c.mode = c.plat.start()
+	c.mode = c.plat.login(c.dev())
 	if exec {
-		c.execute(line)
+		c.runExec(line)
 	} else {
 		c.runShell()
 	}
