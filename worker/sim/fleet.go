@@ -66,6 +66,18 @@ type LoginBehaviour struct {
 	// "% Access denied"; ping takes no options there, as on IOS. Only the
 	// platforms with a user EXEC login (cisco_iosxe, arista_eos) have it.
 	LandsIn Level
+	// Lockout locks logins out after failures; the zero value never does.
+	Lockout Lockout
+}
+
+// Lockout is an AAA-like login lockout, like IOS's `login block-for`:
+// After failed logins within Within lock the device's logins out For, and
+// while they are locked out even the right password is refused. Attempts
+// during the lockout do not count; a login let in forgets the failures
+// before it.
+type Lockout struct {
+	After       int // failed logins that lock; 0: no lockout
+	Within, For time.Duration
 }
 
 // EnableSecret is the secret `enable` asks for.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,35 +31,48 @@ var sections = map[string]map[string]setter{
 		"lands_in": func(p *fleetParser, d *Device, at string, v *yaml.Node) {
 			d.Login.LandsIn = p.level(at, v)
 		},
+		"lockout": func(p *fleetParser, d *Device, at string, v *yaml.Node) {
+			d.Login.Lockout = p.lockout(at, v)
+		},
 	},
 }
 
 // section parses the mapping n of a device's section name.
 func (p *fleetParser) section(d *Device, at, name string, n *yaml.Node) {
 	keys := sections[name]
+	p.mapping(at, n, slices.Sorted(maps.Keys(keys)), func(key, kat string, v *yaml.Node) {
+		p.keys[name+"."+key] = v
+		keys[key](p, d, kat, v)
+	})
+}
+
+// mapping walks the mapping n, at path at, whose keys may be those listed:
+// each one given goes to each with its own path; an unknown key or a key
+// given twice is a problem. It returns the keys given, or nil when n is not
+// a mapping (an empty value is an empty mapping).
+func (p *fleetParser) mapping(at string, n *yaml.Node, keys []string, each func(key, at string, v *yaml.Node)) map[string]bool {
+	seen := map[string]bool{}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return
+		return seen
 	}
 	if n.Kind != yaml.MappingNode {
-		p.addf(n, "%s: must be a mapping with %s", at, strings.Join(slices.Sorted(maps.Keys(keys)), ", "))
-		return
+		p.addf(n, "%s: must be a mapping with %s", at, strings.Join(keys, ", "))
+		return nil
 	}
-	seen := map[string]bool{}
 	for j := 0; j+1 < len(n.Content); j += 2 {
 		k, v := n.Content[j], n.Content[j+1]
 		kat := at + "." + k.Value
-		set, ok := keys[k.Value]
 		switch {
-		case !ok:
+		case !slices.Contains(keys, k.Value):
 			p.addf(k, "%s: unknown field", kat)
 		case seen[k.Value]:
 			p.addf(k, "%s: given twice", kat)
 		default:
 			seen[k.Value] = true
-			p.keys[name+"."+k.Value] = v
-			set(p, d, kat, v)
+			each(k.Value, kat, v)
 		}
 	}
+	return seen
 }
 
 // together checks what one key alone cannot: keys that must agree with
@@ -82,6 +96,58 @@ func userExecPlatforms() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// lockout parses {after: N, within: DURATION, for: DURATION}; after and
+// for are required, within defaults to for.
+func (p *fleetParser) lockout(at string, n *yaml.Node) Lockout {
+	var lo Lockout
+	seen := p.mapping(at, n, []string{"after", "within", "for"}, func(key, kat string, v *yaml.Node) {
+		switch key {
+		case "after":
+			lo.After = p.count(kat, v)
+		case "within":
+			lo.Within = p.positive(kat, v)
+		case "for":
+			lo.For = p.positive(kat, v)
+		}
+	})
+	if seen == nil {
+		return Lockout{}
+	}
+	for _, req := range []string{"after", "for"} {
+		if !seen[req] {
+			p.addf(n, "%s.%s: missing", at, req)
+		}
+	}
+	if !seen["within"] {
+		lo.Within = lo.For
+	}
+	return lo
+}
+
+// count parses a whole number of 1 or more.
+func (p *fleetParser) count(at string, v *yaml.Node) int {
+	if !p.scalar(at, v) {
+		return 0
+	}
+	n, err := strconv.Atoi(v.Value)
+	if err != nil || n < 1 {
+		p.addf(v, "%s: %q is not a count (1 or more)", at, v.Value)
+	}
+	return n
+}
+
+// positive parses a duration of more than zero.
+func (p *fleetParser) positive(at string, v *yaml.Node) time.Duration {
+	if !p.scalar(at, v) {
+		return 0
+	}
+	t, err := time.ParseDuration(v.Value)
+	if err != nil || t <= 0 {
+		p.addf(v, "%s: %q is not a duration above zero (like 1m)", at, v.Value)
+	}
+	return t
 }
 
 // scalar reports whether v is a single value, adding a problem if not.

@@ -21,7 +21,8 @@ func TestLoadFleet(t *testing.T) {
 			Targets:        map[string]Behaviour{"core.example.net": {Outcome: Up}, "10.0.0.5": {Outcome: Flood}},
 			EnablePassword: "s3cret",
 			Session:        SessionBehaviour{SlowBanner: 2 * time.Second},
-			Login:          LoginBehaviour{LandsIn: UserExec}},
+			Login: LoginBehaviour{LandsIn: UserExec,
+				Lockout: Lockout{After: 3, Within: time.Minute, For: time.Minute}}},
 		{Name: "r3", Platform: "cisco_iosxe", Username: "admin", Password: "admin",
 			Targets: map[string]Behaviour{"10.0.0.6": {Outcome: Hang}, "10.0.0.7": {Outcome: Garbage}},
 			Session: SessionBehaviour{NoPrompt: true}},
@@ -94,6 +95,14 @@ func TestParseFleetErrors(t *testing.T) {
 		{"bad slow banner", dev + "    session: {slow_banner: 5}\n", `line 6: devices[0] (r1): session.slow_banner: "5" is not a duration (like 50ms)`},
 		{"list where a value belongs", dev + "    session: {slow_banner: [1s]}\n", "line 6: devices[0] (r1): session.slow_banner: must be a single value"},
 		{"bad level", dev + "    login: {lands_in: root}\n", `line 6: devices[0] (r1): login.lands_in: "root" is not a level (privileged, user-exec)`},
+		{"lockout not a mapping", dev + "    login: {lockout: 3}\n", "line 6: devices[0] (r1): login.lockout: must be a mapping with after, within, for"},
+		{"lockout incomplete", dev + "    login:\n      lockout: {within: 1m}\n",
+			"line 7: devices[0] (r1): login.lockout.after: missing\nline 7: devices[0] (r1): login.lockout.for: missing"},
+		{"lockout bad values", dev + "    login:\n      lockout: {after: 0, within: 0s, for: soon, hold: 1}\n",
+			`line 7: devices[0] (r1): login.lockout.after: "0" is not a count (1 or more)` + "\n" +
+				`line 7: devices[0] (r1): login.lockout.within: "0s" is not a duration above zero (like 1m)` + "\n" +
+				`line 7: devices[0] (r1): login.lockout.for: "soon" is not a duration above zero (like 1m)` + "\n" +
+				"line 7: devices[0] (r1): login.lockout.hold: unknown field"},
 		{"user exec without one", dev + "    login: {lands_in: user-exec}\n",
 			"line 6: devices[0] (r1): login.lands_in: cisco_nxos has no user EXEC login (arista_eos, cisco_iosxe have)"},
 	}

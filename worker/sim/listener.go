@@ -2,8 +2,6 @@ package sim
 
 import (
 	"context"
-	"crypto/subtle"
-	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -26,6 +24,7 @@ type listener struct {
 	cancel context.CancelFunc
 	log    *slog.Logger
 	key    ssh.Signer // the device's host key
+	auth   *authGuard // logins and their record; a new listener for the device takes it over
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -78,32 +77,8 @@ func (l *listener) close() {
 // config is the SSH server configuration, read from the device's current
 // behaviour so that a reloaded password applies to the next login.
 func (l *listener) config() *ssh.ServerConfig {
-	check := func(user, pass string) bool {
-		d := l.cur.Load()
-		u := subtle.ConstantTimeCompare([]byte(user), []byte(d.Username))
-		p := subtle.ConstantTimeCompare([]byte(pass), []byte(d.Password))
-		return u&p == 1
-	}
-	errDenied := errors.New("permission denied")
-	cfg := &ssh.ServerConfig{
-		PasswordCallback: func(m ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-			if check(m.User(), string(pw)) {
-				return nil, nil
-			}
-			return nil, errDenied
-		},
-		KeyboardInteractiveCallback: func(m ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
-			answers, err := ask("", "", []string{"Password: "}, []bool{false})
-			if err != nil {
-				return nil, err
-			}
-			if len(answers) == 1 && check(m.User(), answers[0]) {
-				return nil, nil
-			}
-			return nil, errDenied
-		},
-		ServerVersion: platformFor(l.cur.Load().Platform).sshVersion,
-	}
+	cfg := &ssh.ServerConfig{ServerVersion: platformFor(l.cur.Load().Platform).sshVersion}
+	l.authCallbacks(cfg)
 	cfg.AddHostKey(l.key)
 	return cfg
 }

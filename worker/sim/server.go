@@ -13,7 +13,9 @@
 // that are not UTF-8 and ANSI escape sequences). A device's session may
 // never show a prompt or wait before its banner, and its logins may land in
 // user EXEC with an enable secret of its own (SessionBehaviour,
-// LoginBehaviour).
+// LoginBehaviour). Every authentication attempt is recorded for tests
+// (Server.AuthAttempts), and failed logins may lock a device's logins out
+// for a while, as AAA does (Lockout).
 //
 // Of linkwatch's own code, only the `linkwatch sim` command
 // (cmd/linkwatch/sim.go), tests and benchmarks import this package; the
@@ -47,10 +49,15 @@ type Server struct {
 // or until ctx is done. When a port cannot be bound, nothing is left
 // listening and the error says which device failed.
 func Start(ctx context.Context, f *Fleet, log *slog.Logger) (*Server, error) {
+	return start(ctx, f, log, time.Now)
+}
+
+// start is Start on the clock now (tests give a fake one).
+func start(ctx context.Context, f *Fleet, log *slog.Logger, now func() time.Time) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{log: log, started: time.Now(), now: time.Now, devs: map[string]*listener{}}
+	s := &Server{log: log, started: now(), now: now, devs: map[string]*listener{}}
 	var fresh []*listener
 	for _, d := range f.Devices {
 		l, err := s.listen(d)
@@ -78,10 +85,11 @@ func (s *Server) listen(d Device) (*listener, error) {
 		return nil, fmt.Errorf("device %s: listen: %w", d.Name, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	log := s.log.With("device", d.Name)
 	l := &listener{
 		srv: s, name: d.Name, ln: ln, ctx: ctx, cancel: cancel, key: HostKey(d.Name),
 		conns: map[net.Conn]struct{}{},
-		log:   s.log.With("device", d.Name),
+		log:   log, auth: &authGuard{log: log},
 	}
 	l.cur.Store(&d)
 	return l, nil
@@ -111,7 +119,8 @@ func (s *Server) Port(name string) int {
 // Reload makes f the fleet. Devices that stay keep their listener and their
 // open sessions and only change behaviour (targets, delay, credentials,
 // platform for new sessions); new devices, and devices whose fixed port
-// changed, get a listener; removed devices are closed. If a new port cannot
+// changed, get a listener (keeping the record of authentication attempts
+// and any lockout); removed devices are closed. If a new port cannot
 // be bound nothing changes.
 func (s *Server) Reload(f *Fleet) error {
 	s.mu.Lock()
@@ -132,6 +141,9 @@ func (s *Server) Reload(f *Fleet) error {
 		if err != nil {
 			closeAll(fresh)
 			return fmt.Errorf("reload: %w", err)
+		}
+		if old != nil {
+			l.auth = old.auth // a device on a new port keeps its record and lockout
 		}
 		next[d.Name], fresh = l, append(fresh, l)
 	}
