@@ -94,7 +94,7 @@ func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
 		}
 	}
 	if len(last.Alerts) > 0 {
-		n.poke()
+		n.mailer.Poke()
 	}
 	return nil
 }

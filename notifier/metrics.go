@@ -3,15 +3,15 @@ package notifier
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/linkwatch/linkwatch/notifier/mailer"
 )
 
-// Metrics are the notifier's Prometheus metrics.
+// Metrics are the notifier's Prometheus metrics: its own and its mailer's.
 type Metrics struct {
 	results *prometheus.CounterVec // by outcome
 	changes *prometheus.CounterVec // confirmed link changes by new state
-	emails  *prometheus.CounterVec // delivery attempts by outcome
-	outbox  prometheus.Gauge
-	leader  prometheus.Gauge
+	mailer  *mailer.Metrics
 }
 
 // NewMetrics registers the notifier's metrics with reg; a nil reg keeps
@@ -27,17 +27,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "linkwatch_notifier_link_changes_total",
 			Help: "Confirmed link state changes, by new state.",
 		}, []string{"to"}),
-		emails: f.NewCounterVec(prometheus.CounterOpts{
-			Name: "linkwatch_notifier_emails_total",
-			Help: "Alert email attempts by outcome: sent, temporary (retried) or permanent (alerts parked).",
-		}, []string{"outcome"}),
-		outbox: f.NewGauge(prometheus.GaugeOpts{
-			Name: "linkwatch_notifier_outbox_alerts",
-			Help: "Alerts waiting in the outbox, as the mailer last saw it.",
-		}),
-		leader: f.NewGauge(prometheus.GaugeOpts{
-			Name: "linkwatch_notifier_mailer_leader",
-			Help: "1 when this notifier holds the mailer lease and sends email.",
-		}),
+		mailer: mailer.NewMetrics(reg),
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/linkwatch/linkwatch/notifier/mailer"
 	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
@@ -48,27 +49,17 @@ type Notifier struct {
 	js     jetstream.JetStream
 	nc     *nats.Conn
 	store  state.Store
-	sender Sender
+	mailer *mailer.Mailer
 	cfg    Config
 	log    *slog.Logger
-	wake   chan struct{}
 }
 
 // New returns a notifier reading results from js, keeping state in store
 // and delivering alerts with sender. nc serves the status/history API; it
 // may be nil to serve none.
-func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender Sender, cfg Config) *Notifier {
+func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer.Sender, cfg Config) *Notifier {
 	if cfg.Confirm < 1 {
 		cfg.Confirm = 1
-	}
-	if cfg.Location == nil {
-		cfg.Location = time.UTC
-	}
-	if cfg.MaxPerEmail <= 0 {
-		cfg.MaxPerEmail = 200
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 5 * time.Minute
 	}
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 30 * time.Second
@@ -83,8 +74,11 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender Sender
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Notifier{js: js, nc: nc, store: store, sender: sender, cfg: cfg,
-		log: log.With("service", "notifier"), wake: make(chan struct{}, 1)}
+	log = log.With("service", "notifier")
+	m := mailer.New(store, sender, mailer.Config{GroupWait: cfg.GroupWait, From: cfg.From, To: cfg.To,
+		Location: cfg.Location, MaxPerEmail: cfg.MaxPerEmail, MaxBackoff: cfg.MaxBackoff, Log: log,
+		Metrics: cfg.Metrics.mailer, Now: cfg.Now})
+	return &Notifier{js: js, nc: nc, store: store, mailer: m, cfg: cfg, log: log}
 }
 
 // Run consumes results, drains the outbox and serves the API until ctx
@@ -105,14 +99,14 @@ func (n *Notifier) Run(ctx context.Context) error {
 		}
 		defer stopAPI()
 	}
-	var l *lease
+	var lease *mailer.Lease
 	if n.js != nil {
-		if l, err = newLease(ctx, n.js, n.log); err != nil {
+		if lease, err = mailer.OpenLease(ctx, n.js, n.log); err != nil {
 			return err
 		}
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { n.mailLoop(ctx, l) })
+	wg.Go(func() { n.mailer.Run(ctx, lease) })
 	n.log.Info("notifier started", "confirm", n.cfg.Confirm, "group_wait", n.cfg.GroupWait)
 	<-ctx.Done()
 	wg.Wait()
@@ -122,10 +116,10 @@ func (n *Notifier) Run(ctx context.Context) error {
 	return fmt.Errorf("notifier: %w", ctx.Err())
 }
 
-// poke wakes the mailer without blocking.
-func (n *Notifier) poke() {
-	select {
-	case n.wake <- struct{}{}:
-	default:
-	}
+// Flush sends every alert in the outbox now, ignoring group_wait, as one
+// cron-style run does before it exits. Alerts that could not be sent stay
+// in the outbox (or are parked, for a permanent failure) and the error is
+// returned.
+func (n *Notifier) Flush(ctx context.Context) error {
+	return n.mailer.Flush(ctx)
 }

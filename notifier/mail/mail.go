@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/mailer"
 )
 
 // TLS modes of Config.TLS, listed by TLSModes. This is their one
@@ -138,6 +138,6 @@ func (c Config) tlsConfig() *tls.Config {
 }
 
 var (
-	_ notifier.Sender = (*Sender)(nil)
-	_ notifier.Sender = (*Writer)(nil)
+	_ mailer.Sender = (*Sender)(nil)
+	_ mailer.Sender = (*Writer)(nil)
 )

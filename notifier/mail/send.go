@@ -13,7 +13,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/mailer"
 	"github.com/linkwatch/linkwatch/notifier/render"
 )
 
@@ -48,13 +48,13 @@ func New(cfg Config, log *slog.Logger) (*Sender, error) {
 
 // Send delivers e. A failure that retrying cannot cure (a 5xx reply such
 // as a rejected recipient or login, a malformed address) is wrapped by
-// notifier.Permanent; anything else (4xx, refused or lost connections,
+// mailer.Permanent; anything else (4xx, refused or lost connections,
 // timeouts, TLS failures, ctx ending) is temporary. Cancelling ctx aborts
 // the SMTP conversation.
 func (s *Sender) Send(ctx context.Context, e render.Email) error {
 	msg, err := s.message(e)
 	if err != nil {
-		return notifier.Permanent(fmt.Errorf("build email %q: %w", e.Subject, err))
+		return mailer.Permanent(fmt.Errorf("build email %q: %w", e.Subject, err))
 	}
 	var stop func() bool
 	defer func() {
@@ -64,7 +64,7 @@ func (s *Sender) Send(ctx context.Context, e render.Email) error {
 	}()
 	client, err := s.client(ctx, &stop)
 	if err != nil {
-		return notifier.Permanent(fmt.Errorf("configure smtp client: %w", err))
+		return mailer.Permanent(fmt.Errorf("configure smtp client: %w", err))
 	}
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
 		return s.classify(ctx, err)
@@ -149,13 +149,13 @@ func (s *Sender) classify(ctx context.Context, err error) error {
 	}
 	err = fmt.Errorf("send email via %s: %w", s.addr, err)
 	if code := replyCode(err); code >= 500 && code < 600 {
-		return notifier.Permanent(err)
+		return mailer.Permanent(err)
 	}
 	var se *gomail.SendError
 	if errors.As(err, &se) {
 		switch se.Reason {
 		case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
-			return notifier.Permanent(err)
+			return mailer.Permanent(err)
 		}
 	}
 	return err

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/notifier/mail/smtptest"
+	"github.com/linkwatch/linkwatch/notifier/mailer"
 	"github.com/linkwatch/linkwatch/notifier/render"
 )
 
@@ -165,7 +165,7 @@ func TestSendFailures(t *testing.T) {
 			if err == nil {
 				t.Fatal("send succeeded")
 			}
-			if notifier.IsPermanent(err) != tc.permanent {
+			if mailer.IsPermanent(err) != tc.permanent {
 				t.Errorf("IsPermanent = %v, want %v: %v", !tc.permanent, tc.permanent, err)
 			}
 			if n := len(srv.Messages()); n != 0 {
@@ -196,7 +196,7 @@ func TestSendRetryAfterTemporaryFailure(t *testing.T) {
 	srv.FailNext(1, 451, "4.3.0 try again later")
 	s := newSender(t, config(srv, TLSStartTLS, true), nil)
 	err := s.Send(t.Context(), testEmail())
-	if err == nil || notifier.IsPermanent(err) || !strings.Contains(err.Error(), "451") {
+	if err == nil || mailer.IsPermanent(err) || !strings.Contains(err.Error(), "451") {
 		t.Fatalf("first send: %v, want a temporary 451 error", err)
 	}
 	if err := s.Send(t.Context(), testEmail()); err != nil {
@@ -213,7 +213,7 @@ func TestSendBadAddressIsPermanent(t *testing.T) {
 		{From: "linkwatch@example.net"},
 	} {
 		err := newSender(t, config(srv, TLSStartTLS, false), nil).Send(t.Context(), e)
-		if !notifier.IsPermanent(err) {
+		if !mailer.IsPermanent(err) {
 			t.Errorf("send from %q to %q: %v, want a permanent error", e.From, e.To, err)
 		}
 	}
@@ -250,7 +250,7 @@ func TestSendHonoursContext(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if !errors.Is(err, context.Canceled) || notifier.IsPermanent(err) {
+		if !errors.Is(err, context.Canceled) || mailer.IsPermanent(err) {
 			t.Errorf("send: %v, want a temporary context.Canceled", err)
 		}
 	case <-time.After(wait):
@@ -263,7 +263,7 @@ func TestSendCancelledBeforeDial(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	err := newSender(t, config(srv, TLSStartTLS, false), nil).Send(ctx, testEmail())
-	if !errors.Is(err, context.Canceled) || notifier.IsPermanent(err) {
+	if !errors.Is(err, context.Canceled) || mailer.IsPermanent(err) {
 		t.Errorf("send: %v, want a temporary context.Canceled", err)
 	}
 	if n := len(srv.Messages()); n != 0 {

@@ -22,6 +22,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/notifier/mail"
+	"github.com/linkwatch/linkwatch/notifier/mailer"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
@@ -156,7 +157,7 @@ func loadCAs(file string) (*x509.CertPool, error) {
 
 // Sender returns the SMTP sender, or one writing to stdout when no SMTP
 // server is configured.
-func Sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (notifier.Sender, error) {
+func Sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (mailer.Sender, error) {
 	s := cfg.Notify.SMTP
 	if s == nil {
 		return &mail.Writer{W: stdout}, nil

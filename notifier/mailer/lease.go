@@ -1,4 +1,4 @@
-package notifier
+package mailer
 
 import (
 	"context"
@@ -23,12 +23,12 @@ const (
 	leaseRenew = 5 * time.Second
 )
 
-// lease makes one notifier replica the only one that sends email: with
+// Lease makes one notifier replica the only one that sends email: with
 // several notifiers on one Redis, two mailers draining the same outbox
 // would send an alert twice. It is a key in a JetStream key-value bucket
 // whose entries expire after leaseTTL; the holder renews it with a
 // compare-and-set on its revision.
-type lease struct {
+type Lease struct {
 	kv      jetstream.KeyValue
 	id      string
 	rev     uint64
@@ -37,7 +37,9 @@ type lease struct {
 	log     *slog.Logger
 }
 
-func newLease(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (*lease, error) {
+// OpenLease opens (creating it if need be) the lease bucket in js. The
+// lease is not taken yet: Run takes it, and gives it up when it returns.
+func OpenLease(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (*Lease, error) {
 	kv, err := js.KeyValue(ctx, proto.LeaseBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: proto.LeaseBucket,
@@ -49,12 +51,12 @@ func newLease(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (*l
 	if err != nil {
 		return nil, fmt.Errorf("open lease bucket: %w", err)
 	}
-	return &lease{kv: kv, id: instanceID(), log: log}, nil
+	return &Lease{kv: kv, id: instanceID(), log: log}, nil
 }
 
 // hold takes or renews the lease and reports whether this replica holds
 // it. A renewal within leaseRenew/2 of the last one is skipped.
-func (l *lease) hold(ctx context.Context) bool {
+func (l *Lease) hold(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return false // shutting down: keep what we hold for release
 	}
@@ -86,7 +88,7 @@ func (l *lease) hold(ctx context.Context) bool {
 // renew extends the lease. When the compare-and-set fails because our
 // revision is out of date (an earlier renewal applied but its answer was
 // lost), the key still names us: adopt its revision and try again.
-func (l *lease) renew(ctx context.Context) bool {
+func (l *Lease) renew(ctx context.Context) bool {
 	for range 2 {
 		rev, err := l.kv.Update(ctx, proto.MailerLease, []byte(l.id), l.rev)
 		if err == nil {
@@ -103,7 +105,7 @@ func (l *lease) renew(ctx context.Context) bool {
 }
 
 // release gives the lease up so a standby can take over at once.
-func (l *lease) release() {
+func (l *Lease) release() {
 	if !l.held {
 		return
 	}
