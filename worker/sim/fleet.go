@@ -37,6 +37,8 @@ type Device struct {
 	Session SessionBehaviour
 	// Login is how logging in goes.
 	Login LoginBehaviour
+	// SSH is how the SSH server behaves: algorithms and host keys.
+	SSH SSHBehaviour
 }
 
 // SessionBehaviour is how a device's CLI session misbehaves; the zero value

@@ -35,6 +35,20 @@ var sections = map[string]map[string]setter{
 			d.Login.Lockout = p.lockout(at, v)
 		},
 	},
+	"ssh": {
+		"algorithms": func(p *fleetParser, d *Device, at string, v *yaml.Node) {
+			d.SSH.Algorithms = p.algorithms(at, v)
+		},
+		"host_keys": func(p *fleetParser, d *Device, at string, v *yaml.Node) {
+			d.SSH.HostKeys = p.hostKeys(at, v)
+		},
+		"host_key_seed": func(p *fleetParser, d *Device, at string, v *yaml.Node) {
+			if p.scalar(at, v) && v.Value == "" {
+				p.addf(v, "%s: is empty", at)
+			}
+			d.SSH.HostKeySeed = v.Value
+		},
+	},
 }
 
 // section parses the mapping n of a device's section name.
@@ -83,6 +97,10 @@ func (p *fleetParser) together(d *Device, where string) {
 			p.addf(n, "%s: login.lands_in: %s has no user EXEC login (%s have)", where, d.Platform,
 				strings.Join(userExecPlatforms(), ", "))
 		}
+	}
+	if !d.SSH.legacyKeysOK() {
+		n := p.keys["ssh.host_keys"] // only given keys can be wrong: the default suits
+		p.addf(n, "%s: ssh.host_keys: %s algorithms offer rsa host keys only", where, d.SSH.Algorithms)
 	}
 }
 
@@ -148,6 +166,43 @@ func (p *fleetParser) positive(at string, v *yaml.Node) time.Duration {
 		p.addf(v, "%s: %q is not a duration above zero (like 1m)", at, v.Value)
 	}
 	return t
+}
+
+// algorithms parses an algorithm set's name.
+func (p *fleetParser) algorithms(at string, v *yaml.Node) Algorithms {
+	if !p.scalar(at, v) {
+		return Modern
+	}
+	a, ok := algorithmSets[v.Value]
+	if !ok {
+		p.addf(v, "%s: %q is not an algorithm set (%s)", at, v.Value, strings.Join(slices.Sorted(maps.Keys(algorithmSets)), ", "))
+	}
+	return a
+}
+
+// hostKeys parses a list of host key types, each at most once.
+func (p *fleetParser) hostKeys(at string, n *yaml.Node) []KeyType {
+	names := make([]string, len(keyTypes))
+	for i, t := range keyTypes {
+		names[i] = string(t)
+	}
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		p.addf(n, "%s: must be a list of one or more of %s", at, strings.Join(names, ", "))
+		return nil
+	}
+	var ts []KeyType
+	for i, v := range n.Content {
+		iat := fmt.Sprintf("%s[%d]", at, i)
+		switch t := KeyType(v.Value); {
+		case v.Kind != yaml.ScalarNode || !slices.Contains(keyTypes, t):
+			p.addf(v, "%s: %q is not a host key type (%s)", iat, v.Value, strings.Join(names, ", "))
+		case slices.Contains(ts, t):
+			p.addf(v, "%s: %s: given twice", iat, t)
+		default:
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
 
 // scalar reports whether v is a single value, adding a problem if not.

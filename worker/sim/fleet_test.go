@@ -25,7 +25,10 @@ func TestLoadFleet(t *testing.T) {
 				Lockout: Lockout{After: 3, Within: time.Minute, For: time.Minute}}},
 		{Name: "r3", Platform: "cisco_iosxe", Username: "admin", Password: "admin",
 			Targets: map[string]Behaviour{"10.0.0.6": {Outcome: Hang}, "10.0.0.7": {Outcome: Garbage}},
-			Session: SessionBehaviour{NoPrompt: true}},
+			Session: SessionBehaviour{NoPrompt: true},
+			SSH:     SSHBehaviour{Algorithms: Legacy, HostKeySeed: "r3-replaced"}},
+		{Name: "r4", Platform: "cisco_iosxe", Username: "admin", Password: "admin",
+			SSH: SSHBehaviour{HostKeys: []KeyType{KeyRSA, KeyECDSA, KeyED25519}}},
 		{Name: "sw1", Platform: "cisco_nxos", Username: "admin", Password: "admin"},
 		{Name: "sw2", Platform: "arista_eos", Username: "admin", Password: "admin"},
 		{Name: "edge1", Platform: "juniper_junos", Username: "lab", Password: "lab",
@@ -103,6 +106,18 @@ func TestParseFleetErrors(t *testing.T) {
 				`line 7: devices[0] (r1): login.lockout.within: "0s" is not a duration above zero (like 1m)` + "\n" +
 				`line 7: devices[0] (r1): login.lockout.for: "soon" is not a duration above zero (like 1m)` + "\n" +
 				"line 7: devices[0] (r1): login.lockout.hold: unknown field"},
+		{"bad algorithm set", dev + "    ssh: {algorithms: ancient}\n",
+			`line 6: devices[0] (r1): ssh.algorithms: "ancient" is not an algorithm set (legacy, legacy-group1, modern)`},
+		{"host keys not a list", dev + "    ssh: {host_keys: rsa}\n",
+			"line 6: devices[0] (r1): ssh.host_keys: must be a list of one or more of ed25519, rsa, ecdsa"},
+		{"no host keys", dev + "    ssh: {host_keys: []}\n",
+			"line 6: devices[0] (r1): ssh.host_keys: must be a list of one or more of ed25519, rsa, ecdsa"},
+		{"bad host keys", dev + "    ssh:\n      host_keys: [rsa, dsa, rsa]\n",
+			`line 7: devices[0] (r1): ssh.host_keys[1]: "dsa" is not a host key type (ed25519, rsa, ecdsa)` + "\n" +
+				"line 7: devices[0] (r1): ssh.host_keys[2]: rsa: given twice"},
+		{"legacy with an ed25519 key", dev + "    ssh:\n      algorithms: legacy\n      host_keys: [rsa, ed25519]\n",
+			"line 8: devices[0] (r1): ssh.host_keys: legacy algorithms offer rsa host keys only"},
+		{"empty seed", dev + "    ssh: {host_key_seed: \"\"}\n", "line 6: devices[0] (r1): ssh.host_key_seed: is empty"},
 		{"user exec without one", dev + "    login: {lands_in: user-exec}\n",
 			"line 6: devices[0] (r1): login.lands_in: cisco_nxos has no user EXEC login (arista_eos, cisco_iosxe have)"},
 	}

@@ -23,7 +23,6 @@ type listener struct {
 	ctx    context.Context        // done when the listener closes
 	cancel context.CancelFunc
 	log    *slog.Logger
-	key    ssh.Signer // the device's host key
 	auth   *authGuard // logins and their record; a new listener for the device takes it over
 
 	mu    sync.Mutex
@@ -75,11 +74,16 @@ func (l *listener) close() {
 }
 
 // config is the SSH server configuration, read from the device's current
-// behaviour so that a reloaded password applies to the next login.
+// behaviour so that a reloaded password, algorithm set or host key applies
+// to the next connection.
 func (l *listener) config() *ssh.ServerConfig {
-	cfg := &ssh.ServerConfig{ServerVersion: platformFor(l.cur.Load().Platform).sshVersion}
+	d := l.cur.Load()
+	cfg := &ssh.ServerConfig{ServerVersion: platformFor(d.Platform).sshVersion}
+	d.SSH.Algorithms.apply(&cfg.Config)
+	for _, k := range d.HostKeys() {
+		cfg.AddHostKey(d.SSH.Algorithms.hostKey(k))
+	}
 	l.authCallbacks(cfg)
-	cfg.AddHostKey(l.key)
 	return cfg
 }
 

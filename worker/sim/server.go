@@ -15,7 +15,9 @@
 // user EXEC with an enable secret of its own (SessionBehaviour,
 // LoginBehaviour). Every authentication attempt is recorded for tests
 // (Server.AuthAttempts), and failed logins may lock a device's logins out
-// for a while, as AAA does (Lockout).
+// for a while, as AAA does (Lockout). A device's SSH server may offer only
+// the legacy algorithms of an old IOS, several host keys, or keys derived
+// from another seed, which a reload can change mid-run (SSHBehaviour).
 //
 // Of linkwatch's own code, only the `linkwatch sim` command
 // (cmd/linkwatch/sim.go), tests and benchmarks import this package; the
@@ -87,7 +89,7 @@ func (s *Server) listen(d Device) (*listener, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	log := s.log.With("device", d.Name)
 	l := &listener{
-		srv: s, name: d.Name, ln: ln, ctx: ctx, cancel: cancel, key: HostKey(d.Name),
+		srv: s, name: d.Name, ln: ln, ctx: ctx, cancel: cancel,
 		conns: map[net.Conn]struct{}{},
 		log:   log, auth: &authGuard{log: log},
 	}
