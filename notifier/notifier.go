@@ -82,14 +82,14 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 }
 
 // Run consumes results, drains the outbox and serves the API until ctx
-// ends. It returns nil on a clean stop.
+// ends. It returns nil on a clean stop: ctx cancelled, also while starting.
 func (n *Notifier) Run(ctx context.Context) error {
 	if n.cfg.Inventory == nil {
 		return errors.New("notifier: no inventory: results are accepted only for configured devices")
 	}
 	stopConsume, err := n.consume(ctx)
 	if err != nil {
-		return err
+		return stopped(ctx, err)
 	}
 	defer stopConsume()
 	if n.nc != nil {
@@ -102,7 +102,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	var lease *mailer.Lease
 	if n.js != nil {
 		if lease, err = mailer.OpenLease(ctx, n.js, n.log); err != nil {
-			return err
+			return stopped(ctx, err)
 		}
 	}
 	var wg sync.WaitGroup
@@ -110,10 +110,17 @@ func (n *Notifier) Run(ctx context.Context) error {
 	n.log.Info("notifier started", "confirm", n.cfg.Confirm, "group_wait", n.cfg.GroupWait)
 	<-ctx.Done()
 	wg.Wait()
+	return stopped(ctx, fmt.Errorf("notifier: %w", ctx.Err()))
+}
+
+// stopped is what Run returns when it ends with err: nil once ctx was
+// cancelled, which is a clean stop even while the notifier was starting;
+// err otherwise.
+func stopped(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return nil
 	}
-	return fmt.Errorf("notifier: %w", ctx.Err())
+	return err
 }
 
 // Flush sends every alert in the outbox now, ignoring group_wait, as one

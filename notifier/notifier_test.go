@@ -360,3 +360,13 @@ func TestNotifierDoesNotResendWhenOutboxRemovalFails(t *testing.T) {
 		t.Fatalf("%d emails for one alert while the outbox could not be updated, want 1", n)
 	}
 }
+
+// TestNotifierStopsCleanlyWhileStarting stops notifiers at once, while
+// they may still be creating their consumer or opening the mailer lease:
+// being stopped while starting is a clean stop too.
+func TestNotifierStopsCleanlyWhileStarting(t *testing.T) {
+	r := newRig(t, 0)
+	for range 20 {
+		r.startNotifier(t)() // fails the test when Run returns an error
+	}
+}
