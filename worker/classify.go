@@ -17,6 +17,12 @@ func classifyOpen(ctx context.Context, t *sshTransport, err error) FailureKind {
 	if t.overflow.Load() {
 		return FailureCLI
 	}
+	if ee := (*enableError)(nil); errors.As(err, &ee) {
+		if ee.auth {
+			return FailureAuth
+		}
+		return FailureCLI
+	}
 	if t.hostKeyError.Load() != nil {
 		// Our host key check refused the key: changed, or not in known_hosts.
 		return FailureHostKeyMismatch

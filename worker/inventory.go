@@ -69,10 +69,10 @@ func (d Device) WithCredentials(creds Credentials) (Device, error) {
 	if creds == nil {
 		return Device{}, errors.New("no credentials configured")
 	}
-	user, pass, err := creds(d.Credential)
+	login, err := creds(d.Credential)
 	if err != nil {
 		return Device{}, fmt.Errorf("resolve credential %q: %w", d.Credential, err)
 	}
-	d.Username, d.Password = user, pass
+	d.Username, d.Password, d.Enable, d.EnablePassword = login.Username, login.Password, login.Enable, login.EnablePassword
 	return d, nil
 }

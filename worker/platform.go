@@ -3,6 +3,7 @@ package worker
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -29,12 +30,26 @@ import (
 // The rest of the definition does not fit the worker, which drives
 // scrapligo's generic driver, not its network driver (SCRAPLIGO.md: the
 // platform driver costs about twice the CPU per probe): on-open's
-// "acquire-priv" would need the network driver and an enable secret, and
-// ping needs no privilege; on-close and the configuration levels are never
-// used.
+// "acquire-priv" needs the network driver, so the worker takes only the
+// escalation from user EXEC to privileged EXEC ("enable", its password
+// prompt, both levels' prompts) and runs it itself when a credential says
+// to (see enter); on-close and the configuration levels are never used.
 type cli struct {
 	prompt *regexp.Regexp
 	setup  []string
+	// enable is how to go from user EXEC to privileged EXEC, for
+	// platforms whose login may land in either; nil where there is no
+	// such step.
+	enable *enable
+}
+
+// enable is the definition's escalation from its "exec" level to its
+// "privilege-exec" level: the command, the password prompt it may show,
+// and the prompt of each level.
+type enable struct {
+	command    string
+	password   *regexp.Regexp
+	user, priv *regexp.Regexp
 }
 
 // platformCLI looks name up in the platform table (package ping), aliases
@@ -101,6 +116,9 @@ func scrapliCLI(pl ping.Platform) (cli, error) {
 		return cli{}, fmt.Errorf("prompt: %w", err)
 	}
 	c := cli{prompt: prompt}
+	if c.enable, err = scrapliEnable(pl, def); err != nil {
+		return cli{}, err
+	}
 	for _, op := range def.Default.NetworkOnOpen {
 		if op["operation"] != platform.OpDriverSendCommand {
 			continue
@@ -112,4 +130,35 @@ func scrapliCLI(pl ping.Platform) (cli, error) {
 		c.setup = append(c.setup, cmd)
 	}
 	return c, nil
+}
+
+// scrapliEnable reads the escalation from "exec" to "privilege-exec" of a
+// platform whose login may land in both; nil for one that lands in one
+// level only.
+func scrapliEnable(pl ping.Platform, def platform.Definition) (*enable, error) {
+	if !slices.Contains(pl.LoginLevels, "exec") || !slices.Contains(pl.LoginLevels, "privilege-exec") {
+		return nil, nil
+	}
+	user, priv := def.Default.PrivilegeLevels["exec"], def.Default.PrivilegeLevels["privilege-exec"]
+	if priv.Escalate == "" || priv.PreviousPriv != "exec" {
+		return nil, fmt.Errorf("privilege-exec: no escalation from exec")
+	}
+	e := &enable{command: priv.Escalate}
+	var err error
+	for _, r := range []struct {
+		re  **regexp.Regexp
+		pat string
+	}{{&e.user, user.Pattern}, {&e.priv, priv.Pattern}, {&e.password, or(priv.EscalatePrompt, `(?im)^password:\s?$`)}} {
+		if *r.re, err = regexp.Compile(r.pat); err != nil {
+			return nil, fmt.Errorf("privilege-exec escalation: %w", err)
+		}
+	}
+	return e, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

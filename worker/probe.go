@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
+	"github.com/scrapli/scrapligo/channel"
 	"github.com/scrapli/scrapligo/driver/generic"
 	"github.com/scrapli/scrapligo/driver/opoptions"
 	"github.com/scrapli/scrapligo/driver/options"
@@ -84,6 +86,9 @@ func (p *Prober) Budget(d Device) time.Duration {
 	steps := 3 // the prompt and the setup commands
 	if _, c, err := platformCLI(d.Platform); err == nil {
 		steps = len(c.setup) + 1
+		if c.enable != nil {
+			steps += 4 // the prompt, enable, its secret, the prompt again
+		}
 	}
 	b := p.connectTimeout() + time.Duration(steps)*p.setupTimeout()
 	for _, t := range d.Targets {
@@ -156,6 +161,10 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli) (*
 		}
 		return nil, err
 	}
+	if err := p.enter(drv, c, d); err != nil {
+		drv.Close()
+		return nil, err
+	}
 	for _, cmd := range c.setup {
 		r, err := drv.SendCommand(cmd)
 		if err == nil && r.Failed != nil {
@@ -172,6 +181,62 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli) (*
 	}
 	return drv, nil
 }
+
+// enter goes to privileged EXEC when the device's credential says to
+// (enable) and the login landed in user EXEC: `enable`, and the enable
+// secret when the device asks for one. A login already privileged is left
+// alone. The secret is typed hidden and never appears in an error. Without
+// enable on the credential nothing is checked: a login that lands in user
+// EXEC then shows as ping errors (% Invalid input), as it would by hand.
+func (p *Prober) enter(drv *generic.Driver, c cli, d Device) error {
+	e := c.enable
+	if e == nil || !d.Enable {
+		return nil // reading the prompt costs a round trip: only when it may matter
+	}
+	prompt, err := drv.GetPrompt()
+	if errors.Is(err, util.ErrTimeoutError) {
+		return fmt.Errorf("no prompt within %s of login: %w", p.setupTimeout(), err)
+	}
+	if err != nil {
+		return fmt.Errorf("read the prompt after login: %w", err)
+	}
+	if e.priv.MatchString(prompt) || !e.user.MatchString(prompt) {
+		return nil
+	}
+	either := regexp.MustCompile("(?:" + e.password.String() + ")|(?:" + c.prompt.String() + ")")
+	r, err := drv.SendInteractive([]*channel.SendInteractiveEvent{{ChannelInput: e.command, ChannelResponse: either.String()}})
+	if err != nil {
+		return fmt.Errorf("enable: %w", err)
+	}
+	if e.password.MatchString(r.Result) {
+		if d.EnablePassword == "" {
+			return &enableError{auth: true, text: fmt.Sprintf("enable: the device asks for an enable secret and credential %q gives none: "+
+				"set enable_password_env or enable_password_file", d.Credential)}
+		}
+		_, err := drv.SendInteractive([]*channel.SendInteractiveEvent{
+			{ChannelInput: d.EnablePassword, ChannelResponse: either.String(), HideInput: true}})
+		if err != nil {
+			return fmt.Errorf("enable: %w", err)
+		}
+	}
+	if prompt, err = drv.GetPrompt(); err != nil {
+		return fmt.Errorf("enable: read the prompt: %w", err)
+	}
+	if !e.priv.MatchString(prompt) {
+		return &enableError{auth: true, text: fmt.Sprintf("enable: the device refused (the prompt is still %s): "+
+			"check the enable secret of credential %q", prompt, d.Credential)}
+	}
+	return nil
+}
+
+// enableError is a login that could not enter privileged EXEC; auth when
+// the device refused (or asked for) the enable secret.
+type enableError struct {
+	auth bool
+	text string
+}
+
+func (e *enableError) Error() string { return e.text }
 
 type setupError struct {
 	cmd  string

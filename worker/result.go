@@ -25,18 +25,21 @@ const (
 	FailureSSHNegotiation  = proto.FailureKind_FAILURE_KIND_SSH_NEGOTIATION  // no SSH algorithm in common: the device offers only legacy ones
 )
 
-// Device is one device to probe. Credential names its login; Username and
-// Password hold it once resolved (WithCredentials), just before the probe.
+// Device is one device to probe. Credential names its login; Username,
+// Password, Enable and EnablePassword hold it once resolved
+// (WithCredentials), just before the probe.
 type Device struct {
-	Name       string
-	Site       string
-	Host       string
-	Port       int
-	Platform   string
-	Credential string
-	Username   string
-	Password   string
-	Targets    []ping.Params
+	Name           string
+	Site           string
+	Host           string
+	Port           int
+	Platform       string
+	Credential     string
+	Username       string
+	Password       string
+	Enable         bool
+	EnablePassword string
+	Targets        []ping.Params
 	// Algorithms are SSH algorithms offered to this device besides the
 	// defaults (an old device's legacy ones).
 	Algorithms Algorithms

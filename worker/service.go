@@ -18,7 +18,16 @@ import (
 
 // Credentials resolves a credential name to a username and password, on
 // the worker: no secret ever travels in a job or a result.
-type Credentials func(name string) (username, password string, err error)
+type Credentials func(name string) (Login, error)
+
+// Login is how to log in to a device and, where it lands in user EXEC,
+// enter privileged mode: with Enable, `enable` is sent, and EnablePassword
+// answers its password prompt ("" when the device asks none).
+type Login struct {
+	Username, Password string
+	Enable             bool
+	EnablePassword     string
+}
 
 // ServiceConfig is the worker service's part of the configuration.
 type ServiceConfig struct {

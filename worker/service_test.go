@@ -85,11 +85,11 @@ devices:
 			t.Fatal(err)
 		}
 	}
-	creds := func(name string) (string, string, error) {
+	creds := func(name string) (worker.Login, error) {
 		if name != "lab" {
-			return "", "", errors.New("no such credential")
+			return worker.Login{}, errors.New("no such credential")
 		}
-		return "admin", password, nil
+		return worker.Login{Username: "admin", Password: password}, nil
 	}
 	targets := []ping.Params{{Target: "10.0.0.1", Count: 3, Timeout: time.Second}, {Target: "10.0.0.2", Count: 3, Timeout: time.Second}}
 	inv := &worker.Inventory{Site: "dc1", Revision: "rev-1", Devices: map[string]worker.Device{

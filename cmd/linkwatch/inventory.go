@@ -13,18 +13,17 @@ import (
 // credential that cannot be resolved, or a device that fails the worker's
 // own checks, stops the run before any device is touched.
 func probeDevices(cfg *config.Config) ([]worker.Device, error) {
-	type cred struct{ user, pass string }
-	cache := map[string]cred{}
-	creds := func(name string) (string, string, error) {
-		if c, ok := cache[name]; ok {
-			return c.user, c.pass, nil
+	cache := map[string]worker.Login{}
+	creds := func(name string) (worker.Login, error) {
+		if l, ok := cache[name]; ok {
+			return l, nil
 		}
-		user, pass, err := cfg.Credential(name)
+		l, err := app.Login(cfg, name)
 		if err != nil {
-			return "", "", err
+			return worker.Login{}, err
 		}
-		cache[name] = cred{user, pass}
-		return user, pass, nil
+		cache[name] = l
+		return l, nil
 	}
 	out := make([]worker.Device, 0, len(cfg.Devices))
 	for _, cd := range cfg.Devices {

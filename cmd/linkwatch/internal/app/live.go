@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/worker"
 )
 
 // Live is the configuration in force, replaced on reload.
@@ -24,8 +25,22 @@ func (l *Live) Config() *config.Config { return l.p.Load() }
 func (l *Live) Swap(cfg *config.Config) *config.Config { return l.p.Swap(cfg) }
 
 // Credential resolves a credential of the configuration in force.
-func (l *Live) Credential(name string) (username, password string, err error) {
-	return l.Config().Credential(name)
+func (l *Live) Credential(name string) (worker.Login, error) {
+	return Login(l.Config(), name)
+}
+
+// Login resolves the named credential of cfg for a worker: its login, and
+// whether and how it enters privileged mode. Secrets are read now.
+func Login(cfg *config.Config, name string) (worker.Login, error) {
+	user, pass, err := cfg.Credential(name)
+	if err != nil {
+		return worker.Login{}, err
+	}
+	enable, secret, err := cfg.EnableSecret(name)
+	if err != nil {
+		return worker.Login{}, err
+	}
+	return worker.Login{Username: user, Password: pass, Enable: enable, EnablePassword: secret}, nil
 }
 
 // Derived returns a func giving f of the configuration in force, computed

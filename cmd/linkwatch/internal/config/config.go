@@ -104,6 +104,12 @@ type Credential struct {
 	Username     string `yaml:"username"`
 	PasswordEnv  string `yaml:"password_env"`
 	PasswordFile string `yaml:"password_file"`
+	// Enable says to enter privileged mode (enable) when the login lands
+	// in user EXEC; with EnablePasswordEnv or EnablePasswordFile the
+	// device's enable secret is given there (and Enable is implied).
+	Enable             bool   `yaml:"enable"`
+	EnablePasswordEnv  string `yaml:"enable_password_env"`
+	EnablePasswordFile string `yaml:"enable_password_file"`
 }
 
 // Worker bounds the probing work of one worker or one check run.

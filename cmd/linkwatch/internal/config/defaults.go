@@ -120,6 +120,7 @@ func (f *file) resolve(dir string, given func(path string) bool) *Config {
 	creds := make(map[string]Credential, len(cfg.Credentials))
 	for name, c := range cfg.Credentials {
 		c.PasswordFile = relTo(dir, c.PasswordFile)
+		c.EnablePasswordFile = relTo(dir, c.EnablePasswordFile)
 		creds[name] = c
 	}
 	cfg.Credentials = creds

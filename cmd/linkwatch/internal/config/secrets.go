@@ -26,6 +26,23 @@ func (c *Config) Credential(name string) (username, password string, err error) 
 	return cred.Username, password, nil
 }
 
+// EnableSecret says whether the named credential enters privileged mode
+// (enable) and with which secret, read now ("" for enable without one).
+func (c *Config) EnableSecret(name string) (enable bool, secret string, err error) {
+	cred, ok := c.Credentials[name]
+	if !ok {
+		return false, "", fmt.Errorf("credential %q is not defined", name)
+	}
+	if cred.EnablePasswordEnv == "" && cred.EnablePasswordFile == "" {
+		return cred.Enable, "", nil
+	}
+	secret, err = readSecret(cred.EnablePasswordEnv, cred.EnablePasswordFile)
+	if err != nil {
+		return false, "", fmt.Errorf("credential %q: enable secret: %w", name, err)
+	}
+	return true, secret, nil
+}
+
 // SMTPPassword returns the SMTP password, read now from its environment
 // variable or file. It is "" with no error when no SMTP relay or no SMTP
 // username is configured.

@@ -328,3 +328,51 @@ func TestSMTPAuthToLoopbackInClear(t *testing.T) {
 		}
 	}
 }
+
+func TestEnableSecret(t *testing.T) {
+	t.Setenv("LW_TEST_ENABLE", secret)
+	dir := t.TempDir()
+	writeFile(t, dir, "enable.pass", secret+"\n", 0o600)
+	path := writeFile(t, dir, "linkwatch.yaml", `
+credentials:
+  none:   { username: a, password_env: P }
+  plain:  { username: a, password_env: P, enable: true }
+  env:    { username: a, password_env: P, enable_password_env: LW_TEST_ENABLE }
+  file:   { username: a, password_env: P, enable_password_file: enable.pass }
+  unset:  { username: a, password_env: P, enable_password_env: LW_TEST_ENABLE_UNSET }
+`, 0o600)
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		enable bool
+		secret string
+		err    string
+	}{
+		{name: "none"},
+		{name: "plain", enable: true},
+		{name: "env", enable: true, secret: secret},
+		{name: "file", enable: true, secret: secret},
+		{name: "unset", err: `credential "unset": enable secret: environment variable LW_TEST_ENABLE_UNSET is not set`},
+	}
+	for _, tt := range tests {
+		enable, got, err := cfg.EnableSecret(tt.name)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("EnableSecret(%s) error %v, want %s", tt.name, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || enable != tt.enable || got != tt.secret {
+			t.Errorf("EnableSecret(%s) = %v, %q, %v; want %v, %q", tt.name, enable, got, err, tt.enable, tt.secret)
+		}
+	}
+	_, err = Parse("linkwatch.yaml", []byte(`credentials: { lab: { username: a, password_env: P, enable_password_env: "A B", enable_password_file: x } }`))
+	want := "linkwatch.yaml:1:21: credentials.lab: give only one of enable_password_env and enable_password_file\n" +
+		"linkwatch.yaml:1:74: credentials.lab.enable_password_env: is not an environment variable name (letters, digits and '_')"
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse error:\n%v\nwant:\n%s", err, want)
+	}
+}

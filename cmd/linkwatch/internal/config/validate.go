@@ -208,6 +208,13 @@ func (v *validator) credentials() {
 		path := join("credentials", name)
 		v.check(path, proto.ValidName(name))
 		v.secretRef(path, "username", c.Username, c.PasswordEnv, c.PasswordFile, userRequired)
+		if c.EnablePasswordEnv != "" && c.EnablePasswordFile != "" {
+			v.errorf(path, "give only one of enable_password_env and enable_password_file")
+		}
+		if c.EnablePasswordEnv != "" && !envRE.MatchString(c.EnablePasswordEnv) {
+			v.errorf(join(path, "enable_password_env"), "is not an environment variable name (letters, digits and '_')")
+		}
+		v.privateFile(join(path, "enable_password_file"), c.EnablePasswordFile)
 	}
 }
 
