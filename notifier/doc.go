@@ -1,5 +1,13 @@
-// Package notifier turns probe results into state changes and emails. It
-// consumes results from NATS, applies the confirmation rule, commits each
-// result to a Store in one atomic step (state, history, outbox), and drains
-// the outbox through a Sender, grouping alerts into one email per burst.
+// Package notifier is the notifier service: it wires the packages that turn
+// probe results into state changes and emails. It consumes results from
+// NATS, admits only results it can believe (for a device of the Inventory
+// and its links, from its own site's subject, published by a worker, not
+// from the future), commits each in one atomic step on a state.Store
+// (state.Decide: the device's state, the history and the outbox), wakes the
+// mailer (package mailer, which renders with package render and sends
+// through a mailer.Sender) and serves the status/history API (package api).
+//
+// What is true here: a result is acked only after its commit; a result
+// that cannot be decoded or is not believed is dropped and counted, and
+// changes nothing; a commit that fails is redelivered.
 package notifier

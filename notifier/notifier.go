@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/linkwatch/linkwatch/notifier/api"
 	"github.com/linkwatch/linkwatch/notifier/mailer"
 	"github.com/linkwatch/linkwatch/notifier/state"
 )
@@ -93,7 +94,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	defer stopConsume()
 	if n.nc != nil {
-		stopAPI, err := serveAPI(n.nc, n.store, n.log)
+		stopAPI, err := api.Serve(n.nc, n.store, n.log)
 		if err != nil {
 			return err
 		}

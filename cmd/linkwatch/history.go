@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/api"
 )
 
 type historyOptions struct {
@@ -52,9 +52,9 @@ func runHistory(ctx context.Context, opts *historyOptions) error {
 	if err != nil {
 		return err
 	}
-	var rep notifier.HistoryReply
+	var rep api.HistoryReply
 	err = withNATS(ctx, opts.config, func(ctx context.Context, nc *nats.Conn) (err error) {
-		rep, err = notifier.QueryHistory(ctx, nc, notifier.HistoryRequest{Device: opts.device, Target: opts.target,
+		rep, err = api.QueryHistory(ctx, nc, api.HistoryRequest{Device: opts.device, Target: opts.target,
 			Since: since, Limit: opts.limit})
 		return err
 	})

@@ -15,7 +15,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
-	"github.com/linkwatch/linkwatch/notifier"
+	"github.com/linkwatch/linkwatch/notifier/api"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
 )
@@ -71,9 +71,9 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 		return fmt.Errorf("--state %q: must be %s", opts.state, linkStates())
 	}
 	state := status.Short()
-	var rep notifier.StatusReply
+	var rep api.StatusReply
 	err := withNATS(ctx, opts.config, func(ctx context.Context, nc *nats.Conn) (err error) {
-		rep, err = notifier.QueryStatus(ctx, nc)
+		rep, err = api.QueryStatus(ctx, nc)
 		return err
 	})
 	if err != nil {

@@ -1,9 +1,8 @@
-package notifier
+package api
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -15,10 +14,6 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
 )
-
-// The status/history API is a NATS request/reply service (nats.go/micro)
-// served by the notifier, so the CLI can read state from any store —
-// including the embedded one, which admits only the process that opened it.
 
 // StatusRequest asks for the stored devices and links.
 type StatusRequest struct{}
@@ -42,8 +37,20 @@ type HistoryReply struct {
 	Changes []state.Change `json:"changes"`
 }
 
-// serveAPI registers the service on nc and returns a func that stops it.
-func serveAPI(nc *nats.Conn, store state.Store, log *slog.Logger) (func(), error) {
+// Reader is the part of the store the API reads.
+type Reader interface {
+	Devices(ctx context.Context) ([]state.Device, error)
+	History(ctx context.Context, device, target string, since time.Time, limit int) ([]state.Change, error)
+}
+
+var _ Reader = state.Store(nil)
+
+// Serve registers the service on nc, answering from store, and returns a
+// func that stops it. Failed requests are logged to log (nil: nowhere).
+func Serve(nc *nats.Conn, store Reader, log *slog.Logger) (stop func(), err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        "linkwatch",
 		Version:     "1.0.0",
@@ -92,12 +99,12 @@ func answer(r micro.Request, log *slog.Logger, f func(context.Context) (any, err
 	}
 }
 
-func status(ctx context.Context, store state.Store) (StatusReply, error) {
+func status(ctx context.Context, store Reader) (StatusReply, error) {
 	devs, err := store.Devices(ctx)
 	return StatusReply{Devices: devs}, err
 }
 
-func history(ctx context.Context, store state.Store, data []byte) (HistoryReply, error) {
+func history(ctx context.Context, store Reader, data []byte) (HistoryReply, error) {
 	var req HistoryRequest
 	if err := json.Unmarshal(data, &req); err != nil {
 		return HistoryReply{}, fmt.Errorf("decode history request: %w", err)
@@ -107,39 +114,4 @@ func history(ctx context.Context, store state.Store, data []byte) (HistoryReply,
 	}
 	cs, err := store.History(ctx, req.Device, req.Target, req.Since, req.Limit)
 	return HistoryReply{Changes: cs}, err
-}
-
-// QueryStatus asks a running notifier for the stored state.
-func QueryStatus(ctx context.Context, nc *nats.Conn) (StatusReply, error) {
-	var rep StatusReply
-	err := request(ctx, nc, "status", StatusRequest{}, &rep)
-	return rep, err
-}
-
-// QueryHistory asks a running notifier for a device's changes.
-func QueryHistory(ctx context.Context, nc *nats.Conn, req HistoryRequest) (HistoryReply, error) {
-	var rep HistoryReply
-	err := request(ctx, nc, "history", req, &rep)
-	return rep, err
-}
-
-func request(ctx context.Context, nc *nats.Conn, endpoint string, req, rep any) error {
-	data, err := json.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("encode %s request: %w", endpoint, err)
-	}
-	msg, err := nc.RequestWithContext(ctx, proto.APIPrefix+"."+endpoint, data)
-	if errors.Is(err, nats.ErrNoResponders) {
-		return fmt.Errorf("no linkwatch notifier is answering on %s (is `linkwatch run` or `linkwatch notifier` running?)", nc.ConnectedAddr())
-	}
-	if err != nil {
-		return fmt.Errorf("%s request: %w", endpoint, err)
-	}
-	if code := msg.Header.Get(micro.ErrorCodeHeader); code != "" {
-		return fmt.Errorf("%s request: notifier answered %s: %s", endpoint, code, msg.Header.Get(micro.ErrorHeader))
-	}
-	if err := json.Unmarshal(msg.Data, rep); err != nil {
-		return fmt.Errorf("decode %s reply: %w", endpoint, err)
-	}
-	return nil
 }
