@@ -113,6 +113,10 @@ func negotiationText(err error) (string, bool) {
 	if key == "" {
 		key = "the algorithm lists"
 	}
+	offered := slices.DeleteFunc(slices.Clone(ne.RequestedAlgorithms), func(a string) bool {
+		// Protocol extensions announced among key exchanges, not algorithms.
+		return strings.HasPrefix(a, "ext-info-") || strings.HasPrefix(a, "kex-strict-")
+	})
 	return fmt.Sprintf("no SSH algorithm in common for %s: the device offers %s; allow them for this device with ssh: { legacy: true } (or list them in ssh.%s)",
-		ne.What, strings.Join(ne.RequestedAlgorithms, ", "), key), true
+		ne.What, strings.Join(offered, ", "), key), true
 }
