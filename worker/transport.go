@@ -70,7 +70,8 @@ func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback
 		timeout: timeout,
 		limit:   limit,
 	}
-	if hostKeys == nil {
+	insecure := hostKeys == nil
+	if insecure {
 		hostKeys = ssh.InsecureIgnoreHostKey() // #nosec G106 -- no known_hosts configured: accept, as the operator chose
 	}
 	password := d.Password
@@ -100,6 +101,11 @@ func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback
 		Timeout: timeout,
 	}
 	d.Algorithms.apply(t.cfg)
+	if !insecure {
+		if algos := knownHostKeyAlgorithms(hostKeys, d.Host, d.Port); len(algos) > 0 {
+			t.cfg.HostKeyAlgorithms = algos
+		}
+	}
 	return t
 }
 
