@@ -148,3 +148,23 @@ func TestProbeHostileOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputCapIsPerCommand: two pings whose answers are each under the
+// cap, and over it together, both succeed: the cap bounds one command's
+// output, not the session's.
+func TestOutputCapIsPerCommand(t *testing.T) {
+	port, _ := hostileShell(t, func(w io.Writer) error {
+		if _, err := io.WriteString(w, strings.Repeat("Type escape sequence to abort.\r\n", 1280)); err != nil { // 40 KiB
+			return err
+		}
+		return answerUp(w)
+	})
+	p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second, MaxOutput: 64 << 10}
+	target := ping.Params{Target: "10.0.0.1", Count: 1, Timeout: time.Second}
+	d := Device{Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: port, Platform: "cisco_iosxe", Username: "admin",
+		Password: "pw", Targets: []ping.Params{target, target}}
+	res := p.Probe(context.Background(), d)
+	if res.Failed() || len(res.Links) != 2 || res.Links[0].Status != ping.StatusUp || res.Links[1].Status != ping.StatusUp {
+		t.Fatalf("failure %v (%s), links %+v; want two UP links", res.Failure, res.FailureText, res.Links)
+	}
+}

@@ -12,11 +12,11 @@ import (
 )
 
 // knownHostKeyAlgorithms returns the host-key algorithms to ask of the
-// device at host:port: those of the keys the known_hosts callback lists
-// for it, so that a device with several host keys (RSA and ECDSA, say)
-// presents the one that is listed rather than the one Go prefers, which
-// would read as a changed key. It is nil when the callback lists none for
-// the device (any algorithm: the callback refuses whatever comes).
+// device at host:port first: those of the keys the known_hosts callback
+// lists for it, so that a device with several host keys (RSA and ECDSA,
+// say) presents the one that is listed rather than the one Go prefers,
+// which would read as a changed key. It is nil when the callback lists
+// none for the device.
 //
 // The callback has no lookup, so it is asked about a key no device has
 // and its knownhosts.KeyError says which keys it wanted.

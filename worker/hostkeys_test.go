@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,6 +45,11 @@ func TestProbeMultiKeyDevice(t *testing.T) {
 	ed, ec := newSigner(t, edKey), newSigner(t, ecKey)
 	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
 	other := newSigner(t, otherKey)
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherType := newSigner(t, rsaKey)
 	var passwords atomic.Int64
 	port, _ := shellWith(t, func(c *ssh.ServerConfig) {
 		*c = ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) {
@@ -61,6 +67,9 @@ func TestProbeMultiKeyDevice(t *testing.T) {
 		{"ed25519 listed", ed, FailureNone},
 		{"ecdsa listed", ec, FailureNone},
 		{"another key listed", other, FailureHostKeyMismatch},
+		// The device no longer has a key of the listed type: a changed
+		// key, not a failed negotiation.
+		{"a key of another type listed", otherType, FailureHostKeyMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,6 +50,9 @@ type enable struct {
 	command    string
 	password   *regexp.Regexp
 	user, priv *regexp.Regexp
+	// either is the password prompt or any prompt of the platform: what
+	// may follow enable or its secret.
+	either *regexp.Regexp
 }
 
 // platformCLI looks name up in the platform table (package ping), aliases
@@ -118,6 +121,9 @@ func scrapliCLI(pl ping.Platform) (cli, error) {
 	c := cli{prompt: prompt}
 	if c.enable, err = scrapliEnable(pl, def); err != nil {
 		return cli{}, err
+	}
+	if c.enable != nil {
+		c.enable.either = regexp.MustCompile("(?:" + c.enable.password.String() + ")|(?:" + prompt.String() + ")")
 	}
 	for _, op := range def.Default.NetworkOnOpen {
 		if op["operation"] != platform.OpDriverSendCommand {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/scrapli/scrapligo/channel"
@@ -86,7 +85,7 @@ func (p *Prober) Budget(d Device) time.Duration {
 	steps := 3 // the prompt and the setup commands
 	if _, c, err := platformCLI(d.Platform); err == nil {
 		steps = len(c.setup) + 1
-		if c.enable != nil {
+		if c.enable != nil && d.Enable {
 			steps += 4 // the prompt, enable, its secret, the prompt again
 		}
 	}
@@ -203,8 +202,7 @@ func (p *Prober) enter(drv *generic.Driver, c cli, d Device) error {
 	if e.priv.MatchString(prompt) || !e.user.MatchString(prompt) {
 		return nil
 	}
-	either := regexp.MustCompile("(?:" + e.password.String() + ")|(?:" + c.prompt.String() + ")")
-	r, err := drv.SendInteractive([]*channel.SendInteractiveEvent{{ChannelInput: e.command, ChannelResponse: either.String()}})
+	r, err := drv.SendInteractive([]*channel.SendInteractiveEvent{{ChannelInput: e.command, ChannelResponse: e.either.String()}})
 	if err != nil {
 		return fmt.Errorf("enable: %w", err)
 	}
@@ -213,10 +211,17 @@ func (p *Prober) enter(drv *generic.Driver, c cli, d Device) error {
 			return &enableError{auth: true, text: fmt.Sprintf("enable: the device asks for an enable secret and credential %q gives none: "+
 				"set enable_password_env or enable_password_file", d.Credential)}
 		}
-		_, err := drv.SendInteractive([]*channel.SendInteractiveEvent{
-			{ChannelInput: d.EnablePassword, ChannelResponse: either.String(), HideInput: true}})
+		r, err := drv.SendInteractive([]*channel.SendInteractiveEvent{
+			{ChannelInput: d.EnablePassword, ChannelResponse: e.either.String(), HideInput: true}})
 		if err != nil {
 			return fmt.Errorf("enable: %w", err)
+		}
+		if e.password.MatchString(r.Result) {
+			// IOS asks again after a wrong secret: answering (even with
+			// a bare return to read the prompt) would count as another
+			// failed attempt. The session is closed instead.
+			return &enableError{auth: true, text: fmt.Sprintf("enable: the device asked for the enable secret again: "+
+				"it refused the one of credential %q", d.Credential)}
 		}
 	}
 	if prompt, err = drv.GetPrompt(); err != nil {

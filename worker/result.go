@@ -15,11 +15,11 @@ type FailureKind = proto.FailureKind
 // was reached.
 const (
 	FailureNone            = proto.FailureKind_FAILURE_KIND_UNSPECIFIED
-	FailureTimeout         = proto.FailureKind_FAILURE_KIND_TIMEOUT          // no answer in time: connect, handshake or a command
-	FailureRefused         = proto.FailureKind_FAILURE_KIND_REFUSED          // TCP refused or SSH negotiation rejected
+	FailureTimeout         = proto.FailureKind_FAILURE_KIND_TIMEOUT          // no answer in time: connect, handshake, or no prompt after a command
+	FailureRefused         = proto.FailureKind_FAILURE_KIND_REFUSED          // TCP refused, or the SSH handshake closed before login
 	FailureAuth            = proto.FailureKind_FAILURE_KIND_AUTH_FAILED      // the device refused our credentials
 	FailureHostKeyMismatch = proto.FailureKind_FAILURE_KIND_HOSTKEY_MISMATCH // host key differs from known_hosts, or is unknown to it
-	FailureCLI             = proto.FailureKind_FAILURE_KIND_CLI_ERROR        // logged in, but the CLI did not behave (no prompt, rejected setup, session dropped)
+	FailureCLI             = proto.FailureKind_FAILURE_KIND_CLI_ERROR        // logged in, but the CLI did not behave (rejected setup, flooding output, session dropped)
 	FailureUnreachable     = proto.FailureKind_FAILURE_KIND_UNREACHABLE      // no route, host down, name does not resolve
 	FailureInternal        = proto.FailureKind_FAILURE_KIND_INTERNAL         // a bug in linkwatch, recovered
 	FailureSSHNegotiation  = proto.FailureKind_FAILURE_KIND_SSH_NEGOTIATION  // no SSH algorithm in common: the device offers only legacy ones

@@ -14,7 +14,8 @@ const MaxText = 1024
 // line or an email: valid UTF-8 (invalid bytes become U+FFFD, which also
 // keeps the result encodable: protobuf strings must be UTF-8), terminal
 // escape sequences removed, control characters removed but for newline and
-// tab, and at most max bytes, cut on a character boundary with "…".
+// tab, and at most max bytes, cut on a character boundary and ended with
+// "…" when cut.
 func CleanText(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	var b strings.Builder
@@ -30,8 +31,11 @@ func CleanText(s string, max int) string {
 			i += size
 			continue
 		}
-		if b.Len()+size > max {
-			b.WriteString("…")
+		if b.Len()+len(s)-i > max && b.Len()+size > max-len("…") {
+			// The rest may not fit: cut here, with room for "…".
+			if b.Len()+len("…") <= max {
+				b.WriteString("…")
+			}
 			break
 		}
 		b.WriteRune(r)

@@ -19,7 +19,9 @@ func TestCleanText(t *testing.T) {
 		{"controls", "a\x00b\rc\x07d\x7fe\u0085f", "abcdef", 100},
 		{"newline and tab kept", "line 1\n\tline 2", "line 1\n\tline 2", 100},
 		{"line separators", "a\u2028b", "ab", 100},
-		{"cut on a rune boundary", "ééééé", "éé…", 5},
+		{"cut on a rune boundary", "ééééé", "é…", 5},
+		{"fits exactly", "ééééé", "ééééé", 10},
+		{"too small for the ellipsis", "abcdef", "", 2},
 		{"escape at the end", "abc\x1b", "abc", 100},
 		{"unfinished csi", "abc\x1b[31", "abc", 100},
 	}
@@ -44,7 +46,7 @@ func FuzzCleanText(f *testing.F) {
 		if !utf8.ValidString(got) {
 			t.Fatalf("CleanText(%q) = %q: not UTF-8", s, got)
 		}
-		if len(got) > max+len("…") {
+		if len(got) > max {
 			t.Fatalf("CleanText(%q, %d) is %d bytes", s, max, len(got))
 		}
 		for _, r := range got {

@@ -102,8 +102,16 @@ func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback
 	}
 	d.Algorithms.apply(t.cfg)
 	if !insecure {
-		if algos := knownHostKeyAlgorithms(hostKeys, d.Host, d.Port); len(algos) > 0 {
-			t.cfg.HostKeyAlgorithms = algos
+		if listed := knownHostKeyAlgorithms(hostKeys, d.Host, d.Port); len(listed) > 0 {
+			// The listed keys' algorithms first, so a device with several
+			// keys presents a listed one; then the rest, so a device that
+			// now has only another key reaches the check and reads as a
+			// changed key, not as a failed negotiation.
+			rest := t.cfg.HostKeyAlgorithms
+			if rest == nil {
+				rest = ssh.SupportedAlgorithms().HostKeys
+			}
+			t.cfg.HostKeyAlgorithms = Algorithms{HostKeys: listed}.Add(Algorithms{HostKeys: rest}).HostKeys
 		}
 	}
 	return t

@@ -24,8 +24,10 @@ type Platform struct {
 	// scrapligo; the worker reads the definition.
 	Definition string
 	// LoginLevels are the privilege levels of Definition a login may land
-	// in, by scrapligo's names. The worker waits for any of their prompts
-	// and pings from whichever it finds: ping needs no privilege.
+	// in, by scrapligo's names. The worker waits for any of their prompts;
+	// where a login may land in user EXEC ("exec") and ping with options
+	// needs privileged EXEC, a credential with enable makes the worker go
+	// there first.
 	LoginLevels []string
 
 	command func(p Params) (string, error)

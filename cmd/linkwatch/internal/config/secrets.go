@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/linkwatch/linkwatch/proto/secretfile"
 )
@@ -39,6 +40,11 @@ func (c *Config) EnableSecret(name string) (enable bool, secret string, err erro
 	secret, err = readSecret(cred.EnablePasswordEnv, cred.EnablePasswordFile)
 	if err != nil {
 		return false, "", fmt.Errorf("credential %q: enable secret: %w", name, err)
+	}
+	// The secret is typed into the CLI: a control character (a second
+	// newline in the file) would type more than the secret.
+	if strings.ContainsFunc(secret, unicode.IsControl) {
+		return false, "", fmt.Errorf("credential %q: enable secret holds a control character (a line break?)", name)
 	}
 	return true, secret, nil
 }

@@ -333,6 +333,7 @@ func TestEnableSecret(t *testing.T) {
 	t.Setenv("LW_TEST_ENABLE", secret)
 	dir := t.TempDir()
 	writeFile(t, dir, "enable.pass", secret+"\n", 0o600)
+	writeFile(t, dir, "twolines.pass", secret+"\n\n", 0o600)
 	path := writeFile(t, dir, "linkwatch.yaml", `
 credentials:
   none:   { username: a, password_env: P }
@@ -340,6 +341,7 @@ credentials:
   env:    { username: a, password_env: P, enable_password_env: LW_TEST_ENABLE }
   file:   { username: a, password_env: P, enable_password_file: enable.pass }
   unset:  { username: a, password_env: P, enable_password_env: LW_TEST_ENABLE_UNSET }
+  twolines: { username: a, password_env: P, enable_password_file: twolines.pass }
 `, 0o600)
 	cfg, err := Load(path)
 	if err != nil {
@@ -356,6 +358,7 @@ credentials:
 		{name: "env", enable: true, secret: secret},
 		{name: "file", enable: true, secret: secret},
 		{name: "unset", err: `credential "unset": enable secret: environment variable LW_TEST_ENABLE_UNSET is not set`},
+		{name: "twolines", err: `credential "twolines": enable secret holds a control character (a line break?)`},
 	}
 	for _, tt := range tests {
 		enable, got, err := cfg.EnableSecret(tt.name)
