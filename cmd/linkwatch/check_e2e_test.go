@@ -118,6 +118,9 @@ devices:
 			}
 		}
 	}
+	if strings.Contains(stderr, "host keys are not checked") {
+		t.Error("check warned that host keys go unchecked although known_hosts is set")
+	}
 	if strings.Contains(stdout+stderr, "lab-secret") || strings.Contains(stdout+stderr, "not-the-password") {
 		t.Error("a password appears in check's output")
 	}

@@ -115,6 +115,10 @@ devices:
 	if usage != nil {
 		*usage = *cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	}
+	// No known_hosts here: check says at start that host keys go unchecked.
+	if !strings.Contains(stderr.String(), "device host keys are not checked") {
+		t.Errorf("check without known_hosts did not warn that host keys go unchecked:\n%s", stderr.String())
+	}
 	out := stdout.String() + stderr.String()
 	for _, secret := range []string{"lab-secret", "en-secret", "not-it"} {
 		if strings.Contains(out, secret) {

@@ -81,6 +81,10 @@ func WorkerInventory(cfg *config.Config, site string) *worker.Inventory {
 // Prober builds the SSH prober with the configured host key policy.
 func Prober(cfg *config.Config, log *slog.Logger) (*worker.Prober, error) {
 	p := &worker.Prober{Log: log, MaxOutput: int64(cfg.Worker.MaxOutputKiB) << 10}
+	if cfg.Worker.KnownHosts == "" {
+		log.Warn("worker.known_hosts is not set: device host keys are not checked, and a login goes to whatever answers at a device's address; " +
+			"set worker.known_hosts to an OpenSSH known_hosts file")
+	}
 	if cfg.Worker.KnownHosts != "" {
 		cb, err := knownhosts.New(cfg.Worker.KnownHosts)
 		if err != nil {
