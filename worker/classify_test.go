@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -94,6 +95,15 @@ func sshServerWith(t *testing.T, configure func(*ssh.ServerConfig), serve func(n
 }
 
 func serveMuted(c net.Conn, cfg *ssh.ServerConfig) {
+	serveShell(c, cfg, func(ch ssh.Channel) {
+		_, _ = ch.Write([]byte("Welcome. This box has no prompt.\r\n"))
+		_, _ = io.Copy(io.Discard, ch)
+	})
+}
+
+// serveShell accepts the SSH connection c and serves each session channel
+// with shell, its pty and shell requests granted.
+func serveShell(c net.Conn, cfg *ssh.ServerConfig, shell func(ch ssh.Channel)) {
 	defer c.Close()
 	_, chans, reqs, err := ssh.NewServerConn(c, cfg)
 	if err != nil {
@@ -108,17 +118,9 @@ func serveMuted(c net.Conn, cfg *ssh.ServerConfig) {
 		go func() {
 			for r := range chReqs {
 				_ = r.Reply(r.Type == "pty-req" || r.Type == "shell", nil)
-				if r.Type == "shell" {
-					_, _ = ch.Write([]byte("Welcome. This box has no prompt.\r\n"))
-				}
 			}
 		}()
-		buf := make([]byte, 1024)
-		for {
-			if _, err := ch.Read(buf); err != nil {
-				return
-			}
-		}
+		shell(ch)
 	}
 }
 

@@ -26,22 +26,7 @@ func enableShell(t *testing.T, secret string, privileged, retries bool) (port in
 	t.Helper()
 	enables, attempts = &atomic.Int64{}, &atomic.Int64{}
 	port = sshServer(t, func(c net.Conn, cfg *ssh.ServerConfig) {
-		defer c.Close()
-		_, chans, reqs, err := ssh.NewServerConn(c, cfg)
-		if err != nil {
-			return
-		}
-		go ssh.DiscardRequests(reqs)
-		for nc := range chans {
-			ch, chReqs, err := nc.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				for r := range chReqs {
-					_ = r.Reply(r.Type == "pty-req" || r.Type == "shell", nil)
-				}
-			}()
+		serveShell(c, cfg, func(ch ssh.Channel) {
 			prompt := map[bool]string{false: "R1>", true: "R1#"}
 			priv, asking, tries := privileged, false, 0
 			_, _ = io.WriteString(ch, "\r\n"+prompt[priv])
@@ -95,7 +80,7 @@ func enableShell(t *testing.T, secret string, privileged, retries bool) (port in
 				}
 				_, _ = io.WriteString(ch, prompt[priv])
 			}
-		}
+		})
 	})
 	return port, enables, attempts
 }

@@ -31,22 +31,7 @@ func shellWith(t *testing.T, configure func(*ssh.ServerConfig), answer func(w io
 	t.Helper()
 	sent = &atomic.Int64{}
 	port = sshServerWith(t, configure, func(c net.Conn, cfg *ssh.ServerConfig) {
-		defer c.Close()
-		_, chans, reqs, err := ssh.NewServerConn(c, cfg)
-		if err != nil {
-			return
-		}
-		go ssh.DiscardRequests(reqs)
-		for nc := range chans {
-			ch, chReqs, err := nc.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				for r := range chReqs {
-					_ = r.Reply(r.Type == "pty-req" || r.Type == "shell", nil)
-				}
-			}()
+		serveShell(c, cfg, func(ch ssh.Channel) {
 			w := countingWriter{w: ch, n: sent}
 			_, _ = io.WriteString(w, "\r\nR1#")
 			// A terminal echoes each byte as it comes; a line ends at CR
@@ -73,7 +58,7 @@ func shellWith(t *testing.T, configure func(*ssh.ServerConfig), answer func(w io
 					return
 				}
 			}
-		}
+		})
 	})
 	return port, sent
 }
