@@ -35,10 +35,12 @@ func (v *validator) platform(path, name string) {
 
 // ssh checks that every algorithm named at path is one linkwatch speaks.
 func (v *validator) ssh(path string, s SSH) {
-	for i, list := range [][]string{s.KeyExchanges, s.Ciphers, s.MACs, s.HostKeyAlgorithms} {
-		kind := worker.AlgorithmKinds[i]
-		for j, name := range list {
-			v.check(fmt.Sprintf("%s.%s[%d]", path, kind, j), worker.CheckAlgorithms(kind, []string{name}))
+	for _, l := range []struct {
+		kind  string // the key, as worker.CheckAlgorithms names the kind
+		names []string
+	}{{"key_exchanges", s.KeyExchanges}, {"ciphers", s.Ciphers}, {"macs", s.MACs}, {"host_key_algorithms", s.HostKeyAlgorithms}} {
+		for j, name := range l.names {
+			v.check(fmt.Sprintf("%s.%s[%d]", path, l.kind, j), worker.CheckAlgorithms(l.kind, []string{name}))
 		}
 	}
 }
