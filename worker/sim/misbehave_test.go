@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
@@ -23,28 +25,36 @@ var floodLines = map[string]string{
 	"juniper_junos": `^64 bytes from 10\.0\.0\.5: icmp_seq=\d+ ttl=\d+ time=[\d.]+ ms$`,
 }
 
+// execStart logs in to device as admin and starts cmd on an exec
+// channel, returning the client and the command's output as it comes.
+func execStart(t *testing.T, s *Server, device, cmd string) (*ssh.Client, io.Reader) {
+	t.Helper()
+	c, err := dial(t, s, device, "admin", "secret")
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatalf("session: %v", err)
+	}
+	out, err := sess.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Start(cmd); err != nil {
+		t.Fatalf("exec: %v", err)
+	}
+	return c, out
+}
+
 // TestFlood reads a flood on every platform over an exec channel: the
 // platform's reply lines, CRLF-ended, far past any ping's length.
 func TestFlood(t *testing.T) {
 	s := startServer(t, testFleet(t, ""))
 	for _, p := range allPlatforms {
 		t.Run(p, func(t *testing.T) {
-			c, err := dial(t, s, deviceName(p), "admin", "secret")
-			if err != nil {
-				t.Fatalf("login: %v", err)
-			}
+			c, out := execStart(t, s, deviceName(p), "ping 10.0.0.5")
 			defer c.Close()
-			sess, err := c.NewSession()
-			if err != nil {
-				t.Fatalf("session: %v", err)
-			}
-			out, err := sess.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sess.Start("ping 10.0.0.5"); err != nil {
-				t.Fatalf("exec: %v", err)
-			}
 			line := regexp.MustCompile(floodLines[p])
 			r := bufio.NewReader(io.LimitReader(out, 1<<20))
 			matched := 0
@@ -74,21 +84,7 @@ func TestFlood(t *testing.T) {
 func TestFloodMemoryStaysFlat(t *testing.T) {
 	s := startServer(t, testFleet(t, ""))
 	goroutines := runtime.NumGoroutine()
-	c, err := dial(t, s, deviceName("cisco_iosxe"), "admin", "secret")
-	if err != nil {
-		t.Fatalf("login: %v", err)
-	}
-	sess, err := c.NewSession()
-	if err != nil {
-		t.Fatalf("session: %v", err)
-	}
-	out, err := sess.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.Start("ping 10.0.0.5"); err != nil {
-		t.Fatalf("exec: %v", err)
-	}
+	c, out := execStart(t, s, deviceName("cisco_iosxe"), "ping 10.0.0.5")
 	read := func(n int64) {
 		t.Helper()
 		if got, err := io.CopyN(io.Discard, out, n); err != nil {
