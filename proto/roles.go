@@ -10,11 +10,13 @@ import (
 // subjects its job needs (Permissions), so a stolen worker key of one site
 // cannot pull another site's jobs, publish jobs, or read results:
 //
-//   - scheduler publishes jobs and keeps the jobs stream;
+//   - scheduler publishes jobs and keeps the jobs stream and the workers'
+//     shared buckets (host keys, logins);
 //   - notifier consumes results, keeps the results stream and its lease
 //     bucket, and answers the API (to the CLI's inbox only);
-//   - cli may only call the API;
-//   - worker-<site> pulls its site's jobs and publishes its site's results.
+//   - cli may call the API, and read and forget pinned host keys;
+//   - worker-<site> pulls its site's jobs, publishes its site's results,
+//     and reads and writes its site's keys of the shared buckets.
 type Role string
 
 // The roles that do not depend on a site.
@@ -99,6 +101,23 @@ func pullConsumer(stream, name, filter string) []string {
 	}
 }
 
+// bucketCreator may look up and create a key-value bucket (not update it).
+func bucketCreator(bucket string) []string {
+	return []string{jsAPI + "STREAM.INFO.KV_" + bucket, jsAPI + "STREAM.CREATE.KV_" + bucket}
+}
+
+// bucketKeys may bind to bucket and read and write the keys under prefix
+// ("<site>." for a worker, "" for all): a direct get names the key in its
+// subject, so reads are confined like writes. The bucket's other read API
+// (STREAM.MSG.GET, by sequence) is not granted: it would read any key.
+func bucketKeys(bucket, prefix string) []string {
+	return []string{
+		jsAPI + "STREAM.INFO.KV_" + bucket,
+		jsAPI + "DIRECT.GET.KV_" + bucket + ".$KV." + bucket + "." + prefix + ">",
+		"$KV." + bucket + "." + prefix + ">",
+	}
+}
+
 // Permissions returns what r may do on the bus. It fails for a string that
 // is not a role, which must never become a user (an empty permission set
 // would allow everything).
@@ -106,7 +125,10 @@ func (r Role) Permissions() (Permissions, error) {
 	inbox := r.InboxPrefix() + ".>"
 	switch r {
 	case RoleScheduler:
-		return Permissions{Publish: append(streamKeeper(StreamJobs), jobsPrefix+"*"), Subscribe: []string{inbox}}, nil
+		pub := append(streamKeeper(StreamJobs), jobsPrefix+"*", jsAPI+"INFO")
+		pub = append(pub, bucketCreator(HostKeyBucket)...)
+		pub = append(pub, bucketCreator(LoginBucket)...)
+		return Permissions{Publish: pub, Subscribe: []string{inbox}}, nil
 	case RoleNotifier:
 		kv := "KV_" + LeaseBucket
 		pub := append(streamKeeper(StreamResults), pullConsumer(StreamResults, NotifierConsumer, ResultsAll)...)
@@ -121,12 +143,18 @@ func (r Role) Permissions() (Permissions, error) {
 			RoleCLI.InboxPrefix()+".>")
 		return Permissions{Publish: pub, Subscribe: []string{inbox, APIPrefix + ".>", "$SRV.>"}}, nil
 	case RoleCLI:
-		return Permissions{Publish: []string{APIPrefix + ".>"}, Subscribe: []string{inbox}}, nil
+		// The CLI is the operator's: `linkwatch hostkeys list` and
+		// `forget` read and delete pins of every site.
+		pub := append([]string{APIPrefix + ".>"}, bucketKeys(HostKeyBucket, "")...)
+		return Permissions{Publish: pub, Subscribe: []string{inbox}}, nil
 	}
 	if _, err := ParseRole(string(r)); err != nil {
 		return Permissions{}, err
 	}
 	site, _ := r.Site()
 	pub := pullConsumer(StreamJobs, workerPrefix+site, jobsPrefix+site)
-	return Permissions{Publish: append(pub, resultsPrefix+site+".*"), Subscribe: []string{inbox}}, nil
+	pub = append(pub, resultsPrefix+site+".*")
+	pub = append(pub, bucketKeys(HostKeyBucket, site+".")...)
+	pub = append(pub, bucketKeys(LoginBucket, site+".")...)
+	return Permissions{Publish: pub, Subscribe: []string{inbox}}, nil
 }

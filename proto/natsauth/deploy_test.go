@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -259,7 +260,55 @@ func TestDeployedPermissions(t *testing.T) {
 		t.Fatalf("cli calls the API: %v", err)
 	}
 
+	// The scheduler creates the workers' shared buckets; a worker pins
+	// its own site's host keys and locks its own devices' sessions; the
+	// CLI reads and forgets any pin.
+	if err := proto.EnsureBuckets(ctx(t), sched.js, 1); err != nil {
+		t.Fatalf("scheduler creates the shared buckets: %v%s", err, sched.violations())
+	}
+	pin, _ := proto.HostKeyKey("dc1", "r1")
+	session, _ := proto.SessionKey("dc1", "r1")
+	for _, c := range []struct{ bucket, key string }{{proto.HostKeyBucket, pin}, {proto.LoginBucket, session}} {
+		kv, err := w1.js.KeyValue(ctx(t), c.bucket)
+		if err != nil {
+			t.Fatalf("worker-dc1 binds %s: %v%s", c.bucket, err, w1.violations())
+		}
+		rev, err := kv.Create(ctx(t), c.key, []byte("v1"))
+		if err == nil {
+			_, err = kv.Get(ctx(t), c.key)
+		}
+		if err == nil {
+			_, err = kv.Update(ctx(t), c.key, []byte("v2"), rev)
+		}
+		if _, err2 := kv.Create(ctx(t), c.key, []byte("v3")); err == nil && !errors.Is(err2, jetstream.ErrKeyExists) {
+			err = fmt.Errorf("a second create: %v, want ErrKeyExists", err2)
+		}
+		if err != nil {
+			t.Fatalf("worker-dc1 uses its keys of %s: %v%s", c.bucket, err, w1.violations())
+		}
+	}
+	cliPins, err := cli.js.KeyValue(ctx(t), proto.HostKeyBucket)
+	if err != nil {
+		t.Fatalf("cli binds the host key bucket: %v%s", err, cli.violations())
+	}
+	if e, err := cliPins.Get(ctx(t), pin); err != nil || string(e.Value()) != "v2" {
+		t.Fatalf("cli reads a pin: %v%s", err, cli.violations())
+	}
+
 	// What each role must not do.
+	w1.deny(t, "worker-dc1 pins a host key of dc2", "$KV.linkwatch_hostkeys.dc2.r2", w1.publish("$KV.linkwatch_hostkeys.dc2.r2"))
+	w1.deny(t, "worker-dc1 reads a pin of dc2", "$JS.API.DIRECT.GET.KV_linkwatch_hostkeys.$KV.linkwatch_hostkeys.dc2.r2",
+		w1.publish("$JS.API.DIRECT.GET.KV_linkwatch_hostkeys.$KV.linkwatch_hostkeys.dc2.r2"))
+	w1.deny(t, "worker-dc1 reads a pin by sequence", "$JS.API.STREAM.MSG.GET.KV_linkwatch_hostkeys",
+		w1.publish("$JS.API.STREAM.MSG.GET.KV_linkwatch_hostkeys"))
+	w1.deny(t, "worker-dc1 locks a session of dc2", "$KV.linkwatch_logins.dc2.session.r2", w1.publish("$KV.linkwatch_logins.dc2.session.r2"))
+	w1.deny(t, "worker-dc1 purges the host key bucket", "$JS.API.STREAM.PURGE.KV_linkwatch_hostkeys",
+		w1.publish("$JS.API.STREAM.PURGE.KV_linkwatch_hostkeys"))
+	w1.deny(t, "worker-dc1 shortens the host key bucket's limits", "$JS.API.STREAM.UPDATE.KV_linkwatch_hostkeys",
+		w1.publish("$JS.API.STREAM.UPDATE.KV_linkwatch_hostkeys"))
+	w1.deny(t, "worker-dc1 creates a bucket", "$JS.API.STREAM.CREATE.KV_linkwatch_hostkeys",
+		w1.publish("$JS.API.STREAM.CREATE.KV_linkwatch_hostkeys"))
+	cli.deny(t, "cli locks a session", "$KV.linkwatch_logins.dc1.session.r1", cli.publish("$KV.linkwatch_logins.dc1.session.r1"))
 	w1.deny(t, "worker-dc1 pulls dc2's jobs", "$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc2",
 		w1.publish("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc2"))
 	w1.deny(t, "worker-dc1 creates dc2's consumer", "$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc2.linkwatch.jobs.dc2",

@@ -154,8 +154,9 @@ func natsLogin(cfg *config.Config, role proto.Role) ([]nats.Option, error) {
 
 // Connect dials NATS for a service as role (Dial). The keeper of each
 // stream makes sure it exists as configured (proto.EnsureStream): the
-// scheduler the jobs stream, the notifier the results stream; workers wait
-// for them (worker.Service binds when they appear).
+// scheduler the jobs stream and the workers' shared buckets, the notifier
+// the results stream; workers wait for them (worker.Service binds when they
+// appear).
 func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
 	nc, err := Dial(ctx, cfg, role, "linkwatch "+string(role), log)
 	if err != nil {
@@ -169,6 +170,12 @@ func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog
 	stream := map[proto.Role]string{proto.RoleScheduler: proto.StreamJobs, proto.RoleNotifier: proto.StreamResults}[role]
 	if stream != "" {
 		if err := proto.EnsureStream(ctx, js, stream, cfg.Interval, 1); err != nil {
+			nc.Close()
+			return nil, nil, err
+		}
+	}
+	if role == proto.RoleScheduler {
+		if err := proto.EnsureBuckets(ctx, js, 1); err != nil {
 			nc.Close()
 			return nil, nil, err
 		}
