@@ -77,8 +77,8 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 30 * time.Second
 	}
-	if cfg.Prober == nil {
-		cfg.Prober = &Prober{}
+	if cfg.Prober == nil || cfg.Prober.HostKeys == nil {
+		return nil, errors.New("no prober with a host key policy: a worker sends passwords only to devices whose keys it can check")
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)

@@ -103,7 +103,8 @@ devices:
 	logs := &logBuffer{}
 	svc, err := worker.NewService(js, worker.ServiceConfig{Site: "dc1", ID: "w1", Concurrency: 2,
 		AckWait: 3 * time.Second, Inventory: func() *worker.Inventory { return inv }, Credentials: creds,
-		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		Prober: &worker.Prober{HostKeys: worker.InsecureHostKeys{}},
+		Log:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
 	}

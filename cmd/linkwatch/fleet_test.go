@@ -15,6 +15,7 @@ type simDevice struct {
 	name, platform, site string
 	delay                time.Duration
 	port                 int
+	hostKeySeed          string // "" is the simulator's default key
 }
 
 // testFleet is a simulator fleet file whose behaviours a test rewrites
@@ -32,8 +33,12 @@ func (f *testFleet) write(override map[string]string) {
 	var b strings.Builder
 	b.WriteString("devices:\n")
 	for _, d := range f.devices {
-		fmt.Fprintf(&b, "  - name: %s\n    port: %d\n    platform: %s\n    username: admin\n    password: lab-secret\n    delay: %s\n    targets:\n",
+		fmt.Fprintf(&b, "  - name: %s\n    port: %d\n    platform: %s\n    username: admin\n    password: lab-secret\n    delay: %s\n",
 			d.name, d.port, d.platform, d.delay)
+		if d.hostKeySeed != "" {
+			fmt.Fprintf(&b, "    ssh: { host_key_seed: %s }\n", d.hostKeySeed)
+		}
+		b.WriteString("    targets:\n")
 		for _, target := range f.targets {
 			behaviour := "up"
 			if o, ok := override[d.name+" "+target]; ok {

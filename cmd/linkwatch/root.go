@@ -22,5 +22,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newParseCmd())
 	root.AddCommand(newValidateCmd())
 	root.AddCommand(newCredsCmd())
+	root.AddCommand(newHostkeysCmd())
 	return root
 }
