@@ -16,6 +16,7 @@ type simDevice struct {
 	delay                time.Duration
 	port                 int
 	hostKeySeed          string // "" is the simulator's default key
+	hostKeys             string // "" is the default ([ed25519]), else e.g. "ed25519, ecdsa"
 }
 
 // testFleet is a simulator fleet file whose behaviours a test rewrites
@@ -35,8 +36,15 @@ func (f *testFleet) write(override map[string]string) {
 	for _, d := range f.devices {
 		fmt.Fprintf(&b, "  - name: %s\n    port: %d\n    platform: %s\n    username: admin\n    password: lab-secret\n    delay: %s\n",
 			d.name, d.port, d.platform, d.delay)
+		var ssh []string
 		if d.hostKeySeed != "" {
-			fmt.Fprintf(&b, "    ssh: { host_key_seed: %s }\n", d.hostKeySeed)
+			ssh = append(ssh, "host_key_seed: "+d.hostKeySeed)
+		}
+		if d.hostKeys != "" {
+			ssh = append(ssh, "host_keys: ["+d.hostKeys+"]")
+		}
+		if len(ssh) > 0 {
+			fmt.Fprintf(&b, "    ssh: { %s }\n", strings.Join(ssh, ", "))
 		}
 		b.WriteString("    targets:\n")
 		for _, target := range f.targets {

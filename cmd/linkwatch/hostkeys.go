@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
@@ -121,22 +123,35 @@ func runHostkeysScan(ctx context.Context, opts *hostkeysOptions) error {
 		defer f.Close()
 		out = f
 	}
-	failed := 0
-	for _, d := range devices {
-		keys, err := worker.ScanHostKeys(ctx, app.Device(d), scanTimeout)
-		if err != nil {
-			failed++
-			slog.Error("scan host keys", "site", d.Site, "device", d.Name, "err", err)
+	// Scanned worker.concurrency at a time, written in the file's order.
+	found := make([][]ssh.PublicKey, len(devices))
+	var g errgroup.Group
+	g.SetLimit(cfg.Worker.Concurrency)
+	var failed atomic.Int64
+	for i, d := range devices {
+		g.Go(func() error {
+			keys, err := worker.ScanHostKeys(ctx, app.Device(d), scanTimeout)
+			if err != nil {
+				failed.Add(1)
+				slog.Error("scan host keys", "site", d.Site, "device", d.Name, "err", err)
+			}
+			found[i] = keys
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for i, d := range devices {
+		if len(found[i]) == 0 {
 			continue
 		}
 		fmt.Fprintf(out, "# %s %s\n", d.Site, d.Name)
 		addr := knownhosts.Normalize(net.JoinHostPort(d.Host, strconv.Itoa(d.Port)))
-		for _, k := range keys {
+		for _, k := range found[i] {
 			fmt.Fprintf(out, "%s\n", knownhosts.Line([]string{addr}, k))
 		}
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d devices could not be scanned", failed, len(devices))
+	if n := failed.Load(); n > 0 {
+		return fmt.Errorf("%d of %d devices could not be scanned", n, len(devices))
 	}
 	return nil
 }

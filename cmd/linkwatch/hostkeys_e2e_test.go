@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -37,7 +38,9 @@ func changeHostKey(t *testing.T, f *testFleet, i int, seed string) {
 // against a device, then against the same device with another host key:
 // in modes tofu and known_hosts the changed key is HOSTKEY_MISMATCH and the
 // device sees no login at all; only insecure logs in, and says at start
-// that it checks nothing. known_hosts comes from `linkwatch hostkeys scan`.
+// that it checks nothing. known_hosts comes from `linkwatch hostkeys scan`,
+// keeping only the ECDSA key of a second device that has two keys: that
+// device is asked for its listed key and gets in.
 func TestCheckHostKeyModes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
@@ -60,7 +63,8 @@ func TestCheckHostKeyModes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
 			dir := t.TempDir()
-			fleet := startTestFleet(t, dir, []simDevice{{name: "r1", platform: "cisco_iosxe", site: "dc1", hostKeySeed: "first"}}, "10.0.0.1")
+			fleet := startTestFleet(t, dir, []simDevice{{name: "r1", platform: "cisco_iosxe", site: "dc1", hostKeySeed: "first"},
+				{name: "multi", platform: "cisco_iosxe", site: "dc1", hostKeys: "ed25519, ecdsa"}}, "10.0.0.1")
 			cfg := writeFile(t, dir, "linkwatch.yaml", fmt.Sprintf(`
 credentials:
   lab: { username: admin, password_env: LW_TEST_LAB_PASSWORD }
@@ -71,37 +75,64 @@ defaults:
 devices:
 %s`, tt.settings, fleet.configDevices()))
 			if tt.knownFile {
-				if _, stderr, err := runCmd(t, nil, "hostkeys", "scan", "--config", cfg, "--file", filepath.Join(dir, "known_hosts")); err != nil {
+				scanned := filepath.Join(dir, "scanned")
+				if _, stderr, err := runCmd(t, nil, "hostkeys", "scan", "--config", cfg, "--file", scanned); err != nil {
 					t.Fatalf("hostkeys scan: %v\n%s", err, stderr)
 				}
-				if authAttempts(fleet.sim, "r1") != 0 {
-					t.Fatal("hostkeys scan logged in to the device")
+				if authAttempts(fleet.sim, "r1")+authAttempts(fleet.sim, "multi") != 0 {
+					t.Fatal("hostkeys scan logged in to a device")
 				}
+				data, err := os.ReadFile(scanned)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// multi's lines: its comment, then one per key, ed25519 first.
+				lines, keep := strings.Split(strings.TrimSpace(string(data)), "\n"), []string{}
+				kinds := map[string]int{}
+				for _, l := range lines {
+					f := strings.Fields(l)
+					if len(f) == 3 && f[0] != "#" {
+						kinds[f[0]+" "+f[1]]++
+					}
+					if !(len(f) == 3 && f[0] == fmt.Sprintf("[127.0.0.1]:%d", fleet.devices[1].port) && f[1] == "ssh-ed25519") {
+						keep = append(keep, l)
+					}
+				}
+				if len(kinds) != 3 || len(keep) != len(lines)-1 {
+					t.Fatalf("scan found %v, want r1's ed25519 key and multi's ed25519 and ECDSA keys:\n%s", kinds, data)
+				}
+				writeFile(t, dir, "known_hosts", strings.Join(keep, "\n")+"\n")
 			}
 			env := []string{"LW_TEST_LAB_PASSWORD=lab-secret"}
-			check := func() (checkRow, string) {
+			check := func() (map[string]checkRow, string) {
 				t.Helper()
 				out, stderr, err := runCmd(t, env, "check", "--config", cfg, "--output", "json")
-				if err != nil && !strings.Contains(err.Error(), "exit status") {
+				if err != nil {
 					t.Fatalf("check: %v\n%s", err, stderr)
 				}
-				var r checkRow
-				if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &r); err != nil {
-					t.Fatalf("check row %q: %v\n%s", out, err, stderr)
+				rows := map[string]checkRow{}
+				for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+					var r checkRow
+					if err := json.Unmarshal([]byte(line), &r); err != nil {
+						t.Fatalf("check row %q: %v\n%s", line, err, stderr)
+					}
+					rows[r.Device] = r
 				}
-				return r, stderr
+				return rows, stderr
 			}
-			r, stderr := check()
-			if r.Status != "UP" {
-				t.Fatalf("first check: %+v\n%s", r, stderr)
+			rows, stderr := check()
+			for _, name := range []string{"r1", "multi"} {
+				if rows[name].Status != "UP" {
+					t.Fatalf("first check of %s: %+v\n%s", name, rows[name], stderr)
+				}
 			}
 			if warned := strings.Contains(stderr, "device host keys are not checked"); warned != tt.insecure {
 				t.Errorf("insecure warning shown: %v, want %v:\n%s", warned, tt.insecure, stderr)
 			}
 			logins := authAttempts(fleet.sim, "r1")
 			changeHostKey(t, fleet, 0, "second")
-			r, stderr = check()
-			if r.Status != tt.changed || r.Failure != tt.failure || !strings.Contains(r.Error, tt.text) {
+			rows, stderr = check()
+			if r := rows["r1"]; r.Status != tt.changed || r.Failure != tt.failure || !strings.Contains(r.Error, tt.text) {
 				t.Fatalf("after the key changed: %s %s %q, want %s %s with %q\n%s", r.Status, r.Failure, r.Error,
 					tt.changed, tt.failure, tt.text, stderr)
 			}
