@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/linkwatch
 
-.PHONY: all build test deps vet generate demo bench fuzz
+.PHONY: all build test deps vet generate demo bench fuzz local-images
 
 all: build
 
@@ -56,3 +56,10 @@ generate:
 # status, an alert when a link flips and when it recovers).
 demo: build
 	bash deploy/demo/demo.sh
+
+# local-images builds, without pulling anything, local images of the
+# third-party servers docker-compose.yml runs (nats-server at the go.mod
+# version, mailpit from its Go module, Debian's redis-server), each FROM
+# scratch, and prints the variables that select them.
+local-images:
+	@deploy/images/build-local.sh
