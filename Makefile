@@ -2,12 +2,22 @@
 GO ?= go
 BIN := bin/linkwatch
 
+# What `linkwatch version` says: the version (git describe) and the commit
+# (12 digits, -dirty with uncommitted changes), stamped with -ldflags, so a
+# binary says where it came from whatever GOFLAGS' -buildvcs is. Outside a
+# git checkout, the version is "dev" and the commit is read from the build
+# information, if any.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+	if git diff --quiet HEAD 2>/dev/null; then echo $$c; else echo $$c-dirty; fi)
+LDFLAGS = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
 .PHONY: all build test deps vet generate demo bench fuzz local-images
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/linkwatch
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/linkwatch
 
 # deps installs what the tests need when it is missing: redis-server (Debian
 # package). As root it installs it; otherwise it prints the exact command.
