@@ -61,6 +61,8 @@ type Service struct {
 	// mismatch holds the last {scheduler, worker} inventory revisions
 	// that differed; nil while they agree.
 	mismatch atomic.Pointer[[2]string]
+	// unbound says why the site's consumer is not bound yet; nil once it is.
+	unbound atomic.Pointer[error]
 }
 
 // NewService returns a worker for cfg.Site.
@@ -90,7 +92,9 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	log := cfg.Log.With("service", "worker", "site", cfg.Site, "worker", cfg.ID)
-	return &Service{js: js, cfg: cfg, log: log}, nil
+	s := &Service{js: js, cfg: cfg, log: log}
+	s.setUnbound(errors.New("the worker has not started"))
+	return s, nil
 }
 
 // Probed is how many jobs this worker completed; Stale how many it dropped
@@ -144,6 +148,7 @@ func (s *Service) bind(ctx context.Context) (jetstream.Consumer, error) {
 	retry, last := backoff.Backoff{Initial: 500 * time.Millisecond, Max: 15 * time.Second}, ""
 	for {
 		cons, err := s.consumer(ctx)
+		s.setUnbound(err)
 		if err == nil {
 			return cons, nil
 		}

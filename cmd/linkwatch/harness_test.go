@@ -242,9 +242,21 @@ func simBound(p *proc, ports []int) error {
 func runBound(p *proc, ports []int) error {
 	wants := []string{fmt.Sprintf("url=nats://127.0.0.1:%d", ports[0])}
 	if len(ports) > 1 {
-		wants = append(wants, fmt.Sprintf("url=http://127.0.0.1:%d/metrics", ports[1]))
+		wants = append(wants, metricsLogged(ports[1]))
 	}
 	return printed(p.stderr, wants...)
+}
+
+// metricsBound is startBound's bound for a service on its one port, that
+// of --metrics-listen.
+func metricsBound(p *proc, ports []int) error {
+	return printed(p.stderr, metricsLogged(ports[0]))
+}
+
+// metricsLogged is what a service logs once it serves metrics and health
+// on port.
+func metricsLogged(port int) string {
+	return fmt.Sprintf("url=http://127.0.0.1:%d/metrics", port)
 }
 
 // printed is nil once out holds every one of wants.

@@ -23,5 +23,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newValidateCmd())
 	root.AddCommand(newCredsCmd())
 	root.AddCommand(newHostkeysCmd())
+	root.AddCommand(newHealthcheckCmd())
 	return root
 }

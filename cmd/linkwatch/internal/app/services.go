@@ -150,10 +150,21 @@ func WorkerID() string {
 	return fmt.Sprintf("%s-%d", h, os.Getpid())
 }
 
+// Store is the notifier's store, which also answers a readiness check.
+type Store interface {
+	state.Store
+	Ping(context.Context) error
+}
+
+var (
+	_ Store = (*store.Redis)(nil)
+	_ Store = (*store.Embedded)(nil)
+)
+
 // OpenStore opens Redis when state.redis_url is set, logging in and
 // verifying TLS as the state section says, else the embedded store under
 // data_dir.
-func OpenStore(ctx context.Context, cfg *config.Config) (state.Store, error) {
+func OpenStore(ctx context.Context, cfg *config.Config) (Store, error) {
 	s := cfg.State
 	if s.RedisURL == "" {
 		return store.OpenEmbedded(filepath.Join(cfg.DataDir, "state.db"))
