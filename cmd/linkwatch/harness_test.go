@@ -270,6 +270,25 @@ func printed(out *syncBuffer, wants ...string) error {
 	return nil
 }
 
+// testConfig is the configuration of the end-to-end tests that run the
+// services: probes every 2 s, one 1 s ping per target with the lab
+// credential (LW_LAB_PASSWORD), emails on standard output at once; nats is
+// the body of the nats section, devices the list of devices.
+func testConfig(dataDir, nats, devices string) string {
+	return fmt.Sprintf(`
+interval: 2s
+data_dir: %s
+nats: { %s }
+notify: { from: linkwatch@example.net, to: [noc@example.net], group_wait: 0s }
+credentials:
+  lab: { username: admin, password_env: LW_LAB_PASSWORD }
+defaults:
+  credentials: lab
+  ping: { count: 1, timeout: 1s }
+devices:
+%s`, dataDir, nats, devices)
+}
+
 // writeFile writes text (dedented by the caller) to dir/name.
 func writeFile(t testing.TB, dir, name, text string) string {
 	t.Helper()

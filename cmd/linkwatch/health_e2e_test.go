@@ -27,9 +27,8 @@ func TestHealthRun(t *testing.T) {
 	var metricsPort int
 	startBound(t, "run", healthEnv, 2, func(ports []int) []string {
 		metricsPort = ports[1]
-		cfg := writeFile(t, dir, "linkwatch.yaml", healthConfig(fmt.Sprintf(`
-data_dir: %s/data
-nats: { listen: "127.0.0.1:%d" }`, dir, ports[0]), closed))
+		cfg := writeFile(t, dir, "linkwatch.yaml",
+			testConfig(dir+"/data", fmt.Sprintf(`listen: "127.0.0.1:%d"`, ports[0]), healthDevice(closed)))
 		return []string{"run", "--config", cfg, "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", metricsPort)}
 	}, runBound)
 
@@ -64,9 +63,7 @@ func TestHealthServices(t *testing.T) {
 	dir := t.TempDir()
 	ns := localnatstest.Start(t)
 	url := strings.Replace(ns.ClientURL(), "nats://", "nats://lw:"+natsPassword+"@", 1)
-	cfg := writeFile(t, dir, "linkwatch.yaml", healthConfig(fmt.Sprintf(`
-data_dir: %s/data
-nats: { url: %q }`, dir, url), freePorts(t, 1)[0]))
+	cfg := writeFile(t, dir, "linkwatch.yaml", testConfig(dir+"/data", fmt.Sprintf("url: %q", url), healthDevice(freePorts(t, 1)[0])))
 	start := func(name string, args ...string) int {
 		_, ports := startBound(t, name, healthEnv, 1, func(ports []int) []string {
 			return append(args, "--config", cfg, "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", ports[0]))
@@ -113,20 +110,10 @@ nats: { url: %q }`, dir, url), freePorts(t, 1)[0]))
 
 var healthEnv = []string{"LW_LAB_PASSWORD=lab-secret"}
 
-// healthConfig is a configuration with one device, at site a, on a port
-// nothing listens on, and lines (data_dir, nats) added.
-func healthConfig(lines string, devicePort int) string {
-	return fmt.Sprintf(`
-interval: 2s%s
-notify: { from: linkwatch@example.net, to: [noc@example.net], group_wait: 0s }
-credentials:
-  lab: { username: admin, password_env: LW_LAB_PASSWORD }
-defaults:
-  credentials: lab
-  ping: { count: 1, timeout: 1s }
-devices:
-  - { name: r1, host: 127.0.0.1, port: %d, platform: cisco_iosxe, site: a, targets: [10.0.0.1] }
-`, lines, devicePort)
+// healthDevice is the one device of the health tests, at site a, on a
+// port nothing listens on.
+func healthDevice(port int) string {
+	return fmt.Sprintf("  - { name: r1, host: 127.0.0.1, port: %d, platform: cisco_iosxe, site: a, targets: [10.0.0.1] }\n", port)
 }
 
 // get asks path of the service serving metrics on port.

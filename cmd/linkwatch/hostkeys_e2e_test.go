@@ -160,18 +160,8 @@ func TestRunHostKeyChanged(t *testing.T) {
 	fleet := startTestFleet(t, dir, []simDevice{{name: "r1", platform: "cisco_iosxe", site: "dc1", hostKeySeed: "first"}}, "10.0.0.1")
 	var cfg string
 	run, _ := startBound(t, "run", []string{"LW_LAB_PASSWORD=lab-secret"}, 1, func(ports []int) []string {
-		cfg = writeFile(t, dir, "linkwatch.yaml", fmt.Sprintf(`
-interval: 2s
-data_dir: %s/data
-nats: { listen: "127.0.0.1:%d" }
-notify: { from: linkwatch@example.net, to: [noc@example.net], group_wait: 0s }
-credentials:
-  lab: { username: admin, password_env: LW_LAB_PASSWORD }
-defaults:
-  credentials: lab
-  ping: { count: 1, timeout: 1s }
-devices:
-%s`, dir, ports[0], fleet.configDevices()))
+		cfg = writeFile(t, dir, "linkwatch.yaml",
+			testConfig(dir+"/data", fmt.Sprintf(`listen: "127.0.0.1:%d"`, ports[0]), fleet.configDevices()))
 		return []string{"run", "--config", cfg}
 	}, runBound)
 	subjectRE := regexp.MustCompile(`(?m)^Subject: .*`)
