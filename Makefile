@@ -24,7 +24,7 @@ CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 DOCKER ?= docker
 SOURCE ?= https://$(shell $(GO) list -m)
 
-.PHONY: all build test deps vet generate demo bench fuzz local-images
+.PHONY: all build test deps helm vet generate demo bench fuzz local-images
 
 .PHONY: image help
 
@@ -55,12 +55,23 @@ deps:
 		fi; \
 	fi
 
+# helm installs helm, which the tests of the Helm chart (deploy/helm) run,
+# into .cache/bin when it is missing or of another version: built from its
+# Go module at HELM_VERSION (a few minutes the first time).
+HELM_VERSION := v3.22.0
+HELM := .cache/bin/helm
+helm:
+	@if ! $(GO) version -m $(HELM) 2>/dev/null | grep -Eq '^[[:space:]]+mod[[:space:]]+helm\.sh/helm/v3[[:space:]]+$(HELM_VERSION)[[:space:]]'; then \
+		echo "installing helm $(HELM_VERSION) into $(HELM) (go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION))"; \
+		GOBIN="$(CURDIR)/.cache/bin" $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION) || exit 1; \
+	fi
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-test: deps vet
+test: deps helm vet
 	$(GO) test -race ./...
 
 # generate regenerates proto/linkwatch.pb.go. It installs what is missing:
