@@ -24,7 +24,7 @@ CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 DOCKER ?= docker
 SOURCE ?= https://$(shell $(GO) list -m)
 
-.PHONY: all build test deps helm vet generate demo bench fuzz local-images
+.PHONY: all build test deps helm k8s vet generate demo bench fuzz local-images
 
 .PHONY: image help
 
@@ -65,6 +65,11 @@ helm:
 		echo "installing helm $(HELM_VERSION) into $(HELM) (go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION))"; \
 		GOBIN="$(CURDIR)/.cache/bin" $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION) || exit 1; \
 	fi
+
+# k8s regenerates deploy/k8s/linkwatch.yaml, the chart rendered for
+# deploy/helm/examples/two-sites.yaml; a test fails when it is stale.
+k8s: helm
+	$(GO) test ./cmd/linkwatch/internal/deploytest -run '^TestK8sManifests$$' -update
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

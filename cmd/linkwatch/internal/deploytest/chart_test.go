@@ -1,12 +1,17 @@
 package deploytest_test
 
 import (
+	"bytes"
+	"flag"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
+
+var update = flag.Bool("update", false, "rewrite deploy/k8s/linkwatch.yaml from the chart")
 
 // site is what a rendering should give one site's workers.
 type site struct {
@@ -125,6 +130,48 @@ func TestBadValues(t *testing.T) {
 				t.Errorf("helm lint of %s: the error does not say %q:\n%v", tc.file, tc.want, err)
 			}
 		})
+	}
+}
+
+// k8sManifests is the chart rendered for examples/two-sites.yaml, for
+// those who apply plain manifests.
+const k8sManifests = "deploy/k8s/linkwatch.yaml"
+
+const k8sHeader = `# linkwatch for Kubernetes as plain manifests: the Helm chart
+# deploy/helm/linkwatch rendered for deploy/helm/examples/two-sites.yaml,
+# release "linkwatch" in namespace "linkwatch". Do not edit: change the
+# chart or the example, then regenerate it with
+#   make k8s
+# (go test ./cmd/linkwatch/internal/deploytest -run TestK8sManifests -update).
+# deploy/README.md (Kubernetes) says which Secrets to create first.
+`
+
+// TestK8sManifests fails when deploy/k8s is not what the chart renders
+// for the example; -update rewrites it.
+func TestK8sManifests(t *testing.T) {
+	out, err := render(t, twoSites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte(k8sHeader + out)
+	path := filepath.Join(repoRoot(t), k8sManifests)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatalf("write %s: %v", k8sManifests, err)
+		}
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatalf("write %s: %v", k8sManifests, err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read the rendered manifests: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is not what the chart renders for %s: run  make k8s", k8sManifests, twoSites)
+	}
+	if _, err := decode(string(got)); err != nil {
+		t.Fatalf("decode %s: %v", k8sManifests, err)
 	}
 }
 
