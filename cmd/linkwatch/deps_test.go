@@ -12,11 +12,31 @@ import (
 // own (localnatstest, smtptest, redistest, waittest) that only tests
 // import.
 func TestBinaryLinksNoTestCode(t *testing.T) {
+	deps := binaryDeps(t)
+	if slices.Contains(deps, "testing") {
+		t.Error("the linkwatch binary links package testing: a production package imports a test helper (go list -deps ./cmd/linkwatch)")
+	}
+}
+
+// TestBinaryLinksNoKubernetes checks that the Kubernetes and Helm modules,
+// which only the deployment's tests use (internal/deploytest), stay out of
+// the binary.
+func TestBinaryLinksNoKubernetes(t *testing.T) {
+	for _, p := range binaryDeps(t) {
+		for _, prefix := range []string{"k8s.io/", "sigs.k8s.io/", "helm.sh/", "github.com/prometheus-operator/", "github.com/linkwatch/linkwatch/cmd/linkwatch/internal/deploytest"} {
+			if strings.HasPrefix(p, prefix) {
+				t.Errorf("the linkwatch binary links %s: only tests may import it (go list -deps ./cmd/linkwatch)", p)
+			}
+		}
+	}
+}
+
+// binaryDeps lists the packages the binary is built from.
+func binaryDeps(t *testing.T) []string {
+	t.Helper()
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
-	if slices.Contains(strings.Fields(string(out)), "testing") {
-		t.Error("the linkwatch binary links package testing: a production package imports a test helper (go list -deps ./cmd/linkwatch)")
-	}
+	return strings.Fields(string(out))
 }
