@@ -32,12 +32,14 @@ all: build
 
 help:
 	@echo 'make build   bin/linkwatch, with the version and commit stamped (linkwatch version)'
-	@echo 'make test    what the tests need (redis-server), gofmt, go vet, go test -race ./...'
+	@echo 'make test    what the tests need (redis-server, helm), gofmt, go vet, go test -race ./...'
 	@echo '             (the image test too, when a Docker engine is reachable)'
 	@echo 'make demo    simulated routers, linkwatch run, a link flipped, the alert emails'
 	@echo 'make image   the container image $(IMAGE) (IMAGE=name:tag): static binary, CA bundle,'
 	@echo '             FROM scratch, user 65532, HEALTHCHECK linkwatch healthcheck; needs a Docker engine'
 	@echo 'make local-images  local images of nats-server, mailpit and redis for the compose deployment'
+	@echo 'make helm    helm $(HELM_VERSION) into .cache/bin, from its Go module (for the Helm chart tests)'
+	@echo 'make k8s     regenerates deploy/k8s/linkwatch.yaml, the Helm chart rendered for its example'
 	@echo 'make generate  regenerates proto/linkwatch.pb.go'
 
 build:
