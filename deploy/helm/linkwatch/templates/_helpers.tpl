@@ -214,8 +214,9 @@ each entry becomes /etc/linkwatch/secrets/<dir>/ in the linkwatch container.
 - name: secret-{{ .dir }}
   secret:
     secretName: {{ .secretName }}
-    # 0400: see "Secret files" in _helpers.tpl (linkwatch refuses
-    # group- or other-readable secret files).
+    # 0400: linkwatch refuses a secret file that group or others may
+    # read; this volume is only the secret-files init container's, which
+    # copies it for linkwatch (see "Secret files" in deploy/README.md).
     defaultMode: 0400
     {{- with .items }}
     items:
