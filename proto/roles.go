@@ -16,7 +16,10 @@ import (
 //     bucket, and answers the API (to the CLI's inbox only);
 //   - cli may call the API, and read and forget pinned host keys;
 //   - worker-<site> pulls its site's jobs, publishes its site's results,
-//     and reads and writes its site's keys of the shared buckets.
+//     and reads and writes its site's keys of the shared buckets;
+//   - leaf-<site> is the leaf node of a remote site: the nats-server at
+//     the site that dials out to the hub, carrying what its site's workers
+//     do and nothing else (PermissionsIn).
 type Role string
 
 // The roles that do not depend on a site.
@@ -34,6 +37,15 @@ func WorkerRole(site string) (Role, error) {
 	return Role(workerPrefix + site), nil
 }
 
+// LeafRole is the role of the leaf node of site: the nats-server a remote
+// site runs, which logs in to the hub with its own key.
+func LeafRole(site string) (Role, error) {
+	if err := ValidName(site); err != nil {
+		return "", fmt.Errorf("leaf role: site %w", err)
+	}
+	return Role(leafPrefix + site), nil
+}
+
 // ParseRole checks that s names a role.
 func ParseRole(s string) (Role, error) {
 	switch r := Role(s); r {
@@ -43,7 +55,10 @@ func ParseRole(s string) (Role, error) {
 	if site, ok := strings.CutPrefix(s, workerPrefix); ok {
 		return WorkerRole(site)
 	}
-	return "", fmt.Errorf("%q is not a role (scheduler, notifier, cli or worker-SITE)", s)
+	if site, ok := strings.CutPrefix(s, leafPrefix); ok {
+		return LeafRole(site)
+	}
+	return "", fmt.Errorf("%q is not a role (scheduler, notifier, cli, worker-SITE or leaf-SITE)", s)
 }
 
 // Roles lists every role of a deployment with the given sites, sorted.
@@ -65,6 +80,11 @@ func (r Role) Site() (string, bool) {
 	return strings.CutPrefix(string(r), workerPrefix)
 }
 
+// Leaf returns the site of a leaf role.
+func (r Role) Leaf() (string, bool) {
+	return strings.CutPrefix(string(r), leafPrefix)
+}
+
 // InboxPrefix is where the role's clients receive replies. Each role has
 // its own, so that no role can subscribe to another's replies (a pull
 // consumer delivers messages to an inbox).
@@ -77,7 +97,10 @@ type Permissions struct {
 	Subscribe []string
 }
 
-const jsAPI = "$JS.API."
+const (
+	jsAPI = "$JS.API."
+	kvAPI = "$KV."
+)
 
 // streamKeeper may look up, create and update one stream. Each stream has
 // one keeper: a role that could update both could republish jobs into the
@@ -114,14 +137,65 @@ func bucketKeys(bucket, prefix string) []string {
 	return []string{
 		jsAPI + "STREAM.INFO.KV_" + bucket,
 		jsAPI + "DIRECT.GET.KV_" + bucket + ".$KV." + bucket + "." + prefix + ">",
-		"$KV." + bucket + "." + prefix + ">",
+		kvAPI + bucket + "." + prefix + ">",
 	}
 }
 
-// Permissions returns what r may do on the bus. It fails for a string that
-// is not a role, which must never become a user (an empty permission set
-// would allow everything).
+// Permissions returns what r may do on the bus, reaching JetStream on the
+// server it connects to. It fails for a string that is not a role, which
+// must never become a user (an empty permission set would allow
+// everything), and for a leaf role, which reaches JetStream only in a
+// domain (PermissionsIn).
 func (r Role) Permissions() (Permissions, error) {
+	return r.PermissionsIn("")
+}
+
+// PermissionsIn returns what r may do when it reaches the streams in the
+// JetStream domain of a hub through a leaf node ("" for none). In a
+// domain, JetStream's API $JS.API.<op> is $JS.<domain>.API.<op> and a
+// key-value operation $KV.<bucket>.<key> is $JS.<domain>.API.$KV.<bucket>.<key>
+// (the hub maps both back); acks, inboxes and linkwatch's own subjects are
+// the same everywhere. A leaf role may carry, on the hub, only what its
+// site's workers do in the domain.
+func (r Role) PermissionsIn(domain string) (Permissions, error) {
+	if domain != "" {
+		if err := ValidName(domain); err != nil {
+			return Permissions{}, fmt.Errorf("jetstream domain %w", err)
+		}
+	}
+	if site, ok := r.Leaf(); ok {
+		if domain == "" {
+			return Permissions{}, fmt.Errorf("role %s: a leaf node reaches JetStream only in the hub's domain, and none is given", r)
+		}
+		worker, err := WorkerRole(site)
+		if err != nil {
+			return Permissions{}, err
+		}
+		r = worker
+	}
+	p, err := r.permissions()
+	if err != nil || domain == "" {
+		return p, err
+	}
+	return Permissions{Publish: inDomain(p.Publish, domain), Subscribe: inDomain(p.Subscribe, domain)}, nil
+}
+
+// inDomain rewrites JetStream API and key-value subjects for domain.
+func inDomain(subjects []string, domain string) []string {
+	api := "$JS." + domain + ".API."
+	out := make([]string, len(subjects))
+	for i, s := range subjects {
+		if rest, ok := strings.CutPrefix(s, jsAPI); ok {
+			s = api + rest
+		} else if strings.HasPrefix(s, kvAPI) {
+			s = api + s
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func (r Role) permissions() (Permissions, error) {
 	inbox := r.InboxPrefix() + ".>"
 	switch r {
 	case RoleScheduler:
@@ -135,7 +209,7 @@ func (r Role) Permissions() (Permissions, error) {
 		pub = append(pub, jsAPI+"INFO", // account limits, read when a bucket is created
 			jsAPI+"STREAM.INFO."+kv, jsAPI+"STREAM.CREATE."+kv,
 			jsAPI+"DIRECT.GET."+kv+".>", jsAPI+"STREAM.MSG.GET."+kv,
-			"$KV."+LeaseBucket+".>",
+			kvAPI+LeaseBucket+".>",
 			// Answers go to the CLI's inbox only. A blanket allowance to
 			// answer any request would let a requester name a JetStream
 			// API subject as its reply ($JS.API.STREAM.DELETE...) and have
@@ -151,7 +225,10 @@ func (r Role) Permissions() (Permissions, error) {
 	if _, err := ParseRole(string(r)); err != nil {
 		return Permissions{}, err
 	}
-	site, _ := r.Site()
+	site, ok := r.Site()
+	if !ok {
+		return Permissions{}, fmt.Errorf("role %s has no permissions of its own", r)
+	}
 	pub := pullConsumer(StreamJobs, workerPrefix+site, jobsPrefix+site)
 	pub = append(pub, resultsPrefix+site+".*")
 	pub = append(pub, bucketKeys(HostKeyBucket, site+".")...)

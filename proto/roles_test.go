@@ -19,6 +19,9 @@ func TestParseRole(t *testing.T) {
 		{in: "worker-", err: "site is empty"},
 		{in: "worker-dc1.>", err: "not a valid name"},
 		{in: "worker-*", err: "not a valid name"},
+		{in: "leaf-dc2", want: "leaf-dc2"},
+		{in: "leaf-", err: "site is empty"},
+		{in: "leaf-dc2.>", err: "not a valid name"},
 		{in: "admin", err: "is not a role"},
 		{in: "", err: "is not a role"},
 	}
@@ -28,8 +31,8 @@ func TestParseRole(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("ParseRole(%q) = %q, %v; want error containing %q", tt.in, got, err, tt.err)
 			}
-			if _, perr := Role(tt.in).Permissions(); perr == nil {
-				t.Errorf("Role(%q).Permissions() gave permissions to a string that is not a role", tt.in)
+			if _, perr := Role(tt.in).PermissionsIn("hub"); perr == nil {
+				t.Errorf("Role(%q).PermissionsIn(hub) gave permissions to a string that is not a role", tt.in)
 			}
 			continue
 		}
@@ -61,5 +64,59 @@ func TestRolesInboxesAreSeparate(t *testing.T) {
 				t.Errorf("%s may subscribe to %s", r, s)
 			}
 		}
+	}
+}
+
+func TestPermissionsInDomain(t *testing.T) {
+	worker, err := Role("worker-dc2").Permissions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every JetStream API and key-value subject of the worker, in the
+	// domain; the rest as it is.
+	want := Permissions{Subscribe: []string{"_INBOX_worker-dc2.>"}}
+	for _, s := range worker.Publish {
+		switch {
+		case strings.HasPrefix(s, "$JS.API."):
+			s = "$JS.hub.API." + strings.TrimPrefix(s, "$JS.API.")
+		case strings.HasPrefix(s, "$KV."):
+			s = "$JS.hub.API." + s
+		}
+		want.Publish = append(want.Publish, s)
+	}
+	for _, s := range []string{"$JS.hub.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc2",
+		"$JS.hub.API.DIRECT.GET.KV_linkwatch_hostkeys.$KV.linkwatch_hostkeys.dc2.>", "$JS.hub.API.$KV.linkwatch_logins.dc2.>",
+		"$JS.ACK.LINKWATCH_JOBS.worker-dc2.>", "linkwatch.results.dc2.*"} {
+		if !slices.Contains(want.Publish, s) {
+			t.Fatalf("the worker in domain hub may not publish %s: %v", s, want.Publish)
+		}
+	}
+	for _, tt := range []struct {
+		role   Role
+		domain string
+		want   Permissions
+		err    string
+	}{
+		{role: "worker-dc2", domain: "", want: worker},
+		{role: "worker-dc2", domain: "hub", want: want},
+		// A site's leaf node carries what its workers do, in the domain.
+		{role: "leaf-dc2", domain: "hub", want: want},
+		{role: "leaf-dc2", domain: "", err: "a leaf node reaches JetStream only in the hub's domain"},
+		{role: "worker-dc2", domain: "hub.>", err: `jetstream domain "hub.>" is not a valid name`},
+		{role: "leaf-", domain: "hub", err: "site is empty"},
+	} {
+		got, err := tt.role.PermissionsIn(tt.domain)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s.PermissionsIn(%q) = %v, %v; want error containing %q", tt.role, tt.domain, got, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got.Publish, tt.want.Publish) || !slices.Equal(got.Subscribe, tt.want.Subscribe) {
+			t.Errorf("%s.PermissionsIn(%q) = %v, %v;\nwant %v", tt.role, tt.domain, got, err, tt.want)
+		}
+	}
+	if _, err := Role("leaf-dc2").Permissions(); err == nil {
+		t.Error("a leaf role has permissions without a domain")
 	}
 }

@@ -30,6 +30,7 @@ const (
 	jobsPrefix    = "linkwatch.jobs."
 	resultsPrefix = "linkwatch.results."
 	workerPrefix  = "worker-"
+	leafPrefix    = "leaf-"
 )
 
 // JobSubject returns the subject the scheduler publishes a site's jobs on:

@@ -69,7 +69,7 @@ func (k Keys) create(role proto.Role) error {
 // Seed reads role's seed, refusing a file that others may read. The error
 // names the file, never its content.
 func (k Keys) Seed(role proto.Role) ([]byte, error) {
-	if _, err := role.Permissions(); err != nil {
+	if _, err := proto.ParseRole(string(role)); err != nil {
 		return nil, err
 	}
 	path := k.SeedFile(role)

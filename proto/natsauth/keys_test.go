@@ -12,7 +12,7 @@ import (
 
 func TestKeys(t *testing.T) {
 	keys := natsauth.Keys{Dir: filepath.Join(t.TempDir(), "auth")}
-	roles := []proto.Role{proto.RoleScheduler, "worker-dc1"}
+	roles := []proto.Role{proto.RoleScheduler, "worker-dc1", "leaf-dc1"}
 	if err := keys.Ensure(roles); err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +39,10 @@ func TestKeys(t *testing.T) {
 	seed, err := keys.Seed("worker-dc1")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A site's leaf node has a key of its own.
+	if leaf, err := keys.PublicKey("leaf-dc1"); err != nil || leaf == pub {
+		t.Errorf("the leaf node's key: %v (the workers' own: %v)", err, leaf == pub)
 	}
 
 	tests := []struct {
