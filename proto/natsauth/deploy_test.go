@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -19,49 +21,88 @@ import (
 
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/natsauth"
+	"github.com/linkwatch/linkwatch/proto/natsauth/natsauthtest"
 )
 
-var update = flag.Bool("update", false, "rewrite deploy/nats/nats-server.conf")
+var update = flag.Bool("update", false, "rewrite the configurations in deploy/nats")
 
-// deployConfig is the server configuration shipped in deploy/nats, for the
-// example sites dc1 and dc2.
-const deployConfig = "../../deploy/nats/nats-server.conf"
+// deployDir holds the server configurations shipped in deploy/nats:
+// nats-server.conf for one server and the example sites dc1 and dc2;
+// hub.conf and leaf-site-b.conf for a hub whose site site-a connects to
+// it and whose site site-b joins through a leaf node (natsauthtest).
+const deployDir = "../../deploy/nats"
 
 var deploySites = []string{"dc1", "dc2"}
 
 const regenerate = `#
 # Generated from the roles by
 #   go test ./proto/natsauth -run TestDeployConfig -update
-# for the sites dc1 and dc2. Each user's public nkey is read from the
+# for %s. Each user's public nkey is read from the
 # environment when the server starts, e.g.
-#   LINKWATCH_NKEY_WORKER_DC2=$(linkwatch creds export --role worker-dc2 --public)
+#   %s=$(linkwatch creds export --role %s --public)
 # For your own sites, with the keys filled in:
-#   linkwatch creds server-config --config linkwatch.yaml`
+#   linkwatch creds server-config --config linkwatch.yaml%s`
 
-func TestDeployConfig(t *testing.T) {
-	roles, err := proto.Roles(deploySites)
+// deployFiles are the files of deploy/nats, each as the roles give it.
+var deployFiles = []struct {
+	name  string
+	write func(w io.Writer) error
+}{
+	{"nats-server.conf", func(w io.Writer) error {
+		how := fmt.Sprintf(regenerate, "the sites dc1 and dc2", natsauth.EnvVar("worker-dc2"), "worker-dc2", "")
+		return natsauth.WriteServerConfig(w, deployUsers(deploySites), true, how)
+	}},
+	{"hub.conf", func(w io.Writer) error {
+		leaf, _ := proto.LeafRole(natsauthtest.LeafSite)
+		how := fmt.Sprintf(regenerate, "the sites "+natsauthtest.HubSite+" and "+natsauthtest.LeafSite+"\n# ("+natsauthtest.LeafSite+" through a leaf node)",
+			natsauth.EnvVar(leaf), string(leaf), " --domain "+natsauthtest.Domain+" --leaves "+natsauthtest.LeafSite)
+		users := append(deployUsers([]string{natsauthtest.HubSite, natsauthtest.LeafSite}), natsauth.User{Role: leaf})
+		return natsauth.WriteHubConfig(w, users, natsauthtest.Domain, true, how)
+	}},
+	{"leaf-" + natsauthtest.LeafSite + ".conf", func(w io.Writer) error {
+		worker, _ := proto.WorkerRole(natsauthtest.LeafSite)
+		how := fmt.Sprintf(regenerate, "the leaf node of site "+natsauthtest.LeafSite, natsauth.EnvVar(worker), string(worker),
+			" --leaf "+natsauthtest.LeafSite+" --hub nats-leaf://HUB:7422")
+		leaf, _ := proto.LeafRole(natsauthtest.LeafSite)
+		how += "\n# The hub's leafnode URL is read from " + natsauth.HubURLEnv + ", this leaf node's seed\n# from " +
+			natsauth.SeedEnvVar(leaf) + "."
+		return natsauth.WriteLeafConfig(w, natsauth.Leaf{Worker: natsauth.User{Role: worker}, Domain: natsauthtest.Domain}, true, how)
+	}},
+}
+
+// deployUsers are the users of every role of sites, their keys read from
+// the environment.
+func deployUsers(sites []string) []natsauth.User {
+	roles, err := proto.Roles(sites)
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	users := make([]natsauth.User, len(roles))
 	for i, r := range roles {
 		users[i] = natsauth.User{Role: r}
 	}
-	var b bytes.Buffer
-	if err := natsauth.WriteServerConfig(&b, users, true, regenerate); err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(deployConfig, b.Bytes(), 0o644); err != nil {
+	return users
+}
+
+func TestDeployConfig(t *testing.T) {
+	for _, f := range deployFiles {
+		var b bytes.Buffer
+		if err := f.write(&b); err != nil {
+			t.Fatalf("%s: %v", f.name, err)
+		}
+		path := filepath.Join(deployDir, f.name)
+		if *update {
+			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	got, err := os.ReadFile(deployConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, b.Bytes()) {
-		t.Fatalf("%s is not what the roles give: run go test ./proto/natsauth -run TestDeployConfig -update", deployConfig)
+		if !bytes.Equal(got, b.Bytes()) {
+			t.Errorf("%s is not what the roles give: run go test ./proto/natsauth -run TestDeployConfig -update", path)
+		}
 	}
 }
 
@@ -79,33 +120,12 @@ func startDeployed(t *testing.T) *bus {
 		t.Fatal(err)
 	}
 	keys := natsauth.Keys{Dir: filepath.Join(t.TempDir(), "keys")}
-	if err := keys.Ensure(roles); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range roles {
-		pub, err := keys.PublicKey(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Setenv(natsauth.EnvVar(r), pub)
-	}
-	opts, err := server.ProcessConfigFile(deployConfig)
-	if err != nil {
-		t.Fatalf("load %s: %v", deployConfig, err)
-	}
-	if len(opts.Nkeys) != len(roles) {
-		t.Fatalf("%s admits %d users, want one per role (%d)", deployConfig, len(opts.Nkeys), len(roles))
-	}
-	// The file's users and permissions, on a test port and store.
-	opts.Host, opts.Port, opts.StoreDir, opts.NoSigs = "127.0.0.1", -1, t.TempDir(), true
-	ns, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
+	natsauthtest.SetKeys(t, keys, roles)
+	path := filepath.Join(deployDir, "nats-server.conf")
+	var admitted int
+	ns := natsauthtest.Start(t, path, func(o *server.Options) { admitted = len(o.Nkeys) })
+	if admitted != len(roles) {
+		t.Fatalf("%s admits %d users, want one per role (%d)", path, admitted, len(roles))
 	}
 	return &bus{url: ns.ClientURL(), keys: keys}
 }
@@ -120,18 +140,23 @@ type client struct {
 
 func (b *bus) connect(t *testing.T, role proto.Role) *client {
 	t.Helper()
+	return connect(t, b.url, b.keys, role, "")
+}
+
+// connect connects to url as role, reaching JetStream in domain ("" for
+// the server's own).
+func connect(t *testing.T, url string, keys natsauth.Keys, role proto.Role, domain string) *client {
+	t.Helper()
 	c := &client{denied: make(chan error, 100)}
-	auth, err := nats.NkeyOptionFromSeed(b.keys.SeedFile(role))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.nc, err = nats.Connect(b.url, auth, nats.CustomInboxPrefix(role.InboxPrefix()),
+	c.nc = natsauthtest.Connect(t, url, keys, role,
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.denied <- err }))
-	if err != nil {
-		t.Fatalf("connect as %s: %v", role, err)
+	var err error
+	if domain == "" {
+		c.js, err = jetstream.New(c.nc)
+	} else {
+		c.js, err = jetstream.NewWithDomain(c.nc, domain)
 	}
-	t.Cleanup(c.nc.Close)
-	if c.js, err = jetstream.New(c.nc); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -397,4 +422,111 @@ func TestDeployedRefusesUnknownClients(t *testing.T) {
 	} else if !strings.Contains(strings.ToLower(err.Error()), "authorization") {
 		t.Errorf("unknown key: %v, want an authorization error", err)
 	}
+}
+
+// deployChecks say what each file of deploy/nats must be once loaded.
+var deployChecks = map[string]func(o *server.Options) error{
+	"nats-server.conf": func(o *server.Options) error {
+		if !o.JetStream || o.LeafNode.Port != 0 {
+			return fmt.Errorf("jetstream %v, leafnode port %d; want jetstream and no leaf nodes", o.JetStream, o.LeafNode.Port)
+		}
+		return nil
+	},
+	"hub.conf": func(o *server.Options) error {
+		if !o.JetStream || o.JetStreamDomain != natsauthtest.Domain || o.LeafNode.Port != natsauth.LeafPort {
+			return fmt.Errorf("jetstream %v in domain %q, leafnode port %d; want jetstream in %q and leaf nodes on %d",
+				o.JetStream, o.JetStreamDomain, o.LeafNode.Port, natsauthtest.Domain, natsauth.LeafPort)
+		}
+		return nil
+	},
+	"leaf-site-b.conf": func(o *server.Options) error {
+		if o.JetStream || len(o.LeafNode.Remotes) != 1 || o.LeafNode.Remotes[0].Nkey == "" || len(o.LeafNode.Remotes[0].URLs) != 1 {
+			return fmt.Errorf("jetstream %v, %d remotes; want no jetstream and one remote, the hub, with a URL and a key",
+				o.JetStream, len(o.LeafNode.Remotes))
+		}
+		return nil
+	},
+}
+
+// TestDeployConfigsLoad loads every file of deploy/nats with nats-server's
+// own parser, each environment variable it reads set, and checks that
+// every user it admits is bound by permissions.
+func TestDeployConfigsLoad(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(deployDir, "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files in %s: %v", deployDir, err)
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			check, ok := deployChecks[name]
+			if !ok {
+				t.Fatalf("%s has no check in deployChecks", path)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range envReferences(string(data)) {
+				t.Setenv(v, envValue(t, v))
+			}
+			o, err := server.ProcessConfigFile(path)
+			if err != nil {
+				t.Fatalf("nats-server cannot load %s: %v", path, err)
+			}
+			if err := check(o); err != nil {
+				t.Error(err)
+			}
+			if len(o.Nkeys) == 0 || len(o.Users) > 0 {
+				t.Errorf("%d nkey users and %d other users; want nkey users only", len(o.Nkeys), len(o.Users))
+			}
+			for _, u := range o.Nkeys {
+				if p := u.Permissions; p == nil || p.Publish == nil || len(p.Publish.Allow) == 0 || p.Subscribe == nil || len(p.Subscribe.Allow) == 0 {
+					t.Errorf("user %s may publish and subscribe to anything", u.Nkey)
+				}
+			}
+		})
+	}
+}
+
+var (
+	quoted = regexp.MustCompile(`"[^"]*"`)
+	envRef = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_]*)`)
+)
+
+// envReferences are the variables a configuration reads from the
+// environment: $NAME outside comments and quoted strings.
+func envReferences(conf string) []string {
+	var names []string
+	for line := range strings.Lines(conf) {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		for _, m := range envRef.FindAllStringSubmatch(quoted.ReplaceAllString(line, ""), -1) {
+			names = append(names, m[1])
+		}
+	}
+	return names
+}
+
+// envValue is a value of the kind the variable name holds: a fresh public
+// key or seed, or the hub's URL.
+func envValue(t *testing.T, name string) string {
+	t.Helper()
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case strings.HasPrefix(name, "LINKWATCH_NKEY_"):
+		pub, _ := kp.PublicKey()
+		return pub
+	case strings.HasPrefix(name, "LINKWATCH_SEED_"):
+		seed, _ := kp.Seed()
+		return string(seed)
+	case name == natsauth.HubURLEnv:
+		return fmt.Sprintf("nats-leaf://127.0.0.1:%d", natsauth.LeafPort)
+	}
+	t.Fatalf("the configuration reads %s, a variable this test does not know", name)
+	return ""
 }

@@ -1,9 +1,10 @@
 // Package natsauth holds what authenticates linkwatch's clients to NATS:
 // one nkey per role (proto.Role), kept as seed files in a directory only
-// its owner can read, and the nats-server configuration that admits each
-// role's public key with only that role's permissions. A server never
-// holds a secret: it knows public keys; each client signs the server's
-// challenge with its seed.
+// its owner can read, and the nats-server configurations that admit each
+// role's public key with only that role's permissions: one server, or a
+// hub whose remote sites join through leaf nodes, and each site's leaf
+// node. A server never holds a secret: it knows public keys; each client
+// signs the server's challenge with its seed.
 package natsauth
 
 import (
