@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -185,7 +184,7 @@ func runHostkeysList(ctx context.Context, opts *hostkeysOptions) error {
 		if err != nil {
 			return err
 		}
-		pins, err := busPins(nc)
+		pins, err := busPins(cfg, nc)
 		if err != nil {
 			return err
 		}
@@ -225,8 +224,8 @@ func runHostkeysForget(ctx context.Context, opts *hostkeysOptions, site, device 
 	if _, err := proto.HostKeyKey(site, device); err != nil {
 		return err
 	}
-	return withNATS(ctx, opts.config, func(ctx context.Context, _ *config.Config, nc *nats.Conn) error {
-		pins, err := busPins(nc)
+	return withNATS(ctx, opts.config, func(ctx context.Context, cfg *config.Config, nc *nats.Conn) error {
+		pins, err := busPins(cfg, nc)
 		if err != nil {
 			return err
 		}
@@ -242,10 +241,10 @@ func runHostkeysForget(ctx context.Context, opts *hostkeysOptions, site, device 
 	})
 }
 
-func busPins(nc *nats.Conn) (*worker.KVPins, error) {
-	js, err := jetstream.New(nc)
+func busPins(cfg *config.Config, nc *nats.Conn) (*worker.KVPins, error) {
+	js, err := app.JetStream(cfg, nc)
 	if err != nil {
-		return nil, fmt.Errorf("jetstream: %w", err)
+		return nil, err
 	}
 	return worker.NewKVPins(js), nil
 }

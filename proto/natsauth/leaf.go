@@ -69,6 +69,9 @@ leafnodes {
   # Leaf nodes dial in here: the only port a remote site needs to reach.
   # They log in as the leaf-SITE users below (no authorization here).
   listen: 0.0.0.0:%[3]d
+  # A leaf node reaches the hub at the address it is given (through NAT, a
+  # VPN, a load balancer): the hub's own addresses are not handed out.
+  no_advertise: true
   # Across networks you do not own, serve a certificate (and point the leaf
   # nodes' remotes at tls://):
   # tls {

@@ -162,10 +162,10 @@ func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog
 	if err != nil {
 		return nil, nil, err
 	}
-	js, err := jetstream.New(nc)
+	js, err := JetStream(cfg, nc)
 	if err != nil {
 		nc.Close()
-		return nil, nil, fmt.Errorf("jetstream: %w", err)
+		return nil, nil, err
 	}
 	stream := map[proto.Role]string{proto.RoleScheduler: proto.StreamJobs, proto.RoleNotifier: proto.StreamResults}[role]
 	if stream != "" {
@@ -181,6 +181,24 @@ func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog
 		}
 	}
 	return nc, js, nil
+}
+
+// JetStream is the JetStream context of nc, a connection to the server of
+// cfg: in the domain nats.jetstream_domain when it is set (the hub's,
+// whose streams a remote site reaches through its leaf node), else the
+// server's own.
+func JetStream(cfg *config.Config, nc *nats.Conn) (jetstream.JetStream, error) {
+	var js jetstream.JetStream
+	var err error
+	if domain := cfg.NATS.JetStreamDomain; domain != "" {
+		js, err = jetstream.NewWithDomain(nc, domain)
+	} else {
+		js, err = jetstream.New(nc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return js, nil
 }
 
 // RedactURLs returns a NATS URL list (config.NATSURLs) fit for a log line

@@ -130,6 +130,26 @@ func TestDialNkey(t *testing.T) {
 	}
 }
 
+// TestJetStreamDomain: nats.jetstream_domain makes the JetStream API
+// $JS.<domain>.API (TestWorkerThroughLeaf uses it through a leaf node).
+func TestJetStreamDomain(t *testing.T) {
+	s := startTestNATS(t, &server.Options{}, nil)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	for _, domain := range []string{"", "hub"} {
+		js, err := JetStream(&config.Config{NATS: config.NATS{JetStreamDomain: domain}}, nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := js.Options().Domain; got != domain {
+			t.Errorf("JetStream with nats.jetstream_domain %q: domain %q", domain, got)
+		}
+	}
+}
+
 func TestDialCreds(t *testing.T) {
 	operator, _ := nkeys.CreateOperator()
 	opPub, _ := operator.PublicKey()

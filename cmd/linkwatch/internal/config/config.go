@@ -42,18 +42,21 @@ type Config struct {
 // CredsFile (a user JWT and its seed). CAFile is a PEM file of the CAs that
 // sign the server's certificate (empty: the system's roots); CertFile and
 // KeyFile, together, are a client certificate. The server's certificate is
-// always verified: no setting turns that off.
+// always verified: no setting turns that off. JetStreamDomain names the
+// JetStream domain of the hub whose streams a client reaches through a
+// leaf node (a remote site's workers and CLI); empty, the server's own.
 type NATS struct {
-	URL          string `yaml:"url"`
-	Listen       string `yaml:"listen"`
-	User         string `yaml:"user"`
-	PasswordEnv  string `yaml:"password_env"`
-	PasswordFile string `yaml:"password_file"`
-	NkeySeedFile string `yaml:"nkey_seed_file"`
-	CredsFile    string `yaml:"creds_file"`
-	CAFile       string `yaml:"ca_file"`
-	CertFile     string `yaml:"cert_file"`
-	KeyFile      string `yaml:"key_file"`
+	URL             string `yaml:"url"`
+	Listen          string `yaml:"listen"`
+	User            string `yaml:"user"`
+	PasswordEnv     string `yaml:"password_env"`
+	PasswordFile    string `yaml:"password_file"`
+	NkeySeedFile    string `yaml:"nkey_seed_file"`
+	CredsFile       string `yaml:"creds_file"`
+	CAFile          string `yaml:"ca_file"`
+	CertFile        string `yaml:"cert_file"`
+	KeyFile         string `yaml:"key_file"`
+	JetStreamDomain string `yaml:"jetstream_domain"`
 }
 
 // State says where link states live. An empty RedisURL means the embedded

@@ -179,6 +179,12 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:1:15: nats.user: needs nats.url: the embedded server of linkwatch run admits only its own nkeys (give nats.nkey_seed_file a key from linkwatch creds export)`,
 			`linkwatch.yaml:1:59: nats.cert_file: needs nats.url: the embedded server does not serve TLS`,
 		}},
+		{"jetstream domain", "nats: { url: \"nats://127.0.0.1:4222\", jetstream_domain: \"hub.>\" }\n", []string{
+			`linkwatch.yaml:1:57: nats.jetstream_domain: "hub.>" is not a valid name (letters, digits, '-' and '_', at most 63, starting with a letter or digit)`,
+		}},
+		{"jetstream domain without url", "nats: { jetstream_domain: hub }\n", []string{
+			`linkwatch.yaml:1:27: nats.jetstream_domain: needs nats.url: the embedded server of linkwatch run has no JetStream domain (a domain is the hub's, reached through a leaf node)`,
+		}},
 		{"nats creds without url", "nats: { creds_file: lw.creds }\n", []string{
 			`linkwatch.yaml:1:21: nats.creds_file: needs nats.url: the embedded server of linkwatch run admits only its own nkeys (give nats.nkey_seed_file a key from linkwatch creds export)`,
 		}},

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/linkwatch/linkwatch/notifier/mail"
+	"github.com/linkwatch/linkwatch/proto"
 )
 
 // setting is one key of a section and its value, to report keys in file
@@ -53,6 +54,9 @@ func (v *validator) natsAuth() {
 	v.privateFile("nats.nkey_seed_file", n.NkeySeedFile)
 	v.privateFile("nats.creds_file", n.CredsFile)
 	v.privateFile("nats.key_file", n.KeyFile)
+	if n.JetStreamDomain != "" {
+		v.check("nats.jetstream_domain", proto.ValidName(n.JetStreamDomain))
+	}
 	if n.URL != "" {
 		v.clearTextNATS()
 		return
@@ -66,6 +70,10 @@ func (v *validator) natsAuth() {
 	}
 	if key := firstGiven(setting{"ca_file", n.CAFile}, setting{"cert_file", n.CertFile}, setting{"key_file", n.KeyFile}); key != "" {
 		v.errorf(join("nats", key), "needs nats.url: the embedded server does not serve TLS")
+	}
+	if n.JetStreamDomain != "" {
+		v.errorf("nats.jetstream_domain", "needs nats.url: the embedded server of linkwatch run has no JetStream domain "+
+			"(a domain is the hub's, reached through a leaf node)")
 	}
 }
 
