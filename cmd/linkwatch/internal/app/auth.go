@@ -35,3 +35,30 @@ func BusUsers(cfg *config.Config) ([]natsauth.User, error) {
 	}
 	return keys.Users(roles)
 }
+
+// LeafRole is the role of the leaf node of site, one of cfg's sites.
+func LeafRole(cfg *config.Config, site string) (proto.Role, error) {
+	if err := cfg.CheckSite(site); err != nil {
+		return "", fmt.Errorf("site %w", err)
+	}
+	return proto.LeafRole(site)
+}
+
+// LeafUsers makes sure the leaf node of each of sites (remote sites of
+// cfg that join a hub through one) has a key and returns the users a hub
+// admits for them.
+func LeafUsers(cfg *config.Config, sites []string) ([]natsauth.User, error) {
+	roles := make([]proto.Role, 0, len(sites))
+	for _, site := range sites {
+		r, err := LeafRole(cfg, site)
+		if err != nil {
+			return nil, err
+		}
+		roles = append(roles, r)
+	}
+	keys := BusKeys(cfg)
+	if err := keys.Ensure(roles); err != nil {
+		return nil, fmt.Errorf("nats keys: %w", err)
+	}
+	return keys.Users(roles)
+}
