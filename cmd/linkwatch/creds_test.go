@@ -10,9 +10,10 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-func TestCredsCmd(t *testing.T) {
-	dir := t.TempDir()
-	cfg := writeFile(t, dir, "linkwatch.yaml", `
+// credsConfig writes a configuration with the sites dc1 and dc2 in dir.
+func credsConfig(t *testing.T, dir string) string {
+	t.Helper()
+	return writeFile(t, dir, "linkwatch.yaml", `
 data_dir: data
 credentials: { lab: { username: admin, password_env: LW_LAB_PASSWORD } }
 defaults: { platform: cisco_iosxe, credentials: lab }
@@ -20,6 +21,11 @@ devices:
   - { name: r1, host: 127.0.0.1, site: dc1, targets: [10.0.0.1] }
   - { name: r2, host: 127.0.0.1, site: dc2, targets: [10.0.0.1] }
 `)
+}
+
+func TestCredsCmd(t *testing.T) {
+	dir := t.TempDir()
+	cfg := credsConfig(t, dir)
 	pub, stderr, err := runCmd(t, nil, "creds", "export", "--config", cfg, "--site", "dc2", "--public")
 	if err != nil || !strings.HasPrefix(pub, "U") {
 		t.Fatalf("creds export --public = %q, %v\n%s", pub, err, stderr)
@@ -80,14 +86,7 @@ devices:
 // loadable by nats-server, with the keys creds export hands out.
 func TestCredsLeafConfigs(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeFile(t, dir, "linkwatch.yaml", `
-data_dir: data
-credentials: { lab: { username: admin, password_env: LW_LAB_PASSWORD } }
-defaults: { platform: cisco_iosxe, credentials: lab }
-devices:
-  - { name: r1, host: 127.0.0.1, site: dc1, targets: [10.0.0.1] }
-  - { name: r2, host: 127.0.0.1, site: dc2, targets: [10.0.0.1] }
-`)
+	cfg := credsConfig(t, dir)
 	creds := func(args ...string) string {
 		t.Helper()
 		out, stderr, err := runCmd(t, nil, append([]string{"creds"}, append(args, "--config", cfg)...)...)

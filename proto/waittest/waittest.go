@@ -1,6 +1,7 @@
 // Package waittest is the one way tests wait for something to happen:
 // For polls a condition until it holds, and fails the test with the last
-// error the condition gave when it does not in time. Only tests import it.
+// error the condition gave when it does not in time; Buffer collects the
+// output or log lines a condition may look for. Only tests import it.
 package waittest
 
 import (

@@ -65,3 +65,25 @@ func TestForFailsWithTheLastError(t *testing.T) {
 		t.Errorf("For failed with %q although the condition held", rec.msg)
 	}
 }
+
+func TestBuffer(t *testing.T) {
+	var b Buffer
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			for range 100 {
+				_, _ = b.Write([]byte("x"))
+			}
+			done <- struct{}{}
+		}()
+	}
+	For(t, 10*time.Second, func() error {
+		if n := len(b.String()); n < 400 {
+			return fmt.Errorf("%d bytes written, want 400", n)
+		}
+		return nil
+	})
+	for range 4 {
+		<-done
+	}
+}

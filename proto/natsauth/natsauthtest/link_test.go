@@ -47,6 +47,16 @@ func say(c net.Conn, line string) error {
 	return nil
 }
 
+// dialSay says a line through a new connection to addr.
+func dialSay(addr, line string) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return say(c, line)
+}
+
 func TestLinkCutAndRestore(t *testing.T) {
 	link := natsauthtest.NewLink(t, echo(t))
 	c, err := net.Dial("tcp", link.Addr())
@@ -62,21 +72,11 @@ func TestLinkCutAndRestore(t *testing.T) {
 		t.Error("a connection through the link outlived the cut")
 	}
 	// While cut, a new connection is accepted and closed at once.
-	c2, err := net.Dial("tcp", link.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	if err := say(c2, "while cut"); err == nil {
+	if err := dialSay(link.Addr(), "while cut"); err == nil {
 		t.Error("a connection made while the link is cut got through")
 	}
 	link.Restore()
-	c3, err := net.Dial("tcp", link.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c3.Close()
-	if err := say(c3, "restored"); err != nil {
+	if err := dialSay(link.Addr(), "restored"); err != nil {
 		t.Errorf("through the restored link: %v", err)
 	}
 }

@@ -1,14 +1,12 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,24 +24,6 @@ import (
 // deployNATS is deploy/nats, whose hub.conf and leaf-site-b.conf the leaf
 // tests run.
 const deployNATS = "../../../../deploy/nats"
-
-// syncBuffer collects log text written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // leafSite is site-b as a remote site runs it: its routers, and the
 // configuration of its workers, which connect to the site's leaf node
@@ -116,7 +96,7 @@ func TestWorkerThroughLeaf(t *testing.T) {
 	}
 	sched, notif := hub(proto.RoleScheduler), hub(proto.RoleNotifier)
 
-	logs := &syncBuffer{}
+	logs := &waittest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	nc, js, err := Connect(ctx, cfg, "worker-site-b", log)
 	if err != nil {
