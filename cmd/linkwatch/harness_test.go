@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,30 +45,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer collects a process's output for polling while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is a running linkwatch process.
 type proc struct {
 	name   string
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *waittest.Buffer
+	stderr *waittest.Buffer
 	done   chan struct{}
 }
 
@@ -78,7 +59,7 @@ type proc struct {
 // when the test fails.
 func startProc(t testing.TB, name string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, cmd: exec.Command(binary, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{},
+	p := &proc{name: name, cmd: exec.Command(binary, args...), stdout: &waittest.Buffer{}, stderr: &waittest.Buffer{},
 		done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
@@ -260,7 +241,7 @@ func metricsLogged(port int) string {
 }
 
 // printed is nil once out holds every one of wants.
-func printed(out *syncBuffer, wants ...string) error {
+func printed(out *waittest.Buffer, wants ...string) error {
 	text := out.String()
 	for _, want := range wants {
 		if !strings.Contains(text, want) {

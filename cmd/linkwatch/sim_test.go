@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,26 +23,8 @@ func simFleet(behaviour string) string {
 		"    targets:\n      10.0.0.1: " + behaviour + "\n"
 }
 
-// simBuffer is a goroutine-safe output buffer.
-type simBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *simBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *simBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // simWait waits up to 10 s for text to show up in out, which changes.
-func simWait(t *testing.T, out *simBuffer, what string, found func(string) bool) {
+func simWait(t *testing.T, out *waittest.Buffer, what string, found func(string) bool) {
 	t.Helper()
 	waittest.For(t, 10*time.Second, func() error {
 		if s := out.String(); !found(s) {
@@ -86,7 +66,7 @@ func TestSimCmd(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, errOut := &simBuffer{}, &simBuffer{}
+	out, errOut := &waittest.Buffer{}, &waittest.Buffer{}
 	root := newRootCmd()
 	root.SetOut(out)
 	root.SetErr(errOut)
@@ -154,8 +134,8 @@ func TestSimCmdErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		root := newRootCmd()
-		root.SetOut(&simBuffer{})
-		root.SetErr(&simBuffer{})
+		root.SetOut(&waittest.Buffer{})
+		root.SetErr(&waittest.Buffer{})
 		root.SetArgs(tc.args)
 		err := root.ExecuteContext(context.Background())
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

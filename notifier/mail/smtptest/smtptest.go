@@ -5,7 +5,6 @@
 package smtptest
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // Option configures a Server.
@@ -48,7 +49,7 @@ type Server struct {
 	ln    net.Listener
 	cert  tls.Certificate
 	pool  *x509.CertPool
-	trace lockedBuffer
+	trace waittest.Buffer
 
 	mu       sync.Mutex
 	msgs     []Message
@@ -187,25 +188,6 @@ type serverLog struct{ s *Server }
 
 func (l serverLog) Printf(format string, v ...any) { l.s.logf("smtptest: "+format, v...) }
 func (l serverLog) Println(v ...any)               { l.s.logf("smtptest: %v", v) }
-
-// lockedBuffer is a bytes.Buffer safe for the server's connections to
-// write at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // CertPEM returns the server's self-signed certificate in PEM, for a
 // client configured by file (such as notify.smtp.ca_file).
