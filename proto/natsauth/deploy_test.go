@@ -106,28 +106,46 @@ func TestDeployConfig(t *testing.T) {
 	}
 }
 
-// bus is a real nats-server started from deploy/nats/nats-server.conf with
-// a fresh key per role.
+// deployment is a server configuration of deploy/nats for two sites, the
+// first connected to it; the roles it admits besides theirs (leaf nodes).
+type deployment struct {
+	file  string
+	sites [2]string
+	more  []proto.Role
+}
+
+// deployments are the server configurations every role is tried on.
+var deployments = []deployment{
+	{"nats-server.conf", [2]string{"dc1", "dc2"}, nil},
+	{"hub.conf", [2]string{natsauthtest.HubSite, natsauthtest.LeafSite}, []proto.Role{"leaf-" + natsauthtest.LeafSite}},
+}
+
+// bus is a real nats-server started from a deployment with a fresh key
+// per role.
 type bus struct {
 	url  string
 	keys natsauth.Keys
+	// at names the deployment's sites in a subject or role written for
+	// dc1 and dc2.
+	at func(string) string
 }
 
-func startDeployed(t *testing.T) *bus {
+func startDeployed(t *testing.T, d deployment) *bus {
 	t.Helper()
-	roles, err := proto.Roles(deploySites)
+	roles, err := proto.Roles(d.sites[:])
 	if err != nil {
 		t.Fatal(err)
 	}
+	roles = append(roles, d.more...)
 	keys := natsauth.Keys{Dir: filepath.Join(t.TempDir(), "keys")}
 	natsauthtest.SetKeys(t, keys, roles)
-	path := filepath.Join(deployDir, "nats-server.conf")
+	path := filepath.Join(deployDir, d.file)
 	var admitted int
 	ns := natsauthtest.Start(t, path, func(o *server.Options) { admitted = len(o.Nkeys) })
 	if admitted != len(roles) {
 		t.Fatalf("%s admits %d users, want one per role (%d)", path, admitted, len(roles))
 	}
-	return &bus{url: ns.ClientURL(), keys: keys}
+	return &bus{url: ns.ClientURL(), keys: keys, at: strings.NewReplacer("dc1", d.sites[0], "dc2", d.sites[1]).Replace}
 }
 
 // client is one role's connection; denied collects the server's
@@ -208,14 +226,19 @@ func ctx(t *testing.T) context.Context {
 	return ctx
 }
 
-// TestDeployedPermissions runs every role's real work against the shipped
+// TestDeployedPermissions runs every role's real work against each shipped
 // server configuration, then what each role must not be able to do.
 func TestDeployedPermissions(t *testing.T) {
-	b := startDeployed(t)
+	for _, d := range deployments {
+		t.Run(d.file, func(t *testing.T) { testRolePermissions(t, startDeployed(t, d)) })
+	}
+}
+
+func testRolePermissions(t *testing.T, b *bus) {
 	sched := b.connect(t, proto.RoleScheduler)
 	notif := b.connect(t, proto.RoleNotifier)
 	cli := b.connect(t, proto.RoleCLI)
-	w1 := b.connect(t, "worker-dc1")
+	w1 := b.connect(t, proto.Role(b.at("worker-dc1")))
 
 	// The scheduler keeps the jobs stream and publishes jobs; the notifier
 	// keeps the results stream.
@@ -225,27 +248,27 @@ func TestDeployedPermissions(t *testing.T) {
 	if err := proto.EnsureStream(ctx(t), notif.js, proto.StreamResults, time.Minute, 1); err != nil {
 		t.Fatalf("notifier ensures the results stream: %v%s", err, notif.violations())
 	}
-	for _, site := range deploySites {
+	for _, site := range []string{b.at("dc1"), b.at("dc2")} {
 		if _, err := sched.js.Publish(ctx(t), "linkwatch.jobs."+site, []byte("job of "+site)); err != nil {
 			t.Fatalf("scheduler publishes a job: %v", err)
 		}
 	}
 	// A worker of dc1 pulls its site's job, acks it, publishes a result.
-	durable, _ := proto.WorkerConsumer("dc1")
+	durable, _ := proto.WorkerConsumer(b.at("dc1"))
 	cons, err := w1.js.CreateOrUpdateConsumer(ctx(t), proto.StreamJobs, jetstream.ConsumerConfig{Durable: durable,
-		FilterSubject: "linkwatch.jobs.dc1", AckPolicy: jetstream.AckExplicitPolicy})
+		FilterSubject: b.at("linkwatch.jobs.dc1"), AckPolicy: jetstream.AckExplicitPolicy})
 	if err != nil {
-		t.Fatalf("worker-dc1 creates its consumer: %v", err)
+		t.Fatalf(b.at("worker-dc1 creates its consumer: %v"), err)
 	}
 	msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-	if err != nil || string(msg.Data()) != "job of dc1" {
-		t.Fatalf("worker-dc1 pulls its job: %v", err)
+	if err != nil || string(msg.Data()) != b.at("job of dc1") {
+		t.Fatalf(b.at("worker-dc1 pulls its job: %v"), err)
 	}
 	if err := msg.DoubleAck(ctx(t)); err != nil {
-		t.Fatalf("worker-dc1 acks its job: %v", err)
+		t.Fatalf(b.at("worker-dc1 acks its job: %v"), err)
 	}
-	if _, err := w1.js.Publish(ctx(t), "linkwatch.results.dc1.r1", []byte("result")); err != nil {
-		t.Fatalf("worker-dc1 publishes a result: %v", err)
+	if _, err := w1.js.Publish(ctx(t), b.at("linkwatch.results.dc1.r1"), []byte("result")); err != nil {
+		t.Fatalf(b.at("worker-dc1 publishes a result: %v"), err)
 	}
 	// The notifier consumes results, keeps its lease, answers the API.
 	rcons, err := notif.js.CreateOrUpdateConsumer(ctx(t), proto.StreamResults, jetstream.ConsumerConfig{
@@ -291,12 +314,12 @@ func TestDeployedPermissions(t *testing.T) {
 	if err := proto.EnsureBuckets(ctx(t), sched.js, 1); err != nil {
 		t.Fatalf("scheduler creates the shared buckets: %v%s", err, sched.violations())
 	}
-	pin, _ := proto.HostKeyKey("dc1", "r1")
-	session, _ := proto.SessionKey("dc1", "r1")
+	pin, _ := proto.HostKeyKey(b.at("dc1"), "r1")
+	session, _ := proto.SessionKey(b.at("dc1"), "r1")
 	for _, c := range []struct{ bucket, key string }{{proto.HostKeyBucket, pin}, {proto.LoginBucket, session}} {
 		kv, err := w1.js.KeyValue(ctx(t), c.bucket)
 		if err != nil {
-			t.Fatalf("worker-dc1 binds %s: %v%s", c.bucket, err, w1.violations())
+			t.Fatalf(b.at("worker-dc1 binds %s: %v%s"), c.bucket, err, w1.violations())
 		}
 		rev, err := kv.Create(ctx(t), c.key, []byte("v1"))
 		if err == nil {
@@ -309,7 +332,7 @@ func TestDeployedPermissions(t *testing.T) {
 			err = fmt.Errorf("a second create: %v, want ErrKeyExists", err2)
 		}
 		if err != nil {
-			t.Fatalf("worker-dc1 uses its keys of %s: %v%s", c.bucket, err, w1.violations())
+			t.Fatalf(b.at("worker-dc1 uses its keys of %s: %v%s"), c.bucket, err, w1.violations())
 		}
 	}
 	cliPins, err := cli.js.KeyValue(ctx(t), proto.HostKeyBucket)
@@ -321,33 +344,33 @@ func TestDeployedPermissions(t *testing.T) {
 	}
 
 	// What each role must not do.
-	w1.deny(t, "worker-dc1 pins a host key of dc2", "$KV.linkwatch_hostkeys.dc2.r2", w1.publish("$KV.linkwatch_hostkeys.dc2.r2"))
-	w1.deny(t, "worker-dc1 reads a pin of dc2", "$JS.API.DIRECT.GET.KV_linkwatch_hostkeys.$KV.linkwatch_hostkeys.dc2.r2",
-		w1.publish("$JS.API.DIRECT.GET.KV_linkwatch_hostkeys.$KV.linkwatch_hostkeys.dc2.r2"))
-	w1.deny(t, "worker-dc1 reads a pin by sequence", "$JS.API.STREAM.MSG.GET.KV_linkwatch_hostkeys",
+	w1.deny(t, b.at("worker-dc1 pins a host key of dc2"), b.at("$KV.linkwatch_hostkeys.dc2.r2"), w1.publish(b.at("$KV.linkwatch_hostkeys.dc2.r2")))
+	w1.deny(t, b.at("worker-dc1 reads a pin of dc2"), b.at("$JS.API.DIRECT.GET.KV_linkwatch_hostkeys.$KV.linkwatch_hostkeys.dc2.r2"),
+		w1.publish(b.at("$JS.API.DIRECT.GET.KV_linkwatch_hostkeys.$KV.linkwatch_hostkeys.dc2.r2")))
+	w1.deny(t, b.at("worker-dc1 reads a pin by sequence"), "$JS.API.STREAM.MSG.GET.KV_linkwatch_hostkeys",
 		w1.publish("$JS.API.STREAM.MSG.GET.KV_linkwatch_hostkeys"))
-	w1.deny(t, "worker-dc1 locks a session of dc2", "$KV.linkwatch_logins.dc2.session.r2", w1.publish("$KV.linkwatch_logins.dc2.session.r2"))
-	w1.deny(t, "worker-dc1 purges the host key bucket", "$JS.API.STREAM.PURGE.KV_linkwatch_hostkeys",
+	w1.deny(t, b.at("worker-dc1 locks a session of dc2"), b.at("$KV.linkwatch_logins.dc2.session.r2"), w1.publish(b.at("$KV.linkwatch_logins.dc2.session.r2")))
+	w1.deny(t, b.at("worker-dc1 purges the host key bucket"), "$JS.API.STREAM.PURGE.KV_linkwatch_hostkeys",
 		w1.publish("$JS.API.STREAM.PURGE.KV_linkwatch_hostkeys"))
-	w1.deny(t, "worker-dc1 shortens the host key bucket's limits", "$JS.API.STREAM.UPDATE.KV_linkwatch_hostkeys",
+	w1.deny(t, b.at("worker-dc1 shortens the host key bucket's limits"), "$JS.API.STREAM.UPDATE.KV_linkwatch_hostkeys",
 		w1.publish("$JS.API.STREAM.UPDATE.KV_linkwatch_hostkeys"))
-	w1.deny(t, "worker-dc1 creates a bucket", "$JS.API.STREAM.CREATE.KV_linkwatch_hostkeys",
+	w1.deny(t, b.at("worker-dc1 creates a bucket"), "$JS.API.STREAM.CREATE.KV_linkwatch_hostkeys",
 		w1.publish("$JS.API.STREAM.CREATE.KV_linkwatch_hostkeys"))
-	cli.deny(t, "cli locks a session", "$KV.linkwatch_logins.dc1.session.r1", cli.publish("$KV.linkwatch_logins.dc1.session.r1"))
-	w1.deny(t, "worker-dc1 pulls dc2's jobs", "$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc2",
-		w1.publish("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc2"))
-	w1.deny(t, "worker-dc1 creates dc2's consumer", "$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc2.linkwatch.jobs.dc2",
-		w1.publish("$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc2.linkwatch.jobs.dc2"))
-	w1.deny(t, "worker-dc1 points its consumer at dc2's jobs", "$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc1.linkwatch.jobs.dc2",
-		w1.publish("$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc1.linkwatch.jobs.dc2"))
-	w1.deny(t, "worker-dc1 reads a job by sequence", "$JS.API.STREAM.MSG.GET.LINKWATCH_JOBS",
+	cli.deny(t, "cli locks a session", b.at("$KV.linkwatch_logins.dc1.session.r1"), cli.publish(b.at("$KV.linkwatch_logins.dc1.session.r1")))
+	w1.deny(t, b.at("worker-dc1 pulls dc2's jobs"), b.at("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc2"),
+		w1.publish(b.at("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc2")))
+	w1.deny(t, b.at("worker-dc1 creates dc2's consumer"), b.at("$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc2.linkwatch.jobs.dc2"),
+		w1.publish(b.at("$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc2.linkwatch.jobs.dc2")))
+	w1.deny(t, b.at("worker-dc1 points its consumer at dc2's jobs"), b.at("$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc1.linkwatch.jobs.dc2"),
+		w1.publish(b.at("$JS.API.CONSUMER.CREATE.LINKWATCH_JOBS.worker-dc1.linkwatch.jobs.dc2")))
+	w1.deny(t, b.at("worker-dc1 reads a job by sequence"), "$JS.API.STREAM.MSG.GET.LINKWATCH_JOBS",
 		w1.publish("$JS.API.STREAM.MSG.GET.LINKWATCH_JOBS"))
-	w1.deny(t, "worker-dc1 publishes a job", "linkwatch.jobs.dc1", w1.publish("linkwatch.jobs.dc1"))
-	w1.deny(t, "worker-dc1 publishes dc2's result", "linkwatch.results.dc2.r2", w1.publish("linkwatch.results.dc2.r2"))
-	w1.deny(t, "worker-dc1 deletes the jobs stream", "$JS.API.STREAM.DELETE.LINKWATCH_JOBS",
+	w1.deny(t, b.at("worker-dc1 publishes a job"), b.at("linkwatch.jobs.dc1"), w1.publish(b.at("linkwatch.jobs.dc1")))
+	w1.deny(t, b.at("worker-dc1 publishes dc2's result"), b.at("linkwatch.results.dc2.r2"), w1.publish(b.at("linkwatch.results.dc2.r2")))
+	w1.deny(t, b.at("worker-dc1 deletes the jobs stream"), "$JS.API.STREAM.DELETE.LINKWATCH_JOBS",
 		w1.publish("$JS.API.STREAM.DELETE.LINKWATCH_JOBS"))
-	w1.deny(t, "worker-dc1 listens to jobs", "linkwatch.jobs.>", w1.subscribe("linkwatch.jobs.>"))
-	w1.deny(t, "worker-dc1 listens to dc2's inbox", "_INBOX_worker-dc2.>", w1.subscribe("_INBOX_worker-dc2.>"))
+	w1.deny(t, b.at("worker-dc1 listens to jobs"), "linkwatch.jobs.>", w1.subscribe("linkwatch.jobs.>"))
+	w1.deny(t, b.at("worker-dc1 listens to dc2's inbox"), b.at("_INBOX_worker-dc2.>"), w1.subscribe(b.at("_INBOX_worker-dc2.>")))
 
 	// The CLI names a JetStream API subject as the reply of an API call,
 	// to have the notifier's answer delete the jobs stream.
@@ -361,20 +384,20 @@ func TestDeployedPermissions(t *testing.T) {
 		cli.publish("$JS.API.CONSUMER.CREATE.LINKWATCH_RESULTS.spy"))
 	cli.deny(t, "cli reads a result by sequence", "$JS.API.STREAM.MSG.GET.LINKWATCH_RESULTS",
 		cli.publish("$JS.API.STREAM.MSG.GET.LINKWATCH_RESULTS"))
-	cli.deny(t, "cli publishes a result", "linkwatch.results.dc1.r1", cli.publish("linkwatch.results.dc1.r1"))
-	cli.deny(t, "cli publishes a job", "linkwatch.jobs.dc1", cli.publish("linkwatch.jobs.dc1"))
+	cli.deny(t, "cli publishes a result", b.at("linkwatch.results.dc1.r1"), cli.publish(b.at("linkwatch.results.dc1.r1")))
+	cli.deny(t, "cli publishes a job", b.at("linkwatch.jobs.dc1"), cli.publish(b.at("linkwatch.jobs.dc1")))
 
-	sched.deny(t, "scheduler publishes a result", "linkwatch.results.dc1.r1", sched.publish("linkwatch.results.dc1.r1"))
+	sched.deny(t, "scheduler publishes a result", b.at("linkwatch.results.dc1.r1"), sched.publish(b.at("linkwatch.results.dc1.r1")))
 	// A role that could change the results stream could source or
 	// republish forged results into it.
 	sched.deny(t, "scheduler updates the results stream", "$JS.API.STREAM.UPDATE.LINKWATCH_RESULTS",
 		sched.publish("$JS.API.STREAM.UPDATE.LINKWATCH_RESULTS"))
 	notif.deny(t, "notifier updates the jobs stream", "$JS.API.STREAM.UPDATE.LINKWATCH_JOBS",
 		notif.publish("$JS.API.STREAM.UPDATE.LINKWATCH_JOBS"))
-	sched.deny(t, "scheduler pulls jobs", "$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc1",
-		sched.publish("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc1"))
-	notif.deny(t, "notifier publishes a job", "linkwatch.jobs.dc1", notif.publish("linkwatch.jobs.dc1"))
-	notif.deny(t, "notifier publishes a result", "linkwatch.results.dc1.r1", notif.publish("linkwatch.results.dc1.r1"))
+	sched.deny(t, "scheduler pulls jobs", b.at("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc1"),
+		sched.publish(b.at("$JS.API.CONSUMER.MSG.NEXT.LINKWATCH_JOBS.worker-dc1")))
+	notif.deny(t, "notifier publishes a job", b.at("linkwatch.jobs.dc1"), notif.publish(b.at("linkwatch.jobs.dc1")))
+	notif.deny(t, "notifier publishes a result", b.at("linkwatch.results.dc1.r1"), notif.publish(b.at("linkwatch.results.dc1.r1")))
 
 	// Nothing denied reached a stream: dc2's job is still waiting, and the
 	// results stream holds the one genuine result.
@@ -398,7 +421,12 @@ func TestDeployedPermissions(t *testing.T) {
 }
 
 func TestDeployedRefusesUnknownClients(t *testing.T) {
-	b := startDeployed(t)
+	for _, d := range deployments {
+		t.Run(d.file, func(t *testing.T) { testRefusesUnknownClients(t, startDeployed(t, d)) })
+	}
+}
+
+func testRefusesUnknownClients(t *testing.T, b *bus) {
 	if nc, err := nats.Connect(b.url); err == nil {
 		nc.Close()
 		t.Error("a client without a key connected")
