@@ -1,13 +1,11 @@
 package sim
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,30 +68,12 @@ func dial(t *testing.T, s *Server, name, user, pass string) (*ssh.Client, error)
 	})
 }
 
-// syncBuffer collects a session's output for polling.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // shell is an interactive pty session on a device.
 type shell struct {
 	t     *testing.T
 	sess  *ssh.Session
 	stdin io.WriteCloser
-	out   *syncBuffer
+	out   *waittest.Buffer
 	seen  int // output before this offset has been matched already
 }
 
@@ -111,7 +91,7 @@ func openShell(t *testing.T, c *ssh.Client) *shell {
 	if err != nil {
 		t.Fatalf("stdin: %v", err)
 	}
-	out := &syncBuffer{}
+	out := &waittest.Buffer{}
 	sess.Stdout = out
 	if err := sess.Shell(); err != nil {
 		t.Fatalf("shell: %v", err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // platformCase is what a plain SSH client should see on each platform.
@@ -139,7 +141,7 @@ func TestWrongPassword(t *testing.T) {
 // TestNoSecretInLogs logs everything at debug level through failed and
 // good logins and an enable, and finds neither password in the log.
 func TestNoSecretInLogs(t *testing.T) {
-	var logs syncBuffer
+	var logs waittest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := Start(context.Background(), testFleet(t, ""), log)
 	if err != nil {
