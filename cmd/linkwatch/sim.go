@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 type simOptions struct {
 	fleet    string
 	logLevel string
+	host     string
 	out      io.Writer
 	errOut   io.Writer
 	// reload delivers reload requests; nil means SIGHUP.
@@ -29,7 +31,7 @@ func newSimCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sim --fleet FILE",
 		Short: "Serve simulated routers over SSH on 127.0.0.1 (reload the fleet file on SIGHUP)",
-		Long: `sim serves every device of a fleet file on 127.0.0.1, each on its own port,
+		Long: `sim serves every device of a fleet file on 127.0.0.1 (--listen-host), each on its own port,
 speaking its platform's CLI (cisco_iosxe, cisco_iosxr, cisco_nxos, arista_eos,
 juniper_junos). A ping's outcome per target comes from the file. On SIGHUP the
 file is read again and the behaviours change without dropping listeners or
@@ -42,6 +44,7 @@ open sessions; a bad file is logged and the old behaviours stay.`,
 	}
 	c.Flags().StringVar(&opts.fleet, "fleet", "", "fleet file (YAML) describing the devices")
 	c.Flags().StringVar(&opts.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	c.Flags().StringVar(&opts.host, "listen-host", "127.0.0.1", "the address the devices listen on (0.0.0.0 in a container, for the workers on its network)")
 	_ = c.MarkFlagRequired("fleet")
 	return c
 }
@@ -57,6 +60,10 @@ func runSim(ctx context.Context, opts *simOptions) error {
 	if err != nil {
 		return err
 	}
+	if net.ParseIP(opts.host) == nil {
+		return fmt.Errorf("--listen-host %q: not an IP address", opts.host)
+	}
+	fleet.Host = opts.host
 	reload := opts.reload
 	if reload == nil {
 		hup := make(chan os.Signal, 1)

@@ -8,7 +8,9 @@
 #                                    SMTP sink, without the prebuilt web UI assets)
 #   linkwatch-local/redis:<v>        Debian's redis-server with the libraries it links
 #
-# Each is FROM scratch and runs as uid 65532. It prints the variables that
+# Each is FROM scratch, runs as uid 65532 and starts as the official image
+# does with the same command (nats-server and mailpit are the entry point;
+# redis takes "redis-server ..." as its command). It prints the variables that
 # point docker-compose.yml at them (NATS_IMAGE=..., etc.); with --env FILE
 # it also writes them there. Images that exist already are kept.
 set -euo pipefail
@@ -32,17 +34,23 @@ redis_image=linkwatch-local/redis:${redis_version}
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
-# scratch_image TAG DIR ENTRYPOINT...: DIR becomes the image's root.
+# scratch_image TAG DIR [ENTRYPOINT...]: DIR/rootfs becomes the image's
+# root. Without an entry point the command names the program, found on PATH
+# as in the official image (redis: command: ["redis-server", ...]).
 scratch_image() {
 	local tag=$1 dir=$2; shift 2
-	local entry
-	entry=$(printf '"%s",' "$@")
-	mkdir -p "$dir/data" "$dir/tmp"
+	local entry=""
+	if [ $# -gt 0 ]; then
+		entry=$(printf '"%s",' "$@")
+		entry="ENTRYPOINT [${entry%,}]"
+	fi
 	cat >"$dir/Dockerfile" <<DOCKERFILE
 FROM scratch
 COPY --chown=65532:65532 rootfs/ /
+ENV PATH=/usr/local/bin:/usr/bin:/bin
 USER 65532:65532
-ENTRYPOINT [${entry%,}]
+WORKDIR /data
+$entry
 DOCKERFILE
 	docker build -q -t "$tag" "$dir" >/dev/null
 }
@@ -74,7 +82,7 @@ if ! have "$redis_image"; then
 		cp -L "$lib" "$root$lib"
 	done
 	mkdir -p "$root/data" "$root/tmp"
-	scratch_image "$redis_image" "$work/redis" "$bin"
+	scratch_image "$redis_image" "$work/redis"
 fi
 
 vars="NATS_IMAGE=$nats_image

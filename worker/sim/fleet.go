@@ -18,6 +18,10 @@ import (
 // Fleet is the set of simulated devices a fleet file describes.
 type Fleet struct {
 	Devices []Device
+	// Host is the address the devices listen on, kept by the server across
+	// reloads: "" is 127.0.0.1. It is the command's to set (a simulator in
+	// a container listens on its network), never the fleet file's.
+	Host string
 }
 
 // Device is one simulated router.

@@ -40,6 +40,7 @@ type Server struct {
 	log     *slog.Logger
 	started time.Time
 	now     func() time.Time
+	host    string // devices listen on it (Fleet.Host)
 
 	mu     sync.Mutex
 	devs   map[string]*listener
@@ -47,8 +48,8 @@ type Server struct {
 	stop   func() bool // stops the ctx watch of Start
 }
 
-// Start binds every device of f on 127.0.0.1 and serves them until Close
-// or until ctx is done. When a port cannot be bound, nothing is left
+// Start binds every device of f on 127.0.0.1 (or f.Host) and serves them
+// until Close or until ctx is done. When a port cannot be bound, nothing is left
 // listening and the error says which device failed.
 func Start(ctx context.Context, f *Fleet, log *slog.Logger) (*Server, error) {
 	return start(ctx, f, log, time.Now)
@@ -59,7 +60,11 @@ func start(ctx context.Context, f *Fleet, log *slog.Logger, now func() time.Time
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{log: log, started: now(), now: now, devs: map[string]*listener{}}
+	host := f.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	s := &Server{log: log, started: now(), now: now, devs: map[string]*listener{}, host: host}
 	var fresh []*listener
 	for _, d := range f.Devices {
 		l, err := s.listen(d)
@@ -82,7 +87,7 @@ func (s *Server) listen(d Device) (*listener, error) {
 	if platformFor(d.Platform) == nil {
 		return nil, fmt.Errorf("device %s: unknown platform %q", d.Name, d.Platform)
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.host, strconv.Itoa(d.Port)))
 	if err != nil {
 		return nil, fmt.Errorf("device %s: listen: %w", d.Name, err)
 	}
