@@ -25,7 +25,9 @@ import (
 //     cancellation unblocks any scrapligo read in progress;
 //   - it records which stage failed and whether our password was offered and
 //     the host key checked, so failures are classified from facts, not from
-//     error strings.
+//     error strings;
+//   - it offers the password once per connection, whatever methods the
+//     device allows (passwordOnce).
 type sshTransport struct {
 	ctx     context.Context
 	addr    string
@@ -74,23 +76,8 @@ func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback
 	if insecure {
 		hostKeys = ssh.InsecureIgnoreHostKey() // #nosec G106 -- no known_hosts configured: accept, as the operator chose
 	}
-	password := d.Password
 	t.cfg = &ssh.ClientConfig{
 		User: d.Username,
-		Auth: []ssh.AuthMethod{
-			ssh.PasswordCallback(func() (string, error) {
-				t.authOffered.Store(true)
-				return password, nil
-			}),
-			ssh.KeyboardInteractive(func(_, _ string, questions []string, _ []bool) ([]string, error) {
-				t.authOffered.Store(true)
-				answers := make([]string, len(questions))
-				for i := range answers {
-					answers[i] = password
-				}
-				return answers, nil
-			}),
-		},
 		HostKeyCallback: func(host string, remote net.Addr, key ssh.PublicKey) error {
 			err := hostKeys(host, remote, key)
 			if err != nil {
@@ -100,6 +87,7 @@ func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback
 		},
 		Timeout: timeout,
 	}
+	t.cfg.Auth, t.cfg.AuthCallback = t.passwordOnce(d)
 	d.Algorithms.apply(t.cfg)
 	if !insecure {
 		if listed := knownHostKeyAlgorithms(hostKeys, d.Host, d.Port); len(listed) > 0 {
