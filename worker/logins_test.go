@@ -9,6 +9,7 @@ import (
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/waittest"
 	"github.com/linkwatch/linkwatch/worker"
+	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
 // fleetOf is a fleet file of cisco_iosxe devices with password right-pw,
@@ -58,4 +59,41 @@ func TestAuthFailedIsNotRetried(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestSiteConcurrencyCapsLoginsAcrossWorkers runs two workers of a site
+// that could each probe four devices at once, with a site cap of one: the
+// fleet never has more than one session open at a time.
+func TestSiteConcurrencyCapsLoginsAcrossWorkers(t *testing.T) {
+	devices := map[string]string{}
+	for i := range 6 {
+		devices[fmt.Sprintf("r%d", i)] = "delay: 100ms"
+	}
+	r := newSiteRig(t, fleetOf(devices), true)
+	r.creds["lab"] = worker.Login{Username: "admin", Password: "right-pw"}
+	for name := range devices {
+		r.add(name, name, "lab", ping.Params{Target: "10.0.0.1", Count: 3, Timeout: time.Second})
+	}
+	a, _ := r.startWorker(t, worker.ServiceConfig{ID: "w1", Concurrency: 4, SiteConcurrency: 1})
+	b, _ := r.startWorker(t, worker.ServiceConfig{ID: "w2", Concurrency: 4, SiteConcurrency: 1})
+	for name := range devices {
+		r.publish(t, r.job(name+"@1", name, time.Now().Add(time.Minute)))
+	}
+	waittest.For(t, 30*time.Second, func() error {
+		if n := a.Probed() + b.Probed(); n != int64(len(devices)) {
+			return fmt.Errorf("%d jobs probed, want %d", n, len(devices))
+		}
+		return nil
+	})
+	for name := range devices {
+		if res := r.resultOf(t, name, name+"@1"); res.GetFailure() != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {
+			t.Errorf("%s: %v %q", name, res.GetFailure(), res.GetFailureText())
+		}
+	}
+	if _, most := r.sim.FleetSessions(); most != 1 {
+		t.Errorf("at most %d sessions open at once on the site, want 1", most)
+	}
+	if got := r.consumer(t).Config.MaxAckPending; got != 1 {
+		t.Errorf("site consumer MaxAckPending %d, want 1", got)
+	}
 }

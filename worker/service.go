@@ -34,6 +34,10 @@ type ServiceConfig struct {
 	Site        string
 	ID          string // this worker instance, reported in results
 	Concurrency int    // jobs probed at once
+	// SiteConcurrency caps the jobs in progress at once over all the
+	// workers of the site (the site consumer's MaxAckPending, which every
+	// worker of the site sets when it binds); 0 is no cap.
+	SiteConcurrency int
 	// AckWait is how long NATS waits for a job's ack before handing it to
 	// another worker of the site; the worker extends it while it probes.
 	AckWait time.Duration
@@ -175,12 +179,22 @@ func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		FilterSubject: subject,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       s.cfg.AckWait,
-		MaxAckPending: 10000,
+		MaxAckPending: maxAckPending(s.cfg.SiteConcurrency),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s: %w", durable, err)
 	}
 	return cons, nil
+}
+
+// maxAckPending is the site consumer's cap on jobs handed out and not yet
+// acked: the site's cap on logins at once, or a bound that only guards
+// against runaway.
+func maxAckPending(siteConcurrency int) int {
+	if siteConcurrency > 0 {
+		return siteConcurrency
+	}
+	return 10000
 }
 
 func (s *Service) loop(ctx context.Context, cons jetstream.Consumer) {

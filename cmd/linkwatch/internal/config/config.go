@@ -115,7 +115,7 @@ type Credential struct {
 // Worker bounds the probing work of one worker or one check run.
 type Worker struct {
 	Concurrency     int    `yaml:"concurrency"`      // devices probed at once
-	SiteConcurrency int    `yaml:"site_concurrency"` // cap per site; 0 is none
+	SiteConcurrency int    `yaml:"site_concurrency"` // cap per site, over all its workers; 0 is none
 	KnownHosts      string `yaml:"known_hosts"`      // "" accepts any host key
 	// AckWait is how long the bus waits for a job's ack before handing it
 	// to another worker of the site; a busy worker keeps extending it.
