@@ -57,9 +57,10 @@ type ServiceConfig struct {
 
 // Service consumes its site's jobs, probes and publishes results.
 type Service struct {
-	js  jetstream.JetStream
-	cfg ServiceConfig
-	log *slog.Logger
+	js     jetstream.JetStream
+	cfg    ServiceConfig
+	log    *slog.Logger
+	logins *loginGuard
 
 	probed, stale, refused atomic.Int64
 	// mismatch holds the last {scheduler, worker} inventory revisions
@@ -94,7 +95,8 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	log := cfg.Log.With("service", "worker", "site", cfg.Site, "worker", cfg.ID)
-	return &Service{js: js, cfg: cfg, log: log}, nil
+	logins := &loginGuard{js: js, site: cfg.Site, worker: cfg.ID, now: cfg.Now, log: log}
+	return &Service{js: js, cfg: cfg, log: log, logins: logins}, nil
 }
 
 // Probed is how many jobs this worker completed; Stale how many it dropped

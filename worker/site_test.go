@@ -207,3 +207,13 @@ func (l *logBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// bucket is the login bucket, as the test may read and write any key.
+func (r *siteRig) bucket(t *testing.T) jetstream.KeyValue {
+	t.Helper()
+	kv, err := r.js.KeyValue(context.Background(), proto.LoginBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
