@@ -15,7 +15,9 @@ import (
 
 // loginGuard rations the logins of a site's workers through the site's
 // keys of the shared bucket proto.LoginBucket: one SSH session per device
-// at a time over all the workers (lockSession). Logins are precious: VTY lines are few, and with TACACS+ or
+// at a time over all the workers (lockSession), and no login with a
+// credential that several devices refused lately (pausedCredential,
+// record). Logins are precious: VTY lines are few, and with TACACS+ or
 // RADIUS every failed one counts against an account that serves the whole
 // network.
 //
@@ -24,11 +26,13 @@ import (
 // worker warns, once per change of error, and probes unguarded, because a
 // monitor that stops monitoring is worse.
 type loginGuard struct {
-	js     jetstream.JetStream
-	site   string
-	worker string
-	now    func() time.Time
-	log    *slog.Logger
+	js      jetstream.JetStream
+	site    string
+	worker  string
+	policy  LoginPolicy
+	now     func() time.Time
+	log     *slog.Logger
+	metrics *Metrics
 
 	mu      sync.Mutex
 	kv      jetstream.KeyValue // nil until bound
@@ -71,7 +75,7 @@ func (g *loginGuard) unguarded(err error) {
 		return
 	}
 	g.lastErr = err.Error()
-	g.log.Warn("login guard unavailable: probing without it (no session lock per device)", "err", err)
+	g.log.Warn("login guard unavailable: probing without it (no session lock per device, no pause of refused credentials)", "err", err)
 }
 
 // guarded notes that the guard works, and says so once after it did not.
@@ -87,12 +91,14 @@ func (g *loginGuard) guarded() {
 // The outcomes of a job, as linkwatch_worker_jobs_total counts them.
 const (
 	outcomeProbed = "probed"
+	outcomePaused = "paused" // answered without a login: its credential is paused
 )
 
 // probe probes d, its credential resolved, under the site's login guard:
-// it waits for the device's session to be free. ok is false when there is
-// nothing to publish: ctx ended, or the job passed its deadline while it
-// waited, and was dropped as stale.
+// it waits for the device's session to be free, answers without logging
+// in while d's credential is paused, and records what the login showed of
+// the credential. ok is false when there is nothing to publish: ctx ended,
+// or the job passed its deadline while it waited, and was dropped as stale.
 func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.Msg, d Device, log *slog.Logger) (r DeviceResult, outcome string, ok bool) {
 	dev, err := d.WithCredentials(s.cfg.Credentials)
 	if err != nil {
@@ -123,7 +129,22 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 		return s.login(ctx, dev), outcomeProbed, true
 	}
 	defer release()
+	rec, err := g.pausedCredential(ctx, kv, d.Credential)
+	if err != nil {
+		g.unguarded(fmt.Errorf("read credential %q: %w", d.Credential, err))
+		return s.login(ctx, dev), outcomeProbed, true
+	}
+	if rec != nil {
+		now := s.cfg.Now()
+		log.Debug("credential paused: not logging in", "credential", d.Credential, "until", rec.PausedUntil)
+		return DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
+			Failure: FailureAuth, FailureText: rec.pausedText(d.Credential, d.Name)}, outcomePaused, true
+	}
 	r = s.login(ctx, dev)
+	if err := g.record(ctx, kv, dev, r); err != nil {
+		g.unguarded(fmt.Errorf("record what device %s made of credential %q: %w", d.Name, d.Credential, err))
+		return r, outcomeProbed, true
+	}
 	g.guarded()
 	return r, outcomeProbed, true
 }

@@ -46,6 +46,9 @@ type ServiceConfig struct {
 	Inventory   func() *Inventory
 	Credentials Credentials
 	Prober      *Prober
+	// Logins says when a credential refused by several devices is paused
+	// for all the workers of the site; the zero value never pauses.
+	Logins LoginPolicy
 	// Limiter, when set, is shared with the workers of other sites in the
 	// same process (linkwatch run) to bound devices in flight globally.
 	Limiter *Limiter
@@ -95,7 +98,7 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	log := cfg.Log.With("service", "worker", "site", cfg.Site, "worker", cfg.ID)
-	logins := &loginGuard{js: js, site: cfg.Site, worker: cfg.ID, now: cfg.Now, log: log}
+	logins := &loginGuard{js: js, site: cfg.Site, worker: cfg.ID, policy: cfg.Logins, now: cfg.Now, log: log, metrics: cfg.Metrics}
 	return &Service{js: js, cfg: cfg, log: log, logins: logins}, nil
 }
 

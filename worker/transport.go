@@ -35,6 +35,7 @@ type sshTransport struct {
 	timeout time.Duration // dial + handshake
 
 	authOffered  atomic.Bool
+	loggedIn     atomic.Bool // the device accepted the login
 	hostKeyError atomic.Pointer[error]
 
 	// limit caps the bytes the device may send in answer to one write
@@ -125,6 +126,7 @@ func (t *sshTransport) Open(a *transport.Args) error {
 		return &handshakeError{err}
 	}
 	_ = conn.SetDeadline(time.Time{})
+	t.loggedIn.Store(true)
 	client := ssh.NewClient(c, chans, reqs)
 	t.mu.Lock()
 	t.client = client
