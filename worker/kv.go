@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // kvTimeout bounds one read or write of the login bucket: a bucket that
@@ -21,13 +23,14 @@ const casTries = 20
 // updateJSON reads the JSON record at key and writes what change makes of
 // it only if no one changed the key since: with kv.Create when there was
 // none, kv.Update on its revision otherwise. When another worker wrote
-// first, it reads again and calls change again on the fresh record, up to
+// first, it waits a little (with jitter), reads again and calls change again on the fresh record, up to
 // casTries times, so change must only look at the record it is given.
 // change returns false to leave the key as it is; updateJSON then returns
 // revision 0. A record that does not decode is taken as none.
 func updateJSON[T any](ctx context.Context, kv jetstream.KeyValue, key string, change func(*T) (bool, error)) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
 	defer cancel()
+	retry := backoff.Backoff{Initial: 5 * time.Millisecond, Max: 200 * time.Millisecond}
 	for range casTries {
 		var rec T
 		rev, err := readJSON(ctx, kv, key, &rec)
@@ -51,6 +54,11 @@ func updateJSON[T any](ctx context.Context, kv jetstream.KeyValue, key string, c
 			return rev, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return 0, fmt.Errorf("write %s: %w", key, err)
+		}
+		// Another worker wrote first: the writers that collided should
+		// not read and write again in step.
+		if err := retry.Wait(ctx); err != nil {
 			return 0, fmt.Errorf("write %s: %w", key, err)
 		}
 	}
