@@ -110,6 +110,7 @@ func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Lim
 	}
 	return worker.NewService(js, worker.ServiceConfig{
 		Site: site, ID: id, Concurrency: concurrency, SiteConcurrency: cfg.Worker.SiteConcurrency, AckWait: cfg.Worker.AckWait,
+		Logins:    worker.LoginPolicy(cfg.Worker.Logins),
 		Inventory: Derived(live, func(c *config.Config) *worker.Inventory { return WorkerInventory(c, site) }), Credentials: live.Credential, Prober: prober, Limiter: lim, Metrics: m, Log: log,
 	})
 }

@@ -123,6 +123,20 @@ type Worker struct {
 	// MaxOutputKiB caps what a device may send in answer to one command,
 	// in KiB; past it the session is closed (CLI_ERROR).
 	MaxOutputKiB int `yaml:"max_output_kib"`
+	// Logins says when a credential is paused for all the workers of a
+	// site.
+	Logins Logins `yaml:"logins"`
+}
+
+// Logins rations logins with a credential that devices refuse: once
+// PauseAfter distinct devices of a site refused it within Within, no
+// worker of the site logs in with it for PauseFor; its devices' results
+// say so (AUTH_FAILED). PauseAfter 0 turns pausing off. It converts to
+// worker.LoginPolicy.
+type Logins struct {
+	PauseAfter int           `yaml:"pause_after"`
+	Within     time.Duration `yaml:"within"`
+	PauseFor   time.Duration `yaml:"pause_for"`
 }
 
 // Device is one router to log in to, with its links.
