@@ -12,7 +12,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/linkwatch/linkwatch/worker/ping"
-	"github.com/linkwatch/linkwatch/worker/sim"
+	"github.com/linkwatch/linkwatch/worker/sim/simtest"
 )
 
 const rightPassword, wrongPassword = "r1ght-pw", "wr0ng-pw"
@@ -38,7 +38,7 @@ func TestOnePasswordAttemptPerLogin(t *testing.T) {
 		}
 		fleet.WriteString("}\n")
 	}
-	srv := startSim(t, fleet.String())
+	srv := simtest.Start(t, fleet.String())
 	for _, d := range devices {
 		for _, reversed := range []bool{false, true} {
 			for _, password := range []string{wrongPassword, rightPassword} {
@@ -77,7 +77,7 @@ func TestOnePasswordAttemptPerLogin(t *testing.T) {
 // attempt, AUTH_FAILED, a text that names the credential and the user and
 // holds no password.
 func TestRefusedLoginText(t *testing.T) {
-	srv := startSim(t, "devices:\n  - {name: r1, platform: cisco_iosxe, username: admin, password: "+rightPassword+"}\n")
+	srv := simtest.Start(t, "devices:\n  - {name: r1, platform: cisco_iosxe, username: admin, password: "+rightPassword+"}\n")
 	p := &Prober{ConnectTimeout: 5 * time.Second}
 	r := p.Probe(context.Background(), Device{Name: "r1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe",
 		Credential: "lab", Username: "admin", Password: wrongPassword,
@@ -124,19 +124,4 @@ func TestKeyboardInteractiveRounds(t *testing.T) {
 	if m, err := next(nil); m != nil || err == nil {
 		t.Errorf("after the attempt, the next method is %v, %v: want none and an error", m, err)
 	}
-}
-
-// startSim serves a fleet file until the test ends.
-func startSim(t *testing.T, fleet string) *sim.Server {
-	t.Helper()
-	f, err := sim.ParseFleet([]byte(fleet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.Start(context.Background(), f, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
 }

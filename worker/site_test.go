@@ -20,6 +20,7 @@ import (
 	"github.com/linkwatch/linkwatch/worker"
 	"github.com/linkwatch/linkwatch/worker/ping"
 	"github.com/linkwatch/linkwatch/worker/sim"
+	"github.com/linkwatch/linkwatch/worker/sim/simtest"
 )
 
 // siteRig is site dc1 as its workers see it: an embedded NATS server, a
@@ -37,16 +38,7 @@ type siteRig struct {
 // them; without, a test makes them when it wants.
 func newSiteRig(t *testing.T, fleet string, ready bool) *siteRig {
 	t.Helper()
-	f, err := sim.ParseFleet([]byte(fleet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.Start(context.Background(), f, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	r := &siteRig{js: localnatstest.JetStream(t), sim: srv, creds: map[string]worker.Login{},
+	r := &siteRig{js: localnatstest.JetStream(t), sim: simtest.Start(t, fleet), creds: map[string]worker.Login{},
 		inv: &worker.Inventory{Site: "dc1", Revision: "rev-1", Devices: map[string]worker.Device{}}}
 	if ready {
 		r.ready(t)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch/proto/waittest"
-	"github.com/linkwatch/linkwatch/worker/sim"
+	"github.com/linkwatch/linkwatch/worker/sim/simtest"
 )
 
 // TestRunPausesARefusedCredential runs `linkwatch run` (embedded NATS and
@@ -37,15 +36,7 @@ func TestRunPausesARefusedCredential(t *testing.T) {
 		fmt.Fprintf(&fleet, "  - name: %s\n    platform: cisco_iosxe\n    username: admin\n    password: right-secret\n"+
 			"    targets: {10.0.0.1: up}\n    login: {lockout: {after: 2, within: 10m, for: 10m}}\n", name)
 	}
-	f, err := sim.ParseFleet([]byte(fleet.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.Start(context.Background(), f, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := simtest.Start(t, fleet.String())
 
 	dir := t.TempDir()
 	var devices strings.Builder

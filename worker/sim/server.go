@@ -22,8 +22,9 @@
 // from another seed, which a reload can change mid-run (SSHBehaviour).
 //
 // Of linkwatch's own code, only the `linkwatch sim` command
-// (cmd/linkwatch/sim.go), tests and benchmarks import this package; the
-// scheduler, worker and notifier never do.
+// (cmd/linkwatch/sim.go), tests and benchmarks (through simtest, which
+// serves a fleet for one test) import this package; the scheduler, worker
+// and notifier never do.
 package sim
 
 import (
