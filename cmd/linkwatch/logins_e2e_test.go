@@ -19,7 +19,8 @@ import (
 // one per device per interval; no device locks out; the other three are
 // reported AUTH_FAILED with a text that says the credential is paused and
 // who refused it; one error line names the credential, and the gauge says
-// it is paused. No password appears anywhere.
+// it is paused. The worker uses the bucket with its own role's key. No
+// password appears anywhere.
 //
 // The site's logins go one at a time (site_concurrency: 1): a login
 // already under way when the pause begins still happens, so only then is
@@ -141,6 +142,9 @@ devices:
 	if len(errs) != 1 || !strings.Contains(errs[0], "credential paused") || !strings.Contains(errs[0], "credential=lab") ||
 		!strings.Contains(errs[0], "site=dc1") || !strings.Contains(errs[0], wantDevices) {
 		t.Errorf("error lines %q, want one naming credential lab, site dc1 and %s", errs, wantDevices)
+	}
+	if strings.Contains(run.stderr.String(), "login guard unavailable") {
+		t.Error("the worker probed without the login guard: its role could not use the login bucket")
 	}
 	if metrics := scrape(t, metricsPort); !strings.Contains(metrics, `linkwatch_worker_credential_paused{credential="lab",site="dc1"} 1`+"\n") {
 		t.Errorf("metrics do not say credential lab is paused:\n%s", grepLines(metrics, "credential_paused"))
