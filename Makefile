@@ -2,12 +2,46 @@
 GO ?= go
 BIN := bin/linkwatch
 
-.PHONY: all build test deps vet generate demo bench fuzz
+# What `linkwatch version` says: the version (git describe) and the commit
+# (12 digits, -dirty with uncommitted changes), stamped with -ldflags, so a
+# binary says where it came from whatever GOFLAGS' -buildvcs is. Outside a
+# git checkout, the version is "dev" and the commit is read from the build
+# information, if any.
+ifndef VERSION
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+endif
+ifndef COMMIT
+COMMIT := $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+	if git diff --quiet HEAD 2>/dev/null; then echo $$c; else echo $$c-dirty; fi)
+endif
+LDFLAGS = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+# make image: the container image (deploy/Dockerfile), tagged IMAGE, built
+# from the context directory IMAGE_BUILD with the CA bundle CA_BUNDLE.
+IMAGE ?= linkwatch:dev
+IMAGE_BUILD ?= bin/image
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+DOCKER ?= docker
+SOURCE ?= https://$(shell $(GO) list -m)
+
+.PHONY: all build test deps vet generate demo bench fuzz local-images
+
+.PHONY: image help
 
 all: build
 
+help:
+	@echo 'make build   bin/linkwatch, with the version and commit stamped (linkwatch version)'
+	@echo 'make test    what the tests need (redis-server), gofmt, go vet, go test -race ./...'
+	@echo '             (the image test too, when a Docker engine is reachable)'
+	@echo 'make demo    simulated routers, linkwatch run, a link flipped, the alert emails'
+	@echo 'make image   the container image $(IMAGE) (IMAGE=name:tag): static binary, CA bundle,'
+	@echo '             FROM scratch, user 65532, HEALTHCHECK linkwatch healthcheck; needs a Docker engine'
+	@echo 'make local-images  local images of nats-server, mailpit and redis for the compose deployment'
+	@echo 'make generate  regenerates proto/linkwatch.pb.go'
+
 build:
-	$(GO) build -o $(BIN) ./cmd/linkwatch
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/linkwatch
 
 # deps installs what the tests need when it is missing: redis-server (Debian
 # package). As root it installs it; otherwise it prints the exact command.
@@ -56,3 +90,30 @@ generate:
 # status, an alert when a link flips and when it recovers).
 demo: build
 	bash deploy/demo/demo.sh
+
+# local-images builds, without pulling anything, local images of the
+# third-party servers docker-compose.yml runs (nats-server at the go.mod
+# version, mailpit from its Go module, Debian's redis-server), each FROM
+# scratch, and prints the variables that select them.
+local-images:
+	@deploy/images/build-local.sh
+
+# image builds the static binary into IMAGE_BUILD beside the CA bundle and
+# the empty /data and /tmp of the image, then docker builds deploy/Dockerfile
+# FROM scratch there: nothing is pulled.
+image:
+	@command -v $(DOCKER) >/dev/null 2>&1 || { \
+		echo "make image: $(DOCKER) is not installed: install a Docker engine and start it" >&2; exit 1; }
+	@$(DOCKER) info >/dev/null 2>&1 || { \
+		echo "make image: the Docker engine is not reachable ($(DOCKER) info fails): start it, or run as a user allowed to use it" >&2; exit 1; }
+	@[ -r "$(CA_BUNDLE)" ] || { \
+		echo "make image: no CA bundle at $(CA_BUNDLE): apt-get install ca-certificates, or make image CA_BUNDLE=FILE" >&2; exit 1; }
+	rm -rf $(IMAGE_BUILD)
+	mkdir -p $(IMAGE_BUILD)/data $(IMAGE_BUILD)/rootfs/tmp $(IMAGE_BUILD)/rootfs/etc/ssl/certs
+	chmod 0755 $(IMAGE_BUILD)/data
+	chmod 1777 $(IMAGE_BUILD)/rootfs/tmp
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=true -ldflags '-s -w $(LDFLAGS)' -o $(IMAGE_BUILD)/rootfs/linkwatch ./cmd/linkwatch
+	install -m 0644 $(CA_BUNDLE) $(IMAGE_BUILD)/rootfs/etc/ssl/certs/ca-certificates.crt
+	$(DOCKER) build -q -f deploy/Dockerfile --build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) \
+		--build-arg SOURCE=$(SOURCE) -t $(IMAGE) $(IMAGE_BUILD)
+	@echo "built $(IMAGE): $$($(DOCKER) image inspect -f '{{.Size}}' $(IMAGE)) bytes; run it with  $(DOCKER) run --rm $(IMAGE) version"

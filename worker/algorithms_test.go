@@ -32,7 +32,7 @@ func TestProbeLegacyOnlyDevice(t *testing.T) {
 	for name, configure := range legacy {
 		t.Run(name, func(t *testing.T) {
 			port, _ := shellWith(t, configure, answerUp)
-			p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second}
+			p := &Prober{HostKeys: InsecureHostKeys{}, ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second}
 			d := Device{Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: port, Platform: "cisco_iosxe", Username: "admin",
 				Password: "pw", Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}
 			res := p.Probe(context.Background(), d)

@@ -48,7 +48,7 @@ func TestOnePasswordAttemptPerLogin(t *testing.T) {
 					dev := Device{Name: d.name, Host: "127.0.0.1", Port: srv.Port(d.name), Credential: "lab",
 						Username: "admin", Password: password}
 					ctx := context.Background()
-					tr := newSSHTransport(ctx, dev, nil, 5*time.Second, 1<<20)
+					tr := newSSHTransport(ctx, dev, ssh.InsecureIgnoreHostKey(), nil, 5*time.Second, 1<<20)
 					if reversed {
 						slices.Reverse(tr.cfg.Auth)
 					}
@@ -78,7 +78,7 @@ func TestOnePasswordAttemptPerLogin(t *testing.T) {
 // holds no password.
 func TestRefusedLoginText(t *testing.T) {
 	srv := simtest.Start(t, "devices:\n  - {name: r1, platform: cisco_iosxe, username: admin, password: "+rightPassword+"}\n")
-	p := &Prober{ConnectTimeout: 5 * time.Second}
+	p := &Prober{ConnectTimeout: 5 * time.Second, HostKeys: InsecureHostKeys{}}
 	r := p.Probe(context.Background(), Device{Name: "r1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe",
 		Credential: "lab", Username: "admin", Password: wrongPassword,
 		Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}})
@@ -99,7 +99,7 @@ func TestRefusedLoginText(t *testing.T) {
 // and is no attempt; the first question gets the password; a second round
 // that asks again is refused rather than answered.
 func TestKeyboardInteractiveRounds(t *testing.T) {
-	tr := newSSHTransport(context.Background(), Device{Credential: "lab", Username: "admin", Password: rightPassword}, nil, time.Second, 0)
+	tr := newSSHTransport(context.Background(), Device{Credential: "lab", Username: "admin", Password: rightPassword}, ssh.InsecureIgnoreHostKey(), nil, time.Second, 0)
 	methods, next := tr.passwordOnce(Device{Credential: "lab", Username: "admin", Password: rightPassword})
 	ask := methods[1].(ssh.KeyboardInteractiveChallenge)
 	rounds := []struct {

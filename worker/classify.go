@@ -23,7 +23,12 @@ func classifyOpen(ctx context.Context, t *sshTransport, err error) FailureKind {
 		}
 		return FailureCLI
 	}
-	if t.hostKeyError.Load() != nil {
+	if hk := t.hostKeyError.Load(); hk != nil {
+		if errors.As(*hk, new(*hostKeySourceError)) {
+			// The policy could not tell (pins unreadable): the worker's
+			// failure, not the device's.
+			return FailureInternal
+		}
 		// Our host key check refused the key: changed, or not in known_hosts.
 		return FailureHostKeyMismatch
 	}

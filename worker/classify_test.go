@@ -125,7 +125,7 @@ func serveShell(c net.Conn, cfg *ssh.ServerConfig, shell func(ch ssh.Channel)) {
 }
 
 func TestProbeNoPromptIsATimeout(t *testing.T) {
-	p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: 300 * time.Millisecond}
+	p := &Prober{HostKeys: InsecureHostKeys{}, ConnectTimeout: 2 * time.Second, SetupTimeout: 300 * time.Millisecond}
 	d := Device{Name: "r1", Host: "127.0.0.1", Port: mutedShell(t), Platform: "cisco_iosxe", Username: "admin",
 		Password: "pw", Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}
 	res := p.Probe(context.Background(), d)
@@ -161,7 +161,7 @@ func sessionlessServer(t *testing.T) (port int, open *atomic.Int64) {
 
 func TestProbeClosesConnectionWhenShellFails(t *testing.T) {
 	port, open := sessionlessServer(t)
-	p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: 300 * time.Millisecond}
+	p := &Prober{HostKeys: InsecureHostKeys{}, ConnectTimeout: 2 * time.Second, SetupTimeout: 300 * time.Millisecond}
 	d := Device{Name: "r1", Host: "127.0.0.1", Port: port, Platform: "cisco_iosxe", Username: "admin", Password: "pw",
 		Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}
 	for range 3 {

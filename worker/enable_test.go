@@ -114,7 +114,7 @@ func TestProbeEnable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			port, enables, attempts := enableShell(t, tt.secret, tt.privileged, tt.retries)
-			p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second}
+			p := &Prober{HostKeys: InsecureHostKeys{}, ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second}
 			d := Device{Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: port, Platform: "cisco_iosxe", Credential: "lab",
 				Username: "admin", Password: "login-pw", Enable: tt.enable, EnablePassword: tt.password,
 				Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}

@@ -104,7 +104,7 @@ func TestProbeHostileOutput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			port, sent := hostileShell(t, tt.answer)
-			p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second, MaxOutput: 64 << 10}
+			p := &Prober{HostKeys: InsecureHostKeys{}, ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second, MaxOutput: 64 << 10}
 			d := Device{Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: port, Platform: "cisco_iosxe", Username: "admin",
 				Password: "pw", Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}
 			res := p.Probe(context.Background(), d)
@@ -144,7 +144,7 @@ func TestOutputCapIsPerCommand(t *testing.T) {
 		}
 		return answerUp(w)
 	})
-	p := &Prober{ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second, MaxOutput: 64 << 10}
+	p := &Prober{HostKeys: InsecureHostKeys{}, ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second, MaxOutput: 64 << 10}
 	target := ping.Params{Target: "10.0.0.1", Count: 1, Timeout: time.Second}
 	d := Device{Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: port, Platform: "cisco_iosxe", Username: "admin",
 		Password: "pw", Targets: []ping.Params{target, target}}

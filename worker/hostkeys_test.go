@@ -83,7 +83,7 @@ func TestProbeMultiKeyDevice(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := passwords.Load()
-			p := &Prober{HostKeys: cb, ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second}
+			p := &Prober{HostKeys: KnownHostsFile(cb), ConnectTimeout: 2 * time.Second, SetupTimeout: time.Second}
 			d := Device{Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: port, Platform: "cisco_iosxe", Username: "admin",
 				Password: "pw", Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}
 			res := p.Probe(context.Background(), d)

@@ -43,7 +43,7 @@ func TestProbeEveryPlatform(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := Device{Name: fmt.Sprintf("r%d", i), Host: "127.0.0.1", Port: srv.Port(fmt.Sprintf("r%d", i)), Platform: name,
 				Username: "admin", Password: "pw", Targets: []ping.Params{target("10.0.0.1"), target("10.0.0.2")}}
-			res := (&Prober{SetupTimeout: 5 * time.Second}).Probe(context.Background(), d)
+			res := (&Prober{HostKeys: InsecureHostKeys{}, SetupTimeout: 5 * time.Second}).Probe(context.Background(), d)
 			if res.Failed() {
 				t.Fatalf("%s: %s", res.Failure, res.FailureText)
 			}

@@ -17,12 +17,13 @@ import (
 	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
-// Prober probes devices over SSH. The zero value is usable: it accepts any
-// host key and gives connect + handshake 10 seconds.
+// Prober probes devices over SSH. Its zero value contacts no device: it
+// needs a HostKeys policy.
 type Prober struct {
-	// HostKeys checks device host keys (e.g. knownhosts.New). Nil accepts
-	// any key.
-	HostKeys ssh.HostKeyCallback
+	// HostKeys decides which host keys devices may present: KnownHosts,
+	// TrustOnFirstUse or, explicitly, InsecureHostKeys. Nil contacts no
+	// device (every probe fails with INTERNAL).
+	HostKeys HostKeyPolicy
 	// ConnectTimeout bounds the TCP connect and the SSH handshake.
 	ConnectTimeout time.Duration
 	// SetupTimeout bounds finding the prompt and each setup command
@@ -117,7 +118,12 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 	ctx, cancel := context.WithTimeout(ctx, p.Budget(d))
 	defer cancel()
 
-	tr := newSSHTransport(ctx, d, p.HostKeys, p.connectTimeout(), p.maxOutput())
+	check, firstAlgos, err := p.hostKeys(ctx, d)
+	if err != nil {
+		res.Failure, res.FailureText = FailureInternal, "host key policy: "+err.Error()
+		return res
+	}
+	tr := newSSHTransport(ctx, d, check, firstAlgos, p.connectTimeout(), p.maxOutput())
 	stop := context.AfterFunc(ctx, tr.abort)
 	defer stop()
 
@@ -140,6 +146,15 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 		res.Links = append(res.Links, link)
 	}
 	return res
+}
+
+// hostKeys asks the policy how to check d's host key; without a policy no
+// device is contacted.
+func (p *Prober) hostKeys(ctx context.Context, d Device) (ssh.HostKeyCallback, []string, error) {
+	if p.HostKeys == nil {
+		return nil, nil, errNoHostKeyPolicy
+	}
+	return p.HostKeys.ForDevice(ctx, d)
 }
 
 // open starts the scrapligo driver over tr and makes the CLI unpaged.

@@ -39,7 +39,7 @@ func benchFleet(b *testing.B, n int) []worker.Device {
 // BenchmarkProbe is one device: connect, 4 pings, close.
 func BenchmarkProbe(b *testing.B) {
 	d := benchFleet(b, 1)[0]
-	p := &worker.Prober{}
+	p := &worker.Prober{HostKeys: worker.InsecureHostKeys{}}
 	b.ResetTimer()
 	for range b.N {
 		if r := p.Probe(context.Background(), d); r.Failed() {
@@ -53,7 +53,7 @@ func BenchmarkProbe(b *testing.B) {
 // fleet.
 func BenchmarkProbeAll200(b *testing.B) {
 	devices := benchFleet(b, 200)
-	p := &worker.Prober{}
+	p := &worker.Prober{HostKeys: worker.InsecureHostKeys{}}
 	b.ResetTimer()
 	for range b.N {
 		failed := 0

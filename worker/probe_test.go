@@ -70,7 +70,7 @@ func TestProbeConnectFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := &Prober{ConnectTimeout: 300 * time.Millisecond}
+			p := &Prober{HostKeys: InsecureHostKeys{}, ConnectTimeout: 300 * time.Millisecond}
 			d := Device{Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: tt.port(t), Platform: "cisco_iosxe",
 				Username: "admin", Password: "secret-pw", Targets: []ping.Params{target("10.0.0.1")}}
 			res := p.Probe(context.Background(), d)
@@ -85,7 +85,7 @@ func TestProbeConnectFailures(t *testing.T) {
 }
 
 func TestProbeHonoursCancellation(t *testing.T) {
-	p := &Prober{ConnectTimeout: time.Hour}
+	p := &Prober{HostKeys: InsecureHostKeys{}, ConnectTimeout: time.Hour}
 	d := Device{Name: "r1", Host: "127.0.0.1", Port: silentServer(t), Platform: "cisco_iosxe",
 		Targets: []ping.Params{target("10.0.0.1")}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -103,7 +103,7 @@ func TestProbeHonoursCancellation(t *testing.T) {
 }
 
 func TestProbeUnknownPlatformIsAResult(t *testing.T) {
-	res := (&Prober{}).Probe(context.Background(), Device{Name: "r1", Platform: "vyos"})
+	res := (&Prober{HostKeys: InsecureHostKeys{}}).Probe(context.Background(), Device{Name: "r1", Platform: "vyos"})
 	if res.Failure != FailureCLI {
 		t.Errorf("failure %q, want CLI_ERROR", res.Failure)
 	}

@@ -69,6 +69,8 @@ type Service struct {
 	// mismatch holds the last {scheduler, worker} inventory revisions
 	// that differed; nil while they agree.
 	mismatch atomic.Pointer[[2]string]
+	// unbound says why the site's consumer is not bound yet; nil once it is.
+	unbound atomic.Pointer[error]
 }
 
 // NewService returns a worker for cfg.Site.
@@ -85,8 +87,8 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 30 * time.Second
 	}
-	if cfg.Prober == nil {
-		cfg.Prober = &Prober{}
+	if cfg.Prober == nil || cfg.Prober.HostKeys == nil {
+		return nil, errors.New("no prober with a host key policy: a worker sends passwords only to devices whose keys it can check")
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
@@ -99,7 +101,9 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 	}
 	log := cfg.Log.With("service", "worker", "site", cfg.Site, "worker", cfg.ID)
 	logins := &loginGuard{js: js, site: cfg.Site, worker: cfg.ID, policy: cfg.Logins, now: cfg.Now, log: log, metrics: cfg.Metrics}
-	return &Service{js: js, cfg: cfg, log: log, logins: logins}, nil
+	s := &Service{js: js, cfg: cfg, log: log, logins: logins}
+	s.setUnbound(errors.New("the worker has not started"))
+	return s, nil
 }
 
 // Probed is how many jobs this worker completed; Stale how many it dropped
@@ -153,6 +157,7 @@ func (s *Service) bind(ctx context.Context) (jetstream.Consumer, error) {
 	retry, last := backoff.Backoff{Initial: 500 * time.Millisecond, Max: 15 * time.Second}, ""
 	for {
 		cons, err := s.consumer(ctx)
+		s.setUnbound(err)
 		if err == nil {
 			return cons, nil
 		}

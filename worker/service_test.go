@@ -124,7 +124,8 @@ func TestServiceProbesPublishesThenAcks(t *testing.T) {
 }
 
 // TestServiceWaitsForTheStreams starts a worker before the scheduler has
-// made the streams, as happens when a remote site comes up first.
+// made the streams, as happens when a remote site comes up first: it is
+// not Ready until it binds its consumer once they are there.
 func TestServiceWaitsForTheStreams(t *testing.T) {
 	r := newServiceRigWith(t, false)
 	waittest.For(t, 20*time.Second, func() error { // the worker finds no stream
@@ -133,7 +134,11 @@ func TestServiceWaitsForTheStreams(t *testing.T) {
 		}
 		return nil
 	})
+	if err := r.svc.Ready(); err == nil || !strings.Contains(err.Error(), "not bound yet: create consumer worker-dc1") {
+		t.Errorf("Ready before the streams exist = %v, want the consumer not bound yet", err)
+	}
 	r.ready(t)
+	waittest.For(t, 20*time.Second, r.svc.Ready)
 	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
 	if res := r.result(t, "r1@1"); res.GetFailure() != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {
 		t.Errorf("result failure %v (%s)", res.GetFailure(), res.GetFailureText())

@@ -81,13 +81,17 @@ func (r *siteRig) credentials(name string) (worker.Login, error) {
 }
 
 // startWorker runs a worker of dc1 with cfg, whose site, inventory and
-// credentials are the rig's, until the test ends; its log, warnings and
+// credentials are the rig's (and, unless cfg gives one, a prober that
+// accepts any host key), until the test ends; its log, warnings and
 // up, goes to the returned buffer.
 func (r *siteRig) startWorker(t *testing.T, cfg worker.ServiceConfig) (*worker.Service, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	cfg.Site, cfg.Credentials = "dc1", r.credentials
 	cfg.Inventory = func() *worker.Inventory { return r.inv }
+	if cfg.Prober == nil {
+		cfg.Prober = &worker.Prober{HostKeys: worker.InsecureHostKeys{}}
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}

@@ -66,21 +66,17 @@ func (e *dialError) Unwrap() error      { return e.err }
 func (e *handshakeError) Error() string { return "ssh handshake: " + e.err.Error() }
 func (e *handshakeError) Unwrap() error { return e.err }
 
-func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback, timeout time.Duration, limit int64) *sshTransport {
+func newSSHTransport(ctx context.Context, d Device, hostKey ssh.HostKeyCallback, firstHostKeyAlgos []string, timeout time.Duration, limit int64) *sshTransport {
 	t := &sshTransport{
 		ctx:     ctx,
 		addr:    net.JoinHostPort(d.Host, strconv.Itoa(d.Port)),
 		timeout: timeout,
 		limit:   limit,
 	}
-	insecure := hostKeys == nil
-	if insecure {
-		hostKeys = ssh.InsecureIgnoreHostKey() // #nosec G106 -- no known_hosts configured: accept, as the operator chose
-	}
 	t.cfg = &ssh.ClientConfig{
 		User: d.Username,
 		HostKeyCallback: func(host string, remote net.Addr, key ssh.PublicKey) error {
-			err := hostKeys(host, remote, key)
+			err := hostKey(host, remote, key)
 			if err != nil {
 				t.hostKeyError.Store(&err)
 			}
@@ -90,40 +86,51 @@ func newSSHTransport(ctx context.Context, d Device, hostKeys ssh.HostKeyCallback
 	}
 	t.cfg.Auth, t.cfg.AuthCallback = t.passwordOnce(d)
 	d.Algorithms.apply(t.cfg)
-	if !insecure {
-		if listed := knownHostKeyAlgorithms(hostKeys, d.Host, d.Port); len(listed) > 0 {
-			// The listed keys' algorithms first, so a device with several
-			// keys presents a listed one; then the rest, so a device that
-			// now has only another key reaches the check and reads as a
-			// changed key, not as a failed negotiation.
-			rest := t.cfg.HostKeyAlgorithms
-			if rest == nil {
-				rest = ssh.SupportedAlgorithms().HostKeys
-			}
-			t.cfg.HostKeyAlgorithms = Algorithms{HostKeys: listed}.Add(Algorithms{HostKeys: rest}).HostKeys
+	if len(firstHostKeyAlgos) > 0 {
+		// The listed or pinned key's algorithms first, so a device with
+		// several keys presents that one; then the rest, so a device that
+		// now has only another key reaches the check and reads as a
+		// changed key, not as a failed negotiation.
+		rest := t.cfg.HostKeyAlgorithms
+		if rest == nil {
+			rest = ssh.SupportedAlgorithms().HostKeys
 		}
+		t.cfg.HostKeyAlgorithms = Algorithms{HostKeys: firstHostKeyAlgos}.Add(Algorithms{HostKeys: rest}).HostKeys
 	}
 	return t
 }
 
 // Open dials, handshakes and starts an interactive shell on a pty.
 func (t *sshTransport) Open(a *transport.Args) error {
-	// One deadline for the connect and the handshake together.
+	client, err := t.connect()
+	if err != nil {
+		return err
+	}
+	if err := t.startShell(client, a); err != nil {
+		t.Close() // scrapligo does not close a transport whose Open failed
+		return err
+	}
+	return nil
+}
+
+// connect dials and runs the SSH handshake, host key check and login
+// included, within one deadline.
+func (t *sshTransport) connect() (*ssh.Client, error) {
 	deadline := time.Now().Add(t.timeout)
 	dialer := net.Dialer{Deadline: deadline}
 	conn, err := dialer.DialContext(t.ctx, "tcp", t.addr)
 	if err != nil {
-		return &dialError{err}
+		return nil, &dialError{err}
 	}
 	if !t.setConn(conn) {
 		conn.Close()
-		return &dialError{context.Cause(t.ctx)}
+		return nil, &dialError{context.Cause(t.ctx)}
 	}
 	_ = conn.SetDeadline(deadline)
 	c, chans, reqs, err := ssh.NewClientConn(conn, t.addr, t.cfg)
 	if err != nil {
 		conn.Close()
-		return &handshakeError{err}
+		return nil, &handshakeError{err}
 	}
 	_ = conn.SetDeadline(time.Time{})
 	t.loggedIn.Store(true)
@@ -131,11 +138,7 @@ func (t *sshTransport) Open(a *transport.Args) error {
 	t.mu.Lock()
 	t.client = client
 	t.mu.Unlock()
-	if err := t.startShell(client, a); err != nil {
-		t.Close() // scrapligo does not close a transport whose Open failed
-		return err
-	}
-	return nil
+	return client, nil
 }
 
 func (t *sshTransport) startShell(client *ssh.Client, a *transport.Args) error {

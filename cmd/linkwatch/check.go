@@ -78,7 +78,10 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		}
 		defer closeStore()
 	}
-	prober, err := app.Prober(cfg, slog.Default())
+	// check runs without the bus: host keys it pins on first contact are
+	// kept in a file of its own under data_dir.
+	pins := &worker.FilePins{Path: app.CheckPinsFile(cfg)}
+	prober, err := app.Prober(cfg, cfg.Sites(), pins, "check "+app.WorkerID(), slog.Default())
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -64,4 +66,16 @@ func flagError(_ *cobra.Command, err error) error {
 		}
 	}
 	return err
+}
+
+// writeJSONLines writes rows as --output json does: one JSON object per
+// line. what names the output in an error.
+func writeJSONLines[T any](w io.Writer, rows []T, what string) error {
+	enc := json.NewEncoder(w)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("write %s: %w", what, err)
+		}
+	}
+	return nil
 }

@@ -15,6 +15,8 @@ type simDevice struct {
 	name, platform, site string
 	delay                time.Duration
 	port                 int
+	hostKeySeed          string // "" is the simulator's default key
+	hostKeys             string // "" is the default ([ed25519]), else e.g. "ed25519, ecdsa"
 }
 
 // testFleet is a simulator fleet file whose behaviours a test rewrites
@@ -32,8 +34,19 @@ func (f *testFleet) write(override map[string]string) {
 	var b strings.Builder
 	b.WriteString("devices:\n")
 	for _, d := range f.devices {
-		fmt.Fprintf(&b, "  - name: %s\n    port: %d\n    platform: %s\n    username: admin\n    password: lab-secret\n    delay: %s\n    targets:\n",
+		fmt.Fprintf(&b, "  - name: %s\n    port: %d\n    platform: %s\n    username: admin\n    password: lab-secret\n    delay: %s\n",
 			d.name, d.port, d.platform, d.delay)
+		var ssh []string
+		if d.hostKeySeed != "" {
+			ssh = append(ssh, "host_key_seed: "+d.hostKeySeed)
+		}
+		if d.hostKeys != "" {
+			ssh = append(ssh, "host_keys: ["+d.hostKeys+"]")
+		}
+		if len(ssh) > 0 {
+			fmt.Fprintf(&b, "    ssh: { %s }\n", strings.Join(ssh, ", "))
+		}
+		b.WriteString("    targets:\n")
 		for _, target := range f.targets {
 			behaviour := "up"
 			if o, ok := override[d.name+" "+target]; ok {

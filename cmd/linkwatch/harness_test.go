@@ -242,9 +242,21 @@ func simBound(p *proc, ports []int) error {
 func runBound(p *proc, ports []int) error {
 	wants := []string{fmt.Sprintf("url=nats://127.0.0.1:%d", ports[0])}
 	if len(ports) > 1 {
-		wants = append(wants, fmt.Sprintf("url=http://127.0.0.1:%d/metrics", ports[1]))
+		wants = append(wants, metricsLogged(ports[1]))
 	}
 	return printed(p.stderr, wants...)
+}
+
+// metricsBound is startBound's bound for a service on its one port, that
+// of --metrics-listen.
+func metricsBound(p *proc, ports []int) error {
+	return printed(p.stderr, metricsLogged(ports[0]))
+}
+
+// metricsLogged is what a service logs once it serves metrics and health
+// on port.
+func metricsLogged(port int) string {
+	return fmt.Sprintf("url=http://127.0.0.1:%d/metrics", port)
 }
 
 // printed is nil once out holds every one of wants.
@@ -256,6 +268,25 @@ func printed(out *syncBuffer, wants ...string) error {
 		}
 	}
 	return nil
+}
+
+// testConfig is the configuration of the end-to-end tests that run the
+// services: probes every 2 s, one 1 s ping per target with the lab
+// credential (LW_LAB_PASSWORD), emails on standard output at once; nats is
+// the body of the nats section, devices the list of devices.
+func testConfig(dataDir, nats, devices string) string {
+	return fmt.Sprintf(`
+interval: 2s
+data_dir: %s
+nats: { %s }
+notify: { from: linkwatch@example.net, to: [noc@example.net], group_wait: 0s }
+credentials:
+  lab: { username: admin, password_env: LW_LAB_PASSWORD }
+defaults:
+  credentials: lab
+  ping: { count: 1, timeout: 1s }
+devices:
+%s`, dataDir, nats, devices)
 }
 
 // writeFile writes text (dedented by the caller) to dir/name.

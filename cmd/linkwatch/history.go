@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -11,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier/api"
 )
 
@@ -53,7 +53,7 @@ func runHistory(ctx context.Context, opts *historyOptions) error {
 		return err
 	}
 	var rep api.HistoryReply
-	err = withNATS(ctx, opts.config, func(ctx context.Context, nc *nats.Conn) (err error) {
+	err = withNATS(ctx, opts.config, func(ctx context.Context, _ *config.Config, nc *nats.Conn) (err error) {
 		rep, err = api.QueryHistory(ctx, nc, api.HistoryRequest{Device: opts.device, Target: opts.target,
 			Since: since, Limit: opts.limit})
 		return err
@@ -62,13 +62,7 @@ func runHistory(ctx context.Context, opts *historyOptions) error {
 		return err
 	}
 	if opts.output == outputJSON {
-		enc := json.NewEncoder(opts.out)
-		for _, c := range rep.Changes {
-			if err := enc.Encode(c); err != nil {
-				return fmt.Errorf("write history: %w", err)
-			}
-		}
-		return nil
+		return writeJSONLines(opts.out, rep.Changes, "history")
 	}
 	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "AT\tDEVICE\tTARGET\tFROM\tTO\tRECV/SENT\tERROR")

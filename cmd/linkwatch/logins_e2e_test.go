@@ -42,29 +42,15 @@ func TestRunPausesARefusedCredential(t *testing.T) {
 	dir := t.TempDir()
 	var devices strings.Builder
 	for _, name := range names {
-		fmt.Fprintf(&devices, "  - { name: %s, host: 127.0.0.1, port: %d, targets: [10.0.0.1] }\n", name, srv.Port(name))
+		fmt.Fprintf(&devices, "  - { name: %s, host: 127.0.0.1, port: %d, platform: cisco_iosxe, site: dc1, targets: [10.0.0.1] }\n",
+			name, srv.Port(name))
 	}
 	env := []string{"LW_LAB_PASSWORD=wrong-secret"}
 	var metricsPort int
 	run, _ := startBound(t, "run", env, 2, func(ports []int) []string {
 		metricsPort = ports[1]
-		cfg := writeFile(t, dir, "linkwatch.yaml", fmt.Sprintf(`
-interval: 3s
-data_dir: %s/data
-nats: { listen: "127.0.0.1:%d" }
-notify: { from: linkwatch@example.net, to: [noc@example.net], group_wait: 0s }
-credentials:
-  lab: { username: admin, password_env: LW_LAB_PASSWORD }
-worker:
-  site_concurrency: 1
-  logins: { pause_after: %d, within: 10m, pause_for: 30m }
-defaults:
-  credentials: lab
-  site: dc1
-  platform: cisco_iosxe
-  ping: { count: 1, timeout: 1s }
-devices:
-%s`, dir, ports[0], pauseAfter, devices.String()))
+		cfg := writeFile(t, dir, "linkwatch.yaml", testConfig(dir+"/data", fmt.Sprintf(`listen: "127.0.0.1:%d"`, ports[0]), devices.String())+
+			fmt.Sprintf("worker:\n  site_concurrency: 1\n  logins: { pause_after: %d, within: 10m, pause_for: 30m }\n", pauseAfter))
 		return []string{"run", "--config", cfg, "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", metricsPort)}
 	}, runBound)
 

@@ -42,8 +42,9 @@ the configuration, from their own site; SIGHUP re-reads it.`,
 			if err != nil {
 				return err
 			}
-			reg, err := app.ServeMetrics(ctx, opts.metricsListen, log)
-			if err != nil {
+			reg, health := app.NewRegistry(), &app.Health{}
+			health.AddNotifier(nc, js, st)
+			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, health, log); err != nil {
 				return err
 			}
 			// SIGHUP re-reads the inventory whose results are accepted.

@@ -50,7 +50,7 @@ func TestPlatformNamesAgree(t *testing.T) {
 			if pl, err := ping.Lookup(name); err == nil {
 				dev = strings.ReplaceAll(pl.Name, "_", "-")
 			}
-			res := (&worker.Prober{}).Probe(context.Background(), worker.Device{Name: "r1", Host: "127.0.0.1",
+			res := (&worker.Prober{HostKeys: worker.InsecureHostKeys{}}).Probe(context.Background(), worker.Device{Name: "r1", Host: "127.0.0.1",
 				Port: srv.Port(dev), Platform: name, Username: "admin", Password: "pw",
 				Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}})
 			got["worker"] = !res.Failed()

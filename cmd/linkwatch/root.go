@@ -22,5 +22,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newParseCmd())
 	root.AddCommand(newValidateCmd())
 	root.AddCommand(newCredsCmd())
+	root.AddCommand(newHostkeysCmd())
+	root.AddCommand(newHealthcheckCmd())
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -115,9 +116,19 @@ devices:
 	if usage != nil {
 		*usage = *cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	}
-	// No known_hosts here: check says at start that host keys go unchecked.
-	if !strings.Contains(stderr.String(), "device host keys are not checked") {
-		t.Errorf("check without known_hosts did not warn that host keys go unchecked:\n%s", stderr.String())
+	// No host key setting here: check pins each device's key at first
+	// contact, in a file of its own, and has nothing to warn about.
+	if strings.Contains(stderr.String(), "host keys are not checked") || !strings.Contains(stderr.String(), "mode=tofu") {
+		t.Errorf("check without host key settings is not in mode tofu, or warns:\n%s", stderr.String())
+	}
+	pins, err := os.ReadFile(filepath.Join(dir, "data", "check-hostkeys.json"))
+	if err != nil {
+		t.Fatalf("check pinned no host key: %v", err)
+	}
+	for _, c := range cases {
+		if c.failure != "SSH_NEGOTIATION" && !strings.Contains(string(pins), `"default.`+c.name+`"`) {
+			t.Errorf("check did not pin the host key of %s:\n%s", c.name, pins)
+		}
 	}
 	out := stdout.String() + stderr.String()
 	for _, secret := range []string{"lab-secret", "en-secret", "not-it"} {

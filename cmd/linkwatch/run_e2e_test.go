@@ -40,18 +40,7 @@ func TestRunEmbedded(t *testing.T) {
 	}
 	configIn = func(dataDir, login string) func(string) string {
 		return func(devices string) string {
-			return fmt.Sprintf(`
-interval: 2s
-data_dir: %s
-nats: { listen: "127.0.0.1:%d"%s }
-notify: { from: linkwatch@example.net, to: [noc@example.net], group_wait: 0s }
-credentials:
-  lab: { username: admin, password_env: LW_LAB_PASSWORD }
-defaults:
-  credentials: lab
-  ping: { count: 1, timeout: 1s }
-devices:
-%s`, dataDir, natsPort, login, devices)
+			return testConfig(dataDir, fmt.Sprintf(`listen: "127.0.0.1:%d"%s`, natsPort, login), devices)
 		}
 	}
 	env := []string{"LW_LAB_PASSWORD=lab-secret"}

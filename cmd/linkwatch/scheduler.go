@@ -36,8 +36,9 @@ SIGHUP re-reads the inventory.`,
 				return err
 			}
 			defer nc.Close()
-			reg, err := app.ServeMetrics(ctx, opts.metricsListen, log)
-			if err != nil {
+			reg, health := app.NewRegistry(), &app.Health{}
+			health.AddScheduler(nc, js)
+			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, health, log); err != nil {
 				return err
 			}
 			s := scheduler.NewWithMetrics(js, app.Inventory(cfg), log, nil, reg)

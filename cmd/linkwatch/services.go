@@ -27,7 +27,8 @@ type serviceOptions struct {
 func (o *serviceOptions) addFlags(cmd *cobra.Command) {
 	addConfigFlag(cmd, &o.config, "")
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	cmd.Flags().StringVar(&o.metricsListen, "metrics-listen", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9108 (default: off)")
+	cmd.Flags().StringVar(&o.metricsListen, "metrics-listen", "",
+		"serve Prometheus metrics (/metrics) and health (/healthz, /readyz) on this address, e.g. 127.0.0.1:9108; in a container 0.0.0.0:9090 (default: off)")
 }
 
 // setup loads the configuration and builds the logger (text on stderr).

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -72,7 +71,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	}
 	state := status.Short()
 	var rep api.StatusReply
-	err := withNATS(ctx, opts.config, func(ctx context.Context, nc *nats.Conn) (err error) {
+	err := withNATS(ctx, opts.config, func(ctx context.Context, _ *config.Config, nc *nats.Conn) (err error) {
 		rep, err = api.QueryStatus(ctx, nc)
 		return err
 	})
@@ -81,13 +80,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	}
 	rows := statusRows(rep.Devices, opts.site, state)
 	if opts.output == outputJSON {
-		enc := json.NewEncoder(opts.out)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return fmt.Errorf("write status: %w", err)
-			}
-		}
-		return nil
+		return writeJSONLines(opts.out, rows, "status")
 	}
 	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DEVICE\tSITE\tTARGET\tSTATE\tSINCE\tLAST CHECKED\tLOSS\tRTT AVG\tNOTE")
@@ -152,7 +145,7 @@ func timeText(t time.Time) string {
 
 // withNATS connects to the NATS server the configuration names (or the
 // embedded server of a running `linkwatch run`) and calls f.
-func withNATS(ctx context.Context, configPath string, f func(context.Context, *nats.Conn) error) error {
+func withNATS(ctx context.Context, configPath string, f func(context.Context, *config.Config, *nats.Conn) error) error {
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		return err
@@ -164,5 +157,5 @@ func withNATS(ctx context.Context, configPath string, f func(context.Context, *n
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	return f(ctx, nc)
+	return f(ctx, cfg, nc)
 }

@@ -48,13 +48,16 @@ re-reads the configuration.`,
 				return err
 			}
 			defer nc.Close()
-			reg, err := app.ServeMetrics(ctx, opts.metricsListen, log)
-			if err != nil {
-				return err
-			}
+			reg, health := app.NewRegistry(), &app.Health{}
 			live := app.NewLive(cfg)
 			w, err := app.Worker(js, live, site, id, nil, worker.NewMetrics(reg), log)
 			if err != nil {
+				return err
+			}
+			if err := health.AddWorker(site, nc, w); err != nil {
+				return err
+			}
+			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, health, log); err != nil {
 				return err
 			}
 			// SIGHUP re-reads the inventory and the credentials.

@@ -184,6 +184,14 @@ func (e *Embedded) History(ctx context.Context, device, target string, since tim
 	return changes, nil
 }
 
+// Ping checks that the store is open, for a readiness check.
+func (e *Embedded) Ping(context.Context) error {
+	if err := e.db.View(func(*bolt.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("state store: %w", err)
+	}
+	return nil
+}
+
 // Close implements state.Store.
 func (e *Embedded) Close() error {
 	if err := e.db.Close(); err != nil {

@@ -106,6 +106,14 @@ func OpenRedis(ctx context.Context, rawURL, prefix string, opts ...RedisOption) 
 	}, nil
 }
 
+// Ping checks that the server answers, for a readiness check.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
 // RedactURL returns rawURL fit for a log line or an error. A password is
 // replaced with xxxxx and the user name kept; a user name alone is replaced
 // too, since NATS reads it as a token. A URL that does not parse, or that

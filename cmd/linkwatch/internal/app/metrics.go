@@ -14,23 +14,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// ServeMetrics returns a registry, with the Go runtime and process
-// collectors, for the services to register their metrics on, and serves it
-// on http://addr/metrics until ctx ends (an empty addr serves nothing). It
-// returns once the listener is bound, so a bad address is an error at
-// start.
-func ServeMetrics(ctx context.Context, addr string, log *slog.Logger) (*prometheus.Registry, error) {
+// NewRegistry returns a registry, with the Go runtime and process
+// collectors, for the services to register their metrics on.
+func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// ServeMetrics serves reg on http://addr/metrics, and health on /healthz
+// and /readyz, until ctx ends (an empty addr serves nothing). It returns
+// once the listener is bound, so a bad address is an error at start; call
+// it once the process's readiness checks are added to health.
+func ServeMetrics(ctx context.Context, addr string, reg *prometheus.Registry, health *Health, log *slog.Logger) error {
 	if addr == "" {
-		return reg, nil
+		return nil
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--metrics-listen %s: %w", addr, err)
+		return fmt.Errorf("--metrics-listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	health.handle(mux)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -43,6 +49,7 @@ func ServeMetrics(ctx context.Context, addr string, log *slog.Logger) (*promethe
 			log.Error("metrics server", "err", err)
 		}
 	}()
-	log.Info("serving metrics", "url", "http://"+l.Addr().String()+"/metrics")
-	return reg, nil
+	base := "http://" + l.Addr().String()
+	log.Info("serving metrics and health", "url", base+"/metrics", "healthz", base+"/healthz", "readyz", base+"/readyz")
+	return nil
 }

@@ -36,7 +36,8 @@ type RunOptions struct {
 	// every configured site. Workers of the other sites connect to this
 	// process's NATS server from where their devices are reachable.
 	Sites []string
-	// MetricsListen serves Prometheus metrics on this address ("": none).
+	// MetricsListen serves Prometheus metrics, /healthz and /readyz on
+	// this address ("": none).
 	MetricsListen string
 }
 
@@ -76,7 +77,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		}
 		return nc, js, err
 	}
-	_, sjs, err := connect(proto.RoleScheduler)
+	snc, sjs, err := connect(proto.RoleScheduler)
 	if err != nil {
 		return err
 	}
@@ -93,10 +94,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := ServeMetrics(ctx, opts.MetricsListen, log)
-	if err != nil {
-		return err
-	}
+	reg, health := NewRegistry(), &Health{}
 	live := NewLive(cfg)
 	sched := scheduler.NewWithMetrics(sjs, Inventory(cfg), log, nil, reg)
 	sites := opts.Sites
@@ -111,6 +109,8 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 				"sites", added)
 		}
 	}
+	health.AddScheduler(snc, sjs)
+	health.AddNotifier(nnc, njs, st)
 	services := []func(context.Context) error{
 		notifier.New(njs, nnc, st, sender, NotifierConfig(live, reg, log)).Run,
 		sched.Run,
@@ -123,7 +123,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		if err != nil {
 			return err
 		}
-		_, wjs, err := connect(role)
+		wnc, wjs, err := connect(role)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,13 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		if err != nil {
 			return err
 		}
+		if err := health.AddWorker(site, wnc, w); err != nil {
+			return err
+		}
 		services = append(services, w.Run)
+	}
+	if err := ServeMetrics(ctx, opts.MetricsListen, reg, health, log); err != nil {
+		return err
 	}
 	return RunAll(ctx, services...)
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
@@ -78,29 +80,48 @@ func WorkerInventory(cfg *config.Config, site string) *worker.Inventory {
 	return inv
 }
 
-// Prober builds the SSH prober with the configured host key policy.
-func Prober(cfg *config.Config, log *slog.Logger) (*worker.Prober, error) {
+// Prober builds the SSH prober for the devices of sites with the
+// configured host key policy: trust on first use keeps its pins in pins
+// (the bus's bucket for a worker, a file for check), naming worker id as
+// the pinner; known_hosts files are read for each probe, so an edited file
+// takes effect at once, and checked here for every site; insecure is said
+// at every start.
+func Prober(cfg *config.Config, sites []string, pins worker.Pins, id string, log *slog.Logger) (*worker.Prober, error) {
 	p := &worker.Prober{Log: log, MaxOutput: int64(cfg.Worker.MaxOutputKiB) << 10}
-	if cfg.Worker.KnownHosts == "" {
-		log.Warn("worker.known_hosts is not set: device host keys are not checked, and a login goes to whatever answers at a device's address; " +
-			"set worker.known_hosts to an OpenSSH known_hosts file")
-	}
-	if cfg.Worker.KnownHosts != "" {
-		cb, err := knownhosts.New(cfg.Worker.KnownHosts)
-		if err != nil {
-			return nil, fmt.Errorf("worker.known_hosts: %w", err)
+	switch w := cfg.Worker; w.HostKeys {
+	case config.HostKeysInsecure:
+		log.Warn("worker.host_keys is insecure: device host keys are not checked, and a password goes to whatever answers at a device's address; " +
+			"remove it to pin keys on first contact (tofu), or set worker.known_hosts")
+		p.HostKeys = worker.InsecureHostKeys{}
+	case config.HostKeysKnownHosts:
+		for _, site := range sites {
+			if _, err := knownhosts.New(w.KnownHostsFor(site)); err != nil {
+				return nil, fmt.Errorf("worker.known_hosts of site %s: %w", site, err)
+			}
 		}
-		p.HostKeys = cb
+		p.HostKeys = worker.KnownHosts{ForSite: func(site string) (ssh.HostKeyCallback, error) {
+			return knownhosts.New(w.KnownHostsFor(site))
+		}}
+	case config.HostKeysTOFU:
+		if pins == nil {
+			return nil, errors.New("worker.host_keys tofu: no place to keep pins")
+		}
+		p.HostKeys = worker.TrustOnFirstUse{Pins: pins, Worker: id}
+	default:
+		return nil, fmt.Errorf("worker.host_keys: %q is not a host key mode", w.HostKeys)
 	}
+	log.Info("device host keys", "mode", cfg.Worker.HostKeys)
 	return p, nil
 }
 
 // Worker builds the worker service of one site. lim may be shared by the
 // workers of several sites in one process; nil gives this worker its own.
-// Credentials are resolved through live, so a reload takes effect.
+// Credentials are resolved through live, so a reload takes effect. Host
+// keys pinned on first contact are kept in the bus's bucket, shared with
+// the site's other workers.
 func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Limiter, m *worker.Metrics, log *slog.Logger) (*worker.Service, error) {
 	cfg := live.Config()
-	prober, err := Prober(cfg, log)
+	prober, err := Prober(cfg, []string{site}, worker.NewKVPins(js), id, log)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +136,12 @@ func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Lim
 	})
 }
 
+// CheckPinsFile is where `linkwatch check`, which runs without the bus,
+// keeps the host keys it pins on first contact.
+func CheckPinsFile(cfg *config.Config) string {
+	return filepath.Join(cfg.DataDir, "check-hostkeys.json")
+}
+
 // WorkerID names this worker instance: host name and process id.
 func WorkerID() string {
 	h, err := os.Hostname()
@@ -124,10 +151,21 @@ func WorkerID() string {
 	return fmt.Sprintf("%s-%d", h, os.Getpid())
 }
 
+// Store is the notifier's store, which also answers a readiness check.
+type Store interface {
+	state.Store
+	Ping(context.Context) error
+}
+
+var (
+	_ Store = (*store.Redis)(nil)
+	_ Store = (*store.Embedded)(nil)
+)
+
 // OpenStore opens Redis when state.redis_url is set, logging in and
 // verifying TLS as the state section says, else the embedded store under
 // data_dir.
-func OpenStore(ctx context.Context, cfg *config.Config) (state.Store, error) {
+func OpenStore(ctx context.Context, cfg *config.Config) (Store, error) {
 	s := cfg.State
 	if s.RedisURL == "" {
 		return store.OpenEmbedded(filepath.Join(cfg.DataDir, "state.db"))

@@ -114,9 +114,15 @@ type Credential struct {
 
 // Worker bounds the probing work of one worker or one check run.
 type Worker struct {
-	Concurrency     int    `yaml:"concurrency"`      // devices probed at once
-	SiteConcurrency int    `yaml:"site_concurrency"` // cap per site, over all its workers; 0 is none
-	KnownHosts      string `yaml:"known_hosts"`      // "" accepts any host key
+	Concurrency     int `yaml:"concurrency"`      // devices probed at once
+	SiteConcurrency int `yaml:"site_concurrency"` // cap per site, over all its workers; 0 is none
+	// HostKeys is how device host keys are checked: HostKeysTOFU (the
+	// default without KnownHosts), HostKeysKnownHosts (the default with
+	// it) or HostKeysInsecure.
+	HostKeys string `yaml:"host_keys"`
+	// KnownHosts is the OpenSSH known_hosts file of mode known_hosts; a
+	// "{site}" in it is replaced by the site's name (KnownHostsFor).
+	KnownHosts string `yaml:"known_hosts"`
 	// AckWait is how long the bus waits for a job's ack before handing it
 	// to another worker of the site; a busy worker keeps extending it.
 	AckWait time.Duration `yaml:"ack_wait"`
@@ -137,6 +143,24 @@ type Logins struct {
 	PauseAfter int           `yaml:"pause_after"`
 	Within     time.Duration `yaml:"within"`
 	PauseFor   time.Duration `yaml:"pause_for"`
+}
+
+// The host key modes of worker.host_keys.
+const (
+	// HostKeysTOFU pins the key a device presents at first contact, shared
+	// by the site's workers, and refuses any other key after that.
+	HostKeysTOFU = "tofu"
+	// HostKeysKnownHosts accepts only the keys an OpenSSH known_hosts file
+	// lists.
+	HostKeysKnownHosts = "known_hosts"
+	// HostKeysInsecure accepts any key: a password goes to whatever
+	// answers at a device's address.
+	HostKeysInsecure = "insecure"
+)
+
+// KnownHostsFor is the known_hosts file of site's devices.
+func (w Worker) KnownHostsFor(site string) string {
+	return strings.ReplaceAll(w.KnownHosts, "{site}", site)
 }
 
 // Device is one router to log in to, with its links.

@@ -155,6 +155,15 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:3:24: worker.concurrency: 0 is out of range (1..10000)`,
 			`linkwatch.yaml:3:37: worker.ack_wait: 0s is out of range (1s..1h)`,
 		}},
+		{"host keys", "worker: { host_keys: trusting }\n", []string{
+			`linkwatch.yaml:1:22: worker.host_keys: "trusting" is not a host key mode (tofu, known_hosts or insecure)`,
+		}},
+		{"known_hosts without its mode", "worker: { host_keys: insecure, known_hosts: kh }\n", []string{
+			`linkwatch.yaml:1:45: worker.known_hosts: is only read with host_keys: known_hosts (host_keys is insecure)`,
+		}},
+		{"known_hosts mode without a file", "worker: { host_keys: known_hosts }\n", []string{
+			`linkwatch.yaml:1:9: worker.known_hosts: is required with host_keys: known_hosts`,
+		}},
 		{"logins", "worker:\n  logins: { pause_after: -1, within: 0s, pause_for: 48h }\n", []string{
 			`linkwatch.yaml:2:26: worker.logins.pause_after: -1 is out of range (0..1000)`,
 		}},
@@ -272,7 +281,7 @@ func TestLoadGood(t *testing.T) {
 			"lab":  {Username: "admin", PasswordEnv: "LAB_PASSWORD"},
 			"core": {Username: "netops", PasswordFile: "testdata/core.pass"},
 		},
-		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, KnownHosts: "testdata/known_hosts", AckWait: time.Minute, MaxOutputKiB: 4096,
+		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, HostKeys: HostKeysKnownHosts, KnownHosts: "testdata/known_hosts", AckWait: time.Minute, MaxOutputKiB: 4096,
 			Logins: Logins{PauseAfter: 2, Within: 10 * time.Minute, PauseFor: time.Hour}},
 		Devices: []Device{
 			{Name: "r1", Host: "127.0.0.1", Port: 2201, Platform: "cisco_iosxr", Site: "dc1", Credentials: "core", Targets: []Target{
@@ -314,7 +323,7 @@ func TestParseEmptyGivesDefaults(t *testing.T) {
 		State:       State{Prefix: "linkwatch:"},
 		Notify:      Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC", Location: time.UTC},
 		Credentials: map[string]Credential{},
-		Worker: Worker{Concurrency: 50, AckWait: 30 * time.Second, MaxOutputKiB: 4096,
+		Worker: Worker{Concurrency: 50, HostKeys: HostKeysTOFU, AckWait: 30 * time.Second, MaxOutputKiB: 4096,
 			Logins: Logins{PauseAfter: 3, Within: 10 * time.Minute, PauseFor: 30 * time.Minute}},
 		Devices: []Device{},
 	}

@@ -110,6 +110,12 @@ func (f *file) resolve(dir string, given func(path string) bool) *Config {
 	cfg := f.Config
 	cfg.DataDir = relTo(dir, cfg.DataDir)
 	cfg.Worker.KnownHosts = relTo(dir, cfg.Worker.KnownHosts)
+	if cfg.Worker.HostKeys == "" {
+		cfg.Worker.HostKeys = HostKeysTOFU
+		if cfg.Worker.KnownHosts != "" {
+			cfg.Worker.HostKeys = HostKeysKnownHosts
+		}
+	}
 	for _, p := range []*string{&cfg.NATS.PasswordFile, &cfg.NATS.NkeySeedFile, &cfg.NATS.CredsFile,
 		&cfg.NATS.CAFile, &cfg.NATS.CertFile, &cfg.NATS.KeyFile, &cfg.State.PasswordFile, &cfg.State.CAFile} {
 		*p = relTo(dir, *p)

@@ -124,7 +124,27 @@ func (v *validator) top() {
 	v.intRange("worker.site_concurrency", c.Worker.SiteConcurrency, 0, 10000)
 	v.durRange("worker.ack_wait", c.Worker.AckWait, time.Second, time.Hour)
 	v.intRange("worker.max_output_kib", c.Worker.MaxOutputKiB, 64, 256<<10)
+	v.hostKeys(c.Worker)
 	v.logins(c.Worker.Logins)
+}
+
+// hostKeys checks the host key mode against the known_hosts file: the
+// file is read in mode known_hosts only, so a file with another mode is a
+// mistake worth saying (the operator believes keys are checked against it).
+func (v *validator) hostKeys(w Worker) {
+	switch w.HostKeys {
+	case HostKeysKnownHosts:
+		if w.KnownHosts == "" {
+			v.errorf("worker.known_hosts", "is required with host_keys: %s", HostKeysKnownHosts)
+		}
+	case HostKeysTOFU, HostKeysInsecure:
+		if w.KnownHosts != "" {
+			v.errorf("worker.known_hosts", "is only read with host_keys: %s (host_keys is %s)", HostKeysKnownHosts, w.HostKeys)
+		}
+	default:
+		v.errorf("worker.host_keys", "%q is not a host key mode (%s, %s or %s)", w.HostKeys,
+			HostKeysTOFU, HostKeysKnownHosts, HostKeysInsecure)
+	}
 }
 
 // The bounds of worker.logins. A record of refusals and pauses lives in a
