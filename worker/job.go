@@ -47,20 +47,24 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}
 	log.Debug("probing", "site", job.GetSite(), "targets", len(dev.Targets))
-	res := s.run(ctx, &job, dev)
+	r, outcome, ok := s.probe(ctx, &job, msg, dev, log)
 	if ctx.Err() != nil {
 		// Shutting down: let another worker take the job now.
 		s.cfg.Metrics.jobs.WithLabelValues("requeued").Inc()
 		_ = msg.Nak()
 		return
 	}
+	if !ok {
+		return // dropped as stale
+	}
+	res := ResultProto(&job, s.cfg.ID, r)
 	if err := s.publishUntil(ctx, res, job.GetDeadline()); err != nil {
 		log.Error("publish result; job will be redelivered", "err", err)
 		s.cfg.Metrics.jobs.WithLabelValues("requeued").Inc()
 		_ = msg.NakWithDelay(time.Second)
 		return
 	}
-	s.cfg.Metrics.jobs.WithLabelValues("probed").Inc()
+	s.cfg.Metrics.jobs.WithLabelValues(outcome).Inc()
 	// The result is out: ack even when shutting down, or the job would be
 	// probed again.
 	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -105,23 +109,6 @@ func (s *Service) keepAlive(ctx context.Context, msg jetstream.Msg) (stop func()
 		}
 	}()
 	return func() { cancel(); <-done }
-}
-
-// run probes the job's device and builds the result.
-func (s *Service) run(ctx context.Context, job *proto.ProbeJob, d Device) *proto.ProbeResult {
-	var r DeviceResult
-	dev, err := d.WithCredentials(s.cfg.Credentials)
-	if err != nil {
-		now := s.cfg.Now()
-		r = DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
-			Failure: FailureCLI, FailureText: fmt.Sprintf("worker %s: %v", s.cfg.ID, err)}
-	} else {
-		s.cfg.Metrics.inFlight.Inc()
-		r = s.cfg.Prober.Probe(ctx, dev)
-		s.cfg.Metrics.inFlight.Dec()
-	}
-	s.cfg.Metrics.observe(r)
-	return ResultProto(job, s.cfg.ID, r)
 }
 
 // device finds the job's device in this worker's own inventory. A job for

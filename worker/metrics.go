@@ -16,16 +16,23 @@ type Metrics struct {
 	// last job differs from this worker's (several sites share the metrics
 	// in linkwatch run).
 	revisionMismatch *prometheus.GaugeVec
+	// paused says which credentials are paused, per site.
+	paused *pausedCredentials
 }
 
 // NewMetrics registers the worker's metrics with reg; a nil reg keeps them
 // unregistered (counted, not exported).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
+	paused := newPausedCredentials()
+	if reg != nil {
+		reg.MustRegister(paused)
+	}
 	return &Metrics{
+		paused: paused,
 		jobs: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_worker_jobs_total",
-			Help: "Probe jobs taken, by outcome: probed, stale (dropped past their deadline), refused (another site, or a device not in this worker's inventory), invalid, or requeued.",
+			Help: "Probe jobs taken, by outcome: probed, paused (answered AUTH_FAILED without a login: the device's credential is paused), stale (dropped past their deadline), refused (another site, or a device not in this worker's inventory), invalid, or requeued.",
 		}, []string{"outcome"}),
 		devices: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_worker_device_probes_total",

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch/worker/ping"
-	"github.com/linkwatch/linkwatch/worker/sim"
+	"github.com/linkwatch/linkwatch/worker/sim/simtest"
 )
 
 // TestPlatformCLIs checks that scrapligo's definition gives every platform
@@ -38,16 +38,7 @@ func TestProbeEveryPlatform(t *testing.T) {
 	for i, name := range ping.Names() {
 		fmt.Fprintf(&f, "  - { name: r%d, platform: %s, username: admin, password: pw, targets: { 10.0.0.1: up, 10.0.0.2: down } }\n", i, name)
 	}
-	fleet, err := sim.ParseFleet([]byte(f.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sim.Start(ctx, fleet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); srv.Close() })
+	srv := simtest.Start(t, f.String())
 	for i, name := range ping.Names() {
 		t.Run(name, func(t *testing.T) {
 			d := Device{Name: fmt.Sprintf("r%d", i), Host: "127.0.0.1", Port: srv.Port(fmt.Sprintf("r%d", i)), Platform: name,

@@ -128,6 +128,7 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 	defer stop()
 
 	drv, err := p.open(ctx, tr, d, c)
+	res.LoggedIn = tr.loggedIn.Load()
 	if err != nil {
 		tr.Close()
 		res.Failure = classifyOpen(ctx, tr, err)

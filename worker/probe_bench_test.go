@@ -9,7 +9,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/worker"
 	"github.com/linkwatch/linkwatch/worker/ping"
-	"github.com/linkwatch/linkwatch/worker/sim"
+	"github.com/linkwatch/linkwatch/worker/sim/simtest"
 )
 
 // benchFleet starts n simulated routers (platforms in turn), each with 4
@@ -23,16 +23,7 @@ func benchFleet(b *testing.B, n int) []worker.Device {
 		fmt.Fprintf(&f, "  - { name: r%d, platform: %s, username: admin, password: pw,\n"+
 			"      targets: { 10.0.0.1: up, 10.0.0.2: down, 10.0.0.3: drop 60, 10.0.0.4: up } }\n", i, platforms[i%len(platforms)])
 	}
-	fleet, err := sim.ParseFleet([]byte(f.String()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sim.Start(ctx, fleet, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cancel(); srv.Close() })
+	srv := simtest.Start(b, f.String())
 	var devices []worker.Device
 	for i := range n {
 		d := worker.Device{Name: fmt.Sprintf("r%d", i), Site: "bench", Host: "127.0.0.1", Port: srv.Port(fmt.Sprintf("r%d", i)),

@@ -64,6 +64,9 @@ type DeviceResult struct {
 	Failure     FailureKind
 	FailureText string
 	Links       []LinkResult
+	// LoggedIn is set when the device accepted the login (SSH
+	// authentication), whatever happened after.
+	LoggedIn bool
 }
 
 // Failed reports whether the device could not be fully probed.

@@ -34,6 +34,10 @@ type ServiceConfig struct {
 	Site        string
 	ID          string // this worker instance, reported in results
 	Concurrency int    // jobs probed at once
+	// SiteConcurrency caps the jobs in progress at once over all the
+	// workers of the site (the site consumer's MaxAckPending, which every
+	// worker of the site sets when it binds); 0 is no cap.
+	SiteConcurrency int
 	// AckWait is how long NATS waits for a job's ack before handing it to
 	// another worker of the site; the worker extends it while it probes.
 	AckWait time.Duration
@@ -42,6 +46,9 @@ type ServiceConfig struct {
 	Inventory   func() *Inventory
 	Credentials Credentials
 	Prober      *Prober
+	// Logins says when a credential refused by several devices is paused
+	// for all the workers of the site; the zero value never pauses.
+	Logins LoginPolicy
 	// Limiter, when set, is shared with the workers of other sites in the
 	// same process (linkwatch run) to bound devices in flight globally.
 	Limiter *Limiter
@@ -53,9 +60,10 @@ type ServiceConfig struct {
 
 // Service consumes its site's jobs, probes and publishes results.
 type Service struct {
-	js  jetstream.JetStream
-	cfg ServiceConfig
-	log *slog.Logger
+	js     jetstream.JetStream
+	cfg    ServiceConfig
+	log    *slog.Logger
+	logins *loginGuard
 
 	probed, stale, refused atomic.Int64
 	// mismatch holds the last {scheduler, worker} inventory revisions
@@ -92,7 +100,8 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	log := cfg.Log.With("service", "worker", "site", cfg.Site, "worker", cfg.ID)
-	s := &Service{js: js, cfg: cfg, log: log}
+	logins := &loginGuard{js: js, site: cfg.Site, worker: cfg.ID, policy: cfg.Logins, now: cfg.Now, log: log, metrics: cfg.Metrics}
+	s := &Service{js: js, cfg: cfg, log: log, logins: logins}
 	s.setUnbound(errors.New("the worker has not started"))
 	return s, nil
 }
@@ -180,12 +189,22 @@ func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		FilterSubject: subject,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       s.cfg.AckWait,
-		MaxAckPending: 10000,
+		MaxAckPending: maxAckPending(s.cfg.SiteConcurrency),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s: %w", durable, err)
 	}
 	return cons, nil
+}
+
+// maxAckPending is the site consumer's cap on jobs handed out and not yet
+// acked: the site's cap on logins at once, or a bound that only guards
+// against runaway.
+func maxAckPending(siteConcurrency int) int {
+	if siteConcurrency > 0 {
+		return siteConcurrency
+	}
+	return 10000
 }
 
 func (s *Service) loop(ctx context.Context, cons jetstream.Consumer) {

@@ -1,26 +1,19 @@
 package worker_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	pb "google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/linkwatch/linkwatch/proto"
-	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 	"github.com/linkwatch/linkwatch/proto/waittest"
 	"github.com/linkwatch/linkwatch/worker"
 	"github.com/linkwatch/linkwatch/worker/ping"
-	"github.com/linkwatch/linkwatch/worker/sim"
 )
 
 const password = "s3cret-device-pw"
@@ -29,29 +22,10 @@ const password = "s3cret-device-pw"
 // and a simulated router r1. Its inventory holds r1, r9 whose credential
 // does not exist, and r8 with a target that fails validation.
 type serviceRig struct {
-	js   jetstream.JetStream
+	*siteRig
 	svc  *worker.Service
-	inv  *worker.Inventory
 	port int
 	log  *logBuffer // the worker's log, warnings and up
-}
-
-// logBuffer collects log text written from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func newServiceRig(t *testing.T) *serviceRig {
@@ -63,89 +37,23 @@ func newServiceRig(t *testing.T) *serviceRig {
 // streamsFirst.
 func newServiceRigWith(t *testing.T, streamsFirst bool) *serviceRig {
 	t.Helper()
-	fleet, err := sim.ParseFleet([]byte(`
+	site := newSiteRig(t, `
 devices:
   - name: r1
     platform: cisco_iosxe
     username: admin
-    password: ` + password + `
+    password: `+password+`
     targets: { 10.0.0.1: up, 10.0.0.2: down }
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sim.Start(ctx, fleet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js := localnatstest.JetStream(t)
-	if streamsFirst {
-		if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	creds := func(name string) (worker.Login, error) {
-		if name != "lab" {
-			return worker.Login{}, errors.New("no such credential")
-		}
-		return worker.Login{Username: "admin", Password: password}, nil
-	}
+`, streamsFirst)
+	site.creds["lab"] = worker.Login{Username: "admin", Password: password}
 	targets := []ping.Params{{Target: "10.0.0.1", Count: 3, Timeout: time.Second}, {Target: "10.0.0.2", Count: 3, Timeout: time.Second}}
-	inv := &worker.Inventory{Site: "dc1", Revision: "rev-1", Devices: map[string]worker.Device{
-		"r1": {Name: "r1", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "lab", Targets: targets},
-		"r9": {Name: "r9", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "nosuch", Targets: targets},
-		// r8's target would add an option: a configuration that skipped
-		// validation, which the worker checks again.
-		"r8": {Name: "r8", Site: "dc1", Host: "127.0.0.1", Port: srv.Port("r1"), Platform: "cisco_iosxe", Credential: "lab",
-			Targets: []ping.Params{{Target: "10.0.0.1 repeat 100000", Count: 3, Timeout: time.Second}}},
-	}}
-	logs := &logBuffer{}
-	svc, err := worker.NewService(js, worker.ServiceConfig{Site: "dc1", ID: "w1", Concurrency: 2,
-		AckWait: 3 * time.Second, Inventory: func() *worker.Inventory { return inv }, Credentials: creds,
-		Prober: &worker.Prober{HostKeys: worker.InsecureHostKeys{}},
-		Log:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("worker Run: %v", err)
-		}
-		srv.Close()
-	})
-	return &serviceRig{js: js, svc: svc, inv: inv, port: srv.Port("r1"), log: logs}
-}
-
-// job is a job of site dc1 for device, with the worker's inventory
-// revision.
-func (r *serviceRig) job(id, device string, deadline time.Time) *proto.ProbeJob {
-	return &proto.ProbeJob{Id: id, Device: device, Site: "dc1", Deadline: timestamppb.New(deadline),
-		ScheduledAt: timestamppb.New(deadline.Add(-time.Minute)), InventoryRevision: r.inv.Revision}
-}
-
-func (r *serviceRig) publish(t *testing.T, job *proto.ProbeJob) {
-	t.Helper()
-	data, err := pb.Marshal(job)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.publishRaw(t, job.GetSite(), job.GetId(), data)
-}
-
-// publishRaw publishes encoded job bytes on site's job subject.
-func (r *serviceRig) publishRaw(t *testing.T, site, id string, data []byte) {
-	t.Helper()
-	if bytes.Contains(data, []byte(password)) {
-		t.Fatal("the job carries the device password")
-	}
-	subject, _ := proto.JobSubject(site)
-	if _, err := r.js.Publish(context.Background(), subject, data, jetstream.WithMsgID(id)); err != nil {
-		t.Fatal(err)
-	}
+	site.add("r1", "r1", "lab", targets...)
+	site.add("r9", "r1", "nosuch", targets...)
+	// r8's target would add an option: a configuration that skipped
+	// validation, which the worker checks again.
+	site.add("r8", "r1", "lab", ping.Params{Target: "10.0.0.1 repeat 100000", Count: 3, Timeout: time.Second})
+	svc, logs := site.startWorker(t, worker.ServiceConfig{ID: "w1", Concurrency: 2, AckWait: 3 * time.Second})
+	return &serviceRig{siteRig: site, svc: svc, port: site.sim.Port("r1"), log: logs}
 }
 
 // result waits for the result of job id of device r1 on the results
@@ -153,32 +61,6 @@ func (r *serviceRig) publishRaw(t *testing.T, site, id string, data []byte) {
 func (r *serviceRig) result(t *testing.T, id string) *proto.ProbeResult {
 	t.Helper()
 	return r.resultOf(t, "r1", id)
-}
-
-func (r *serviceRig) resultOf(t *testing.T, device, id string) *proto.ProbeResult {
-	t.Helper()
-	stream, err := r.js.Stream(context.Background(), proto.StreamResults)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res proto.ProbeResult
-	waittest.For(t, 20*time.Second, func() error {
-		m, err := stream.GetLastMsgForSubject(context.Background(), "linkwatch.results.dc1."+device)
-		if err != nil {
-			return fmt.Errorf("no result for job %s: %w", id, err)
-		}
-		if bytes.Contains(m.Data, []byte(password)) {
-			t.Fatal("the result carries the device password")
-		}
-		if err := pb.Unmarshal(m.Data, &res); err != nil {
-			t.Fatal(err)
-		}
-		if res.GetJobId() != id {
-			return fmt.Errorf("no result for job %s: the last is job %s's", id, res.GetJobId())
-		}
-		return nil
-	})
-	return &res
 }
 
 // drained is a condition for waittest.For: no job left on the jobs
@@ -255,9 +137,7 @@ func TestServiceWaitsForTheStreams(t *testing.T) {
 	if err := r.svc.Ready(); err == nil || !strings.Contains(err.Error(), "not bound yet: create consumer worker-dc1") {
 		t.Errorf("Ready before the streams exist = %v, want the consumer not bound yet", err)
 	}
-	if err := proto.EnsureStreams(context.Background(), r.js, time.Minute, 1); err != nil {
-		t.Fatal(err)
-	}
+	r.ready(t)
 	waittest.For(t, 20*time.Second, r.svc.Ready)
 	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
 	if res := r.result(t, "r1@1"); res.GetFailure() != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {

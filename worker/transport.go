@@ -25,7 +25,9 @@ import (
 //     cancellation unblocks any scrapligo read in progress;
 //   - it records which stage failed and whether our password was offered and
 //     the host key checked, so failures are classified from facts, not from
-//     error strings.
+//     error strings;
+//   - it offers the password once per connection, whatever methods the
+//     device allows (passwordOnce).
 type sshTransport struct {
 	ctx     context.Context
 	addr    string
@@ -33,6 +35,7 @@ type sshTransport struct {
 	timeout time.Duration // dial + handshake
 
 	authOffered  atomic.Bool
+	loggedIn     atomic.Bool // the device accepted the login
 	hostKeyError atomic.Pointer[error]
 
 	// limit caps the bytes the device may send in answer to one write
@@ -70,23 +73,8 @@ func newSSHTransport(ctx context.Context, d Device, hostKey ssh.HostKeyCallback,
 		timeout: timeout,
 		limit:   limit,
 	}
-	password := d.Password
 	t.cfg = &ssh.ClientConfig{
 		User: d.Username,
-		Auth: []ssh.AuthMethod{
-			ssh.PasswordCallback(func() (string, error) {
-				t.authOffered.Store(true)
-				return password, nil
-			}),
-			ssh.KeyboardInteractive(func(_, _ string, questions []string, _ []bool) ([]string, error) {
-				t.authOffered.Store(true)
-				answers := make([]string, len(questions))
-				for i := range answers {
-					answers[i] = password
-				}
-				return answers, nil
-			}),
-		},
 		HostKeyCallback: func(host string, remote net.Addr, key ssh.PublicKey) error {
 			err := hostKey(host, remote, key)
 			if err != nil {
@@ -96,6 +84,7 @@ func newSSHTransport(ctx context.Context, d Device, hostKey ssh.HostKeyCallback,
 		},
 		Timeout: timeout,
 	}
+	t.cfg.Auth, t.cfg.AuthCallback = t.passwordOnce(d)
 	d.Algorithms.apply(t.cfg)
 	if len(firstHostKeyAlgos) > 0 {
 		// The listed or pinned key's algorithms first, so a device with
@@ -144,6 +133,7 @@ func (t *sshTransport) connect() (*ssh.Client, error) {
 		return nil, &handshakeError{err}
 	}
 	_ = conn.SetDeadline(time.Time{})
+	t.loggedIn.Store(true)
 	client := ssh.NewClient(c, chans, reqs)
 	t.mu.Lock()
 	t.client = client

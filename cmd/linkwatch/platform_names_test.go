@@ -10,6 +10,7 @@ import (
 	"github.com/linkwatch/linkwatch/worker"
 	"github.com/linkwatch/linkwatch/worker/ping"
 	"github.com/linkwatch/linkwatch/worker/sim"
+	"github.com/linkwatch/linkwatch/worker/sim/simtest"
 )
 
 // TestPlatformNamesAgree checks that every platform name, aliases included,
@@ -23,15 +24,7 @@ func TestPlatformNamesAgree(t *testing.T) {
 		fleet.WriteString("  - { name: " + strings.ReplaceAll(p, "_", "-") + ", platform: " + p +
 			", username: admin, password: pw, targets: { 10.0.0.1: up } }\n")
 	}
-	f, err := sim.ParseFleet([]byte(fleet.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.Start(context.Background(), f, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := simtest.Start(t, fleet.String())
 
 	dir := t.TempDir()
 	for _, name := range append(ping.Names(), "cisco_asa", "CISCO_IOSXE", "ios") {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,6 +75,31 @@ type LoginBehaviour struct {
 	LandsIn Level
 	// Lockout locks logins out after failures; the zero value never does.
 	Lockout Lockout
+	// Methods are the SSH authentication methods the device offers, of
+	// MethodPassword and MethodKeyboardInteractive; empty offers both, as
+	// IOS does. A client that is refused by one may go on to the other
+	// with the same password: a second failed login for AAA.
+	Methods []string
+	// Instruction, when set, is sent by keyboard-interactive in a round of
+	// its own that asks no question, before the round that asks for the
+	// password, as servers backed by PAM or RADIUS often do.
+	Instruction string
+}
+
+// The SSH authentication methods a device may offer, as AuthAttempt.Method
+// names them.
+const (
+	MethodPassword            = "password"
+	MethodKeyboardInteractive = "keyboard-interactive"
+)
+
+// authMethods are the methods a device may offer, in the order the SSH
+// server lists them.
+var authMethods = []string{MethodPassword, MethodKeyboardInteractive}
+
+// Offers reports whether the device offers the authentication method.
+func (l LoginBehaviour) Offers(method string) bool {
+	return len(l.Methods) == 0 && slices.Contains(authMethods, method) || slices.Contains(l.Methods, method)
 }
 
 // Lockout is an AAA-like login lockout, like IOS's `login block-for`:

@@ -34,6 +34,15 @@ var sections = map[string]map[string]setter{
 		"lockout": func(p *fleetParser, d *Device, at string, v *yaml.Node) {
 			d.Login.Lockout = p.lockout(at, v)
 		},
+		"methods": func(p *fleetParser, d *Device, at string, v *yaml.Node) {
+			d.Login.Methods = p.oneOfEach(at, v, authMethods, "an authentication method")
+		},
+		"instruction": func(p *fleetParser, d *Device, at string, v *yaml.Node) {
+			if p.scalar(at, v) && v.Value == "" {
+				p.addf(v, "%s: is empty", at)
+			}
+			d.Login.Instruction = v.Value
+		},
 	},
 	"ssh": {
 		"algorithms": func(p *fleetParser, d *Device, at string, v *yaml.Node) {
@@ -186,23 +195,33 @@ func (p *fleetParser) hostKeys(at string, n *yaml.Node) []KeyType {
 	for i, t := range keyTypes {
 		names[i] = string(t)
 	}
+	var ts []KeyType
+	for _, name := range p.oneOfEach(at, n, names, "a host key type") {
+		ts = append(ts, KeyType(name))
+	}
+	return ts
+}
+
+// oneOfEach parses a list of one or more of names, each at most once; what
+// says what one of them is, for problems.
+func (p *fleetParser) oneOfEach(at string, n *yaml.Node, names []string, what string) []string {
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		p.addf(n, "%s: must be a list of one or more of %s", at, strings.Join(names, ", "))
 		return nil
 	}
-	var ts []KeyType
+	var out []string
 	for i, v := range n.Content {
 		iat := fmt.Sprintf("%s[%d]", at, i)
-		switch t := KeyType(v.Value); {
-		case v.Kind != yaml.ScalarNode || !slices.Contains(keyTypes, t):
-			p.addf(v, "%s: %q is not a host key type (%s)", iat, v.Value, strings.Join(names, ", "))
-		case slices.Contains(ts, t):
-			p.addf(v, "%s: %s: given twice", iat, t)
+		switch {
+		case v.Kind != yaml.ScalarNode || !slices.Contains(names, v.Value):
+			p.addf(v, "%s: %q is not %s (%s)", iat, v.Value, what, strings.Join(names, ", "))
+		case slices.Contains(out, v.Value):
+			p.addf(v, "%s: %s: given twice", iat, v.Value)
 		default:
-			ts = append(ts, t)
+			out = append(out, v.Value)
 		}
 	}
-	return ts
+	return out
 }
 
 // scalar reports whether v is a single value, adding a problem if not.

@@ -28,7 +28,8 @@ func TestLoadFleet(t *testing.T) {
 			Session: SessionBehaviour{NoPrompt: true},
 			SSH:     SSHBehaviour{Algorithms: Legacy, HostKeySeed: "r3-replaced"}},
 		{Name: "r4", Platform: "cisco_iosxe", Username: "admin", Password: "admin",
-			SSH: SSHBehaviour{HostKeys: []KeyType{KeyRSA, KeyECDSA, KeyED25519}}},
+			SSH:   SSHBehaviour{HostKeys: []KeyType{KeyRSA, KeyECDSA, KeyED25519}},
+			Login: LoginBehaviour{Methods: []string{MethodKeyboardInteractive}, Instruction: "Authorized access only"}},
 		{Name: "sw1", Platform: "cisco_nxos", Username: "admin", Password: "admin"},
 		{Name: "sw2", Platform: "arista_eos", Username: "admin", Password: "admin"},
 		{Name: "edge1", Platform: "juniper_junos", Username: "lab", Password: "lab",
@@ -106,6 +107,12 @@ func TestParseFleetErrors(t *testing.T) {
 				`line 7: devices[0] (r1): login.lockout.within: "0s" is not a duration above zero (like 1m)` + "\n" +
 				`line 7: devices[0] (r1): login.lockout.for: "soon" is not a duration above zero (like 1m)` + "\n" +
 				"line 7: devices[0] (r1): login.lockout.hold: unknown field"},
+		{"no methods", dev + "    login: {methods: []}\n",
+			"line 6: devices[0] (r1): login.methods: must be a list of one or more of password, keyboard-interactive"},
+		{"bad methods", dev + "    login:\n      methods: [password, publickey, password]\n",
+			`line 7: devices[0] (r1): login.methods[1]: "publickey" is not an authentication method (password, keyboard-interactive)` + "\n" +
+				"line 7: devices[0] (r1): login.methods[2]: password: given twice"},
+		{"empty instruction", dev + "    login: {instruction: \"\"}\n", "line 6: devices[0] (r1): login.instruction: is empty"},
 		{"bad algorithm set", dev + "    ssh: {algorithms: ancient}\n",
 			`line 6: devices[0] (r1): ssh.algorithms: "ancient" is not an algorithm set (legacy, legacy-group1, modern)`},
 		{"host keys not a list", dev + "    ssh: {host_keys: rsa}\n",

@@ -24,6 +24,7 @@ type listener struct {
 	cancel context.CancelFunc
 	log    *slog.Logger
 	auth   *authGuard // logins and their record; a new listener for the device takes it over
+	vty    *vty       // connections logged in; a new listener for the device takes it over too
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -83,7 +84,7 @@ func (l *listener) config() *ssh.ServerConfig {
 	for _, k := range d.HostKeys() {
 		cfg.AddHostKey(d.SSH.Algorithms.hostKey(k))
 	}
-	l.authCallbacks(cfg)
+	l.authCallbacks(cfg, d.Login)
 	return cfg
 }
 
@@ -102,6 +103,8 @@ func (l *listener) handle(conn net.Conn) {
 		return
 	}
 	_ = conn.SetDeadline(time.Time{})
+	defer l.vty.login()()
+	defer l.srv.vty.login()()
 	log := l.log.With("remote", conn.RemoteAddr().String(), "user", sc.User())
 	log.Debug("ssh login")
 	l.wg.Go(func() { ssh.DiscardRequests(reqs) })

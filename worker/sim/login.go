@@ -20,7 +20,7 @@ const maxAttempts = 1000
 type AuthAttempt struct {
 	Time       time.Time
 	User       string
-	Method     string // "password" or "keyboard-interactive"
+	Method     string // MethodPassword or MethodKeyboardInteractive
 	PasswordOK bool   // the password was the device's
 	Accepted   bool   // the login was let in: right user and password, no lockout
 	Locked     bool   // refused because logins were locked out
@@ -94,27 +94,37 @@ func (g *authGuard) list() []AuthAttempt {
 // why, as from a real device.
 var errDenied = errors.New("permission denied")
 
-// authCallbacks sets cfg's password and keyboard-interactive logins to be
-// decided by the device's guard under its current behaviour, so a reloaded
-// password or lockout applies to the next attempt.
-func (l *listener) authCallbacks(cfg *ssh.ServerConfig) {
+// authCallbacks sets cfg's password and keyboard-interactive logins, those
+// of them the device offers, to be decided by the device's guard under its
+// current behaviour, so a reloaded password or lockout applies to the next
+// attempt.
+func (l *listener) authCallbacks(cfg *ssh.ServerConfig, login LoginBehaviour) {
 	check := func(method, user, pass string) (*ssh.Permissions, error) {
 		if l.auth.check(l.cur.Load(), l.srv.now(), method, user, pass) {
 			return nil, nil
 		}
 		return nil, errDenied
 	}
-	cfg.PasswordCallback = func(m ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-		return check("password", m.User(), string(pw))
+	if login.Offers(MethodPassword) {
+		cfg.PasswordCallback = func(m ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+			return check(MethodPassword, m.User(), string(pw))
+		}
 	}
-	cfg.KeyboardInteractiveCallback = func(m ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
-		answers, err := ask("", "", []string{"Password: "}, []bool{false})
-		if err != nil {
-			return nil, err
+	if login.Offers(MethodKeyboardInteractive) {
+		cfg.KeyboardInteractiveCallback = func(m ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			if login.Instruction != "" {
+				if _, err := ask("", login.Instruction, nil, nil); err != nil {
+					return nil, err
+				}
+			}
+			answers, err := ask("", "", []string{"Password: "}, []bool{false})
+			if err != nil {
+				return nil, err
+			}
+			if len(answers) != 1 {
+				return nil, errDenied
+			}
+			return check(MethodKeyboardInteractive, m.User(), answers[0])
 		}
-		if len(answers) != 1 {
-			return nil, errDenied
-		}
-		return check("keyboard-interactive", m.User(), answers[0])
 	}
 }

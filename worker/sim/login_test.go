@@ -219,3 +219,66 @@ func freePort(t *testing.T) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// TestLoginMethods logs in to devices that offer one or both methods, with
+// a client that knows only one: a method the device does not offer fails
+// without an attempt; keyboard-interactive with an instruction sends it in
+// a round that asks nothing, then asks for the password.
+func TestLoginMethods(t *testing.T) {
+	cases := []struct {
+		name     string
+		keys     string
+		keyboard bool
+		want     []AuthAttempt // nil: the login fails before any attempt
+		rounds   []string      // the questions of each keyboard-interactive round
+	}{
+		{"both, password", "", false, []AuthAttempt{good}, nil},
+		{"both, keyboard", "", true, []AuthAttempt{{User: "admin", Method: MethodKeyboardInteractive, PasswordOK: true, Accepted: true}},
+			[]string{"Password: "}},
+		{"password only, keyboard", "    login: {methods: [password]}\n", true, nil, nil},
+		{"keyboard only, password", "    login: {methods: [keyboard-interactive]}\n", false, nil, nil},
+		{"keyboard with an instruction", "    login: {methods: [keyboard-interactive], instruction: Authorized access only}\n", true,
+			[]AuthAttempt{{User: "admin", Method: MethodKeyboardInteractive, PasswordOK: true, Accepted: true}},
+			[]string{"(Authorized access only)", "Password: "}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			s := startClocked(t, oneDevice(t, "cisco_iosxe", tc.keys), clock)
+			addr, _ := s.Addr("r1")
+			var rounds []string
+			auth := ssh.Password("secret")
+			if tc.keyboard {
+				auth = ssh.KeyboardInteractive(func(_, instruction string, questions []string, _ []bool) ([]string, error) {
+					round := strings.Join(questions, "|")
+					if len(questions) == 0 {
+						round = "(" + instruction + ")"
+					}
+					rounds = append(rounds, round)
+					answers := make([]string, len(questions))
+					for i := range answers {
+						answers[i] = "secret"
+					}
+					return answers, nil
+				})
+			}
+			c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{auth},
+				HostKeyCallback: ssh.FixedHostKey(HostPublicKey("r1")), Timeout: 5 * time.Second})
+			if err == nil {
+				c.Close()
+			}
+			if (err == nil) != (tc.want != nil) {
+				t.Fatalf("login error %v, want success %v", err, tc.want != nil)
+			}
+			for i := range tc.want {
+				tc.want[i].Time = clock.now()
+			}
+			if got := s.AuthAttempts("r1"); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("attempts:\n%s", diffAttempts(got, tc.want))
+			}
+			if !reflect.DeepEqual(rounds, tc.rounds) {
+				t.Errorf("keyboard-interactive rounds %q, want %q", rounds, tc.rounds)
+			}
+		})
+	}
+}

@@ -12,16 +12,19 @@
 // ever again) or answer garbage (GarbageLine: a "%" error line with bytes
 // that are not UTF-8 and ANSI escape sequences). A device's session may
 // never show a prompt or wait before its banner, and its logins may land in
-// user EXEC with an enable secret of its own (SessionBehaviour,
+// user EXEC with an enable secret of its own, and it may offer only one of
+// the password and keyboard-interactive methods (SessionBehaviour,
 // LoginBehaviour). Every authentication attempt is recorded for tests
-// (Server.AuthAttempts), and failed logins may lock a device's logins out
-// for a while, as AAA does (Lockout). A device's SSH server may offer only
+// (Server.AuthAttempts), and so are the sessions open at once on a device
+// and on the fleet (Server.Sessions, Server.FleetSessions); failed logins
+// may lock a device's logins out for a while, as AAA does (Lockout). A device's SSH server may offer only
 // the legacy algorithms of an old IOS, several host keys, or keys derived
 // from another seed, which a reload can change mid-run (SSHBehaviour).
 //
 // Of linkwatch's own code, only the `linkwatch sim` command
-// (cmd/linkwatch/sim.go), tests and benchmarks import this package; the
-// scheduler, worker and notifier never do.
+// (cmd/linkwatch/sim.go), tests and benchmarks (through simtest, which
+// serves a fleet for one test) import this package; the scheduler, worker
+// and notifier never do.
 package sim
 
 import (
@@ -41,6 +44,7 @@ type Server struct {
 	started time.Time
 	now     func() time.Time
 	host    string // devices listen on it (Fleet.Host)
+	vty     vty    // connections logged in to any device
 
 	mu     sync.Mutex
 	devs   map[string]*listener
@@ -96,7 +100,7 @@ func (s *Server) listen(d Device) (*listener, error) {
 	l := &listener{
 		srv: s, name: d.Name, ln: ln, ctx: ctx, cancel: cancel,
 		conns: map[net.Conn]struct{}{},
-		log:   log, auth: &authGuard{log: log},
+		log:   log, auth: &authGuard{log: log}, vty: &vty{},
 	}
 	l.cur.Store(&d)
 	return l, nil
@@ -150,7 +154,7 @@ func (s *Server) Reload(f *Fleet) error {
 			return fmt.Errorf("reload: %w", err)
 		}
 		if old != nil {
-			l.auth = old.auth // a device on a new port keeps its record and lockout
+			l.auth, l.vty = old.auth, old.vty // a device on a new port keeps its record, lockout and session count
 		}
 		next[d.Name], fresh = l, append(fresh, l)
 	}

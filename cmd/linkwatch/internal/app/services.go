@@ -130,7 +130,8 @@ func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Lim
 		concurrency = min(concurrency, cfg.Worker.SiteConcurrency)
 	}
 	return worker.NewService(js, worker.ServiceConfig{
-		Site: site, ID: id, Concurrency: concurrency, AckWait: cfg.Worker.AckWait,
+		Site: site, ID: id, Concurrency: concurrency, SiteConcurrency: cfg.Worker.SiteConcurrency, AckWait: cfg.Worker.AckWait,
+		Logins:    worker.LoginPolicy(cfg.Worker.Logins),
 		Inventory: Derived(live, func(c *config.Config) *worker.Inventory { return WorkerInventory(c, site) }), Credentials: live.Credential, Prober: prober, Limiter: lim, Metrics: m, Log: log,
 	})
 }

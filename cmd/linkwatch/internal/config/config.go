@@ -118,7 +118,7 @@ type Credential struct {
 // Worker bounds the probing work of one worker or one check run.
 type Worker struct {
 	Concurrency     int `yaml:"concurrency"`      // devices probed at once
-	SiteConcurrency int `yaml:"site_concurrency"` // cap per site; 0 is none
+	SiteConcurrency int `yaml:"site_concurrency"` // cap per site, over all its workers; 0 is none
 	// HostKeys is how device host keys are checked: HostKeysTOFU (the
 	// default without KnownHosts), HostKeysKnownHosts (the default with
 	// it) or HostKeysInsecure.
@@ -132,6 +132,20 @@ type Worker struct {
 	// MaxOutputKiB caps what a device may send in answer to one command,
 	// in KiB; past it the session is closed (CLI_ERROR).
 	MaxOutputKiB int `yaml:"max_output_kib"`
+	// Logins says when a credential is paused for all the workers of a
+	// site.
+	Logins Logins `yaml:"logins"`
+}
+
+// Logins rations logins with a credential that devices refuse: once
+// PauseAfter distinct devices of a site refused it within Within, no
+// worker of the site logs in with it for PauseFor; its devices' results
+// say so (AUTH_FAILED). PauseAfter 0 turns pausing off. It converts to
+// worker.LoginPolicy.
+type Logins struct {
+	PauseAfter int           `yaml:"pause_after"`
+	Within     time.Duration `yaml:"within"`
+	PauseFor   time.Duration `yaml:"pause_for"`
 }
 
 // The host key modes of worker.host_keys.

@@ -164,6 +164,14 @@ func TestParseErrors(t *testing.T) {
 		{"known_hosts mode without a file", "worker: { host_keys: known_hosts }\n", []string{
 			`linkwatch.yaml:1:9: worker.known_hosts: is required with host_keys: known_hosts`,
 		}},
+		{"logins", "worker:\n  logins: { pause_after: -1, within: 0s, pause_for: 48h }\n", []string{
+			`linkwatch.yaml:2:26: worker.logins.pause_after: -1 is out of range (0..1000)`,
+		}},
+		{"logins times", "worker:\n  logins: { pause_after: 3, within: 0s, pause_for: 48h, pause: 1h }\n", []string{
+			`linkwatch.yaml:2:37: worker.logins.within: 0s is out of range (1s..24h)`,
+			`linkwatch.yaml:2:52: worker.logins.pause_for: 48h is out of range (1s..24h)`,
+			`linkwatch.yaml:2:57: worker.logins: unknown field "pause"`,
+		}},
 		{"nats login", "nats: { url: \"nats://127.0.0.1:4222\", user: lw, nkey_seed_file: lw.nk, creds_file: lw.creds, cert_file: c.pem }\n", []string{
 			`linkwatch.yaml:1:7: nats: one of password_env or password_file is required`,
 			`linkwatch.yaml:1:7: nats: give only one way to log in (user with password_env or password_file, nkey_seed_file, or creds_file), not user and nkey_seed_file and creds_file`,
@@ -279,7 +287,8 @@ func TestLoadGood(t *testing.T) {
 			"lab":  {Username: "admin", PasswordEnv: "LAB_PASSWORD"},
 			"core": {Username: "netops", PasswordFile: "testdata/core.pass"},
 		},
-		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, HostKeys: HostKeysKnownHosts, KnownHosts: "testdata/known_hosts", AckWait: time.Minute, MaxOutputKiB: 4096},
+		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, HostKeys: HostKeysKnownHosts, KnownHosts: "testdata/known_hosts", AckWait: time.Minute, MaxOutputKiB: 4096,
+			Logins: Logins{PauseAfter: 2, Within: 10 * time.Minute, PauseFor: time.Hour}},
 		Devices: []Device{
 			{Name: "r1", Host: "127.0.0.1", Port: 2201, Platform: "cisco_iosxr", Site: "dc1", Credentials: "core", Targets: []Target{
 				{Address: "10.0.0.1", VRF: "MGMT", Count: 3, Timeout: time.Second},
@@ -320,11 +329,24 @@ func TestParseEmptyGivesDefaults(t *testing.T) {
 		State:       State{Prefix: "linkwatch:"},
 		Notify:      Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC", Location: time.UTC},
 		Credentials: map[string]Credential{},
-		Worker:      Worker{Concurrency: 50, HostKeys: HostKeysTOFU, AckWait: 30 * time.Second, MaxOutputKiB: 4096},
-		Devices:     []Device{},
+		Worker: Worker{Concurrency: 50, HostKeys: HostKeysTOFU, AckWait: 30 * time.Second, MaxOutputKiB: 4096,
+			Logins: Logins{PauseAfter: 3, Within: 10 * time.Minute, PauseFor: 30 * time.Minute}},
+		Devices: []Device{},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("Parse(empty):\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+// TestLoginsOff turns pausing off: the window and the pause are then not
+// checked, and the other defaults stay.
+func TestLoginsOff(t *testing.T) {
+	cfg, err := Parse("linkwatch.yaml", []byte("worker:\n  logins: { pause_after: 0, within: 0s }\n"))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if want := (Logins{PauseFor: 30 * time.Minute}); cfg.Worker.Logins != want {
+		t.Errorf("worker.logins = %+v, want %+v", cfg.Worker.Logins, want)
 	}
 }
 

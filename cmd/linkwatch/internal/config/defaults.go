@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch/notifier/mail"
+	"github.com/linkwatch/linkwatch/worker"
 )
 
 // file is the shape of linkwatch.yaml. Devices are decoded in a raw form
@@ -63,7 +64,8 @@ func builtinDefaults() file {
 			NATS:     NATS{Listen: "127.0.0.1:4222"},
 			State:    State{Prefix: "linkwatch:"},
 			Notify:   Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC"},
-			Worker:   Worker{Concurrency: 50, AckWait: 30 * time.Second, MaxOutputKiB: 4096},
+			Worker: Worker{Concurrency: 50, AckWait: 30 * time.Second, MaxOutputKiB: 4096,
+				Logins: Logins(worker.DefaultLoginPolicy)},
 		},
 		Defaults: defaultsSection{
 			Site: "default",

@@ -125,6 +125,7 @@ func (v *validator) top() {
 	v.durRange("worker.ack_wait", c.Worker.AckWait, time.Second, time.Hour)
 	v.intRange("worker.max_output_kib", c.Worker.MaxOutputKiB, 64, 256<<10)
 	v.hostKeys(c.Worker)
+	v.logins(c.Worker.Logins)
 }
 
 // hostKeys checks the host key mode against the known_hosts file: the
@@ -144,6 +145,25 @@ func (v *validator) hostKeys(w Worker) {
 		v.errorf("worker.host_keys", "%q is not a host key mode (%s, %s or %s)", w.HostKeys,
 			HostKeysTOFU, HostKeysKnownHosts, HostKeysInsecure)
 	}
+}
+
+// The bounds of worker.logins. A record of refusals and pauses lives in a
+// bucket whose entries expire a day after their last write: a window or a
+// pause may not be longer.
+const (
+	maxPauseAfter = 1000
+	maxLoginsTime = 24 * time.Hour
+)
+
+// logins checks worker.logins; the window and the pause matter only when
+// pausing is on.
+func (v *validator) logins(l Logins) {
+	v.intRange("worker.logins.pause_after", l.PauseAfter, 0, maxPauseAfter)
+	if l.PauseAfter <= 0 {
+		return
+	}
+	v.durRange("worker.logins.within", l.Within, time.Second, maxLoginsTime)
+	v.durRange("worker.logins.pause_for", l.PauseFor, time.Second, maxLoginsTime)
 }
 
 func validNATSURL(s string) bool {

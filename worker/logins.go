@@ -1,0 +1,159 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/linkwatch/linkwatch/proto"
+)
+
+// loginGuard rations the logins of a site's workers through the site's
+// keys of the shared bucket proto.LoginBucket: one SSH session per device
+// at a time over all the workers (lockSession), and no login with a
+// credential that several devices refused lately (pausedCredential,
+// record). Logins are precious: VTY lines are few, and with TACACS+ or
+// RADIUS every failed one counts against an account that serves the whole
+// network.
+//
+// Without the bucket (the scheduler has not made it yet, NATS does not
+// answer, the worker's key may not use it) the guard steps aside: the
+// worker warns, once per change of error, and probes unguarded, because a
+// monitor that stops monitoring is worse.
+type loginGuard struct {
+	js      jetstream.JetStream
+	site    string
+	worker  string
+	policy  LoginPolicy
+	now     func() time.Time
+	log     *slog.Logger
+	metrics *Metrics
+
+	mu      sync.Mutex
+	kv      jetstream.KeyValue // nil until bound
+	lastErr string             // the error last warned of; "" while the guard works
+}
+
+// bucket returns the login bucket, binding to it on first use, or nil when
+// it cannot be reached now.
+func (g *loginGuard) bucket(ctx context.Context) jetstream.KeyValue {
+	g.mu.Lock()
+	kv := g.kv
+	g.mu.Unlock()
+	if kv != nil {
+		return kv
+	}
+	bctx, cancel := context.WithTimeout(ctx, kvTimeout)
+	defer cancel()
+	kv, err := g.js.KeyValue(bctx, proto.LoginBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		err = fmt.Errorf("%w: the scheduler creates it when it starts", err)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			g.unguarded(fmt.Errorf("open bucket %s: %w", proto.LoginBucket, err))
+		}
+		return nil
+	}
+	g.mu.Lock()
+	g.kv = kv
+	g.mu.Unlock()
+	return kv
+}
+
+// unguarded warns that logins go unguarded, when err differs from the last
+// error warned of.
+func (g *loginGuard) unguarded(err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err.Error() == g.lastErr {
+		return
+	}
+	g.lastErr = err.Error()
+	g.log.Warn("login guard unavailable: probing without it (no session lock per device, no pause of refused credentials)", "err", err)
+}
+
+// guarded notes that the guard works, and says so once after it did not.
+func (g *loginGuard) guarded() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.lastErr != "" {
+		g.log.Info("login guard available again")
+		g.lastErr = ""
+	}
+}
+
+// The outcomes of a job, as linkwatch_worker_jobs_total counts them.
+const (
+	outcomeProbed = "probed"
+	outcomePaused = "paused" // answered without a login: its credential is paused
+)
+
+// probe probes d, its credential resolved, under the site's login guard:
+// it waits for the device's session to be free, answers without logging
+// in while d's credential is paused, and records what the login showed of
+// the credential. ok is false when there is nothing to publish: ctx ended,
+// or the job passed its deadline while it waited, and was dropped as stale.
+func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.Msg, d Device, log *slog.Logger) (r DeviceResult, outcome string, ok bool) {
+	dev, err := d.WithCredentials(s.cfg.Credentials)
+	if err != nil {
+		now := s.cfg.Now()
+		r = DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
+			Failure: FailureCLI, FailureText: fmt.Sprintf("worker %s: %v", s.cfg.ID, err)}
+		s.cfg.Metrics.observe(r)
+		return r, outcomeProbed, true
+	}
+	g := s.logins
+	kv := g.bucket(ctx)
+	if kv == nil {
+		return s.login(ctx, dev), outcomeProbed, true
+	}
+	var deadline time.Time
+	if dl := job.GetDeadline(); dl != nil {
+		deadline = dl.AsTime()
+	}
+	release, err := g.lockSession(ctx, kv, d.Name, job.GetId(), s.cfg.Prober.Budget(dev)+sessionMargin, deadline)
+	switch {
+	case errors.Is(err, errStale):
+		s.dropStale(job, msg, log)
+		return r, "", false
+	case ctx.Err() != nil:
+		return r, "", false
+	case err != nil:
+		g.unguarded(fmt.Errorf("lock the device's session: %w", err))
+		return s.login(ctx, dev), outcomeProbed, true
+	}
+	defer release()
+	rec, err := g.pausedCredential(ctx, kv, d.Credential)
+	if err != nil {
+		g.unguarded(fmt.Errorf("read credential %q: %w", d.Credential, err))
+		return s.login(ctx, dev), outcomeProbed, true
+	}
+	if rec != nil {
+		now := s.cfg.Now()
+		log.Debug("credential paused: not logging in", "credential", d.Credential, "until", rec.PausedUntil)
+		return DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
+			Failure: FailureAuth, FailureText: rec.pausedText(d.Credential, d.Name)}, outcomePaused, true
+	}
+	r = s.login(ctx, dev)
+	if err := g.record(ctx, kv, dev, r); err != nil {
+		g.unguarded(fmt.Errorf("record what device %s made of credential %q: %w", d.Name, d.Credential, err))
+		return r, outcomeProbed, true
+	}
+	g.guarded()
+	return r, outcomeProbed, true
+}
+
+// login probes dev, whose credential is resolved, and counts it.
+func (s *Service) login(ctx context.Context, dev Device) DeviceResult {
+	s.cfg.Metrics.inFlight.Inc()
+	r := s.cfg.Prober.Probe(ctx, dev)
+	s.cfg.Metrics.inFlight.Dec()
+	s.cfg.Metrics.observe(r)
+	return r
+}
