@@ -26,7 +26,7 @@ SOURCE ?= https://$(shell $(GO) list -m)
 
 .PHONY: all build test deps helm k8s vet generate demo bench fuzz local-images
 
-.PHONY: image help
+.PHONY: image help compose-test
 
 all: build
 
@@ -38,6 +38,7 @@ help:
 	@echo 'make image   the container image $(IMAGE) (IMAGE=name:tag): static binary, CA bundle,'
 	@echo '             FROM scratch, user 65532, HEALTHCHECK linkwatch healthcheck; needs a Docker engine'
 	@echo 'make local-images  local images of nats-server, mailpit and redis for the compose deployment'
+	@echo 'make compose-test  docker-compose.yml up on the Docker engine, checked (deploy/composetest)'
 	@echo 'make helm    helm $(HELM_VERSION) into .cache/bin, from its Go module (for the Helm chart tests)'
 	@echo 'make k8s     regenerates deploy/k8s/linkwatch.yaml, the Helm chart rendered for its example'
 	@echo 'make generate  regenerates proto/linkwatch.pb.go'
@@ -135,3 +136,9 @@ image:
 	$(DOCKER) build -q -f deploy/Dockerfile --build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) \
 		--build-arg SOURCE=$(SOURCE) -t $(IMAGE) $(IMAGE_BUILD)
 	@echo "built $(IMAGE): $$($(DOCKER) image inspect -f '{{.Size}}' $(IMAGE)) bytes; run it with  $(DOCKER) run --rm $(IMAGE) version"
+
+# compose-test brings up docker-compose.yml on the Docker engine with every
+# image built here and checks the deployment (deploy/composetest); make
+# test runs it too when docker info succeeds.
+compose-test:
+	$(GO) test -count=1 -v -run TestCompose ./deploy/composetest

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,10 @@ type ServiceConfig struct {
 	// AckWait is how long NATS waits for a job's ack before handing it to
 	// another worker of the site; the worker extends it while it probes.
 	AckWait time.Duration
+	// PullWait bounds how long one request for a job waits before it is
+	// made again (default 30s); each waits a random part of it, so that
+	// the workers of a quiet site take turns.
+	PullWait time.Duration
 	// Inventory returns the site's devices in force (it may change on
 	// reload); jobs for anything else are refused.
 	Inventory   func() *Inventory
@@ -86,6 +91,9 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 30 * time.Second
+	}
+	if cfg.PullWait < 2*time.Second {
+		cfg.PullWait = 30 * time.Second
 	}
 	if cfg.Prober == nil || cfg.Prober.HostKeys == nil {
 		return nil, errors.New("no prober with a host key policy: a worker sends passwords only to devices whose keys it can check")
@@ -209,9 +217,10 @@ func maxAckPending(siteConcurrency int) int {
 
 func (s *Service) loop(ctx context.Context, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
-		msg, err := cons.Next(jetstream.FetchContext(ctx))
+		msg, err := s.next(ctx, cons)
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
+			if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) &&
+				!errors.Is(err, context.DeadlineExceeded) {
 				s.log.Warn("fetch job", "err", err)
 				_ = backoff.Sleep(ctx, time.Second)
 			}
@@ -219,4 +228,18 @@ func (s *Service) loop(ctx context.Context, cons jetstream.Consumer) {
 		}
 		s.handle(ctx, msg)
 	}
+}
+
+// next waits for one job, asking the server for a random part of PullWait
+// (between a half and the whole) before asking again. The server hands
+// each job to the oldest waiting request of the site's workers: with
+// requests that all wait alike, a worker that joins a quiet site would
+// queue behind the busy one's for good (its requests expiring just after
+// theirs, every time) and never get a job; waits of random length shuffle
+// the queue, so the site's workers take turns.
+func (s *Service) next(ctx context.Context, cons jetstream.Consumer) (jetstream.Msg, error) {
+	wait := s.cfg.PullWait/2 + rand.N(s.cfg.PullWait/2+1)
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	return cons.Next(jetstream.FetchContext(ctx))
 }

@@ -124,10 +124,10 @@ func TestCompose(t *testing.T) {
 	// 3. Each site's routers are reached only by that site's workers.
 	simA, simB := d.address("sim-site-a", "site-a"), d.address("sim-site-b", "site-b")
 	workerA := d.containers("worker-site-a")[0]
-	if out, err := d.dial(workerA, simA+":2201"); !strings.Contains(out, "malformed HTTP") {
+	if out, err := d.dial(workerA, simA+":2201"); !strings.Contains(out, "SSH-2.0-") {
 		t.Fatalf("a site-a worker does not reach its own router %s (the control): %v %s", simA, err, out)
 	}
-	if out, err := d.dial(workerA, simB+":2201"); err == nil || strings.Contains(out, "malformed HTTP") {
+	if out, err := d.dial(workerA, simB+":2201"); err == nil || strings.Contains(out, "SSH-2.0-") {
 		t.Fatalf("a site-a worker reached site-b's router %s: %v %s", simB, err, out)
 	} else {
 		t.Logf("from site-a's worker, site-b's router %s: %s", simB, firstLine(out))
@@ -166,8 +166,9 @@ func TestCompose(t *testing.T) {
 	waittest.For(t, time.Minute, d.checkedAfter(killed.Add(20*time.Second), "a-core1 10.1.0.1", "a-core2 10.1.0.3"))
 	t.Logf("after docker kill of %s: site-a still probed by the other worker, a-edge1 10.1.0.4 DOWN reported once", victim)
 
-	// 5. One more worker for site-a takes jobs.
-	before := d.containers("worker-site-a")
+	// 5. One more worker for site-a takes jobs. (The killed one is started
+	// again too: it is not the one looked for.)
+	before := d.containersAll("worker-site-a")
 	d.composeRun("up", "-d", "--no-recreate", "--scale", "worker-site-a=3")
 	var added string
 	waittest.For(t, 2*time.Minute, func() error {
@@ -184,7 +185,11 @@ func TestCompose(t *testing.T) {
 		}
 		return fmt.Errorf("no new site-a worker yet")
 	})
-	t.Logf("scaled site-a to 3 workers: %s takes jobs", added)
+	t.Logf("scaled site-a to 3 workers: %s, a new one, takes jobs", added)
+	d.settle(2)
+	if n := len(d.mail()); n != 3 {
+		t.Errorf("%d emails in all, want 3 (a-core1 10.1.0.2 down and up, a-edge1 10.1.0.4 down)", n)
+	}
 }
 
 // jobDoneRE is a worker's log line for a job it finished (--log-level debug).
@@ -219,10 +224,20 @@ func (d *deployment) composeRun(args ...string) string {
 
 // containers are the running containers of the services, by name.
 func (d *deployment) containers(services ...string) []string {
+	return d.ps(nil, services)
+}
+
+// containersAll are the containers of the services, running or not.
+func (d *deployment) containersAll(services ...string) []string {
+	return d.ps([]string{"--all"}, services)
+}
+
+func (d *deployment) ps(flags, services []string) []string {
 	var names []string
 	for _, s := range services {
-		out, err := exec.Command("docker", "ps", "--filter", "label=com.docker.compose.project="+d.project,
-			"--filter", "label=com.docker.compose.service="+s, "--format", "{{.Names}}").Output()
+		args := append([]string{"ps"}, flags...)
+		out, err := exec.Command("docker", append(args, "--filter", "label=com.docker.compose.project="+d.project,
+			"--filter", "label=com.docker.compose.service="+s, "--format", "{{.Names}}")...).Output()
 		if err != nil {
 			d.t.Fatalf("docker ps: %v", err)
 		}
@@ -377,8 +392,8 @@ func (d *deployment) address(service, network string) string {
 
 // dial tries a TCP connection from inside container to addr with the only
 // client the image has: linkwatch healthcheck speaks HTTP, so a router that
-// answers shows as a malformed HTTP response, and one that cannot be
-// reached as a connection error.
+// answers shows its SSH banner (SSH-2.0-…) as an unsolicited response, and
+// one that cannot be reached a connection error.
 func (d *deployment) dial(container, addr string) (string, error) {
 	out, err := exec.Command("docker", "exec", container, "/linkwatch", "healthcheck",
 		"--url", "http://"+addr+"/", "--timeout", "3s").CombinedOutput()
