@@ -6,7 +6,8 @@ package main
 // of .env.example; the command of every service running the linkwatch
 // image is parsed by linkwatch's own root command and the files it names
 // by linkwatch's own parsers (composecmd_test.go); and the isolation the
-// deployment promises is checked on the loaded model (composenet_test.go).
+// deployment promises is checked on the loaded model (composenet_test.go),
+// device passwords included (composesecrets_test.go).
 // deploy/composetest runs the same file on an engine.
 
 import (
@@ -82,6 +83,12 @@ func TestComposeFileMutations(t *testing.T) {
 			`service "worker-site-a"`, `nats.url host "nats": answered by [] on its networks [site-a], want one service`},
 		{"writable root file system", "fleet-site-a.yaml\", \"--listen-host\", \"0.0.0.0\"]\n    read_only: true", "fleet-site-a.yaml\", \"--listen-host\", \"0.0.0.0\"]\n    read_only: false",
 			`service "sim-site-a"`, "read_only is not true"},
+		{"device password on the scheduler", "command: [\"scheduler\", \"--config\", \"/etc/linkwatch/linkwatch.yaml\", \"--metrics-listen\", \"0.0.0.0:9090\"]\n",
+			"command: [\"scheduler\", \"--config\", \"/etc/linkwatch/linkwatch.yaml\", \"--metrics-listen\", \"0.0.0.0:9090\"]\n    environment: *device-password\n",
+			`service "scheduler"`, "environment: LAB_PASSWORD, the password of credential lab, which only the workers of site-a, site-b read"},
+		{"worker without the device password", "\"site-b\", \"--metrics-listen\", \"0.0.0.0:9090\", \"--log-level\", \"debug\"]\n    environment: *device-password\n",
+			"\"site-b\", \"--metrics-listen\", \"0.0.0.0:9090\", \"--log-level\", \"debug\"]\n",
+			`service "worker-site-b"`, "environment: no LAB_PASSWORD, the password of credential lab of site site-b's devices"},
 		{"health check on another port", "http://127.0.0.1:9090/readyz", "http://127.0.0.1:9091/readyz",
 			`service "scheduler"`, `healthcheck asks port 9091, the service serves metrics on "0.0.0.0:9090" (--metrics-listen)`},
 	}
@@ -200,5 +207,6 @@ func (d *composeDeployment) check(ctx context.Context, content []byte) []string 
 	c := &composeChecker{d: d, project: project, seen: map[string]bool{}}
 	c.services()
 	c.isolation()
+	c.secrets()
 	return c.problems
 }
