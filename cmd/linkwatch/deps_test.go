@@ -18,12 +18,12 @@ func TestBinaryLinksNoTestCode(t *testing.T) {
 	}
 }
 
-// TestBinaryLinksNoKubernetes checks that the Kubernetes and Helm modules,
-// which only the deployment's tests use (internal/deploytest), stay out of
-// the binary.
-func TestBinaryLinksNoKubernetes(t *testing.T) {
+// TestBinaryLinksNoDeploymentModules checks that the Kubernetes, Helm and
+// Compose modules, which only the deployment's tests use
+// (internal/deploytest, compose_test.go), stay out of the binary.
+func TestBinaryLinksNoDeploymentModules(t *testing.T) {
 	for _, p := range binaryDeps(t) {
-		for _, prefix := range []string{"k8s.io/", "sigs.k8s.io/", "helm.sh/", "github.com/prometheus-operator/", "github.com/linkwatch/linkwatch/cmd/linkwatch/internal/deploytest"} {
+		for _, prefix := range []string{"k8s.io/", "sigs.k8s.io/", "helm.sh/", "github.com/prometheus-operator/", "github.com/compose-spec/", "github.com/linkwatch/linkwatch/cmd/linkwatch/internal/deploytest"} {
 			if strings.HasPrefix(p, prefix) {
 				t.Errorf("the linkwatch binary links %s: only tests may import it (go list -deps ./cmd/linkwatch)", p)
 			}
