@@ -43,6 +43,9 @@ type Device struct {
 	// Algorithms are SSH algorithms offered to this device besides the
 	// defaults (an old device's legacy ones).
 	Algorithms Algorithms
+	// Jump is the jump host the device is reached through; the zero value
+	// dials the device directly.
+	Jump JumpHost
 }
 
 // LinkResult is the verdict on one target of a device: the ping that was

@@ -123,13 +123,14 @@ func runHostkeysScan(ctx context.Context, opts *hostkeysOptions) error {
 		out = f
 	}
 	// Scanned worker.concurrency at a time, written in the file's order.
+	scanner := &worker.Prober{ConnectTimeout: scanTimeout}
 	found := make([][]ssh.PublicKey, len(devices))
 	var g errgroup.Group
 	g.SetLimit(cfg.Worker.Concurrency)
 	var failed atomic.Int64
 	for i, d := range devices {
 		g.Go(func() error {
-			keys, err := worker.ScanHostKeys(ctx, app.Device(d), scanTimeout)
+			keys, err := scanner.ScanHostKeys(ctx, app.Device(d))
 			if err != nil {
 				failed.Add(1)
 				slog.Error("scan host keys", "site", d.Site, "device", d.Name, "err", err)
