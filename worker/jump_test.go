@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/worker/ping"
 	"github.com/linkwatch/linkwatch/worker/sim"
+	"github.com/linkwatch/linkwatch/worker/sim/simtest"
 )
 
 // The passwords of the jump fleet: each test checks that no text holds
@@ -46,16 +47,7 @@ bastions:
 
 func startJumpFleet(t *testing.T) *sim.Server {
 	t.Helper()
-	fleet, err := sim.ParseFleet([]byte(jumpFleet("b1-first")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sim.Start(context.Background(), fleet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
+	return simtest.Start(t, jumpFleet("b1-first"))
 }
 
 // behindJump is r1 of srv reached through the bastion called jump.

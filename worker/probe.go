@@ -102,9 +102,10 @@ func (p *Prober) Budget(d Device) time.Duration {
 }
 
 // Probe opens one SSH session to d (through its jump host, when it has
-// one), pings each target in turn and closes the session. It never panics and always returns a result: a device that
-// cannot be probed gives a result with Failure set. Probe returns when ctx
-// ends, with FailureTimeout.
+// one), pings each target in turn and closes the session. It never panics
+// and always returns a result: a device that cannot be probed gives a
+// result with Failure set. Probe returns when ctx ends, with
+// FailureTimeout.
 func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 	res = DeviceResult{Device: d.Name, Site: d.Site, StartedAt: p.now()}
 	defer func() {

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -45,11 +44,7 @@ func TestJumpHostOfDevices(t *testing.T) {
 func TestJumpHostErrors(t *testing.T) {
 	const creds = "credentials: { lab: { username: admin, password_env: LAB_PASSWORD }, bastion: { username: jumper, password_env: JUMP_PASSWORD } }\n"
 	const dev = "defaults: { platform: cisco_iosxe, credentials: lab }\ndevices:\n  - { name: r1, host: 10.0.0.1, site: dc1, targets: [10.0.0.1] }\n"
-	tests := []struct {
-		name string
-		yaml string
-		want []string
-	}{
+	testProblems(t, []problemsCase{
 		{"unknown jump host", jumpHead + "  - { name: r2, host: 10.1.0.2, jump_host: bastion-c, targets: [10.0.0.1] }\n", []string{
 			`linkwatch.yaml:9:44: devices[2].jump_host: "bastion-c" is not defined in jump_hosts (or say none to reach the device directly)`,
 		}},
@@ -84,22 +79,7 @@ func TestJumpHostErrors(t *testing.T) {
 			`linkwatch.yaml:3:60: jump_hosts.j1: unknown field "jump_host"`,
 			`linkwatch.yaml:3:92: jump_hosts.j1.ssh.ciphers[0]: "rot13" is not an SSH algorithm linkwatch can use here (known: aes128-gcm@openssh.com, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com, aes128-ctr, aes192-ctr, aes256-ctr, aes128-cbc, 3des-cbc, arcfour256, arcfour128, arcfour)`,
 		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse("linkwatch.yaml", []byte(tt.yaml))
-			if cfg != nil {
-				t.Errorf("Parse returned a config along with errors")
-			}
-			var errs Errors
-			if !errors.As(err, &errs) {
-				t.Fatalf("Parse error = %v (%T), want Errors", err, err)
-			}
-			if got := strings.Split(errs.Error(), "\n"); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-		})
-	}
+	})
 }
 
 // TestRevisionJumpHosts: an inventory without jump hosts keeps the
@@ -114,46 +94,26 @@ devices:
   - { name: r2, host: 127.0.0.2, site: a, port: 2202, targets: [10.0.0.1, { address: 10.0.0.2, vrf: MGMT }], ssh: { ciphers: [aes128-cbc] } }
   - { name: r3, host: 127.0.0.3, site: b, targets: [10.0.0.3] }
 `
-	rev := func(t *testing.T, yaml, site string) string {
-		t.Helper()
-		cfg, err := Parse("linkwatch.yaml", []byte(yaml))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg.Revision(site)
-	}
 	// Computed by the version before jump hosts (format v1).
-	if a, b := rev(t, base, "a"), rev(t, base, "b"); a != "1d9ad3a95ed08c97" || b != "501f982e440bd8c9" {
+	if a, b := revisionOf(t, base, "a"), revisionOf(t, base, "b"); a != "1d9ad3a95ed08c97" || b != "501f982e440bd8c9" {
 		t.Errorf("revisions of an inventory without jump hosts changed: a %s, b %s", a, b)
 	}
-	jumpB := strings.Replace(base, "devices:", "jump_hosts:\n  j1: { host: 10.9.0.1, credentials: lab, sites: [b] }\ndevices:", 1)
-	tests := []struct {
-		name   string
-		yaml   string
-		site   string
-		change bool
-	}{
+	const j1 = "j1: { host: 10.9.0.1, credentials: lab, sites: [b] }"
+	jumpB := strings.Replace(base, "credentials: { lab:", "credentials: { lab2: { username: b, password_env: P }, lab:", 1)
+	jumpB = strings.Replace(jumpB, "devices:", "jump_hosts:\n  "+j1+"\ndevices:", 1)
+	testRevisionChanges(t, base, []revisionCase{
 		{"jump host of another site", jumpB, "a", false},
 		{"jump host of the site", jumpB, "b", true},
 		{"jump host of one device", strings.Replace(jumpB, "site: a, targets", "site: a, jump_host: j1, targets", 1), "a", true},
 		{"jump host not used", strings.Replace(jumpB, "sites: [b]", "sites: []", 1), "b", false},
+	})
+	jumpSetting := func(name, j string) revisionCase {
+		return revisionCase{name, strings.Replace(jumpB, j1, j, 1), "b", true}
 	}
-	for _, tt := range tests {
-		if changed := rev(t, tt.yaml, tt.site) != rev(t, base, tt.site); changed != tt.change {
-			t.Errorf("%s: revision of site %s changed = %v, want %v", tt.name, tt.site, changed, tt.change)
-		}
-	}
-	const j1 = "j1: { host: 10.9.0.1, credentials: lab, sites: [b] }"
-	for _, other := range []string{
-		"j1: { host: 10.9.0.2, credentials: lab, sites: [b] }",
-		"j1: { host: 10.9.0.1, port: 2222, credentials: lab, sites: [b] }",
-		"j1: { host: 10.9.0.1, credentials: lab2, sites: [b] }",
-		"j1: { host: 10.9.0.1, credentials: lab, sites: [b], ssh: { legacy: true } }",
-	} {
-		changed := strings.Replace(jumpB, j1, other, 1)
-		changed = strings.Replace(changed, "credentials: { lab:", "credentials: { lab2: { username: b, password_env: P }, lab:", 1)
-		if rev(t, changed, "b") == rev(t, jumpB, "b") {
-			t.Errorf("jump host %s did not change the revision of site b", other)
-		}
-	}
+	testRevisionChanges(t, jumpB, []revisionCase{
+		jumpSetting("host", "j1: { host: 10.9.0.2, credentials: lab, sites: [b] }"),
+		jumpSetting("port", "j1: { host: 10.9.0.1, port: 2222, credentials: lab, sites: [b] }"),
+		jumpSetting("credentials", "j1: { host: 10.9.0.1, credentials: lab2, sites: [b] }"),
+		jumpSetting("ssh", "j1: { host: 10.9.0.1, credentials: lab, sites: [b], ssh: { legacy: true } }"),
+	})
 }

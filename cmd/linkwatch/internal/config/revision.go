@@ -17,9 +17,9 @@ const revisionFormat = "linkwatch-inventory-v1"
 // Revision is the digest of one site's inventory: every device of the site
 // with what a worker uses to probe it (host, port, platform, credential
 // name, SSH algorithms, the jump host it is reached through, targets and
-// their ping settings), in name order. The scheduler puts
-// it in each job, and a worker compares it with its own, so a site whose
-// workers run another configuration than the scheduler is seen. Passwords
+// their ping settings), in name order. The scheduler puts it in each job,
+// and a worker compares it with its own, so a site whose workers run
+// another configuration than the scheduler is seen. Passwords
 // are not part of it: rotating a secret is not a new inventory. The
 // encoding is explicit, field by field: a field added to Device does not
 // change the revision of an unchanged inventory. Optional settings (ssh,
