@@ -248,3 +248,15 @@ func (c *channelConn) cause(err error) error {
 	}
 	return err
 }
+
+// loginOutcome says what the probe made of the jump host's login, from
+// the error of opening the session (nil when it opened): whether the jump
+// host let it in, or refused it.
+func (h *jumpHop) loginOutcome(ctx context.Context, err error) (loggedIn, refused bool) {
+	if h == nil {
+		return false, false
+	}
+	je, ok := asJumpError(err)
+	refused = ok && je.target == "" && je.kind(ctx) == FailureAuth
+	return h.tr.loggedIn.Load(), refused
+}

@@ -141,6 +141,7 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 
 	drv, err := p.open(ctx, tr, d, c)
 	res.LoggedIn = tr.loggedIn.Load()
+	res.JumpLoggedIn, res.JumpRefused = hop.loginOutcome(ctx, err)
 	if err != nil {
 		tr.Close()
 		res.Failure = classifyOpen(ctx, tr, err)

@@ -70,6 +70,10 @@ type DeviceResult struct {
 	// LoggedIn is set when the device accepted the login (SSH
 	// authentication), whatever happened after.
 	LoggedIn bool
+	// JumpLoggedIn is set when the device's jump host accepted its own
+	// login; JumpRefused when it refused it: the result is then
+	// AUTH_FAILED, and the device was not logged in to.
+	JumpLoggedIn, JumpRefused bool
 }
 
 // Failed reports whether the device could not be fully probed.
