@@ -100,9 +100,10 @@ func (extra Algorithms) apply(cfg *ssh.ClientConfig) {
 	}
 }
 
-// negotiationText says what the device offered that linkwatch did not,
-// and what to set, for a failed algorithm negotiation.
-func negotiationText(err error) (string, bool) {
+// negotiationText says what the peer, a "device" or a "jump host",
+// offered that linkwatch did not, and what to set in its ssh settings (at
+// path settings), for a failed algorithm negotiation.
+func negotiationText(err error, peer, settings string) (string, bool) {
 	var ne *ssh.AlgorithmNegotiationError
 	if !errors.As(err, &ne) {
 		return "", false
@@ -117,6 +118,6 @@ func negotiationText(err error) (string, bool) {
 		// Protocol extensions announced among key exchanges, not algorithms.
 		return strings.HasPrefix(a, "ext-info-") || strings.HasPrefix(a, "kex-strict-")
 	})
-	return fmt.Sprintf("no SSH algorithm in common for %s: the device offers %s; allow them for this device with ssh: { legacy: true } (or list them in ssh.%s)",
-		ne.What, strings.Join(offered, ", "), key), true
+	return fmt.Sprintf("no SSH algorithm in common for %s: the %s offers %s; allow them for this %s with %s: { legacy: true } (or list them in %s.%s)",
+		ne.What, peer, strings.Join(offered, ", "), peer, settings, settings, key), true
 }

@@ -14,6 +14,9 @@ import (
 // classifyOpen turns an error from opening the session into a failure kind,
 // from the stage that failed and typed errors, never from message text.
 func classifyOpen(ctx context.Context, t *sshTransport, err error) FailureKind {
+	if je, ok := asJumpError(err); ok {
+		return je.kind(ctx) // the device was not reached
+	}
 	if t.overflow.Load() {
 		return FailureCLI
 	}

@@ -118,14 +118,34 @@ func (g *loginGuard) pausedCredential(ctx context.Context, kv jetstream.KeyValue
 
 // record notes what a probe of d learnt of its credential: a refusal
 // (AUTH_FAILED from the device, the login or its enable secret), or a
-// login let in, which clears the refusals. The worker whose refusal
-// pauses the credential, and only it, logs the pause.
+// login let in, which clears the refusals; and likewise of its jump
+// host's credential, whose refusal by the jump host is not the device's
+// credential's (the device saw no login). The worker whose refusal pauses
+// a credential, and only it, logs the pause.
 func (g *loginGuard) record(ctx context.Context, kv jetstream.KeyValue, d Device, r DeviceResult) error {
-	refused := r.Failure == FailureAuth
-	if g.policy.PauseAfter <= 0 || !refused && !r.LoggedIn {
+	if r.JumpRefused || r.JumpLoggedIn {
+		// Each device behind the jump host counts as one refusal, as
+		// each is one failed login on the jump host.
+		if err := g.recordLogin(ctx, kv, d.Jump.Credential, jumpRefuser(d), r.JumpRefused); err != nil {
+			return err
+		}
+	}
+	if r.JumpRefused {
 		return nil
 	}
-	key, err := proto.CredentialKey(g.site, d.Credential)
+	refused := r.Failure == FailureAuth
+	if !refused && !r.LoggedIn {
+		return nil
+	}
+	return g.recordLogin(ctx, kv, d.Credential, d.Name, refused)
+}
+
+// recordLogin notes that device refused credential, or let it in.
+func (g *loginGuard) recordLogin(ctx context.Context, kv jetstream.KeyValue, credential, device string, refused bool) error {
+	if g.policy.PauseAfter <= 0 {
+		return nil
+	}
+	key, err := proto.CredentialKey(g.site, credential)
 	if err != nil {
 		return err
 	}
@@ -134,7 +154,7 @@ func (g *loginGuard) record(ctx context.Context, kv jetstream.KeyValue, d Device
 	var rec credentialRecord
 	_, err = updateJSON(ctx, kv, key, func(c *credentialRecord) (bool, error) {
 		if refused {
-			flipped = c.refuse(d.Name, now, g.policy)
+			flipped = c.refuse(device, now, g.policy)
 			rec = *c
 			return true, nil
 		}
@@ -144,10 +164,10 @@ func (g *loginGuard) record(ctx context.Context, kv jetstream.KeyValue, d Device
 	if err != nil {
 		return err
 	}
-	g.metrics.paused.set(g.site, d.Credential, rec.PausedUntil)
+	g.metrics.paused.set(g.site, credential, rec.PausedUntil)
 	if flipped {
 		g.log.Error("credential paused: several devices refused it; no worker of the site logs in with it until the pause ends",
-			"credential", d.Credential, "devices", rec.PausedBy, "until", rec.PausedUntil,
+			"credential", credential, "devices", rec.PausedBy, "until", rec.PausedUntil,
 			"pause_after", g.policy.PauseAfter, "within", g.policy.Within)
 	}
 	return nil

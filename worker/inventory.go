@@ -47,14 +47,19 @@ func (inv *Inventory) lookup(job *proto.ProbeJob) (Device, error) {
 	return d, nil
 }
 
-// Validate checks what of d reaches the network or a CLI: its name and
-// every target's ping parameters.
+// Validate checks what of d reaches the network or a CLI: its name, host,
+// jump host and every target's ping parameters.
 func (d Device) Validate() error {
 	if err := proto.ValidName(d.Name); err != nil {
 		return fmt.Errorf("name: %w", err)
 	}
 	if err := proto.ValidTarget(d.Host); err != nil {
 		return fmt.Errorf("host: %w", err)
+	}
+	if d.Jump.Set() {
+		if err := d.Jump.validate(); err != nil {
+			return fmt.Errorf("jump host: %w", err)
+		}
 	}
 	for i, t := range d.Targets {
 		if err := t.Validate(); err != nil {
@@ -64,7 +69,8 @@ func (d Device) Validate() error {
 	return nil
 }
 
-// WithCredentials returns d with its credential resolved by creds.
+// WithCredentials returns d with its credential, and its jump host's,
+// resolved by creds.
 func (d Device) WithCredentials(creds Credentials) (Device, error) {
 	if creds == nil {
 		return Device{}, errors.New("no credentials configured")
@@ -74,5 +80,10 @@ func (d Device) WithCredentials(creds Credentials) (Device, error) {
 		return Device{}, fmt.Errorf("resolve credential %q: %w", d.Credential, err)
 	}
 	d.Username, d.Password, d.Enable, d.EnablePassword = login.Username, login.Password, login.Enable, login.EnablePassword
+	if d.Jump.Set() {
+		if err := d.Jump.withCredentials(creds); err != nil {
+			return Device{}, err
+		}
+	}
 	return d, nil
 }

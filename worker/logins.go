@@ -129,16 +129,16 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 		return s.login(ctx, dev), outcomeProbed, true
 	}
 	defer release()
-	rec, err := g.pausedCredential(ctx, kv, d.Credential)
+	cred, rec, err := g.pausedLogin(ctx, kv, d)
 	if err != nil {
-		g.unguarded(fmt.Errorf("read credential %q: %w", d.Credential, err))
+		g.unguarded(fmt.Errorf("read credential %q: %w", cred, err))
 		return s.login(ctx, dev), outcomeProbed, true
 	}
 	if rec != nil {
 		now := s.cfg.Now()
-		log.Debug("credential paused: not logging in", "credential", d.Credential, "until", rec.PausedUntil)
+		log.Debug("credential paused: not logging in", "credential", cred, "until", rec.PausedUntil)
 		return DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
-			Failure: FailureAuth, FailureText: rec.pausedText(d.Credential, d.Name)}, outcomePaused, true
+			Failure: FailureAuth, FailureText: rec.pausedText(cred, d.Name)}, outcomePaused, true
 	}
 	r = s.login(ctx, dev)
 	if err := g.record(ctx, kv, dev, r); err != nil {

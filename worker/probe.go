@@ -80,8 +80,9 @@ func (p *Prober) connectTimeout() time.Duration {
 	return defaultConnectTimeout
 }
 
-// Budget is the longest a probe of d may take: connect, setup, and every
-// ping's own budget, one after another.
+// Budget is the longest a probe of d may take: connect (to its jump host
+// first, if it has one), setup, and every ping's own budget, one after
+// another.
 func (p *Prober) Budget(d Device) time.Duration {
 	steps := 3 // the prompt and the setup commands
 	if _, c, err := platformCLI(d.Platform); err == nil {
@@ -91,16 +92,20 @@ func (p *Prober) Budget(d Device) time.Duration {
 		}
 	}
 	b := p.connectTimeout() + time.Duration(steps)*p.setupTimeout()
+	if d.Jump.Set() {
+		b += p.connectTimeout() // the jump host's dial, handshake and login
+	}
 	for _, t := range d.Targets {
 		b += t.Budget()
 	}
 	return b
 }
 
-// Probe opens one SSH session to d, pings each target in turn and closes
-// the session. It never panics and always returns a result: a device that
-// cannot be probed gives a result with Failure set. Probe returns when ctx
-// ends, with FailureTimeout.
+// Probe opens one SSH session to d (through its jump host, when it has
+// one), pings each target in turn and closes the session. It never panics
+// and always returns a result: a device that cannot be probed gives a
+// result with Failure set. Probe returns when ctx ends, with
+// FailureTimeout.
 func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 	res = DeviceResult{Device: d.Name, Site: d.Site, StartedAt: p.now()}
 	defer func() {
@@ -123,12 +128,20 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 		res.Failure, res.FailureText = FailureInternal, "host key policy: "+err.Error()
 		return res
 	}
+	hop, err := p.jumpHop(ctx, d)
+	if err != nil {
+		res.Failure, res.FailureText = FailureInternal, "host key policy: "+err.Error()
+		return res
+	}
+	defer hop.close()
 	tr := newSSHTransport(ctx, d, check, firstAlgos, p.connectTimeout(), p.maxOutput())
+	tr.jump = hop
 	stop := context.AfterFunc(ctx, tr.abort)
 	defer stop()
 
 	drv, err := p.open(ctx, tr, d, c)
 	res.LoggedIn = tr.loggedIn.Load()
+	res.JumpLoggedIn, res.JumpRefused = hop.loginOutcome(ctx, err)
 	if err != nil {
 		tr.Close()
 		res.Failure = classifyOpen(ctx, tr, err)
@@ -302,7 +315,10 @@ func (p *Prober) ping(ctx context.Context, drv *generic.Driver, pl ping.Platform
 // facts the transport recorded rather than the error scrapligo made of
 // them.
 func failureText(ctx context.Context, tr *sshTransport, doing string, err error) string {
-	if text, ok := negotiationText(err); ok {
+	if je, ok := asJumpError(err); ok {
+		return doing + ": " + je.text(ctx)
+	}
+	if text, ok := negotiationText(err, "device", "ssh"); ok {
 		return doing + ": " + text
 	}
 	switch {

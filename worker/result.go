@@ -43,6 +43,9 @@ type Device struct {
 	// Algorithms are SSH algorithms offered to this device besides the
 	// defaults (an old device's legacy ones).
 	Algorithms Algorithms
+	// Jump is the jump host the device is reached through; the zero value
+	// dials the device directly.
+	Jump JumpHost
 }
 
 // LinkResult is the verdict on one target of a device: the ping that was
@@ -67,6 +70,10 @@ type DeviceResult struct {
 	// LoggedIn is set when the device accepted the login (SSH
 	// authentication), whatever happened after.
 	LoggedIn bool
+	// JumpLoggedIn is set when the device's jump host accepted its own
+	// login; JumpRefused when it refused it: the result is then
+	// AUTH_FAILED, and the device was not logged in to.
+	JumpLoggedIn, JumpRefused bool
 }
 
 // Failed reports whether the device could not be fully probed.

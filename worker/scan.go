@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -26,12 +25,22 @@ var hostKeyFamilies = [][]string{
 var errScanned = errors.New("host key read")
 
 // ScanHostKeys collects the host keys d presents, one handshake per kind
-// of key, each ended as soon as the key is known: before authentication,
-// so no password is sent and no login is counted. The device's SSH
-// algorithm settings apply, so old devices can be scanned. A device that
-// has no key of a kind simply fails that handshake; the error is the
-// connection's when no handshake got a key.
-func ScanHostKeys(ctx context.Context, d Device, timeout time.Duration) ([]ssh.PublicKey, error) {
+// of key, each bounded by ConnectTimeout and ended as soon as the key is
+// known: before authentication, so no password is sent to the device and
+// no login is counted. The device's SSH algorithm settings apply, so old
+// devices can be scanned. A device that has no key of a kind simply fails
+// that handshake; the error is the connection's when no handshake got a
+// key.
+//
+// A device behind a jump host is scanned through it: the jump host's key
+// is checked by the HostKeys policy, as in a probe, and the jump host is
+// logged in to once, with its own credential, for all the handshakes.
+func (p *Prober) ScanHostKeys(ctx context.Context, d Device) ([]ssh.PublicKey, error) {
+	hop, err := p.jumpHop(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s:%d: %w", d.Host, d.Port, err)
+	}
+	defer hop.close()
 	var keys []ssh.PublicKey
 	var firstErr error
 	for _, family := range hostKeyFamilies {
@@ -40,7 +49,8 @@ func ScanHostKeys(ctx context.Context, d Device, timeout time.Duration) ([]ssh.P
 			got = key
 			return errScanned
 		}
-		t := newSSHTransport(ctx, d, record, nil, timeout, 0)
+		t := newSSHTransport(ctx, d, record, nil, p.connectTimeout(), 0)
+		t.jump = hop
 		t.cfg.Auth = nil
 		t.cfg.HostKeyAlgorithms = family
 		_, err := t.connect()
@@ -54,8 +64,7 @@ func ScanHostKeys(ctx context.Context, d Device, timeout time.Duration) ([]ssh.P
 		if ctx.Err() != nil {
 			return keys, ctx.Err()
 		}
-		var de *dialError
-		if errors.As(err, &de) {
+		if _, jump := asJumpError(err); jump || errors.As(err, new(*dialError)) {
 			return nil, fmt.Errorf("scan %s: %w", t.addr, err) // unreachable: no other kind will do better
 		}
 		if firstErr == nil && !errors.As(err, new(*ssh.AlgorithmNegotiationError)) {

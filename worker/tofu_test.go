@@ -187,7 +187,8 @@ func TestScanHostKeys(t *testing.T) {
 	ed, ec := newSigner(t, edKey), newSigner(t, ecKey)
 	var passwords atomic.Int64
 	port := keyedShell(t, &passwords, ed, ec)
-	keys, err := ScanHostKeys(context.Background(), tofuDevice(port), 2*time.Second)
+	scanner := &Prober{ConnectTimeout: 2 * time.Second}
+	keys, err := scanner.ScanHostKeys(context.Background(), tofuDevice(port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +203,7 @@ func TestScanHostKeys(t *testing.T) {
 	if passwords.Load() != 0 {
 		t.Errorf("scan sent %d passwords", passwords.Load())
 	}
-	if _, err := ScanHostKeys(context.Background(), tofuDevice(1), time.Second); err == nil {
+	if _, err := scanner.ScanHostKeys(context.Background(), tofuDevice(1)); err == nil {
 		t.Error("scan of a closed port succeeded")
 	}
 }

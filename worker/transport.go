@@ -33,6 +33,7 @@ type sshTransport struct {
 	addr    string
 	cfg     *ssh.ClientConfig
 	timeout time.Duration // dial + handshake
+	jump    *jumpHop      // the way through the device's jump host; nil: dial directly
 
 	authOffered  atomic.Bool
 	loggedIn     atomic.Bool // the device accepted the login
@@ -114,13 +115,16 @@ func (t *sshTransport) Open(a *transport.Args) error {
 }
 
 // connect dials and runs the SSH handshake, host key check and login
-// included, within one deadline.
+// included, within one deadline. Through a jump host, the jump host is
+// logged in to first, within a deadline of its own.
 func (t *sshTransport) connect() (*ssh.Client, error) {
+	if err := t.jump.open(); err != nil {
+		return nil, err
+	}
 	deadline := time.Now().Add(t.timeout)
-	dialer := net.Dialer{Deadline: deadline}
-	conn, err := dialer.DialContext(t.ctx, "tcp", t.addr)
+	conn, err := t.dial(deadline)
 	if err != nil {
-		return nil, &dialError{err}
+		return nil, err
 	}
 	if !t.setConn(conn) {
 		conn.Close()
@@ -139,6 +143,20 @@ func (t *sshTransport) connect() (*ssh.Client, error) {
 	t.client = client
 	t.mu.Unlock()
 	return client, nil
+}
+
+// dial connects to the device by deadline: directly, or over a channel
+// from its jump host.
+func (t *sshTransport) dial(deadline time.Time) (net.Conn, error) {
+	if t.jump != nil {
+		return t.jump.forward(t.ctx, t.addr, deadline)
+	}
+	dialer := net.Dialer{Deadline: deadline}
+	conn, err := dialer.DialContext(t.ctx, "tcp", t.addr)
+	if err != nil {
+		return nil, &dialError{err}
+	}
+	return conn, nil
 }
 
 func (t *sshTransport) startShell(client *ssh.Client, a *transport.Args) error {

@@ -43,7 +43,9 @@ that; known_hosts accepts only the keys an OpenSSH known_hosts file lists;
 insecure checks nothing.
 
   scan    reads every device's host keys (no login) into known_hosts lines, for
-          review before they become worker.known_hosts
+          review before they become worker.known_hosts; a device behind a jump
+          host is read through it, logging in to the jump host (never to the
+          device), whose own keys are read first
   list    shows the keys pinned on the bus (tofu)
   forget  removes one device's pin after a legitimate key change; its next
           probe pins the key it then presents`,
@@ -122,35 +124,37 @@ func runHostkeysScan(ctx context.Context, opts *hostkeysOptions) error {
 		defer f.Close()
 		out = f
 	}
-	// Scanned worker.concurrency at a time, written in the file's order.
-	found := make([][]ssh.PublicKey, len(devices))
+	// Scanned worker.concurrency at a time, written in order: the jump
+	// hosts, then the devices in the file's order.
+	targets := scanTargets(cfg, devices)
+	found := make([][]ssh.PublicKey, len(targets))
 	var g errgroup.Group
 	g.SetLimit(cfg.Worker.Concurrency)
 	var failed atomic.Int64
-	for i, d := range devices {
+	for i, s := range targets {
 		g.Go(func() error {
-			keys, err := worker.ScanHostKeys(ctx, app.Device(d), scanTimeout)
+			keys, err := s.scan(ctx)
 			if err != nil {
 				failed.Add(1)
-				slog.Error("scan host keys", "site", d.Site, "device", d.Name, "err", err)
+				slog.Error("scan host keys", "host", s.title, "err", err)
 			}
 			found[i] = keys
 			return nil
 		})
 	}
 	_ = g.Wait()
-	for i, d := range devices {
+	for i, s := range targets {
 		if len(found[i]) == 0 {
 			continue
 		}
-		fmt.Fprintf(out, "# %s %s\n", d.Site, d.Name)
-		addr := knownhosts.Normalize(net.JoinHostPort(d.Host, strconv.Itoa(d.Port)))
+		fmt.Fprintf(out, "# %s\n", s.title)
+		addr := knownhosts.Normalize(net.JoinHostPort(s.dev.Host, strconv.Itoa(s.dev.Port)))
 		for _, k := range found[i] {
 			fmt.Fprintf(out, "%s\n", knownhosts.Line([]string{addr}, k))
 		}
 	}
 	if n := failed.Load(); n > 0 {
-		return fmt.Errorf("%d of %d devices could not be scanned", n, len(devices))
+		return fmt.Errorf("%d of %d hosts could not be scanned", n, len(targets))
 	}
 	return nil
 }
@@ -166,10 +170,12 @@ func hostkeysDevices(cfg *config.Config, site string) ([]config.Device, error) {
 	return cfg.DevicesAt(site), nil
 }
 
-// hostkeyRow is one device in list output; its JSON form is a contract.
+// hostkeyRow is one device, or jump host, in list output; its JSON form
+// is a contract.
 type hostkeyRow struct {
 	Site        string `json:"site"`
 	Device      string `json:"device"`
+	JumpHost    bool   `json:"jump_host,omitempty"` // Device names a jump host in front of devices of Site
 	Type        string `json:"type,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Address     string `json:"address,omitempty"`
@@ -188,12 +194,12 @@ func runHostkeysList(ctx context.Context, opts *hostkeysOptions) error {
 		if err != nil {
 			return err
 		}
-		for _, d := range devices {
-			p, err := pins.Pinned(ctx, d.Site, d.Name)
+		for _, h := range pinnedHosts(devices) {
+			p, err := pins.Pinned(ctx, h.Site, h.Device)
 			if err != nil {
-				return fmt.Errorf("device %s: %w", d.Name, err)
+				return fmt.Errorf("%s: %w", h.name(), err)
 			}
-			r := hostkeyRow{Site: d.Site, Device: d.Name}
+			r := h
 			if p != nil {
 				r.Type, r.Fingerprint, r.Address = p.Key.Type(), ssh.FingerprintSHA256(p.Key), p.Address
 				r.PinnedAt, r.Worker = p.PinnedAt.UTC().Format(time.RFC3339), p.Worker
@@ -211,11 +217,15 @@ func runHostkeysList(ctx context.Context, opts *hostkeysOptions) error {
 	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SITE\tDEVICE\tTYPE\tFINGERPRINT\tPINNED AT\tBY")
 	for _, r := range rows {
+		name := r.Device
+		if r.JumpHost {
+			name += " (jump host)"
+		}
 		if r.Type == "" {
-			fmt.Fprintf(tw, "%s\t%s\t-\tnot pinned yet\t-\t-\n", r.Site, r.Device)
+			fmt.Fprintf(tw, "%s\t%s\t-\tnot pinned yet\t-\t-\n", r.Site, name)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Site, r.Device, r.Type, r.Fingerprint, r.PinnedAt, oneLine(r.Worker))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Site, name, r.Type, r.Fingerprint, r.PinnedAt, oneLine(r.Worker))
 	}
 	return tw.Flush()
 }

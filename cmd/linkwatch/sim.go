@@ -33,7 +33,8 @@ func newSimCmd() *cobra.Command {
 		Short: "Serve simulated routers over SSH on 127.0.0.1 (reload the fleet file on SIGHUP)",
 		Long: `sim serves every device of a fleet file on 127.0.0.1 (--listen-host), each on its own port,
 speaking its platform's CLI (cisco_iosxe, cisco_iosxr, cisco_nxos, arista_eos,
-juniper_junos). A ping's outcome per target comes from the file. On SIGHUP the
+juniper_junos), and every bastion of the file, an SSH jump host that forwards
+only to those devices. A ping's outcome per target comes from the file. On SIGHUP the
 file is read again and the behaviours change without dropping listeners or
 open sessions; a bad file is logged and the old behaviours stay.`,
 		Args: cobra.NoArgs,
@@ -102,10 +103,15 @@ func reloadFleet(srv *sim.Server, opts *simOptions, cur *sim.Fleet, log *slog.Lo
 	return next
 }
 
-// printFleet prints one line per device: name, platform, address.
+// printFleet prints one line per device (name, platform, address), then
+// one per bastion (name, "bastion", address).
 func printFleet(w io.Writer, srv *sim.Server, f *sim.Fleet) {
 	for _, d := range f.Devices {
 		addr, _ := srv.Addr(d.Name)
 		fmt.Fprintf(w, "%s %s %s\n", d.Name, d.Platform, addr)
+	}
+	for _, b := range f.Bastions {
+		addr, _ := srv.Addr(b.Name)
+		fmt.Fprintf(w, "%s bastion %s\n", b.Name, addr)
 	}
 }

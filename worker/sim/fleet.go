@@ -19,6 +19,12 @@ import (
 // Fleet is the set of simulated devices a fleet file describes.
 type Fleet struct {
 	Devices []Device
+	// Bastions are SSH jump hosts in front of the devices: each logs
+	// clients in with its own username and password and forwards their
+	// direct-tcpip channels to the fleet's devices, and nowhere else (see
+	// Server.Forwards). Of a Device, only Name, Port, Username, Password,
+	// Login.Lockout and SSH apply to a bastion.
+	Bastions []Device
 	// Host is the address the devices listen on, kept by the server across
 	// reloads: "" is 127.0.0.1. It is the command's to set (a simulator in
 	// a container listens on its network), never the fleet file's.
@@ -44,6 +50,41 @@ type Device struct {
 	Login LoginBehaviour
 	// SSH is how the SSH server behaves: algorithms and host keys.
 	SSH SSHBehaviour
+}
+
+// member is one entry of a fleet that listens: a device or a bastion.
+type member struct {
+	Device
+	bastion bool
+	index   int // in Devices or Bastions
+}
+
+// where names the entry as problems do: devices[i] or bastions[i].
+func (m member) where() string {
+	if m.bastion {
+		return fmt.Sprintf("bastions[%d]", m.index)
+	}
+	return fmt.Sprintf("devices[%d]", m.index)
+}
+
+// kind is "device" or "bastion".
+func (m member) kind() string {
+	if m.bastion {
+		return "bastion"
+	}
+	return "device"
+}
+
+// members are the devices, then the bastions.
+func (f *Fleet) members() []member {
+	ms := make([]member, 0, len(f.Devices)+len(f.Bastions))
+	for i, d := range f.Devices {
+		ms = append(ms, member{Device: d, index: i})
+	}
+	for i, d := range f.Bastions {
+		ms = append(ms, member{Device: d, bastion: true, index: i})
+	}
+	return ms
 }
 
 // SessionBehaviour is how a device's CLI session misbehaves; the zero value

@@ -37,14 +37,16 @@ func (p *fleetParser) document(doc *yaml.Node) *Fleet {
 		p.addf(root, "the fleet file must be a mapping with a devices list")
 		return nil
 	}
-	var list *yaml.Node
+	var list, bastions *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		if k.Value != "devices" {
+		switch k, v := root.Content[i], root.Content[i+1]; k.Value {
+		case "devices":
+			list = v
+		case "bastions":
+			bastions = v
+		default:
 			p.addf(k, "unknown field %q", k.Value)
-			continue
 		}
-		list = v
 	}
 	if list == nil || list.Kind == yaml.ScalarNode && list.Tag == "!!null" {
 		p.addf(root, "devices: no device")
@@ -59,66 +61,92 @@ func (p *fleetParser) document(doc *yaml.Node) *Fleet {
 		return nil
 	}
 	f := &Fleet{}
+	var nodes []*yaml.Node
 	for i, n := range list.Content {
 		f.Devices = append(f.Devices, p.device(i, n))
+		nodes = append(nodes, n)
 	}
-	p.unique(f, list)
+	if bastions != nil && !(bastions.Kind == yaml.ScalarNode && bastions.Tag == "!!null") {
+		if bastions.Kind != yaml.SequenceNode {
+			p.addf(bastions, "bastions: must be a list")
+			return f
+		}
+		for i, n := range bastions.Content {
+			f.Bastions = append(f.Bastions, p.bastion(i, n))
+			nodes = append(nodes, n)
+		}
+	}
+	p.unique(f, nodes)
 	return f
 }
 
-// unique checks that names and fixed ports are not used twice.
-func (p *fleetParser) unique(f *Fleet, list *yaml.Node) {
-	names := map[string]int{}
-	ports := map[int]int{}
-	for i, d := range f.Devices {
-		n := list.Content[i]
-		if j, ok := names[d.Name]; ok && d.Name != "" {
-			p.addf(n, "devices[%d] (%s): name: %q is already used by devices[%d]", i, d.Name, d.Name, j)
+// unique checks that names and fixed ports are not used twice, by devices
+// and bastions alike; nodes are their entries, in the order of
+// Fleet.members.
+func (p *fleetParser) unique(f *Fleet, nodes []*yaml.Node) {
+	names := map[string]string{}
+	ports := map[int]string{}
+	for i, m := range f.members() {
+		where := m.where()
+		if first, ok := names[m.Name]; ok && m.Name != "" {
+			p.addf(nodes[i], "%s (%s): name: %q is already used by %s", where, m.Name, m.Name, first)
 		} else {
-			names[d.Name] = i
+			names[m.Name] = where
 		}
-		if j, ok := ports[d.Port]; ok && d.Port != 0 {
-			p.addf(n, "devices[%d] (%s): port: %d is already used by devices[%d]", i, d.Name, d.Port, j)
+		if first, ok := ports[m.Port]; ok && m.Port != 0 {
+			p.addf(nodes[i], "%s (%s): port: %d is already used by %s", where, m.Name, m.Port, first)
 		} else {
-			ports[d.Port] = i
+			ports[m.Port] = where
 		}
 	}
 }
 
 // device parses devices[i].
 func (p *fleetParser) device(i int, n *yaml.Node) Device {
+	d, _ := p.entry(fmt.Sprintf("devices[%d]", i), n, []string{"name", "platform", "username", "password"}, nil)
+	return d
+}
+
+// entry parses one entry of a list, at, whose keys must include required
+// and, when allowed is not nil, be among allowed. It returns the entry and
+// how problems name it.
+func (p *fleetParser) entry(at string, n *yaml.Node, required []string, allowed map[string]bool) (Device, string) {
 	var d Device
+	p.keys = map[string]*yaml.Node{}
 	if n.Kind != yaml.MappingNode {
-		p.addf(n, "devices[%d]: must be a mapping", i)
-		return d
+		p.addf(n, "%s: must be a mapping", at)
+		return d, at
 	}
 	for j := 0; j+1 < len(n.Content); j += 2 {
 		if n.Content[j].Value == "name" {
 			d.Name = n.Content[j+1].Value
 		}
 	}
-	where := fmt.Sprintf("devices[%d] (%s)", i, d.Name)
+	where := fmt.Sprintf("%s (%s)", at, d.Name)
 	if d.Name == "" {
-		where = fmt.Sprintf("devices[%d]", i)
+		where = at
 	}
 	seen := map[string]bool{}
-	p.keys = map[string]*yaml.Node{}
 	for j := 0; j+1 < len(n.Content); j += 2 {
 		k, v := n.Content[j], n.Content[j+1]
-		if seen[k.Value] {
+		switch {
+		case seen[k.Value]:
 			p.addf(k, "%s: %s: given twice", where, k.Value)
+			continue
+		case allowed != nil && !allowed[k.Value]:
+			p.addf(k, "%s: %s: unknown field", where, k.Value)
 			continue
 		}
 		seen[k.Value] = true
 		p.field(&d, where, k, v)
 	}
-	for _, req := range []string{"name", "platform", "username", "password"} {
+	for _, req := range required {
 		if !seen[req] {
 			p.addf(n, "%s: %s: missing", where, req)
 		}
 	}
 	p.together(&d, where)
-	return d
+	return d, where
 }
 
 // field parses one key of a device.

@@ -14,17 +14,21 @@ import (
 // handshakeTimeout bounds a client's SSH handshake and authentication.
 const handshakeTimeout = 30 * time.Second
 
-// listener is one device's port, its connections and sessions.
+// listener is the port of one device or bastion, its connections and
+// their sessions or forwards.
 type listener struct {
-	srv    *Server
-	name   string
-	ln     net.Listener
-	cur    atomic.Pointer[Device] // replaced by Reload
-	ctx    context.Context        // done when the listener closes
-	cancel context.CancelFunc
-	log    *slog.Logger
-	auth   *authGuard // logins and their record; a new listener for the device takes it over
-	vty    *vty       // connections logged in; a new listener for the device takes it over too
+	srv     *Server
+	name    string
+	bastion bool // a jump host: forwards to the devices, serves no CLI
+	ln      net.Listener
+	cur     atomic.Pointer[Device] // replaced by Reload
+	ctx     context.Context        // done when the listener closes
+	cancel  context.CancelFunc
+	log     *slog.Logger
+	auth    *authGuard // logins and their record; a new listener for the device takes it over
+	vty     *vty       // connections logged in; a new listener for the device takes it over too
+	// forwards is a bastion's record of forwards, taken over likewise.
+	forwards *forwardLog
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -79,7 +83,11 @@ func (l *listener) close() {
 // to the next connection.
 func (l *listener) config() *ssh.ServerConfig {
 	d := l.cur.Load()
-	cfg := &ssh.ServerConfig{ServerVersion: platformFor(d.Platform).sshVersion}
+	version := bastionVersion
+	if !l.bastion {
+		version = platformFor(d.Platform).sshVersion
+	}
+	cfg := &ssh.ServerConfig{ServerVersion: version}
 	d.SSH.Algorithms.apply(&cfg.Config)
 	for _, k := range d.HostKeys() {
 		cfg.AddHostKey(d.SSH.Algorithms.hostKey(k))
@@ -104,16 +112,23 @@ func (l *listener) handle(conn net.Conn) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	defer l.vty.login()()
-	defer l.srv.vty.login()()
+	if !l.bastion {
+		defer l.srv.vty.login()() // the fleet's sessions are its devices'
+	}
 	log := l.log.With("remote", conn.RemoteAddr().String(), "user", sc.User())
 	log.Debug("ssh login")
 	l.wg.Go(func() { ssh.DiscardRequests(reqs) })
 	for nc := range chans {
-		if nc.ChannelType() != "session" {
+		switch t := nc.ChannelType(); {
+		case l.bastion && t == "direct-tcpip":
+			l.wg.Go(func() { l.forward(nc, sc.User(), log) })
+		case l.bastion:
+			_ = nc.Reject(ssh.UnknownChannelType, "a jump host: only direct-tcpip channels are served")
+		case t == "session":
+			l.wg.Go(func() { l.session(nc, sc.User(), log) })
+		default:
 			_ = nc.Reject(ssh.UnknownChannelType, "only session channels are served")
-			continue
 		}
-		l.wg.Go(func() { l.session(nc, sc.User(), log) })
 	}
 	log.Debug("ssh logout")
 }

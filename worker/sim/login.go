@@ -24,6 +24,9 @@ type AuthAttempt struct {
 	PasswordOK bool   // the password was the device's
 	Accepted   bool   // the login was let in: right user and password, no lockout
 	Locked     bool   // refused because logins were locked out
+	// Remote is the client's address: for a login through a bastion, the
+	// address of the bastion's connection (Forward.From).
+	Remote string
 }
 
 // AuthAttempts returns the latest authentication attempts on the device
@@ -52,10 +55,10 @@ type authGuard struct {
 
 // check decides one attempt, made at now, to log in to d as user with
 // pass, and records it.
-func (g *authGuard) check(d *Device, now time.Time, method, user, pass string) bool {
+func (g *authGuard) check(d *Device, now time.Time, remote, method, user, pass string) bool {
 	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(d.Username)) == 1
 	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(d.Password)) == 1
-	a := AuthAttempt{Time: now, User: user, Method: method, PasswordOK: passOK}
+	a := AuthAttempt{Time: now, User: user, Method: method, PasswordOK: passOK, Remote: remote}
 	lo := d.Login.Lockout
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -80,7 +83,7 @@ func (g *authGuard) check(d *Device, now time.Time, method, user, pass string) b
 	g.attempts = append(g.attempts, a)
 	// One line per attempt, never the password: what an AAA server's
 	// accounting shows, and what end-to-end tests count.
-	g.log.Info("auth attempt", "user", user, "method", method, "accepted", a.Accepted, "locked", a.Locked)
+	g.log.Info("auth attempt", "user", user, "method", method, "accepted", a.Accepted, "locked", a.Locked, "remote", remote)
 	return a.Accepted
 }
 
@@ -99,15 +102,15 @@ var errDenied = errors.New("permission denied")
 // current behaviour, so a reloaded password or lockout applies to the next
 // attempt.
 func (l *listener) authCallbacks(cfg *ssh.ServerConfig, login LoginBehaviour) {
-	check := func(method, user, pass string) (*ssh.Permissions, error) {
-		if l.auth.check(l.cur.Load(), l.srv.now(), method, user, pass) {
+	check := func(m ssh.ConnMetadata, method, pass string) (*ssh.Permissions, error) {
+		if l.auth.check(l.cur.Load(), l.srv.now(), m.RemoteAddr().String(), method, m.User(), pass) {
 			return nil, nil
 		}
 		return nil, errDenied
 	}
 	if login.Offers(MethodPassword) {
 		cfg.PasswordCallback = func(m ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-			return check(MethodPassword, m.User(), string(pw))
+			return check(m, MethodPassword, string(pw))
 		}
 	}
 	if login.Offers(MethodKeyboardInteractive) {
@@ -124,7 +127,7 @@ func (l *listener) authCallbacks(cfg *ssh.ServerConfig, login LoginBehaviour) {
 			if len(answers) != 1 {
 				return nil, errDenied
 			}
-			return check(MethodKeyboardInteractive, m.User(), answers[0])
+			return check(m, MethodKeyboardInteractive, answers[0])
 		}
 	}
 }

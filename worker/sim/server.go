@@ -21,6 +21,11 @@
 // the legacy algorithms of an old IOS, several host keys, or keys derived
 // from another seed, which a reload can change mid-run (SSHBehaviour).
 //
+// A fleet may also have bastions: SSH jump hosts with logins of their own
+// that forward direct-tcpip channels to the fleet's devices and nowhere
+// else, recording each forward (Server.Forwards), so that clients reaching
+// devices through a jump host can be tested end to end (bastion.go).
+//
 // Of linkwatch's own code, only the `linkwatch sim` command
 // (cmd/linkwatch/sim.go), tests and benchmarks (through simtest, which
 // serves a fleet for one test) import this package; the scheduler, worker
@@ -35,6 +40,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,9 +53,14 @@ type Server struct {
 	vty     vty    // connections logged in to any device
 
 	mu     sync.Mutex
-	devs   map[string]*listener
+	devs   map[string]*listener // devices and bastions, by name
 	closed bool
 	stop   func() bool // stops the ctx watch of Start
+
+	// ports are the devices' ports (not the bastions'), to the device's
+	// name: where bastions may forward. Replaced whole under mu, read
+	// without it, so that a forward never waits on a reload.
+	ports atomic.Pointer[map[int]string]
 }
 
 // Start binds every device of f on 127.0.0.1 (or f.Host) and serves them
@@ -70,8 +81,8 @@ func start(ctx context.Context, f *Fleet, log *slog.Logger, now func() time.Time
 	}
 	s := &Server{log: log, started: now(), now: now, devs: map[string]*listener{}, host: host}
 	var fresh []*listener
-	for _, d := range f.Devices {
-		l, err := s.listen(d)
+	for _, m := range f.members() {
+		l, err := s.listen(m)
 		if err != nil {
 			closeAll(fresh)
 			return nil, err
@@ -80,33 +91,49 @@ func start(ctx context.Context, f *Fleet, log *slog.Logger, now func() time.Time
 	}
 	for _, l := range fresh {
 		s.devs[l.name] = l
+	}
+	s.publishPorts()
+	for _, l := range fresh {
 		l.serve()
 	}
 	s.stop = context.AfterFunc(ctx, func() { _ = s.Close() })
 	return s, nil
 }
 
-// listen binds one device's port.
-func (s *Server) listen(d Device) (*listener, error) {
-	if platformFor(d.Platform) == nil {
+// listen binds the port of one device or bastion.
+func (s *Server) listen(m member) (*listener, error) {
+	d := m.Device
+	if !m.bastion && platformFor(d.Platform) == nil {
 		return nil, fmt.Errorf("device %s: unknown platform %q", d.Name, d.Platform)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(s.host, strconv.Itoa(d.Port)))
 	if err != nil {
-		return nil, fmt.Errorf("device %s: listen: %w", d.Name, err)
+		return nil, fmt.Errorf("%s %s: listen: %w", m.kind(), d.Name, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	log := s.log.With("device", d.Name)
+	log := s.log.With(m.kind(), d.Name)
 	l := &listener{
-		srv: s, name: d.Name, ln: ln, ctx: ctx, cancel: cancel,
+		srv: s, name: d.Name, bastion: m.bastion, ln: ln, ctx: ctx, cancel: cancel,
 		conns: map[net.Conn]struct{}{},
-		log:   log, auth: &authGuard{log: log}, vty: &vty{},
+		log:   log, auth: &authGuard{log: log}, vty: &vty{}, forwards: &forwardLog{},
 	}
 	l.cur.Store(&d)
 	return l, nil
 }
 
-// Addr returns the host:port a device listens on.
+// publishPorts records where the devices listen, for the bastions; s.mu
+// is held, or s not shared yet.
+func (s *Server) publishPorts() {
+	ports := map[int]string{}
+	for name, l := range s.devs {
+		if !l.bastion {
+			ports[l.port()] = name
+		}
+	}
+	s.ports.Store(&ports)
+}
+
+// Addr returns the host:port a device (or bastion) listens on.
 func (s *Server) Addr(name string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -141,26 +168,29 @@ func (s *Server) Reload(f *Fleet) error {
 	}
 	next := map[string]*listener{}
 	var fresh, keep []*listener
-	for _, d := range f.Devices {
-		old := s.devs[d.Name]
-		if old != nil && (d.Port == 0 || d.Port == old.port()) {
-			next[d.Name] = old
+	members := f.members()
+	for _, m := range members {
+		old := s.devs[m.Name]
+		same := old != nil && old.bastion == m.bastion
+		if same && (m.Port == 0 || m.Port == old.port()) {
+			next[m.Name] = old
 			keep = append(keep, old)
 			continue
 		}
-		l, err := s.listen(d)
+		l, err := s.listen(m)
 		if err != nil {
 			closeAll(fresh)
 			return fmt.Errorf("reload: %w", err)
 		}
-		if old != nil {
-			l.auth, l.vty = old.auth, old.vty // a device on a new port keeps its record, lockout and session count
+		if same {
+			// On a new port, it keeps its records, lockout and session count.
+			l.auth, l.vty, l.forwards = old.auth, old.vty, old.forwards
 		}
-		next[d.Name], fresh = l, append(fresh, l)
+		next[m.Name], fresh = l, append(fresh, l)
 	}
-	for i, d := range f.Devices {
-		if l := next[d.Name]; l != nil && contains(keep, l) {
-			l.cur.Store(&f.Devices[i])
+	for i, m := range members {
+		if l := next[m.Name]; l != nil && contains(keep, l) {
+			l.cur.Store(&members[i].Device)
 		}
 	}
 	var gone []*listener
@@ -170,10 +200,11 @@ func (s *Server) Reload(f *Fleet) error {
 		}
 	}
 	closeAll(gone)
+	s.devs = next
+	s.publishPorts()
 	for _, l := range fresh {
 		l.serve()
 	}
-	s.devs = next
 	s.log.Info("fleet reloaded", "devices", len(next), "new", len(fresh), "closed", len(gone))
 	return nil
 }

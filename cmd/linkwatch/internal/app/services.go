@@ -48,16 +48,25 @@ func Inventory(cfg *config.Config) scheduler.Inventory {
 	return inv
 }
 
-// Device is the probe input of one configured device, its credential named
-// but not resolved.
+// Device is the probe input of one configured device, its credential (and
+// its jump host's) named but not resolved.
 func Device(d config.Device) worker.Device {
 	out := worker.Device{Name: d.Name, Site: d.Site, Host: d.Host, Port: d.Port, Platform: d.Platform,
 		Credential: d.Credentials, Algorithms: Algorithms(d.SSH)}
+	if j := d.Jump; j != nil {
+		out.Jump = JumpHost(*j)
+	}
 	for _, t := range d.Targets {
 		out.Targets = append(out.Targets, ping.Params{Target: t.Address, VRF: t.VRF, Source: t.Source,
 			Count: t.Count, Timeout: t.Timeout, Size: t.Size})
 	}
 	return out
+}
+
+// JumpHost is the configured jump host j for a worker, its credential
+// named but not resolved.
+func JumpHost(j config.JumpHost) worker.JumpHost {
+	return worker.JumpHost{Name: j.Name, Host: j.Host, Port: j.Port, Credential: j.Credentials, Algorithms: Algorithms(j.SSH)}
 }
 
 // Algorithms are the SSH algorithms a device's ssh settings allow besides

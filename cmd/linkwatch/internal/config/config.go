@@ -30,6 +30,7 @@ type Config struct {
 	State       State                 `yaml:"state"`
 	Notify      Notify                `yaml:"notify"`
 	Credentials map[string]Credential `yaml:"credentials"`
+	JumpHosts   map[string]JumpHost   `yaml:"jump_hosts"`
 	Worker      Worker                `yaml:"worker"`
 	Devices     []Device              `yaml:"-"`
 }
@@ -175,7 +176,10 @@ type Device struct {
 	Site        string
 	Credentials string // a key of Config.Credentials
 	SSH         SSH
-	Targets     []Target
+	// Jump is the jump host the device is reached through, nil when it is
+	// reached directly.
+	Jump    *JumpHost
+	Targets []Target
 }
 
 // SSH are the SSH algorithms a device may be offered besides linkwatch's

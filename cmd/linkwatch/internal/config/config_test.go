@@ -20,12 +20,37 @@ devices:
 const device = head + `  - { name: r1, host: 127.0.0.1, targets: [10.0.0.1] }
 `
 
+// problemsCase is a file and every problem Parse must report in it, in
+// order.
+type problemsCase struct {
+	name string
+	yaml string
+	want []string
+}
+
+// testProblems parses each case's file and checks that it fails with
+// exactly the problems wanted, and no config.
+func testProblems(t *testing.T, tests []problemsCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("linkwatch.yaml", []byte(tt.yaml))
+			if cfg != nil {
+				t.Errorf("Parse returned a config along with errors")
+			}
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("Parse error = %v (%T), want Errors", err, err)
+			}
+			if got := strings.Split(errs.Error(), "\n"); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
 func TestParseErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		yaml string
-		want []string
-	}{
+	testProblems(t, []problemsCase{
 		{"ssh algorithms", head + "  - { name: r1, host: 127.0.0.1, targets: [10.0.0.1], ssh: { legacy: maybe, ciphers: [aes128-cbc, rot13], kex: [x] } }\n", []string{
 			`linkwatch.yaml:4:70: devices[0].ssh.legacy: "maybe" is not true or false`,
 			`linkwatch.yaml:4:99: devices[0].ssh.ciphers[1]: "rot13" is not an SSH algorithm linkwatch can use here (known: aes128-gcm@openssh.com, aes256-gcm@openssh.com, chacha20-poly1305@openssh.com, aes128-ctr, aes192-ctr, aes256-ctr, aes128-cbc, 3des-cbc, arcfour256, arcfour128, arcfour)`,
@@ -242,23 +267,7 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:7:37: devices[1].platform: "ios" is not a known platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)`,
 			`linkwatch.yaml:7:52: devices[1].targets[0].address: "10.0.0.1;reload" is not an IP address or host name`,
 		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse("linkwatch.yaml", []byte(tt.yaml))
-			if cfg != nil {
-				t.Errorf("Parse returned a config along with errors")
-			}
-			var errs Errors
-			if !errors.As(err, &errs) {
-				t.Fatalf("Parse error = %v (%T), want Errors", err, err)
-			}
-			got := strings.Split(errs.Error(), "\n")
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-		})
-	}
+	})
 }
 
 func TestLoadGood(t *testing.T) {

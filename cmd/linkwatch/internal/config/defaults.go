@@ -24,6 +24,7 @@ type defaultsSection struct {
 	Site        string    `yaml:"site"`
 	Port        int       `yaml:"port"`
 	SSH         SSH       `yaml:"ssh"`
+	JumpHost    string    `yaml:"jump_host"`
 	Ping        overrides `yaml:"ping"`
 }
 
@@ -43,7 +44,8 @@ type rawDevice struct {
 	Platform    string      `yaml:"platform"`
 	Site        string      `yaml:"site"`
 	Credentials string      `yaml:"credentials"`
-	SSH         *SSH        `yaml:"ssh"` // nil: the defaults'
+	SSH         *SSH        `yaml:"ssh"`       // nil: the defaults'
+	JumpHost    string      `yaml:"jump_host"` // "": the site's or the defaults'; none: none
 	Ping        overrides   `yaml:"ping"`
 	Targets     []rawTarget `yaml:"targets"`
 }
@@ -132,9 +134,12 @@ func (f *file) resolve(dir string, given func(path string) bool) *Config {
 		creds[name] = c
 	}
 	cfg.Credentials = creds
+	cfg.JumpHosts = f.jumpHosts(given)
 	cfg.Devices = make([]Device, len(f.Devices))
 	for i, rd := range f.Devices {
-		cfg.Devices[i] = f.Defaults.device(rd)
+		d := f.Defaults.device(rd)
+		d.Jump = jumpOf(cfg.JumpHosts, f.jumpHostName(rd, d.Site))
+		cfg.Devices[i] = d
 	}
 	return &cfg
 }

@@ -16,12 +16,16 @@ const revisionFormat = "linkwatch-inventory-v1"
 
 // Revision is the digest of one site's inventory: every device of the site
 // with what a worker uses to probe it (host, port, platform, credential
-// name, targets and their ping settings), in name order. The scheduler puts
-// it in each job, and a worker compares it with its own, so a site whose
-// workers run another configuration than the scheduler is seen. Passwords
+// name, SSH algorithms, the jump host it is reached through, targets and
+// their ping settings), in name order. The scheduler puts it in each job,
+// and a worker compares it with its own, so a site whose workers run
+// another configuration than the scheduler is seen. Passwords
 // are not part of it: rotating a secret is not a new inventory. The
 // encoding is explicit, field by field: a field added to Device does not
-// change the revision of an unchanged inventory.
+// change the revision of an unchanged inventory. Optional settings (ssh,
+// jump) are written only when set, so an inventory that does not use one
+// keeps the revision it had before the setting existed, while a worker
+// that does not know a setting in use disagrees with one that does.
 func (c *Config) Revision(site string) string {
 	devs := c.DevicesAt(site)
 	slices.SortFunc(devs, func(a, b Device) int { return strings.Compare(a.Name, b.Name) })
@@ -37,12 +41,22 @@ func (c *Config) Revision(site string) string {
 
 func writeDevice(w io.Writer, d Device) {
 	fmt.Fprintf(w, "device %s %s %d %s %s\n", d.Name, d.Host, d.Port, d.Platform, d.Credentials)
-	if s := d.SSH; s.Legacy || len(s.KeyExchanges)+len(s.Ciphers)+len(s.MACs)+len(s.HostKeyAlgorithms) > 0 {
-		fmt.Fprintf(w, "ssh legacy=%v kex=%v ciphers=%v macs=%v hostkeys=%v\n", s.Legacy, s.KeyExchanges, s.Ciphers,
-			s.MACs, s.HostKeyAlgorithms)
+	writeSSH(w, "ssh", d.SSH)
+	if j := d.Jump; j != nil {
+		fmt.Fprintf(w, "jump %s %s %d %s\n", j.Name, j.Host, j.Port, j.Credentials)
+		writeSSH(w, "jump-ssh", j.SSH)
 	}
 	for _, t := range d.Targets {
 		fmt.Fprintf(w, "target %s vrf=%s source=%s count=%d timeout=%s size=%d\n",
 			t.Address, t.VRF, t.Source, t.Count, t.Timeout, t.Size)
+	}
+}
+
+// writeSSH writes the SSH algorithm settings s, when there are any, on a
+// line of their own that label starts.
+func writeSSH(w io.Writer, label string, s SSH) {
+	if s.Legacy || len(s.KeyExchanges)+len(s.Ciphers)+len(s.MACs)+len(s.HostKeyAlgorithms) > 0 {
+		fmt.Fprintf(w, "%s legacy=%v kex=%v ciphers=%v macs=%v hostkeys=%v\n", label, s.Legacy, s.KeyExchanges, s.Ciphers,
+			s.MACs, s.HostKeyAlgorithms)
 	}
 }

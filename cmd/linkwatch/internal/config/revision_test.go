@@ -5,29 +5,45 @@ import (
 	"testing"
 )
 
+// revisionOf is the revision of site in the configuration yaml.
+func revisionOf(t *testing.T, yaml, site string) string {
+	t.Helper()
+	cfg, err := Parse("linkwatch.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Revision(site)
+}
+
+// revisionCase is a configuration, and whether the revision of one of its
+// sites differs from that site's in a base configuration.
+type revisionCase struct {
+	name   string
+	yaml   string
+	site   string
+	change bool
+}
+
+// testRevisionChanges checks each case against base.
+func testRevisionChanges(t *testing.T, base string, cases []revisionCase) {
+	t.Helper()
+	for _, tt := range cases {
+		if changed := revisionOf(t, tt.yaml, tt.site) != revisionOf(t, base, tt.site); changed != tt.change {
+			t.Errorf("%s: revision of site %s changed = %v, want %v", tt.name, tt.site, changed, tt.change)
+		}
+	}
+}
+
 func TestRevision(t *testing.T) {
 	const base = head + `  - { name: r1, host: 127.0.0.1, site: a, targets: [10.0.0.1] }
   - { name: r2, host: 127.0.0.2, site: a, targets: [10.0.0.2] }
   - { name: r3, host: 127.0.0.3, site: b, targets: [10.0.0.3] }
 `
-	rev := func(t *testing.T, yaml, site string) string {
-		t.Helper()
-		cfg, err := Parse("linkwatch.yaml", []byte(yaml))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg.Revision(site)
-	}
-	a, b := rev(t, base, "a"), rev(t, base, "b")
+	a, b := revisionOf(t, base, "a"), revisionOf(t, base, "b")
 	if a == b || len(a) != 16 {
 		t.Fatalf("revisions of sites a and b: %q, %q; want two different 16-digit digests", a, b)
 	}
-	tests := []struct {
-		name   string
-		yaml   string
-		site   string
-		change bool
-	}{
+	testRevisionChanges(t, base, []revisionCase{
 		{"same file", base, "a", false},
 		{"devices reordered", head + `  - { name: r2, host: 127.0.0.2, site: a, targets: [10.0.0.2] }
   - { name: r3, host: 127.0.0.3, site: b, targets: [10.0.0.3] }
@@ -44,13 +60,7 @@ func TestRevision(t *testing.T) {
   - { name: r2, host: 127.0.0.2, site: a, targets: [10.0.0.2] }
 `, "a", true},
 		{"device added", base + "  - { name: r4, host: 127.0.0.4, site: a, targets: [10.0.0.4] }\n", "a", true},
-	}
-	for _, tt := range tests {
-		got := rev(t, tt.yaml, tt.site)
-		if changed := got != rev(t, base, tt.site); changed != tt.change {
-			t.Errorf("%s: revision changed = %v, want %v", tt.name, changed, tt.change)
-		}
-	}
+	})
 }
 
 // TestSSHDefaultsAndOverride: a device without an ssh section takes the

@@ -40,6 +40,7 @@ func (v *validator) validate() {
 	v.credentials()
 	v.defaults()
 	v.devices()
+	v.jumps()
 }
 
 // errorf records a problem at path, placed at the node of path or, for a
