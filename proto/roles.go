@@ -217,9 +217,14 @@ func (r Role) permissions() (Permissions, error) {
 			RoleCLI.InboxPrefix()+".>")
 		return Permissions{Publish: pub, Subscribe: []string{inbox, APIPrefix + ".>", "$SRV.>"}}, nil
 	case RoleCLI:
-		// The CLI is the operator's: `linkwatch hostkeys list` and
-		// `forget` read and delete pins of every site.
-		pub := append([]string{APIPrefix + ".>"}, bucketKeys(HostKeyBucket, "")...)
+		// The CLI is the operator's: `linkwatch hostkeys list` reads pins
+		// of every site, and `forget` purges one (a stream purge by
+		// subject: it can remove a pin, never write one; a put on $KV.…
+		// could plant a key for an impostor).
+		pub := []string{APIPrefix + ".>",
+			jsAPI + "STREAM.INFO.KV_" + HostKeyBucket,
+			jsAPI + "DIRECT.GET.KV_" + HostKeyBucket + ".$KV." + HostKeyBucket + ".>",
+			jsAPI + "STREAM.PURGE.KV_" + HostKeyBucket}
 		return Permissions{Publish: pub, Subscribe: []string{inbox}}, nil
 	}
 	if _, err := ParseRole(string(r)); err != nil {

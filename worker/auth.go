@@ -2,6 +2,7 @@ package worker
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -30,18 +31,22 @@ func (t *sshTransport) passwordOnce(d Device) ([]ssh.AuthMethod, ssh.ClientAuthC
 			}
 			return password, nil
 		}),
-		ssh.KeyboardInteractive(func(_, _ string, questions []string, _ []bool) ([]string, error) {
+		ssh.KeyboardInteractive(func(_, _ string, questions []string, echos []bool) ([]string, error) {
 			if len(questions) == 0 {
 				return nil, nil
+			}
+			// Only a round asking one hidden answer is a password prompt:
+			// the password typed into an echoed field (a user name) or one
+			// of several (a passcode after it) would show in clear in the
+			// AAA server's logs.
+			if len(questions) != 1 || len(echos) != 1 || echos[0] {
+				return nil, fmt.Errorf("the device asked %d question(s) at login (%q), not one hidden password: "+
+					"the password of credential %q is not typed there", len(questions), CleanText(strings.Join(questions, " | "), 200), d.Credential)
 			}
 			if !t.authOffered.CompareAndSwap(false, true) {
 				return nil, refused
 			}
-			answers := make([]string, len(questions))
-			for i := range answers {
-				answers[i] = password
-			}
-			return answers, nil
+			return []string{password}, nil
 		}),
 	}
 	// Called before each method after the first ("none"): once the

@@ -125,3 +125,33 @@ func TestKeyboardInteractiveRounds(t *testing.T) {
 		t.Errorf("after the attempt, the next method is %v, %v: want none and an error", m, err)
 	}
 }
+
+// TestKeyboardInteractiveOnlyAPasswordPrompt: the password goes only to a
+// round asking one hidden answer. A round with an echoed field (a user
+// name) or several questions (a passcode after the password) is refused
+// without typing it, and is no attempt.
+func TestKeyboardInteractiveOnlyAPasswordPrompt(t *testing.T) {
+	for _, r := range []struct {
+		name      string
+		questions []string
+		echos     []bool
+	}{
+		{"echoed", []string{"Username: "}, []bool{true}},
+		{"two questions", []string{"Password: ", "Enter PASSCODE: "}, []bool{false, false}},
+		{"user and password", []string{"Username: ", "Password: "}, []bool{true, false}},
+	} {
+		t.Run(r.name, func(t *testing.T) {
+			d := Device{Credential: "lab", Username: "admin", Password: rightPassword}
+			tr := newSSHTransport(context.Background(), d, ssh.InsecureIgnoreHostKey(), nil, time.Second, 0)
+			methods, _ := tr.passwordOnce(d)
+			ask := methods[1].(ssh.KeyboardInteractiveChallenge)
+			got, err := ask("", "", r.questions, r.echos)
+			if err == nil || slices.Contains(got, rightPassword) || strings.Contains(err.Error(), rightPassword) {
+				t.Fatalf("answers %q, error %v: want a refusal without the password", got, err)
+			}
+			if tr.authOffered.Load() {
+				t.Error("a refused round counted as the attempt")
+			}
+		})
+	}
+}

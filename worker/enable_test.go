@@ -107,7 +107,7 @@ func TestProbeEnable(t *testing.T) {
 			text: "enable: the device refused (the prompt is still R1>)", enables: 1, attempts: 1},
 		{name: "wrong secret, asked again", secret: secret, retries: true, enable: true, password: "wrong-s3cret",
 			failure: FailureAuth, text: "the device asked for the enable secret again", enables: 1, attempts: 1},
-		{name: "secret asked, none given", secret: secret, enable: true, failure: FailureAuth,
+		{name: "secret asked, none given", secret: secret, enable: true, failure: FailureCLI,
 			text: "asks for an enable secret and credential \"lab\" gives none", enables: 1},
 		{name: "no enable configured", secret: secret, link: ping.StatusError},
 	}

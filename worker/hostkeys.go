@@ -119,6 +119,9 @@ func (t TrustOnFirstUse) ForDevice(ctx context.Context, d Device) (ssh.HostKeyCa
 // samePin refuses a key other than the pinned one; forget says how to
 // unpin it.
 func samePin(d Device, pinned *Pin, key ssh.PublicKey, forget string) error {
+	if pinned == nil || pinned.Key == nil {
+		return &hostKeySourceError{err: errors.New("no pin to compare the host key with")}
+	}
 	if bytes.Equal(pinned.Key.Marshal(), key.Marshal()) {
 		return nil
 	}

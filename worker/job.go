@@ -83,9 +83,10 @@ func (s *Service) dropStale(job *proto.ProbeJob, msg jetstream.Msg, log *slog.Lo
 	if dl == nil || !s.cfg.Now().After(dl.AsTime()) {
 		return false
 	}
+	// Logged before it is counted: whoever sees the count sees the line.
+	log.Warn("drop stale job", "deadline", dl.AsTime(), "stale_total", s.stale.Load()+1)
 	s.stale.Add(1)
 	s.cfg.Metrics.jobs.WithLabelValues("stale").Inc()
-	log.Warn("drop stale job", "deadline", dl.AsTime(), "stale_total", s.stale.Load())
 	_ = msg.Term()
 	return true
 }

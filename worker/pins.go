@@ -130,7 +130,13 @@ func (k *KVPins) Pin(ctx context.Context, site, device string, p Pin) (*Pin, err
 		return nil, err
 	}
 	if _, err := kv.Create(ctx, key, data); errors.Is(err, jetstream.ErrKeyExists) {
-		return k.Pinned(ctx, site, device) // another worker pinned first
+		// Another worker pinned first; or a pin was forgotten meanwhile,
+		// and the next contact pins again.
+		won, err := k.Pinned(ctx, site, device)
+		if err == nil && won == nil {
+			err = fmt.Errorf("%s was pinned and forgotten meanwhile: try again", key)
+		}
+		return won, err
 	} else if err != nil {
 		return nil, fmt.Errorf("create %s: %w", key, err)
 	}
@@ -149,9 +155,15 @@ func (k *KVPins) Forget(ctx context.Context, site, device string) (bool, error) 
 	if err != nil || p == nil {
 		return false, err
 	}
+	// A purge of the key's subject, not a KV delete (a put of a marker):
+	// the CLI may remove pins but not write them.
 	key, _ := proto.HostKeyKey(site, device)
-	if err := k.kv.Delete(ctx, key); err != nil {
-		return false, fmt.Errorf("delete %s: %w", key, err)
+	stream, err := k.js.Stream(ctx, "KV_"+proto.HostKeyBucket)
+	if err != nil {
+		return false, fmt.Errorf("forget %s: %w", key, err)
+	}
+	if err := stream.Purge(ctx, jetstream.WithPurgeSubject("$KV."+proto.HostKeyBucket+"."+key)); err != nil {
+		return false, fmt.Errorf("forget %s: %w", key, err)
 	}
 	return true, nil
 }

@@ -237,7 +237,10 @@ func (p *Prober) enter(drv *generic.Driver, c cli, d Device) error {
 	}
 	if e.password.MatchString(r.Result) {
 		if d.EnablePassword == "" {
-			return &enableError{auth: true, text: fmt.Sprintf("enable: the device asks for an enable secret and credential %q gives none: "+
+			// A gap in the configuration, not a refusal: nothing was
+			// typed, so it is not an authentication failure (which would
+			// count towards pausing the credential).
+			return &enableError{text: fmt.Sprintf("enable: the device asks for an enable secret and credential %q gives none: "+
 				"set enable_password_env or enable_password_file", d.Credential)}
 		}
 		r, err := drv.SendInteractive([]*channel.SendInteractiveEvent{

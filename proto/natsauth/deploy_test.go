@@ -342,6 +342,19 @@ func testRolePermissions(t *testing.T, b *bus) {
 	if e, err := cliPins.Get(ctx(t), pin); err != nil || string(e.Value()) != "v2" {
 		t.Fatalf("cli reads a pin: %v%s", err, cli.violations())
 	}
+	// The CLI forgets a pin by purging its subject; it may not write one
+	// (a planted pin would let an impostor collect the site's password).
+	cli.deny(t, "cli plants a pin", b.at("$KV.linkwatch_hostkeys.dc1.r1"), cli.publish(b.at("$KV.linkwatch_hostkeys.dc1.r1")))
+	pinStream, err := cli.js.Stream(ctx(t), "KV_"+proto.HostKeyBucket)
+	if err == nil {
+		err = pinStream.Purge(ctx(t), jetstream.WithPurgeSubject("$KV."+proto.HostKeyBucket+"."+pin))
+	}
+	if err != nil {
+		t.Fatalf("cli forgets a pin: %v%s", err, cli.violations())
+	}
+	if _, err := cliPins.Get(ctx(t), pin); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("after forget, the pin reads %v, want not found", err)
+	}
 
 	// What each role must not do.
 	w1.deny(t, b.at("worker-dc1 pins a host key of dc2"), b.at("$KV.linkwatch_hostkeys.dc2.r2"), w1.publish(b.at("$KV.linkwatch_hostkeys.dc2.r2")))
