@@ -41,6 +41,43 @@ func (c *composeChecker) isolation() {
 		}
 	}
 	c.siteNetworks()
+	c.storeNetworks()
+}
+
+// storeNetworks checks that the state store and the mail relay (the
+// hosts of state.redis_url and notify.smtp) share networks with the
+// notifiers only: a site's worker or leaf node that could reach Redis
+// (no password, off loopback) could rewrite or wipe state and alerts, and
+// one that could reach the relay could send mail as linkwatch.
+func (c *composeChecker) storeNetworks() {
+	stores := map[string]bool{}
+	for _, s := range c.linkwatch {
+		if s.cfg == nil {
+			continue
+		}
+		if u, err := url.Parse(s.cfg.State.RedisURL); err == nil && u.Hostname() != "" {
+			stores[u.Hostname()] = true
+		}
+		if s.cfg.Notify.SMTP != nil {
+			stores[s.cfg.Notify.SMTP.Host] = true
+		}
+	}
+	for store := range stores {
+		spec, ok := c.project.Services[store]
+		if !ok {
+			continue
+		}
+		for _, n := range networksOf(spec) {
+			for _, name := range c.project.ServiceNames() {
+				if name == store || stores[name] || !slices.Contains(networksOf(c.project.Services[name]), n) {
+					continue
+				}
+				if ls := c.service(name); ls == nil || ls.cmd == nil || ls.cmd.Name() != "notifier" {
+					c.addf(name, "shares network %s with %s, which only the notifiers may reach", n, store)
+				}
+			}
+		}
+	}
 }
 
 // devices returns the devices of every configuration a linkwatch service
