@@ -139,23 +139,40 @@ func (s *Service) RevisionMismatch() (scheduler, worker string, ok bool) {
 // Each of Concurrency loops fetches one job at a time, so the worker never
 // holds a job it is not probing.
 func (s *Service) Run(ctx context.Context) error {
-	cons, err := s.bind(ctx)
-	if errors.Is(err, context.Canceled) {
-		return nil
+	started := false
+	for {
+		cons, err := s.bind(ctx)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !started {
+			s.log.Info("worker started", "concurrency", s.cfg.Concurrency)
+			started = true
+		}
+		// The loops run until ctx ends, or until one finds the consumer
+		// gone (the stream or the consumer deleted, say when the jobs
+		// stream is recreated): then all stop, and the consumer is bound
+		// again, /readyz saying why meanwhile.
+		loops, lost := context.WithCancelCause(ctx)
+		var wg sync.WaitGroup
+		for range s.cfg.Concurrency {
+			wg.Go(func() { s.loop(loops, cons, lost) })
+		}
+		wg.Wait()
+		gone := context.Cause(loops)
+		lost(nil)
+		if ctx.Err() != nil {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil
+			}
+			return ctx.Err()
+		}
+		s.setUnbound(gone)
+		s.log.Warn("the site's job consumer is gone; binding it again", "err", gone)
 	}
-	if err != nil {
-		return err
-	}
-	s.log.Info("worker started", "concurrency", s.cfg.Concurrency)
-	var wg sync.WaitGroup
-	for range s.cfg.Concurrency {
-		wg.Go(func() { s.loop(ctx, cons) })
-	}
-	wg.Wait()
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return nil
-	}
-	return ctx.Err()
 }
 
 // bind creates or joins the site's consumer, waiting for the jobs stream
@@ -215,9 +232,13 @@ func maxAckPending(siteConcurrency int) int {
 	return 10000
 }
 
-func (s *Service) loop(ctx context.Context, cons jetstream.Consumer) {
+func (s *Service) loop(ctx context.Context, cons jetstream.Consumer, lost context.CancelCauseFunc) {
 	for ctx.Err() == nil {
 		msg, err := s.next(ctx, cons)
+		if consumerGone(err) {
+			lost(err)
+			return
+		}
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) &&
 				!errors.Is(err, context.DeadlineExceeded) {
@@ -242,4 +263,11 @@ func (s *Service) next(ctx context.Context, cons jetstream.Consumer) (jetstream.
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	return cons.Next(jetstream.FetchContext(ctx))
+}
+
+// consumerGone reports whether err means the consumer (or its stream) no
+// longer exists, so pulling from it again can never succeed.
+func consumerGone(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, nats.ErrNoResponders)
 }

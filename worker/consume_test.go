@@ -1,10 +1,13 @@
 package worker_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/waittest"
 	"github.com/linkwatch/linkwatch/worker"
 )
@@ -36,4 +39,27 @@ func TestQuietSiteWorkersTakeTurns(t *testing.T) {
 		}
 	}
 	t.Errorf("after %d jobs the first worker probed %d, the second %d: each should have had some", jobs, first.Probed(), second.Probed())
+}
+
+// TestWorkerRebindsAGoneConsumer deletes the site's consumer under a
+// running worker (as recreating the jobs stream does): the worker binds
+// it again and takes the next job, rather than pulling from nothing.
+func TestWorkerRebindsAGoneConsumer(t *testing.T) {
+	r := newSiteRig(t, fleetOf(map[string]string{"r1": ""}), true)
+	r.creds["lab"] = worker.Login{Username: "admin", Password: "right-pw"}
+	r.add("r1", "r1", "lab")
+	w, logs := r.startWorker(t, worker.ServiceConfig{ID: "w1", Concurrency: 3, PullWait: 2 * time.Second})
+	waittest.For(t, 10*time.Second, w.Ready)
+	durable, _ := proto.WorkerConsumer("dc1")
+	if err := r.js.DeleteConsumer(context.Background(), proto.StreamJobs, durable); err != nil {
+		t.Fatal(err)
+	}
+	waittest.For(t, 20*time.Second, func() error {
+		if !strings.Contains(logs.String(), "the site's job consumer is gone; binding it again") {
+			return fmt.Errorf("the worker has not noticed its consumer is gone:\n%s", logs.String())
+		}
+		return w.Ready()
+	})
+	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
+	waittest.For(t, 20*time.Second, counted("jobs probed after the consumer came back", w.Probed, 1))
 }
