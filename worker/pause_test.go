@@ -65,7 +65,9 @@ func TestCredentialPausedAcrossWorkers(t *testing.T) {
 	metrics := worker.NewMetrics(reg)
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	policy := worker.LoginPolicy{PauseAfter: 3, Within: time.Minute, PauseFor: 3 * time.Second}
+	// The pause must outlast everything up to the gauge's read below on a
+	// loaded machine (r4 and r5 answered, r6 probed): ten seconds.
+	policy := worker.LoginPolicy{PauseAfter: 3, Within: time.Minute, PauseFor: 10 * time.Second}
 	for _, id := range []string{"w1", "w2"} {
 		r.startWorker(t, worker.ServiceConfig{ID: id, Concurrency: 2, SiteConcurrency: 1, Logins: policy, Metrics: metrics, Log: log})
 	}
@@ -112,7 +114,7 @@ func TestCredentialPausedAcrossWorkers(t *testing.T) {
 	}
 
 	// The pause ends at its time; then the next job logs in again.
-	waittest.For(t, 10*time.Second, func() error {
+	waittest.For(t, 30*time.Second, func() error {
 		if v := pausedGauge(t, reg, "bad"); v != 0 {
 			return fmt.Errorf("credential bad paused gauge %v, want 0 once the pause is over", v)
 		}
