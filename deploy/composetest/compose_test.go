@@ -132,6 +132,15 @@ func TestCompose(t *testing.T) {
 	} else {
 		t.Logf("from site-a's worker, site-b's router %s: %s", simB, firstLine(out))
 	}
+	// The store (Redis, no password) is for the notifiers alone.
+	redis := d.address("redis", "store") + ":6379"
+	if out, _ := d.dial(d.containers("notifier")[0], redis); unreachable(out) {
+		t.Fatalf("a notifier does not reach Redis %s (the control): %s", redis, out)
+	}
+	if out, _ := d.dial(workerA, redis); !unreachable(out) {
+		t.Fatalf("a site-a worker reached Redis %s: %s", redis, out)
+	}
+	t.Logf("Redis %s: reached by a notifier, not by site-a's worker", redis)
 	jobsOf := func(service string) map[string]int {
 		devices := map[string]int{}
 		for _, c := range d.containers(service) {
@@ -459,4 +468,16 @@ func freePort(t *testing.T) int {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return line
+}
+
+// unreachable reports whether healthcheck's output says no connection
+// could be made (a timeout, or no route), as opposed to a server that
+// answered something other than HTTP.
+func unreachable(out string) bool {
+	for _, s := range []string{"deadline exceeded", "no route to host", "network is unreachable", "i/o timeout"} {
+		if strings.Contains(out, s) {
+			return true
+		}
+	}
+	return false
 }
