@@ -117,7 +117,8 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 	if dl := job.GetDeadline(); dl != nil {
 		deadline = dl.AsTime()
 	}
-	release, err := g.lockSession(ctx, kv, d.Name, job.GetId(), s.cfg.Prober.Budget(dev)+sessionMargin, deadline)
+	hold := s.cfg.AckWait + leaseGrace
+	lease, err := g.lockSession(ctx, kv, d.Name, job.GetId(), hold, deadline)
 	switch {
 	case errors.Is(err, errStale):
 		s.dropStale(job, msg, log)
@@ -128,7 +129,21 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 		g.unguarded(fmt.Errorf("lock the device's session: %w", err))
 		return s.login(ctx, dev), outcomeProbed, true
 	}
-	defer release()
+	defer lease.release(ctx)
+	// The lease is renewed while the device is probed; a renewal that
+	// fails ends the probe, and the job is left to be redelivered.
+	ctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	stop := lease.keep(ctx, hold, s.cfg.AckWait/3, lost)
+	defer stop()
+	defer func() {
+		if cause := context.Cause(ctx); errors.Is(cause, errSessionLost) {
+			s.cfg.Metrics.jobs.WithLabelValues("requeued").Inc()
+			log.Warn("probe ended: the device's session lease was lost; the job is left to be redelivered", "err", cause)
+			_ = msg.Nak()
+			ok = false
+		}
+	}()
 	cred, rec, err := g.pausedLogin(ctx, kv, d)
 	if err != nil {
 		g.unguarded(fmt.Errorf("read credential %q: %w", cred, err))

@@ -135,9 +135,9 @@ func TestOneSessionPerDeviceAcrossWorkers(t *testing.T) {
 }
 
 // TestSessionLockHeld gives a worker a job for a device whose session lock
-// another worker holds: a lock whose time is up (its worker died) is taken
-// over at once, and so is one held for the very job (redelivered from a
-// worker that stopped); a live one is waited for, and when the job's
+// another worker holds: a lease that lapsed (its worker died) is taken
+// over at once; a live one, even for the very job (redelivered from a
+// worker that stopped), is waited for until it lapses, and when the job's
 // deadline passes first the job is dropped as stale without a login.
 func TestSessionLockHeld(t *testing.T) {
 	tests := []struct {
@@ -149,8 +149,14 @@ func TestSessionLockHeld(t *testing.T) {
 		logged    string // in the worker's log
 		lockAfter bool   // the foreign lock is still there after
 	}{
-		{"expired", "r1@0", -time.Second, time.Minute, true, "took over the device's session lock, whose time was up", false},
-		{"held for this job", "r1@1", time.Minute, time.Minute, true, "took over the device's session lock, held for this job", false},
+		{"expired", "r1@0", -time.Second, time.Minute, true, "took over the device's session lease, which lapsed", false},
+		// Held for this very job by a worker that stopped renewing it an
+		// ack wait ago (less than the grace left): taken over, as the job
+		// was redelivered.
+		{"held for this job", "r1@1", 1500 * time.Millisecond, time.Minute, true, "took over the device's session lease for this job, unrenewed for an ack wait", false},
+		// Held for this very job and renewed just now (a live worker):
+		// waited for until it has gone unrenewed for an ack wait.
+		{"held for this job, renewed", "r1@1", 3 * time.Second, time.Minute, true, "took over the device's session lease for this job, unrenewed for an ack wait", false},
 		{"held past the deadline", "r1@0", time.Minute, 2 * time.Second, false, "drop stale job", true},
 	}
 	for _, tt := range tests {
@@ -184,5 +190,43 @@ func TestSessionLockHeld(t *testing.T) {
 				t.Errorf("the foreign lock is there after the job: %v (%v), want %v", still, err, tt.lockAfter)
 			}
 		})
+	}
+}
+
+// TestSessionLeaseLost: a worker whose session lease is taken from it
+// while it probes (as another worker would once a lease lapsed) ends its
+// probe at its next renewal and leaves the job to be redelivered, rather
+// than keep a session open beside the other's.
+func TestSessionLeaseLost(t *testing.T) {
+	r := newSiteRig(t, fleetOf(map[string]string{"r1": "delay: 400ms"}), true)
+	r.creds["lab"] = worker.Login{Username: "admin", Password: "right-pw"}
+	r.add("r1", "r1", "lab", ping.Params{Target: "10.0.0.1", Count: 10, Timeout: time.Second})
+	kv := r.bucket(t)
+	svc, logs := r.startWorker(t, worker.ServiceConfig{ID: "w1", AckWait: time.Second})
+	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
+	waittest.For(t, 10*time.Second, func() error {
+		if s, _ := r.sim.Sessions("r1"); s != 1 {
+			return fmt.Errorf("%d sessions open on r1, want the worker's", s)
+		}
+		return nil
+	})
+	other := fmt.Sprintf(`{"worker":"w2","job":"r1@1","until":%q}`, time.Now().Add(time.Minute).Format(time.RFC3339Nano))
+	if _, err := kv.Put(context.Background(), "dc1.session.r1", []byte(other)); err != nil {
+		t.Fatal(err)
+	}
+	waittest.For(t, 10*time.Second, func() error {
+		if !strings.Contains(logs.String(), "lost the device's session lease") {
+			return fmt.Errorf("the worker has not noticed:\n%s", logs)
+		}
+		if s, _ := r.sim.Sessions("r1"); s != 0 {
+			return fmt.Errorf("%d sessions still open on r1", s)
+		}
+		return nil
+	})
+	if svc.Probed() != 0 {
+		t.Errorf("the job was answered (%d probed) after its session lease was lost", svc.Probed())
+	}
+	if e, err := kv.Get(context.Background(), "dc1.session.r1"); err != nil || !strings.Contains(string(e.Value()), `"w2"`) {
+		t.Errorf("the other worker's lease is gone: %v", err)
 	}
 }

@@ -2,7 +2,9 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -12,38 +14,51 @@ import (
 	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
-// sessionMargin is added to a probe's budget for how long its session
-// lock holds: time to close and publish, and the clocks of two workers
-// that disagree a little.
-const sessionMargin = 30 * time.Second
+// leaseGrace is added to the ack wait for how long a session lease holds
+// unrenewed: the clocks of two workers may disagree a little.
+const leaseGrace = 2 * time.Second
 
 // errStale is a job whose deadline passed while it waited for another
 // worker's session on its device.
 var errStale = errors.New("the job's deadline passed while another worker held the device's session")
 
-// sessionHold is the lock on a device's SSH session, at
+// errSessionLost ends a probe whose session lease could not be renewed:
+// another worker may take the device over once it lapses, and two sessions
+// must never run at once.
+var errSessionLost = errors.New("the device's session lease could not be renewed")
+
+// sessionHold is the lease on a device's SSH session, at
 // proto.SessionKey(site, device): who holds it, for which job, and until
-// when. A lock whose time is up belongs to a worker that died or hung; the
-// next worker takes it over. So does the next worker of the job itself:
-// JetStream hands a job to another worker only once its worker stopped
-// saying it is in progress for the ack wait, so a lock held for the job
-// being redelivered is a dead worker's, and waiting for its time would
-// only make the job miss its deadline.
+// when. The holder renews it while it probes (every third of the ack
+// wait, as it tells NATS the job is in progress); a lease that lapsed
+// belongs to a worker that died or lost the bus, and the next worker takes
+// it over. A worker that cannot renew its lease ends its probe first, so
+// a lease is never taken over from a session still open. A job
+// redelivered after its worker stopped takes over that worker's lease for
+// it as soon as it went unrenewed for an ack wait (redelivered).
 type sessionHold struct {
 	Worker string    `json:"worker"`
 	Job    string    `json:"job,omitempty"`
 	Until  time.Time `json:"until"`
 }
 
-// lockSession takes the lock on device's session for job, for hold: at
-// once when no worker holds it, its holder's time is up, or it is held for
-// this job (redelivered from a worker that stopped), else once its holder
-// releases it, polling with backoff (the caller keeps the job in
-// progress meanwhile). It gives up with errStale when deadline (unless
-// zero) passes first, and with ctx's error when ctx ends. release deletes
-// the lock, unless another worker has taken it over since.
+// sessionLease is a lease this worker holds.
+type sessionLease struct {
+	g   *loginGuard
+	kv  jetstream.KeyValue
+	key string
+	rev uint64
+	job string
+	log *slog.Logger
+}
+
+// lockSession takes the lease on device's session for job, for hold: at
+// once when no worker holds it or its lease lapsed, else once its holder
+// releases it, polling with backoff (the caller keeps the job in progress
+// meanwhile). It gives up with errStale when deadline (unless zero) passes
+// first, and with ctx's error when ctx ends.
 func (g *loginGuard) lockSession(ctx context.Context, kv jetstream.KeyValue, device, job string, hold time.Duration,
-	deadline time.Time) (release func(), err error) {
+	deadline time.Time) (*sessionLease, error) {
 	key, err := proto.SessionKey(g.site, device)
 	if err != nil {
 		return nil, err
@@ -56,9 +71,9 @@ func (g *loginGuard) lockSession(ctx context.Context, kv jetstream.KeyValue, dev
 		if !deadline.IsZero() && now.After(deadline) {
 			return nil, errStale
 		}
-		var held, expired sessionHold // the lock kept, or the one taken over
+		var held, expired sessionHold // the lease kept, or the one taken over
 		rev, err := updateJSON(ctx, kv, key, func(h *sessionHold) (bool, error) {
-			if h.Worker != "" && h.Until.After(now) && h.Job != job {
+			if h.Worker != "" && h.Until.After(now) && !redelivered(h, job, now) {
 				held = *h
 				return false, nil
 			}
@@ -72,14 +87,14 @@ func (g *loginGuard) lockSession(ctx context.Context, kv jetstream.KeyValue, dev
 		if rev != 0 {
 			switch {
 			case expired.Worker == "":
-			case expired.Job == job && expired.Until.After(now):
-				log.Warn("took over the device's session lock, held for this job by a worker that stopped: the job was redelivered",
+			case expired.Until.After(now):
+				log.Warn("took over the device's session lease for this job, unrenewed for an ack wait: the job was redelivered from a worker that stopped",
 					"holder", expired.Worker, "until", expired.Until)
 			default:
-				log.Warn("took over the device's session lock, whose time was up: its worker died or hung",
+				log.Warn("took over the device's session lease, which lapsed: its worker died or lost the bus",
 					"holder", expired.Worker, "holder_job", expired.Job, "until", expired.Until)
 			}
-			return g.releaser(ctx, kv, key, rev, log), nil
+			return &sessionLease{g: g, kv: kv, key: key, rev: rev, job: job, log: log}, nil
 		}
 		if !waiting {
 			log.Info("another worker of the site holds the device's session: waiting for it",
@@ -94,6 +109,68 @@ func (g *loginGuard) lockSession(ctx context.Context, kv jetstream.KeyValue, dev
 			return nil, err
 		}
 	}
+}
+
+// redelivered reports whether h is the lease of job itself left unrenewed
+// for a whole ack wait (its time less the grace): JetStream redelivers a
+// job exactly when its worker stopped saying it is in progress for an ack
+// wait, and that worker renewed the lease at the same moments, so it has
+// stopped. (A worker that merely lost the bus ends its probe at its first
+// failed renewal, within a third of the ack wait and the bucket's time
+// limit: before the redelivery when the ack wait is over 7.5 s, as it is
+// by default.) Waiting for the grace too would only make the job miss its
+// deadline.
+func redelivered(h *sessionHold, job string, now time.Time) bool {
+	return h.Job == job && !h.Until.Add(-leaseGrace).After(now)
+}
+
+// renew extends the lease by hold from now, if it is still this worker's.
+func (l *sessionLease) renew(ctx context.Context, hold time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
+	defer cancel()
+	data, err := json.Marshal(sessionHold{Worker: l.g.worker, Job: l.job, Until: l.g.now().Add(hold)})
+	if err != nil {
+		return err
+	}
+	rev, err := l.kv.Update(ctx, l.key, data, l.rev)
+	if err != nil {
+		return fmt.Errorf("renew %s: %w", l.key, err)
+	}
+	l.rev = rev
+	return nil
+}
+
+// keep renews the lease every period until the returned stop is called.
+// When a renewal fails it calls lost with errSessionLost, which ends the
+// probe, and renews no more.
+func (l *sessionLease) keep(ctx context.Context, hold, period time.Duration, lost context.CancelCauseFunc) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := l.renew(ctx, hold); err != nil {
+					if ctx.Err() == nil {
+						l.log.Warn("lost the device's session lease: ending the probe, so that no other worker's session overlaps it", "err", err)
+						lost(fmt.Errorf("%w: %v", errSessionLost, err))
+					}
+					return
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// release deletes the lease if it is still at this worker's revision.
+func (l *sessionLease) release(ctx context.Context) {
+	l.g.releaser(ctx, l.kv, l.key, l.rev, l.log)()
 }
 
 // releaser deletes the lock at key if it is still at revision rev: taken
