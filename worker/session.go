@@ -32,8 +32,8 @@ var errSessionLost = errors.New("the device's session lease could not be renewed
 // when. The holder renews it while it probes (every third of the ack
 // wait, as it tells NATS the job is in progress); a lease that lapsed
 // belongs to a worker that died or lost the bus, and the next worker takes
-// it over. A worker that cannot renew its lease ends its probe first, so
-// a lease is never taken over from a session still open. A job
+// it over; a worker that finds its lease in another's hands ends its probe
+// at once (see keep for the one case this leaves). A job
 // redelivered after its worker stopped takes over that worker's lease for
 // it as soon as it went unrenewed for an ack wait (redelivered).
 type sessionHold struct {
@@ -124,9 +124,10 @@ func redelivered(h *sessionHold, job string, now time.Time) bool {
 	return h.Job == job && !h.Until.Add(-leaseGrace).After(now)
 }
 
-// renew extends the lease by hold from now, if it is still this worker's.
-func (l *sessionLease) renew(ctx context.Context, hold time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
+// renew extends the lease by hold from now, if it is still this worker's;
+// one try within timeout.
+func (l *sessionLease) renew(ctx context.Context, hold, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	data, err := json.Marshal(sessionHold{Worker: l.g.worker, Job: l.job, Until: l.g.now().Add(hold)})
 	if err != nil {
@@ -141,8 +142,12 @@ func (l *sessionLease) renew(ctx context.Context, hold time.Duration) error {
 }
 
 // keep renews the lease every period until the returned stop is called.
-// When a renewal fails it calls lost with errSessionLost, which ends the
-// probe, and renews no more.
+// The probe is ended (lost, with errSessionLost) when the lease is found
+// in another worker's hands. A renewal that fails for want of the bus
+// does not end it: the worker keeps its result and publishes it once the
+// bus is back (a leaf node's link cut, say). Only a worker cut off from
+// the bus while the other workers of its site are not can then see its
+// lease taken over before it notices.
 func (l *sessionLease) keep(ctx context.Context, hold, period time.Duration, lost context.CancelCauseFunc) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -155,11 +160,18 @@ func (l *sessionLease) keep(ctx context.Context, hold, period time.Duration, los
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := l.renew(ctx, hold); err != nil {
-					if ctx.Err() == nil {
-						l.log.Warn("lost the device's session lease: ending the probe, so that no other worker's session overlaps it", "err", err)
-						lost(fmt.Errorf("%w: %v", errSessionLost, err))
-					}
+				err := l.renew(ctx, hold, min(kvTimeout, period))
+				if err == nil {
+					continue
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				taken := errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) ||
+					errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
+				if taken {
+					l.log.Warn("lost the device's session lease: ending the probe, so that no other worker's session overlaps it", "err", err)
+					lost(fmt.Errorf("%w: %v", errSessionLost, err))
 					return
 				}
 			}
