@@ -94,18 +94,30 @@ func (s *Service) dropStale(job *proto.ProbeJob, msg jetstream.Msg, log *slog.Lo
 // keepAlive tells NATS the job is in progress until stop is called, so a
 // long probe is not redelivered while it runs.
 func (s *Service) keepAlive(ctx context.Context, msg jetstream.Msg) (stop func()) {
+	return every(ctx, s.cfg.AckWait/3, func(context.Context) bool {
+		_ = msg.InProgress()
+		return true
+	})
+}
+
+// every calls tick every period, in a goroutine of its own, until tick
+// returns false or the returned stop is called (which waits for it). The
+// context tick gets ends at stop.
+func every(ctx context.Context, period time.Duration, tick func(context.Context) bool) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(s.cfg.AckWait / 3)
+		t := time.NewTicker(period)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				_ = msg.InProgress()
+				if !tick(ctx) {
+					return
+				}
 			}
 		}
 	}()

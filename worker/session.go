@@ -149,35 +149,20 @@ func (l *sessionLease) renew(ctx context.Context, hold, timeout time.Duration) e
 // the bus while the other workers of its site are not can then see its
 // lease taken over before it notices.
 func (l *sessionLease) keep(ctx context.Context, hold, period time.Duration, lost context.CancelCauseFunc) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(period)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				err := l.renew(ctx, hold, min(kvTimeout, period))
-				if err == nil {
-					continue
-				}
-				if ctx.Err() != nil {
-					return
-				}
-				taken := errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) ||
-					errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
-				if taken {
-					l.log.Warn("lost the device's session lease: ending the probe, so that no other worker's session overlaps it", "err", err)
-					lost(fmt.Errorf("%w: %v", errSessionLost, err))
-					return
-				}
-			}
+	return every(ctx, period, func(ctx context.Context) bool {
+		err := l.renew(ctx, hold, min(kvTimeout, period))
+		if err == nil || ctx.Err() != nil {
+			return err == nil
 		}
-	}()
-	return func() { cancel(); <-done }
+		taken := errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) ||
+			errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
+		if !taken {
+			return true // no bus: try again at the next tick
+		}
+		l.log.Warn("lost the device's session lease: ending the probe, so that no other worker's session overlaps it", "err", err)
+		lost(fmt.Errorf("%w: %v", errSessionLost, err))
+		return false
+	})
 }
 
 // release deletes the lease if it is still at this worker's revision.
