@@ -72,7 +72,7 @@ func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
 		stale bool
 	)
 	err := n.store.Commit(ctx, res.GetDevice(), func(prev state.Device) (state.Update, error) {
-		u, err := state.Decide(prev, res, n.cfg.Confirm, n.cfg.Now())
+		u, err := state.Decide(prev, res, n.rules(), n.cfg.Now())
 		last, stale = u, errors.Is(err, state.ErrNoUpdate) // the store may call decide again after a conflict
 		return u, err
 	})
@@ -85,12 +85,17 @@ func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
 	}
 	n.cfg.Metrics.results.WithLabelValues("applied").Inc()
 	for _, c := range last.Changes {
+		if c.Target == "" {
+			n.log.Info("device reachability changed", "device", c.Device, "site", c.Site, "from", c.From, "to", c.To,
+				"failure", c.Failure, "text", c.Error)
+			continue
+		}
 		n.cfg.Metrics.changes.WithLabelValues(c.To).Inc()
 		n.log.Info("link state changed", "device", c.Device, "site", c.Site, "target", c.Target, "from", c.From, "to", c.To)
 	}
 	for _, a := range last.Alerts {
-		if a.Kind == state.AlertDevice {
-			n.log.Info("device reachability changed", "device", a.Device, "failure", a.Failure, "text", a.FailureText)
+		if a.Kind == state.AlertLink && (a.Change.To == state.Flapping || a.Change.From == state.Flapping) {
+			n.log.Info("link flapping", "device", a.Change.Device, "target", a.Change.Target, "from", a.Change.From, "to", a.Change.To)
 		}
 	}
 	if len(last.Alerts) > 0 {

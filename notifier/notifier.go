@@ -21,6 +21,10 @@ type Config struct {
 	// Confirm is how many results in a row must show a new state before it
 	// counts (at least 1).
 	Confirm int
+	// Flap is the flap rule: when a link or a device's reachability is
+	// announced as FLAPPING and kept quiet instead of emailed at each
+	// change.
+	Flap state.Flap
 	// GroupWait is how long the mailer waits after the first alert of a
 	// burst for more to join the same email.
 	GroupWait time.Duration
@@ -108,10 +112,16 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { n.mailer.Run(ctx, lease) })
-	n.log.Info("notifier started", "confirm", n.cfg.Confirm, "group_wait", n.cfg.GroupWait)
+	n.log.Info("notifier started", "confirm", n.cfg.Confirm, "group_wait", n.cfg.GroupWait,
+		"flap_changes", n.cfg.Flap.Changes, "flap_window", n.cfg.Flap.Window)
 	<-ctx.Done()
 	wg.Wait()
 	return stopped(ctx, fmt.Errorf("notifier: %w", ctx.Err()))
+}
+
+// rules are the rules Decide applies to each result.
+func (n *Notifier) rules() state.Rules {
+	return state.Rules{Confirm: n.cfg.Confirm, Flap: n.cfg.Flap}
 }
 
 // stopped is what Run returns when it ends with err: nil once ctx was

@@ -45,15 +45,22 @@ type rig struct {
 	// into.
 	reg     *prometheus.Registry
 	metrics *notifier.Metrics
+	// flap is the flap rule of the rig's notifiers (off when zero).
+	flap state.Flap
 }
 
 func newRig(t *testing.T, groupWait time.Duration) *rig {
 	return newRigWith(t, groupWait, nil)
 }
 
+// newFlapRig is newRig with notifiers that apply the flap rule f.
+func newFlapRig(t *testing.T, f state.Flap) *rig {
+	return newRigWith(t, 0, nil, f)
+}
+
 // newRigWith is newRig with the notifier's view of the store wrapped by
 // wrap (nil: none), to inject store failures.
-func newRigWith(t *testing.T, groupWait time.Duration, wrap func(state.Store) state.Store) *rig {
+func newRigWith(t *testing.T, groupWait time.Duration, wrap func(state.Store) state.Store, flap ...state.Flap) *rig {
 	t.Helper()
 	nc, js := localnatstest.Connect(t, localnatstest.Start(t))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -69,6 +76,9 @@ func newRigWith(t *testing.T, groupWait time.Duration, wrap func(state.Store) st
 	r := &rig{js: js, nc: nc, st: st, smtp: srv, groupWait: groupWait, clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
 		last: map[string]time.Time{}, reg: prometheus.NewRegistry()}
 	r.metrics = notifier.NewMetrics(r.reg)
+	if len(flap) > 0 {
+		r.flap = flap[0]
+	}
 	t.Cleanup(func() { st.Close() })
 	r.notifierStore = st
 	if wrap != nil {
@@ -89,7 +99,7 @@ func (r *rig) startNotifier(t *testing.T) (stop func()) {
 	}
 	n := notifier.New(r.js, r.nc, r.notifierStore, sender, notifier.Config{GroupWait: r.groupWait, From: "lw@example.net",
 		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond, Inventory: rigInventory,
-		Metrics: r.metrics})
+		Metrics: r.metrics, Flap: r.flap})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()

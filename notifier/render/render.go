@@ -28,14 +28,8 @@ var (
 			ParseFS(templateFS, "templates/email.html.tmpl"))
 )
 
-// The states of a device entry; they are not link states.
-const (
-	entryUnreachable = "UNREACHABLE"
-	entryReachable   = "REACHABLE"
-)
-
 // stateOrder is the order of link states in a subject line.
-var stateOrder = []string{state.Down, state.Drop, state.Error, state.Up}
+var stateOrder = []string{state.Down, state.Drop, state.Error, state.Flapping, state.Up}
 
 // maxErrorText bounds the device error text quoted in an email.
 const maxErrorText = 500
@@ -101,14 +95,17 @@ func execute(t interface {
 // "3 links DOWN, 1 UP, 1 device unreachable at dc1, dc2".
 func summarize(alerts []state.Alert) string {
 	counts := map[string]int{}
-	var down, back []state.Alert
+	var down, back, flapping []state.Alert
 	sites := map[string]bool{}
 	for _, a := range alerts {
 		switch {
 		case a.Kind == state.AlertLink && a.Change != nil:
 			counts[a.Change.To]++
 			sites[a.Change.Site] = true
-		case a.Kind == state.AlertDevice && a.Failure != "":
+		case a.Kind == state.AlertDevice && deviceState(a) == state.Flapping:
+			flapping = append(flapping, a)
+			sites[a.Site] = true
+		case a.Kind == state.AlertDevice && deviceState(a) == state.Unreachable:
 			down = append(down, a)
 			sites[a.Site] = true
 		case a.Kind == state.AlertDevice:
@@ -127,6 +124,11 @@ func summarize(alerts []state.Alert) string {
 		parts = append(parts, back[0].Device+" reachable again")
 	} else if len(back) > 0 {
 		parts = append(parts, fmt.Sprintf("%d %s reachable again", len(back), plural(len(back), "device")))
+	}
+	if len(flapping) == 1 && named {
+		parts = append(parts, flapping[0].Device+" reachability flapping")
+	} else if len(flapping) > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s flapping", len(flapping), plural(len(flapping), "device")))
 	}
 	if len(parts) == 0 {
 		return "no changes"
@@ -192,14 +194,15 @@ func plural(n int, noun string) string {
 func newEntry(a state.Alert, loc *time.Location) (e entry, ok bool) {
 	switch {
 	case a.Kind == state.AlertLink && a.Change != nil:
-		return linkEntry(*a.Change, loc), true
+		return linkEntry(a, loc), true
 	case a.Kind == state.AlertDevice:
 		return deviceEntry(a, loc), true
 	}
 	return entry{}, false
 }
 
-func linkEntry(c state.Change, loc *time.Location) entry {
+func linkEntry(a state.Alert, loc *time.Location) entry {
+	c := *a.Change
 	from := c.From
 	if from == "" {
 		from = "(first seen)"
@@ -211,8 +214,13 @@ func linkEntry(c state.Change, loc *time.Location) entry {
 	if c.To == state.Error && c.Error != "" {
 		details = append(details, "error: "+clip(c.Error))
 	}
-	if c.To == state.Up && !c.PrevSince.IsZero() {
-		if d, ok := duration(c.PrevSince, c.At); ok && badFor[c.From] != "" {
+	if c.To == state.Flapping && a.Flaps > 0 {
+		if d, ok := duration(a.FlapsFrom, c.At); ok {
+			details = append(details, fmt.Sprintf("%d changes in %s; alerts held until it is quiet", a.Flaps, d))
+		}
+	}
+	if c.To != state.Flapping && !c.PrevSince.IsZero() {
+		if d, ok := duration(c.PrevSince, c.At); ok && badFor[c.From] != "" && (c.To == state.Up || c.From == state.Flapping) {
 			details = append(details, badFor[c.From]+" for "+d)
 		}
 	}
@@ -225,27 +233,51 @@ func linkEntry(c state.Change, loc *time.Location) entry {
 }
 
 // badFor words how a recovered link had been, by its previous state.
-var badFor = map[string]string{state.Down: "down", state.Drop: "dropping", state.Error: "in error"}
+var badFor = map[string]string{state.Down: "down", state.Drop: "dropping", state.Error: "in error", state.Flapping: "flapping"}
 
 func deviceEntry(a state.Alert, loc *time.Location) entry {
 	e := entry{
 		Site: a.Site, Device: a.Device, Where: where(a.Site, a.Device, ""),
 		Details: []string{"at " + formatTime(a.At, loc)}, at: a.At,
 	}
-	if a.Failure != "" {
-		e.Change, e.State = "unreachable ("+a.Failure+")", entryUnreachable
+	switch e.State = deviceState(a); e.State {
+	case state.Flapping:
+		e.Change = "reachability flapping"
+		if d, ok := duration(a.FlapsFrom, a.At); ok && a.Flaps > 0 {
+			e.Details = append(e.Details, fmt.Sprintf("%d changes in %s; alerts held until it is quiet", a.Flaps, d))
+		}
+	case state.Unreachable:
+		e.Change = "unreachable (" + a.Failure + ")"
+		if a.From == state.Flapping {
+			e.Change += " after flapping"
+		}
 		if a.FailureText != "" {
 			e.Details = append(e.Details, "error: "+clip(a.FailureText))
 		}
-		return e
-	}
-	e.Change, e.State = "reachable again", entryReachable
-	if !a.FailureSince.IsZero() {
-		if d, ok := duration(a.FailureSince, a.At); ok {
-			e.Details = append(e.Details, "unreachable for "+d)
+	default:
+		e.Change = "reachable again"
+		if a.From == state.Flapping {
+			e.Change = "reachable, no longer flapping"
+		}
+		if !a.FailureSince.IsZero() {
+			if d, ok := duration(a.FailureSince, a.At); ok {
+				e.Details = append(e.Details, cmp.Or(badFor[a.From], "unreachable")+" for "+d)
+			}
 		}
 	}
 	return e
+}
+
+// deviceState is the reachability a device alert announces; alerts
+// stored before it was recorded say it by their failure.
+func deviceState(a state.Alert) string {
+	switch {
+	case a.State != "":
+		return a.State
+	case a.Failure != "":
+		return state.Unreachable
+	}
+	return state.Reachable
 }
 
 func where(parts ...string) string {
@@ -303,8 +335,8 @@ func clip(s string) string {
 // stateStyle colours a state in the HTML body.
 func stateStyle(s string) htmltemplate.CSS {
 	colour := map[string]string{
-		state.Down: "#cc0000", entryUnreachable: "#cc0000", state.Drop: "#cc7a00",
-		state.Error: "#7a00cc", state.Up: "#008800", entryReachable: "#008800",
+		state.Down: "#cc0000", state.Unreachable: "#cc0000", state.Drop: "#cc7a00", state.Flapping: "#cc7a00",
+		state.Error: "#7a00cc", state.Up: "#008800", state.Reachable: "#008800",
 	}[s]
 	if colour == "" {
 		colour = "#000000"

@@ -46,6 +46,14 @@ func TestGolden(t *testing.T) {
 	nasty := renderLinkAlert("dc1", "r2", "10.9.9.9", "UP", "ERROR", 0, 0, renderT0, renderT0.Add(-time.Hour))
 	nasty.Change.Error = "<script>alert(\"pwn\")</script> & 'quoted'\r\n  % Invalid input detected at '^' marker."
 
+	flapping := renderLinkAlert("dc1", "r1", "10.0.0.1", "DOWN", "FLAPPING", 5, 5, renderT0, renderT0.Add(-time.Hour))
+	flapping.Flaps, flapping.FlapsFrom = 5, renderT0.Add(-25*time.Minute)
+	calmed := renderLinkAlert("dc1", "r1", "10.0.0.2", "FLAPPING", "DOWN", 5, 0, renderT0, renderT0.Add(-2*time.Hour))
+	deviceFlapping := renderDeviceAlert("dc1", "r2", "", "", renderT0, renderT0.Add(-time.Hour))
+	deviceFlapping.State, deviceFlapping.From, deviceFlapping.Flaps, deviceFlapping.FlapsFrom = state.Flapping, state.Unreachable, 4, renderT0.Add(-10*time.Minute)
+	deviceCalmed := renderDeviceAlert("dc1", "r3", "", "", renderT0, renderT0.Add(-90*time.Minute))
+	deviceCalmed.State, deviceCalmed.From = state.Reachable, state.Flapping
+
 	cases := []struct {
 		name   string
 		alerts []state.Alert
@@ -64,6 +72,7 @@ func TestGolden(t *testing.T) {
 		{"device_unreachable", []state.Alert{renderDeviceAlert("dc1", "r1", "TIMEOUT", "dial tcp 192.0.2.1:22: i/o timeout", renderT0, renderT0)}, time.UTC},
 		{"device_back", []state.Alert{renderDeviceAlert("dc1", "r1", "", "", renderT0, renderT0.Add(-65*time.Minute))}, time.UTC},
 		{"html_escaping", []state.Alert{nasty}, time.UTC},
+		{"flapping", []state.Alert{flapping, calmed, deviceFlapping, deviceCalmed}, time.UTC},
 		{"timezone", []state.Alert{
 			renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "DOWN", 5, 0, renderT0, renderT0.Add(-time.Hour)),
 			renderLinkAlert("dc1", "r1", "10.0.0.2", "UP", "DOWN", 5, 0, renderT0.Add(49*time.Minute), renderT0.Add(-time.Hour)),
@@ -134,6 +143,10 @@ func TestSubject(t *testing.T) {
 		{"link alert without change skipped", []state.Alert{{Kind: state.AlertLink}, down("dc1", "r1")},
 			"[linkwatch] 1 link DOWN at dc1"},
 		{"nothing", nil, "[linkwatch] no changes"},
+		{"link flapping", []state.Alert{renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "FLAPPING", 5, 5, renderT0, renderT0)},
+			"[linkwatch] 1 link FLAPPING at dc1"},
+		{"device flapping", []state.Alert{{Kind: state.AlertDevice, Device: "r1", Site: "dc1", State: state.Flapping}},
+			"[linkwatch] r1 reachability flapping at dc1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,21 +1,10 @@
 package state
 
 import (
-	"fmt"
 	"maps"
 	"time"
 
 	"github.com/linkwatch/linkwatch/proto"
-)
-
-// Link states as stored (Link.State, Change.From and To) and shown: the
-// short names of proto.LinkStatus. A device that cannot be reached does not
-// change its links' states: they are held at their last value.
-var (
-	Up    = proto.LinkStatus_LINK_STATUS_UP.Short()
-	Down  = proto.LinkStatus_LINK_STATUS_DOWN.Short()
-	Drop  = proto.LinkStatus_LINK_STATUS_DROP.Short()
-	Error = proto.LinkStatus_LINK_STATUS_ERROR.Short()
 )
 
 // LinkKey is the key of a link within its device: the target address,
@@ -35,7 +24,13 @@ func LinkKey(address, vrf string) string {
 // later job (the scheduler's time, immune to clock skew between workers and
 // to interval changes) when both results come from scheduled jobs, else a
 // later check time.
-func Decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Update, error) {
+//
+// Every confirmed change goes to the history. What the NOC is told follows
+// rules: a change is announced when the reportable state (Flapping while
+// the flap rule says so, else the state) differs from the one last
+// announced and rules.Silenced does not hold it back. now is only the
+// Created time of the alerts and the Received time of the device.
+func Decide(prev Device, res *proto.ProbeResult, rules Rules, now time.Time) (Update, error) {
 	checked := res.GetCheckedAt().AsTime().UTC()
 	var scheduled time.Time
 	if res.GetScheduledAt() != nil {
@@ -51,11 +46,11 @@ func Decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 	case !prev.LastResult.IsZero() && !checked.After(prev.LastResult):
 		return Update{}, ErrNoUpdate
 	}
-	if confirm < 1 {
-		confirm = 1
-	}
+	rules = rules.withDefaults()
+	prev = upgrade(prev)
 	next := prev
 	next.Name, next.Site, next.LastResult = res.GetDevice(), res.GetSite(), checked
+	next.Worker, next.Received = res.GetWorker(), now.UTC()
 	if !scheduled.IsZero() {
 		next.LastScheduled = scheduled
 	}
@@ -65,43 +60,72 @@ func Decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 	}
 	u := Update{}
 	if failure := res.GetFailure(); failure != proto.FailureKind_FAILURE_KIND_UNSPECIFIED {
-		// Unreachable: links held; one alert for the device once the
-		// failure is confirmed like any other change. A kind this build
-		// does not know (a newer worker's) is a failure all the same, and
-		// its short name ("UNKNOWN_9") is not "", which reads as reached.
-		next.FailedInARow++
-		if prev.Failure == "" && next.FailedInARow < confirm {
-			u.Device = next
-			return u, nil
-		}
-		next.Failure, next.FailureText = failure.Short(), res.GetFailureText()
-		if prev.Failure == "" {
-			next.FailureSince = checked
-			u.Alerts = append(u.Alerts, newDeviceAlert(next, checked, now))
-		}
-		u.Device = next
-		return u, nil
+		// A kind this build does not know (a newer worker's) is a failure
+		// all the same, and its short name ("UNKNOWN_9") is not "", which
+		// reads as reached.
+		unreachable(&next, &u, failure.Short(), res.GetFailureText(), checked, rules)
+	} else {
+		reached(&next, &u, res.GetLinks(), checked, rules, now)
 	}
+	if failed := res.GetFailure() != proto.FailureKind_FAILURE_KIND_UNSPECIFIED; failed == (next.Failure != "") {
+		// The result agrees with the device's reachability: one more
+		// quiet result.
+		next.FlapState = rules.Flap.settle(next.FlapState, checked)
+	}
+	if a, ok := rules.announceDevice(&next, checked, now); ok {
+		u.Alerts = append(u.Alerts, a)
+	}
+	u.Device = next
+	return u, nil
+}
+
+// unreachable applies a result that could not reach the device: its
+// links are held; the failure counts once confirmed like any other change.
+func unreachable(next *Device, u *Update, failure, text string, checked time.Time, rules Rules) {
+	next.ReachedInARow = 0
+	next.FailedInARow++
+	if next.Failure != "" {
+		next.Failure, next.FailureText = failure, text
+		return
+	}
+	if next.FailedInARow < rules.Confirm {
+		return
+	}
+	from := Reachable
+	if len(next.Links) == 0 {
+		from = "" // never reached
+	}
+	next.Failure, next.FailureText, next.FailureSince = failure, text, checked
+	u.Changes = append(u.Changes, Change{Device: next.Name, Site: next.Site, From: from, To: Unreachable,
+		At: checked, PrevSince: next.NotifiedAt, Failure: failure, Error: text})
+	next.FlapState = rules.Flap.count(next.FlapState, checked, from != "")
+}
+
+// reached applies a result that reached the device: each link steps under
+// the confirmation rule, and a recorded failure ends once the device was
+// reached rules.Confirm times in a row.
+func reached(next *Device, u *Update, links []*proto.LinkResult, checked time.Time, rules Rules, now time.Time) {
 	next.FailedInARow = 0
-	if prev.Failure != "" {
-		back := newDeviceAlert(next, checked, now)
-		back.Failure, back.FailureText, back.FailureSince = "", prev.FailureText, prev.FailureSince
-		back.ID = fmt.Sprintf("%s|device|%s>ok|%d", next.Name, prev.Failure, checked.UnixNano())
-		u.Alerts = append(u.Alerts, back)
-		next.Failure, next.FailureText, next.FailureSince = "", "", time.Time{}
+	if next.Failure != "" {
+		if next.ReachedInARow++; next.ReachedInARow >= rules.Confirm {
+			u.Changes = append(u.Changes, Change{Device: next.Name, Site: next.Site, From: Unreachable, To: Reachable,
+				At: checked, PrevSince: next.FailureSince, Failure: next.Failure, Error: next.FailureText})
+			next.Failure, next.FailureText, next.FailureSince, next.ReachedInARow = "", "", time.Time{}, 0
+			next.FlapState = rules.Flap.count(next.FlapState, checked, true)
+		}
 	}
 	seen := map[string]bool{}
-	for _, lr := range res.GetLinks() {
+	for _, lr := range links {
 		key := LinkKey(lr.GetTarget().GetAddress(), lr.GetTarget().GetVrf())
 		seen[key] = true
-		link, change := step(prev.Links[key], next, lr, confirm)
-		next.Links[key] = link
+		link, change := step(next.Links[key], *next, lr, rules)
 		if change != nil {
 			u.Changes = append(u.Changes, *change)
-			if change.From != "" || change.To != Up {
-				u.Alerts = append(u.Alerts, newLinkAlert(*change, now))
-			}
 		}
+		if a, ok := rules.announceLink(&link, key, now); ok {
+			u.Alerts = append(u.Alerts, a)
+		}
+		next.Links[key] = link
 	}
 	// A complete probe that no longer has a target means the inventory
 	// dropped it: forget the link.
@@ -110,13 +134,12 @@ func Decide(prev Device, res *proto.ProbeResult, confirm int, now time.Time) (Up
 			delete(next.Links, key)
 		}
 	}
-	u.Device = next
-	return u, nil
 }
 
 // step applies one link result to the link's stored state under the
-// confirmation rule and returns the new state and the change, if any.
-func step(prev Link, dev Device, lr *proto.LinkResult, confirm int) (Link, *Change) {
+// confirmation and flap rules and returns the new state and the change for
+// the history, if any.
+func step(prev Link, dev Device, lr *proto.LinkResult, rules Rules) (Link, *Change) {
 	checked := lr.GetCheckedAt().AsTime().UTC()
 	if lr.GetCheckedAt() == nil {
 		checked = dev.LastResult
@@ -145,6 +168,7 @@ func step(prev Link, dev Device, lr *proto.LinkResult, confirm int) (Link, *Chan
 		return l, newChange(l, "", time.Time{}, checked)
 	case state == prev.State:
 		l.Pending, l.PendingCount = "", 0
+		l.FlapState = rules.Flap.settle(l.FlapState, checked)
 		return l, nil
 	}
 	if l.Pending == state {
@@ -152,11 +176,12 @@ func step(prev Link, dev Device, lr *proto.LinkResult, confirm int) (Link, *Chan
 	} else {
 		l.Pending, l.PendingCount = state, 1
 	}
-	if l.PendingCount < confirm {
+	if l.PendingCount < rules.Confirm {
 		return l, nil
 	}
 	from, fromSince := prev.State, prev.Since
 	l.State, l.Since, l.Pending, l.PendingCount = state, checked, "", 0
+	l.FlapState = rules.Flap.count(l.FlapState, checked, true)
 	return l, newChange(l, from, fromSince, checked)
 }
 
@@ -168,22 +193,26 @@ func newChange(l Link, from string, prevSince, at time.Time) *Change {
 	}
 }
 
-func newLinkAlert(c Change, now time.Time) Alert {
-	return Alert{
-		ID:      fmt.Sprintf("%s|%s|%s>%s|%d", c.Device, LinkKey(c.Target, c.VRF), c.From, c.To, c.At.UnixNano()),
-		Kind:    AlertLink,
-		Created: now.UTC(),
-		Change:  &c,
+// upgrade fills in what a record stored before announcements were tracked
+// lacks: what was announced is then taken to be its state, as the alerts
+// of the time said.
+func upgrade(d Device) Device {
+	if d.Notified == "" && !d.LastResult.IsZero() {
+		d.Notified, d.NotifiedAt = Reachable, d.LastResult
+		if d.Failure != "" {
+			d.Notified, d.NotifiedAt = Unreachable, d.FailureSince
+		}
 	}
-}
-
-func newDeviceAlert(d Device, at, now time.Time) Alert {
-	return Alert{
-		ID:      fmt.Sprintf("%s|device|ok>%s|%d", d.Name, d.Failure, at.UnixNano()),
-		Kind:    AlertDevice,
-		Created: now.UTC(),
-		Device:  d.Name, Site: d.Site,
-		Failure: d.Failure, FailureText: d.FailureText,
-		At: at, FailureSince: d.FailureSince,
+	if len(d.Links) == 0 {
+		return d
 	}
+	links := make(map[string]Link, len(d.Links))
+	for k, l := range d.Links {
+		if l.Notified == "" && l.State != "" {
+			l.Notified, l.NotifiedAt = l.State, l.Since
+		}
+		links[k] = l
+	}
+	d.Links = links
+	return d
 }

@@ -49,11 +49,17 @@ const (
 // each step committed.
 func apply(t *testing.T, confirm int, results ...*proto.ProbeResult) (Device, [][]Alert, []Change) {
 	t.Helper()
+	return applyRules(t, Rules{Confirm: confirm}, results...)
+}
+
+// applyRules is apply under any rules.
+func applyRules(t *testing.T, rules Rules, results ...*proto.ProbeResult) (Device, [][]Alert, []Change) {
+	t.Helper()
 	var dev Device
 	var alerts [][]Alert
 	var changes []Change
 	for _, r := range results {
-		u, err := Decide(dev, r, confirm, t0)
+		u, err := Decide(dev, r, rules, t0)
 		if errors.Is(err, ErrNoUpdate) {
 			alerts = append(alerts, nil)
 			continue
@@ -72,6 +78,10 @@ func alertSummary(as []Alert) []string {
 	var out []string
 	for _, a := range as {
 		if a.Kind == AlertDevice {
+			if a.State == Flapping || a.From == Flapping {
+				out = append(out, "device:"+a.From+">"+a.State)
+				continue
+			}
 			out = append(out, "device:"+a.Failure)
 			continue
 		}
@@ -141,7 +151,7 @@ func TestDecide(t *testing.T) {
 			state:  map[string]string{"10.0.0.1": "UP", "10.0.0.2": "UP", "10.0.0.3": "UP"},
 		},
 		{
-			name:    "confirm 2 applies to an unreachable device too",
+			name:    "confirm 2 applies to an unreachable device too, on both edges",
 			confirm: 2,
 			results: []*proto.ProbeResult{
 				result(0, map[string]proto.LinkStatus{"10.0.0.1": up}),
@@ -150,8 +160,11 @@ func TestDecide(t *testing.T) {
 				failed(3, proto.FailureKind_FAILURE_KIND_TIMEOUT),
 				failed(4, proto.FailureKind_FAILURE_KIND_TIMEOUT),
 				result(5, map[string]proto.LinkStatus{"10.0.0.1": up}),
+				failed(6, proto.FailureKind_FAILURE_KIND_TIMEOUT),
+				result(7, map[string]proto.LinkStatus{"10.0.0.1": up}),
+				result(8, map[string]proto.LinkStatus{"10.0.0.1": up}),
 			},
-			alerts: [][]string{nil, nil, nil, nil, {"device:TIMEOUT"}, {"device:"}},
+			alerts: [][]string{nil, nil, nil, nil, {"device:TIMEOUT"}, nil, nil, nil, {"device:"}},
 			state:  map[string]string{"10.0.0.1": "UP"},
 		},
 		{

@@ -24,6 +24,25 @@ type Link struct {
 	// many results in a row have shown it.
 	Pending      string `json:"pending,omitempty"`
 	PendingCount int    `json:"pending_count,omitempty"`
+	// Notified is the state last announced to the NOC (Flapping while it
+	// was said to flap; "" before the first announcement), NotifiedAt
+	// the check time it was announced at. An alert is due whenever the
+	// reportable state differs from it and nothing holds the alert back.
+	Notified   string    `json:"notified,omitempty"`
+	NotifiedAt time.Time `json:"notified_at,omitzero"`
+	FlapState
+}
+
+// FlapState is the flap detection of a link or of a device's
+// reachability: the times of its recent confirmed changes, and whether
+// it is flapping.
+type FlapState struct {
+	Flapping bool `json:"flapping,omitempty"`
+	// FlappingSince is when it began to flap.
+	FlappingSince time.Time `json:"flapping_since,omitzero"`
+	// Flaps are the check times of its confirmed changes within the flap
+	// window, oldest first (at most the rule's Changes+1 of them).
+	Flaps []time.Time `json:"flaps,omitempty"`
 }
 
 // Device is the stored record of one device: whether the last probe could
@@ -47,11 +66,30 @@ type Device struct {
 	// FailedInARow counts the consecutive results that could not reach
 	// the device; the failure counts (and alerts) once it reaches the
 	// confirmation rule's number.
-	FailedInARow int             `json:"failed_in_a_row,omitempty"`
-	Links        map[string]Link `json:"links,omitempty"`
+	FailedInARow int `json:"failed_in_a_row,omitempty"`
+	// ReachedInARow counts the consecutive results that reached a device
+	// whose failure is recorded; it is reachable again once that reaches
+	// the confirmation rule's number.
+	ReachedInARow int `json:"reached_in_a_row,omitempty"`
+	// Worker is the worker that sent the newest result applied, Received
+	// when the notifier committed it (by the notifier's clock, which,
+	// unlike the workers', is the one staleness is judged by).
+	Worker   string    `json:"worker,omitempty"`
+	Received time.Time `json:"received,omitzero"`
+	// Notified is the reachability last announced (Reachable,
+	// Unreachable or Flapping; "" before the first), NotifiedAt the check
+	// time it was announced at.
+	Notified   string    `json:"notified,omitempty"`
+	NotifiedAt time.Time `json:"notified_at,omitzero"`
+	// FlapState is the flap detection of the device's reachability.
+	FlapState
+	Links map[string]Link `json:"links,omitempty"`
 }
 
-// Change is one confirmed state change of a link, as kept in the history.
+// Change is one confirmed state change of a link, as kept in the history,
+// or, with Target "", of a device's reachability: From and To are then
+// Reachable or Unreachable (From "" at first contact), Failure the
+// failure kind and Error its text.
 type Change struct {
 	Device    string    `json:"device"`
 	Site      string    `json:"site"`
@@ -65,6 +103,7 @@ type Change struct {
 	Received  int       `json:"received"`
 	RTTAvgMs  *float64  `json:"rtt_avg_ms,omitempty"`
 	Error     string    `json:"error,omitempty"`
+	Failure   string    `json:"failure,omitempty"`
 }
 
 // Alert kinds.
@@ -84,12 +123,21 @@ type Alert struct {
 	Change *Change `json:"change,omitempty"`
 	// For AlertDevice: the device, its site, the failure kind ("" when the
 	// device is reachable again), its text, and the time of the result.
+	// State is the reachability announced (Reachable, Unreachable or
+	// Flapping; "" in alerts stored before it existed: read Failure), From
+	// the one announced before.
+	State        string    `json:"state,omitempty"`
+	From         string    `json:"from,omitempty"`
 	Device       string    `json:"device,omitempty"`
 	Site         string    `json:"site,omitempty"`
 	Failure      string    `json:"failure,omitempty"`
 	FailureText  string    `json:"failure_text,omitempty"`
 	At           time.Time `json:"at,omitempty"`
 	FailureSince time.Time `json:"failure_since,omitempty"`
+	// Flaps, for an alert that something began to flap, counts its
+	// changes since FlapsFrom.
+	Flaps     int       `json:"flaps,omitempty"`
+	FlapsFrom time.Time `json:"flaps_from,omitzero"`
 	// Attempts counts failed deliveries; LastError is the newest failure.
 	Attempts  int    `json:"attempts,omitempty"`
 	LastError string `json:"last_error,omitempty"`

@@ -238,9 +238,14 @@ func Sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (mailer.Send
 // live; the inventory it accepts results for follows reloads.
 func NotifierConfig(live *Live, reg prometheus.Registerer, log *slog.Logger) notifier.Config {
 	cfg := live.Config()
-	return notifier.Config{Confirm: cfg.Notify.Confirm, GroupWait: cfg.Notify.GroupWait, From: cfg.Notify.From,
+	return notifier.Config{Confirm: cfg.Notify.Confirm, Flap: Flap(cfg.Notify.Flap), GroupWait: cfg.Notify.GroupWait, From: cfg.Notify.From,
 		To: cfg.Notify.To, Location: cfg.Notify.Location, Metrics: notifier.NewMetrics(reg), Log: log,
 		Inventory: Derived(live, NotifierInventory)}
+}
+
+// Flap is the configured flap rule.
+func Flap(f config.Flap) state.Flap {
+	return state.Flap{Changes: f.Changes, Window: f.Window, Quiet: f.Quiet}
 }
 
 // NotifierInventory is what the notifier accepts results for: every

@@ -82,9 +82,21 @@ type Notify struct {
 	To        []string       `yaml:"to"`
 	GroupWait time.Duration  `yaml:"group_wait"`
 	Confirm   int            `yaml:"confirm"`
+	Flap      Flap           `yaml:"flap"`
 	Timezone  string         `yaml:"timezone"`
 	Location  *time.Location `yaml:"-"`    // Timezone, loaded
 	SMTP      *SMTP          `yaml:"smtp"` // nil: emails go to standard output
+}
+
+// Flap is the flap rule (state.Flap): a link or a device's reachability
+// that changes more than Changes times within Window is announced once as
+// FLAPPING and then kept quiet until it has not changed for Quiet. Window
+// defaults to 12 intervals, Quiet to Window; Changes 0 turns flap
+// detection off.
+type Flap struct {
+	Changes int           `yaml:"changes"`
+	Window  time.Duration `yaml:"window"`
+	Quiet   time.Duration `yaml:"quiet"`
 }
 
 // SMTP is the mail relay. When Username is set, exactly one of PasswordEnv

@@ -289,6 +289,7 @@ func TestLoadGood(t *testing.T) {
 			To:        []string{"noc@example.net", "oncall@example.net"},
 			GroupWait: 30 * time.Second,
 			Confirm:   1,
+			Flap:      Flap{Changes: 4, Window: 2 * time.Hour, Quiet: 2 * time.Hour},
 			Timezone:  "Europe/Paris",
 			SMTP:      &SMTP{Host: "smtp.example.net", Port: 465, TLS: "tls", Username: "lw", PasswordEnv: "SMTP_PASSWORD"},
 		},
@@ -332,11 +333,12 @@ func TestParseEmptyGivesDefaults(t *testing.T) {
 		t.Fatalf("Parse: %v", err)
 	}
 	want := &Config{
-		Interval:    5 * time.Minute,
-		DataDir:     "conf/data",
-		NATS:        NATS{Listen: "127.0.0.1:4222"},
-		State:       State{Prefix: "linkwatch:"},
-		Notify:      Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC", Location: time.UTC},
+		Interval: 5 * time.Minute,
+		DataDir:  "conf/data",
+		NATS:     NATS{Listen: "127.0.0.1:4222"},
+		State:    State{Prefix: "linkwatch:"},
+		Notify: Notify{GroupWait: 30 * time.Second, Confirm: 1, Flap: Flap{Changes: 4, Window: time.Hour, Quiet: time.Hour},
+			Timezone: "UTC", Location: time.UTC},
 		Credentials: map[string]Credential{},
 		Worker: Worker{Concurrency: 50, HostKeys: HostKeysTOFU, AckWait: 30 * time.Second, MaxOutputKiB: 4096,
 			Logins: Logins{PauseAfter: 3, Within: 10 * time.Minute, PauseFor: 30 * time.Minute}},

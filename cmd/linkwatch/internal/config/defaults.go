@@ -65,7 +65,7 @@ func builtinDefaults() file {
 			DataDir:  "./data",
 			NATS:     NATS{Listen: "127.0.0.1:4222"},
 			State:    State{Prefix: "linkwatch:"},
-			Notify:   Notify{GroupWait: 30 * time.Second, Confirm: 1, Timezone: "UTC"},
+			Notify:   Notify{GroupWait: 30 * time.Second, Confirm: 1, Flap: Flap{Changes: 4}, Timezone: "UTC"},
 			Worker: Worker{Concurrency: 50, AckWait: 30 * time.Second, MaxOutputKiB: 4096,
 				Logins: Logins(worker.DefaultLoginPolicy)},
 		},
@@ -112,6 +112,12 @@ func (f *file) resolve(dir string, given func(path string) bool) *Config {
 	cfg := f.Config
 	cfg.DataDir = relTo(dir, cfg.DataDir)
 	cfg.Worker.KnownHosts = relTo(dir, cfg.Worker.KnownHosts)
+	if cfg.Notify.Flap.Window == 0 {
+		cfg.Notify.Flap.Window = 12 * cfg.Interval
+	}
+	if cfg.Notify.Flap.Quiet == 0 {
+		cfg.Notify.Flap.Quiet = cfg.Notify.Flap.Window
+	}
 	if cfg.Worker.HostKeys == "" {
 		cfg.Worker.HostKeys = HostKeysTOFU
 		if cfg.Worker.KnownHosts != "" {

@@ -206,6 +206,9 @@ func (v *validator) notify() {
 		v.address(fmt.Sprintf("notify.to[%d]", i), to)
 	}
 	v.durRange("notify.group_wait", n.GroupWait, 0, time.Hour)
+	v.intRange("notify.flap.changes", n.Flap.Changes, 0, 1000)
+	v.durRange("notify.flap.window", n.Flap.Window, time.Second, 30*24*time.Hour)
+	v.durRange("notify.flap.quiet", n.Flap.Quiet, time.Second, 30*24*time.Hour)
 	v.intRange("notify.confirm", n.Confirm, 1, 100)
 	if n.Location == nil || n.Timezone == "" || n.Timezone == "Local" { // resolve could not load it
 		v.errorf("notify.timezone", "%q is not a time zone name (like UTC or Europe/Paris)", n.Timezone)
