@@ -138,6 +138,9 @@ type Alert struct {
 	// changes since FlapsFrom.
 	Flaps     int       `json:"flaps,omitempty"`
 	FlapsFrom time.Time `json:"flaps_from,omitzero"`
+	// Worker is, for AlertSite, the worker of the last result before the
+	// site went blind, or of the first one after.
+	Worker string `json:"worker,omitempty"`
 	// Attempts counts failed deliveries; LastError is the newest failure.
 	Attempts  int    `json:"attempts,omitempty"`
 	LastError string `json:"last_error,omitempty"`
@@ -167,10 +170,17 @@ type Store interface {
 	Commit(ctx context.Context, device string, decide func(prev Device) (Update, error)) error
 	// Devices returns every stored device record, sorted by name.
 	Devices(ctx context.Context) ([]Device, error)
-	// History returns the changes of device's links (only target's when
-	// target is not ""), at or after since, newest first, at most limit
-	// (all when limit <= 0).
+	// History returns the changes of device's links and reachability
+	// (only target's when target is not ""; a reachability change has
+	// Target ""), or of every device's when device is "", at or after
+	// since, newest first, at most limit (all when limit <= 0).
 	History(ctx context.Context, device, target string, since time.Time, limit int) ([]Change, error)
+	// CommitSite is Commit for the record of a site (a zero Site when
+	// there is none): it writes the returned record and queues its alerts
+	// together, or nothing.
+	CommitSite(ctx context.Context, site string, decide func(prev Site) (SiteUpdate, error)) error
+	// Sites returns every stored site record, sorted by name.
+	Sites(ctx context.Context) ([]Site, error)
 	// Outbox returns up to limit alerts waiting to be sent (all when
 	// limit <= 0), oldest first by Created then ID.
 	Outbox(ctx context.Context, limit int) ([]Alert, error)

@@ -115,3 +115,37 @@ func keyTime(k []byte) time.Time {
 	sec := int64(binary.BigEndian.Uint64(k) ^ (1 << 63))
 	return time.Unix(sec, int64(binary.BigEndian.Uint32(k[8:]))).UTC()
 }
+
+// decideSite is decideUpdate for a site's record.
+func decideSite(site string, stored []byte, decide func(state.Site) (state.SiteUpdate, error)) (state.SiteUpdate, []byte, error) {
+	var prev state.Site
+	if stored != nil {
+		if err := json.Unmarshal(stored, &prev); err != nil {
+			return state.SiteUpdate{}, nil, fmt.Errorf("decode site: %w", err)
+		}
+	}
+	upd, err := decide(prev)
+	if err != nil {
+		return state.SiteUpdate{}, nil, err
+	}
+	if upd.Site.Name == "" {
+		upd.Site.Name = site
+	}
+	if upd.Site.Name != site {
+		return upd, nil, fmt.Errorf("decide returned a record for site %q", upd.Site.Name)
+	}
+	upd.Site.Since, upd.Site.LastReceived = upd.Site.Since.UTC(), upd.Site.LastReceived.UTC()
+	alerts := make([]state.Alert, len(upd.Alerts))
+	for i, a := range upd.Alerts {
+		if a.ID == "" {
+			return upd, nil, fmt.Errorf("alert %d has no id", i)
+		}
+		alerts[i] = normAlert(a)
+	}
+	upd.Alerts = alerts
+	data, err := json.Marshal(upd.Site)
+	if err != nil {
+		return state.SiteUpdate{}, nil, fmt.Errorf("encode site: %w", err)
+	}
+	return upd, data, nil
+}

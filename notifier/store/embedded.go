@@ -99,15 +99,7 @@ func (e *Embedded) commitTx(tx *bolt.Tx, device string, decide func(state.Device
 	if err := putHistory(tx.Bucket(bucketHistory), device, upd.Changes); err != nil {
 		return err
 	}
-	for _, a := range upd.Alerts {
-		if e.outbox.has(tx, a.ID) || e.parked.has(tx, a.ID) {
-			continue
-		}
-		if err := e.outbox.put(tx, a); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.queue(tx, upd.Alerts)
 }
 
 func putHistory(b *bolt.Bucket, device string, changes []state.Change) error {
@@ -149,37 +141,46 @@ func (e *Embedded) Devices(ctx context.Context) ([]state.Device, error) {
 }
 
 // History implements state.Store, walking the device's keys backwards
-// from the newest until since.
+// from the newest until since; without a device, every device's, merged.
 func (e *Embedded) History(ctx context.Context, device, target string, since time.Time, limit int) ([]state.Change, error) {
+	if device == "" {
+		return e.fleetHistory(target, since, limit)
+	}
 	var changes []state.Change
-	prefix := []byte(device + "\x00")
-	err := e.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketHistory).Cursor()
-		k, v := c.Seek([]byte(device + "\x01"))
-		if k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
-			if keyTime(k[len(prefix):]).Before(since) {
-				return nil
-			}
-			var ch state.Change
-			if err := json.Unmarshal(v, &ch); err != nil {
-				return fmt.Errorf("decode change: %w", err)
-			}
-			if target != "" && ch.Target != target {
-				continue
-			}
-			if changes = append(changes, ch); limit > 0 && len(changes) == limit {
-				return nil
-			}
-		}
-		return nil
+	err := e.db.View(func(tx *bolt.Tx) (err error) {
+		changes, err = historyTx(tx, device, target, since, limit)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", device, err)
+	}
+	return changes, nil
+}
+
+func historyTx(tx *bolt.Tx, device, target string, since time.Time, limit int) ([]state.Change, error) {
+	var changes []state.Change
+	prefix := []byte(device + "\x00")
+	c := tx.Bucket(bucketHistory).Cursor()
+	k, v := c.Seek([]byte(device + "\x01"))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+		if keyTime(k[len(prefix):]).Before(since) {
+			break
+		}
+		var ch state.Change
+		if err := json.Unmarshal(v, &ch); err != nil {
+			return nil, fmt.Errorf("decode change: %w", err)
+		}
+		if target != "" && ch.Target != target {
+			continue
+		}
+		if changes = append(changes, ch); limit > 0 && len(changes) == limit {
+			break
+		}
 	}
 	return changes, nil
 }

@@ -40,8 +40,22 @@ func (r *Redis) historyMembers(ctx context.Context, tx *redis.Tx, changes []stat
 }
 
 // History implements state.Store. With a target the device's whole
-// history since since is read and filtered here.
+// history since since is read and filtered here; without a device, every
+// device's history is read (limit changes at most of each, in one round
+// trip) and merged.
 func (r *Redis) History(ctx context.Context, device, target string, since time.Time, limit int) ([]state.Change, error) {
+	if device == "" {
+		return r.fleetHistory(ctx, target, since, limit)
+	}
+	members, err := r.client.ZRangeArgs(ctx, r.historyArgs(device, target, since, limit)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", device, err)
+	}
+	return parseHistory(device, members, target, since, limit)
+}
+
+// historyArgs reads device's history at or after since, newest first.
+func (r *Redis) historyArgs(device, target string, since time.Time, limit int) redis.ZRangeArgs {
 	args := redis.ZRangeArgs{Key: r.historyKey(device), Start: "+inf", Stop: "-inf", ByScore: true, Rev: true}
 	if !since.IsZero() {
 		args.Stop = formatScore(since)
@@ -49,10 +63,12 @@ func (r *Redis) History(ctx context.Context, device, target string, since time.T
 	if target == "" && limit > 0 {
 		args.Count = int64(limit)
 	}
-	members, err := r.client.ZRangeArgs(ctx, args).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read history of %s: %w", device, err)
-	}
+	return args
+}
+
+// parseHistory decodes the members historyArgs read, keeping those of
+// target (all when "") at or after since, at most limit.
+func parseHistory(device string, members []string, target string, since time.Time, limit int) ([]state.Change, error) {
 	var changes []state.Change
 	for _, m := range members {
 		if len(m) < historyHead {

@@ -32,6 +32,11 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"AlertIDQueuedOnce", testAlertOnce},
 		{"Retry", testRetry},
 		{"Park", testPark},
+		{"CommitSite", testCommitSite},
+		{"CommitSiteNothing", testCommitSiteNothing},
+		{"SiteAlertQueuedOnce", testSiteAlertOnce},
+		{"ConcurrentSiteCommits", testConcurrentSiteCommits},
+		{"FleetHistory", testFleetHistory},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
