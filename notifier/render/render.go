@@ -95,10 +95,16 @@ func execute(t interface {
 // "3 links DOWN, 1 UP, 1 device unreachable at dc1, dc2".
 func summarize(alerts []state.Alert) string {
 	counts := map[string]int{}
-	var down, back, flapping []state.Alert
+	var down, back, flapping, blind, seeing []state.Alert
 	sites := map[string]bool{}
 	for _, a := range alerts {
 		switch {
+		case a.Kind == state.AlertSite && a.Failure != "":
+			blind = append(blind, a)
+			sites[a.Site] = true
+		case a.Kind == state.AlertSite:
+			seeing = append(seeing, a)
+			sites[a.Site] = true
 		case a.Kind == state.AlertLink && a.Change != nil:
 			counts[a.Change.To]++
 			sites[a.Change.Site] = true
@@ -113,7 +119,10 @@ func summarize(alerts []state.Alert) string {
 			sites[a.Site] = true
 		}
 	}
-	parts := linkParts(counts)
+	if len(blind)+len(seeing) == 1 && len(alerts) == 1 {
+		return siteSentence(append(blind, seeing...)[0])
+	}
+	parts := append(linkParts(counts), siteParts(len(blind), len(seeing))...)
 	named := len(parts) == 0
 	if len(down) == 1 && named {
 		parts = append(parts, fmt.Sprintf("%s unreachable (%s)", down[0].Device, down[0].Failure))
@@ -197,6 +206,8 @@ func newEntry(a state.Alert, loc *time.Location) (e entry, ok bool) {
 		return linkEntry(a, loc), true
 	case a.Kind == state.AlertDevice:
 		return deviceEntry(a, loc), true
+	case a.Kind == state.AlertSite:
+		return siteEntry(a, loc), true
 	}
 	return entry{}, false
 }
@@ -337,6 +348,7 @@ func stateStyle(s string) htmltemplate.CSS {
 	colour := map[string]string{
 		state.Down: "#cc0000", state.Unreachable: "#cc0000", state.Drop: "#cc7a00", state.Flapping: "#cc7a00",
 		state.Error: "#7a00cc", state.Up: "#008800", state.Reachable: "#008800",
+		state.Stale: "#cc0000",
 	}[s]
 	if colour == "" {
 		colour = "#000000"

@@ -36,6 +36,13 @@ func renderDeviceAlert(site, device, failure, text string, at, since time.Time) 
 	}
 }
 
+func renderSiteAlert(site, failure, worker string, at, since time.Time) state.Alert {
+	return state.Alert{
+		ID: site + "@" + at.Format(time.RFC3339), Kind: state.AlertSite, Created: at,
+		Site: site, Failure: failure, Worker: worker, At: at, FailureSince: since,
+	}
+}
+
 func TestGolden(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
@@ -73,6 +80,8 @@ func TestGolden(t *testing.T) {
 		{"device_back", []state.Alert{renderDeviceAlert("dc1", "r1", "", "", renderT0, renderT0.Add(-65*time.Minute))}, time.UTC},
 		{"html_escaping", []state.Alert{nasty}, time.UTC},
 		{"flapping", []state.Alert{flapping, calmed, deviceFlapping, deviceCalmed}, time.UTC},
+		{"site_blind", []state.Alert{renderSiteAlert("dc1", state.Stale, "w1", renderT0, renderT0.Add(-10*time.Minute))}, time.UTC},
+		{"site_back", []state.Alert{renderSiteAlert("dc1", "", "w2", renderT0, renderT0.Add(-72*time.Minute-5*time.Second))}, time.UTC},
 		{"timezone", []state.Alert{
 			renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "DOWN", 5, 0, renderT0, renderT0.Add(-time.Hour)),
 			renderLinkAlert("dc1", "r1", "10.0.0.2", "UP", "DOWN", 5, 0, renderT0.Add(49*time.Minute), renderT0.Add(-time.Hour)),
@@ -142,6 +151,17 @@ func TestSubject(t *testing.T) {
 			"[linkwatch] 2 links DOWN, 1 device unreachable at dc1"},
 		{"link alert without change skipped", []state.Alert{{Kind: state.AlertLink}, down("dc1", "r1")},
 			"[linkwatch] 1 link DOWN at dc1"},
+		{"site blind", []state.Alert{renderSiteAlert("dc1", state.Stale, "w1", renderT0, renderT0.Add(-10*time.Minute))},
+			"[linkwatch] site dc1: no results for 10m (last from worker w1)"},
+		{"site blind since the start", []state.Alert{renderSiteAlert("dc1", state.Stale, "", renderT0, renderT0.Add(-time.Hour))},
+			"[linkwatch] site dc1: no results for 1h (none since the notifier started)"},
+		{"site back", []state.Alert{renderSiteAlert("dc1", "", "w2", renderT0, renderT0.Add(-90*time.Second))},
+			"[linkwatch] site dc1: results again (from worker w2) after 1m30s without"},
+		{"sites counted", []state.Alert{renderSiteAlert("dc1", state.Stale, "w1", renderT0, renderT0),
+			renderSiteAlert("dc2", state.Stale, "w1", renderT0, renderT0), renderSiteAlert("dc3", "", "w1", renderT0, renderT0)},
+			"[linkwatch] 2 sites without results, 1 site reporting again at dc1, dc2, dc3"},
+		{"site and link", []state.Alert{renderSiteAlert("dc2", state.Stale, "w1", renderT0, renderT0), down("dc1", "r1")},
+			"[linkwatch] 1 link DOWN, 1 site without results at dc1, dc2"},
 		{"nothing", nil, "[linkwatch] no changes"},
 		{"link flapping", []state.Alert{renderLinkAlert("dc1", "r1", "10.0.0.1", "UP", "FLAPPING", 5, 5, renderT0, renderT0)},
 			"[linkwatch] 1 link FLAPPING at dc1"},

@@ -95,19 +95,19 @@ func DecideSite(prev Site, name string, seen Seen, rules SiteRules, now time.Tim
 		next := Site{Name: name, Since: now, LastReceived: seen.Received, LastWorker: seen.Worker}
 		u := SiteUpdate{Site: next}
 		if prev.Notified {
-			u.Alerts = append(u.Alerts, siteAlert(prev, next, now))
+			u.Alerts = append(u.Alerts, siteAlert(prev, next, time.Time{}, now))
 		}
 		return u, nil
 	case prev.Blind && !prev.Notified && !rules.Silenced:
 		next := prev
 		next.Notified = true
-		return SiteUpdate{Site: next, Alerts: []Alert{siteAlert(prev, next, now)}}, nil
+		return SiteUpdate{Site: next, Alerts: []Alert{siteAlert(prev, next, rules.Started, now)}}, nil
 	case !prev.Blind && IsStale(seen.Received, rules.Started, now, rules.StaleAfter):
 		next := Site{Name: name, Blind: true, Since: now, LastReceived: seen.Received, LastWorker: seen.Worker,
 			Notified: !rules.Silenced}
 		u := SiteUpdate{Site: next}
 		if next.Notified {
-			u.Alerts = append(u.Alerts, siteAlert(prev, next, now))
+			u.Alerts = append(u.Alerts, siteAlert(prev, next, rules.Started, now))
 		}
 		return u, nil
 	}
@@ -115,13 +115,17 @@ func DecideSite(prev Site, name string, seen Seen, rules SiteRules, now time.Tim
 }
 
 // siteAlert is the alert of a site going blind (next.Blind) or seeing
-// results again. Its At is now; FailureSince is the last result before the
-// silence (when the site went blind with none: when it was found blind);
-// Worker the worker of that result, or of the one that ended it.
-func siteAlert(prev, next Site, now time.Time) Alert {
+// results again. Its At is now; FailureSince is when the silence began:
+// the last result before it, or started (the notifier's start) when the
+// site has none; Worker the worker of that result ("" for none), or of the
+// one that ended the silence.
+func siteAlert(prev, next Site, started, now time.Time) Alert {
 	a := Alert{Kind: AlertSite, Created: now, Site: next.Name, At: now}
 	if next.Blind {
 		a.Failure, a.FailureSince, a.Worker = Stale, next.LastReceived, next.LastWorker
+		if a.FailureSince.IsZero() {
+			a.FailureSince = started.UTC()
+		}
 		a.ID = fmt.Sprintf("%s|site|ok>%s|%d", next.Name, Stale, next.LastReceived.UnixNano())
 		return a
 	}
