@@ -20,6 +20,9 @@ type Inventory struct {
 	Sites map[string]string
 	// Links holds, per device, the LinkKey of each of its targets.
 	Links map[string]map[string]bool
+	// StaleAfter is how long a site or a device may go without a result
+	// before it is stale (notify.stale_after); 0 is two intervals.
+	StaleAfter time.Duration
 }
 
 // errRejected marks a result that is not believed: it is dropped, counted

@@ -11,6 +11,7 @@ import (
 type Metrics struct {
 	results *prometheus.CounterVec // by outcome
 	changes *prometheus.CounterVec // confirmed link changes by new state
+	sites   *prometheus.CounterVec // sites gone blind or seeing results again
 	mailer  *mailer.Metrics
 }
 
@@ -26,6 +27,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		changes: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_notifier_link_changes_total",
 			Help: "Confirmed link state changes, by new state.",
+		}, []string{"to"}),
+		sites: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "linkwatch_notifier_site_changes_total",
+			Help: "Sites found without results for notify.stale_after (blind), or with results again (seeing), by this notifier.",
 		}, []string{"to"}),
 		mailer: mailer.NewMetrics(reg),
 	}

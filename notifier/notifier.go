@@ -47,6 +47,13 @@ type Config struct {
 	Metrics *Metrics
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Silenced reports whether alerts about target of device at site are
+	// held back now (state.Rules.Silenced, for Decide; the site checker
+	// asks it with device and target ""). nil: nothing is silenced.
+	Silenced func(site, device, target string) bool
+	// SiteCheck is how often sites are checked for results (default a
+	// quarter of the inventory's stale_after, between 100ms and 1m).
+	SiteCheck time.Duration
 }
 
 // Notifier consumes results, commits them to the store and mails alerts.
@@ -57,6 +64,9 @@ type Notifier struct {
 	mailer *mailer.Mailer
 	cfg    Config
 	log    *slog.Logger
+	// started is when the notifier was made: sites are not blind before
+	// stale_after has passed since.
+	started time.Time
 }
 
 // New returns a notifier reading results from js, keeping state in store
@@ -83,7 +93,7 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 	m := mailer.New(store, sender, mailer.Config{GroupWait: cfg.GroupWait, From: cfg.From, To: cfg.To,
 		Location: cfg.Location, MaxPerEmail: cfg.MaxPerEmail, MaxBackoff: cfg.MaxBackoff, Log: log,
 		Metrics: cfg.Metrics.mailer, Now: cfg.Now})
-	return &Notifier{js: js, nc: nc, store: store, mailer: m, cfg: cfg, log: log}
+	return &Notifier{js: js, nc: nc, store: store, mailer: m, cfg: cfg, log: log, started: cfg.Now().UTC()}
 }
 
 // Run consumes results, drains the outbox and serves the API until ctx
@@ -98,7 +108,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	defer stopConsume()
 	if n.nc != nil {
-		stopAPI, err := api.Serve(n.nc, n.store, n.log)
+		stopAPI, err := api.Serve(n.nc, n.store, n.log, api.WithFleet(n.fleet))
 		if err != nil {
 			return err
 		}
@@ -112,6 +122,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { n.mailer.Run(ctx, lease) })
+	wg.Go(func() { n.watchSites(ctx) })
 	n.log.Info("notifier started", "confirm", n.cfg.Confirm, "group_wait", n.cfg.GroupWait,
 		"flap_changes", n.cfg.Flap.Changes, "flap_window", n.cfg.Flap.Window)
 	<-ctx.Done()
@@ -121,7 +132,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 
 // rules are the rules Decide applies to each result.
 func (n *Notifier) rules() state.Rules {
-	return state.Rules{Confirm: n.cfg.Confirm, Flap: n.cfg.Flap}
+	return state.Rules{Confirm: n.cfg.Confirm, Flap: n.cfg.Flap, Silenced: n.cfg.Silenced}
 }
 
 // stopped is what Run returns when it ends with err: nil once ctx was

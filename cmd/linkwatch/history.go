@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -28,12 +30,18 @@ type historyOptions struct {
 func newHistoryCmd() *cobra.Command {
 	opts := &historyOptions{now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "history DEVICE [TARGET]",
-		Short: "Show the state changes of a device's links, newest first",
-		Args:  cobra.RangeArgs(1, 2),
+		Use:   "history [DEVICE [TARGET]]",
+		Short: "Show the state changes of a device's links and reachability, or of every device, newest first",
+		Long: `history asks the running notifier for the recorded changes, newest first: of
+one link (DEVICE TARGET), of a device's links and its reachability (DEVICE;
+a reachability change has target "-" and says the failure), or of every
+device (no argument; at most ` + strconv.Itoa(api.MaxFleetHistory) + ` changes, use --since and --limit).`,
+		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.out = cmd.OutOrStdout()
-			opts.device = args[0]
+			if len(args) > 0 {
+				opts.device = args[0]
+			}
 			if len(args) == 2 {
 				opts.target = args[1]
 			}
@@ -41,7 +49,7 @@ func newHistoryCmd() *cobra.Command {
 		},
 	}
 	addConfigFlag(cmd, &opts.config, "the NATS address")
-	cmd.Flags().StringVar(&opts.since, "since", "", "only changes since this long ago (24h) or this time (RFC 3339)")
+	cmd.Flags().StringVar(&opts.since, "since", "", "only changes since this long ago (90m, 24h, 7d) or this time (RFC 3339)")
 	cmd.Flags().IntVar(&opts.limit, "limit", 0, "at most this many changes (0: all)")
 	addOutputFlag(cmd, &opts.output)
 	return cmd
@@ -65,29 +73,58 @@ func runHistory(ctx context.Context, opts *historyOptions) error {
 		return writeJSONLines(opts.out, rep.Changes, "history")
 	}
 	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT\tDEVICE\tTARGET\tFROM\tTO\tRECV/SENT\tERROR")
+	fmt.Fprintln(tw, "AT\tDEVICE\tSITE\tTARGET\tFROM\tTO\tRECV/SENT\tERROR")
 	for _, c := range rep.Changes {
 		from := c.From
 		if from == "" {
 			from = "(first seen)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", timeText(c.At), c.Device, c.Target, from, c.To,
-			c.Received, c.Sent, oneLine(c.Error))
+		target, counts, text := targetText(c.Target, c.VRF), fmt.Sprintf("%d/%d", c.Received, c.Sent), c.Error
+		if c.Target == "" { // the device's reachability
+			target, counts = "-", "-"
+			if c.Failure != "" {
+				text = strings.TrimSpace(c.Failure + " " + c.Error)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", timeText(c.At), c.Device, c.Site, target, from, c.To,
+			counts, oneLine(text))
 	}
 	return tw.Flush()
 }
 
-// parseSince reads --since: a duration back from now, or a time.
+// parseSince reads --since: a duration back from now (Go's units, and d
+// for days: 7d, 1d12h), or an RFC 3339 time.
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := time.ParseDuration(s); err == nil {
+	if d, ok := parseDays(s); ok {
 		return now.Add(-d), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("--since %q: want a duration (24h) or an RFC 3339 time", s)
+		return time.Time{}, fmt.Errorf("--since %q: want a duration (90m, 24h, 7d) or an RFC 3339 time", s)
 	}
 	return t, nil
+}
+
+// parseDays is time.ParseDuration that also takes a leading number of days
+// ("7d", "1d12h"); negative durations are refused.
+func parseDays(s string) (time.Duration, bool) {
+	var days time.Duration
+	if n, rest, ok := strings.Cut(s, "d"); ok {
+		v, err := strconv.ParseUint(n, 10, 16)
+		if err != nil {
+			return 0, false
+		}
+		days, s = time.Duration(v)*24*time.Hour, rest
+		if s == "" {
+			return days, true
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, false
+	}
+	return days + d, true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -33,7 +34,11 @@ func newStatusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show the current state of every link",
 		Long: `status asks the running notifier (linkwatch run or linkwatch notifier, over
-NATS) for the stored state and prints one row per link.`,
+NATS) for the stored state and prints one row per link, and one per device
+of the inventory with no link state yet (UNKNOWN: never reached, with its
+failure, or not probed yet). A link whose device sent no result for
+notify.stale_after (or whose site is without results) is STALE, its last
+state in the NOTE column (last_state in JSON).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out = cmd.OutOrStdout()
@@ -42,12 +47,13 @@ NATS) for the stored state and prints one row per link.`,
 	}
 	addConfigFlag(cmd, &opts.config, "the NATS address")
 	cmd.Flags().StringVar(&opts.site, "site", "", "only links of this site")
-	cmd.Flags().StringVar(&opts.state, "state", "", "only links in this state: "+linkStates())
+	cmd.Flags().StringVar(&opts.state, "state", "", "only rows in this state: "+statusStatesText())
 	addOutputFlag(cmd, &opts.output)
 	return cmd
 }
 
-// statusRow is one link in status output; its JSON form is a contract.
+// statusRow is one link in status output, or one device that has no link
+// state yet (Target ""); its JSON form is a contract.
 type statusRow struct {
 	Device        string   `json:"device"`
 	Site          string   `json:"site"`
@@ -62,14 +68,20 @@ type statusRow struct {
 	RTTAvgMs      *float64 `json:"rtt_avg_ms,omitempty"`
 	Error         string   `json:"error,omitempty"`
 	DeviceFailure string   `json:"device_failure,omitempty"`
+	// LastState is the link's state as last seen when State is STALE.
+	LastState string `json:"last_state,omitempty"`
+	// LastResult is when the notifier received the device's newest result.
+	LastResult string `json:"last_result,omitempty"`
+	// Note says why a row is STALE or UNKNOWN: "not probed yet", "site
+	// without results".
+	Note string `json:"note,omitempty"`
 }
 
 func runStatus(ctx context.Context, opts *statusOptions) error {
-	status, ok := proto.LinkStatusFromShort(opts.state)
-	if !ok || opts.state != "" && !status.Known() {
-		return fmt.Errorf("--state %q: must be %s", opts.state, linkStates())
+	want := strings.ToUpper(opts.state)
+	if want != "" && !slices.Contains(statusStates, want) {
+		return fmt.Errorf("--state %q: must be %s", opts.state, statusStatesText())
 	}
-	state := status.Short()
 	var rep api.StatusReply
 	err := withNATS(ctx, opts.config, func(ctx context.Context, _ *config.Config, nc *nats.Conn) (err error) {
 		rep, err = api.QueryStatus(ctx, nc)
@@ -78,7 +90,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	rows := statusRows(rep.Devices, opts.site, state)
+	rows := statusRows(rep, opts.site, want)
 	if opts.output == outputJSON {
 		return writeJSONLines(opts.out, rows, "status")
 	}
@@ -89,42 +101,67 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 		if r.RTTAvgMs != nil {
 			rtt = fmt.Sprintf("%gms", *r.RTTAvgMs)
 		}
-		note := r.Error
-		if r.DeviceFailure != "" {
-			note = "device unreachable: " + r.DeviceFailure
+		target := targetText(r.Target, r.VRF)
+		if target == "" {
+			target = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%g%%\t%s\t%s\n", r.Device, r.Site, targetText(r.Target, r.VRF), r.State,
-			r.Since, r.LastChecked, r.LossPercent, rtt, oneLine(note))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%g%%\t%s\t%s\n", r.Device, r.Site, target, r.State,
+			r.Since, r.LastChecked, r.LossPercent, rtt, oneLine(noteText(r)))
 	}
 	return tw.Flush()
 }
 
-// linkStates words the link states a link may be in: "UP, DOWN, DROP or
-// ERROR".
-func linkStates() string {
-	vals := proto.LinkStatus(0).Descriptor().Values()
-	var names []string
-	for i := range vals.Len() {
-		if s := proto.LinkStatus(vals.Get(i).Number()); s.Known() {
-			names = append(names, s.Short())
-		}
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+// statusStates are the states status shows and --state takes: a link's
+// verdicts, FLAPPING, UNKNOWN (a device with no link state yet) and STALE
+// (results stopped).
+var statusStates = []string{state.Up, state.Down, state.Drop, state.Error, state.Flapping, state.Unknown, state.Stale}
+
+// statusStatesText words statusStates: "UP, DOWN, … or STALE".
+func statusStatesText() string {
+	n := len(statusStates)
+	return strings.Join(statusStates[:n-1], ", ") + " or " + statusStates[n-1]
 }
 
-func statusRows(devs []state.Device, site, state string) []statusRow {
+// noteText is the NOTE column of a row.
+func noteText(r statusRow) string {
+	var parts []string
+	if r.LastState != "" {
+		parts = append(parts, "last "+r.LastState)
+	}
+	if r.Note != "" {
+		parts = append(parts, r.Note)
+	}
+	if r.LastResult != "" && r.State == state.Stale {
+		parts = append(parts, "last result "+r.LastResult)
+	}
+	switch {
+	case r.DeviceFailure != "" && r.Target == "":
+		parts = append(parts, "never reached: "+r.DeviceFailure+" "+r.Error)
+	case r.DeviceFailure != "":
+		parts = append(parts, "device unreachable: "+r.DeviceFailure)
+	case r.Error != "":
+		parts = append(parts, r.Error)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// statusRows makes the rows of rep's devices at site (all when ""), in
+// state want (all when ""): one per link, one per device with no link
+// state yet (UNKNOWN); a stale device's are STALE.
+func statusRows(rep api.StatusReply, site, want string) []statusRow {
+	blind := map[string]bool{}
+	for _, s := range rep.Sites {
+		blind[s.Name] = s.Blind
+	}
 	var rows []statusRow
-	for _, d := range devs {
+	for _, d := range rep.Devices {
 		if site != "" && d.Site != site {
 			continue
 		}
-		for _, l := range d.Links {
-			if state != "" && l.State != state {
-				continue
+		for _, r := range deviceRows(d, blind[d.Site]) {
+			if want == "" || r.State == want {
+				rows = append(rows, r)
 			}
-			rows = append(rows, statusRow{Device: d.Name, Site: d.Site, Target: l.Target, VRF: l.VRF, State: l.State,
-				Since: timeText(l.Since), LastChecked: timeText(l.LastChecked), Sent: l.Sent, Received: l.Received,
-				LossPercent: l.LossPercent, RTTAvgMs: l.RTTAvgMs, Error: l.Error, DeviceFailure: d.Failure})
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool {
@@ -133,6 +170,44 @@ func statusRows(devs []state.Device, site, state string) []statusRow {
 		}
 		return rows[i].Target < rows[j].Target
 	})
+	return rows
+}
+
+// deviceRows are the rows of one device.
+func deviceRows(d api.DeviceStatus, siteBlind bool) []statusRow {
+	note := ""
+	switch {
+	case d.Stale && siteBlind:
+		note = "site without results"
+	case d.Stale:
+		note = "no recent result"
+	}
+	if len(d.Links) == 0 {
+		r := statusRow{Device: d.Name, Site: d.Site, State: state.Unknown, Since: timeText(d.FailureSince),
+			LastChecked: timeText(d.LastResult), Error: d.FailureText, DeviceFailure: d.Failure,
+			LastResult: timeText(d.Received), Note: note}
+		if d.NotProbed {
+			r.Note = strings.TrimPrefix(note+"; not probed yet", "; ")
+		}
+		if d.Stale {
+			r.State, r.LastState = state.Stale, state.Unknown
+		}
+		return []statusRow{r}
+	}
+	var rows []statusRow
+	for _, l := range d.Links {
+		r := statusRow{Device: d.Name, Site: d.Site, Target: l.Target, VRF: l.VRF, State: l.State,
+			Since: timeText(l.Since), LastChecked: timeText(l.LastChecked), Sent: l.Sent, Received: l.Received,
+			LossPercent: l.LossPercent, RTTAvgMs: l.RTTAvgMs, Error: l.Error, DeviceFailure: d.Failure,
+			LastResult: timeText(d.Received), Note: note}
+		if l.Flapping {
+			r.State = state.Flapping
+		}
+		if d.Stale {
+			r.State, r.LastState = state.Stale, r.State
+		}
+		rows = append(rows, r)
+	}
 	return rows
 }
 

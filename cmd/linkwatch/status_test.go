@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestStatusStateFlag checks that --state takes the link statuses' short
-// names in any case, and only those, before anything is dialled.
+// TestStatusStateFlag checks that --state takes the states status shows
+// in any case, and only those, before anything is dialled.
 func TestStatusStateFlag(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none.yaml")
 	for _, tc := range []struct{ state, err string }{
@@ -15,9 +15,12 @@ func TestStatusStateFlag(t *testing.T) {
 		{"UP", ""},
 		{"Error", ""},
 		{"", ""},
-		{"sideways", `--state "sideways": must be UP, DOWN, DROP or ERROR`},
-		{"unspecified", `--state "unspecified": must be UP, DOWN, DROP or ERROR`},
-		{"UNKNOWN_9", `--state "UNKNOWN_9": must be UP, DOWN, DROP or ERROR`},
+		{"UNKNOWN", ""},
+		{"stale", ""},
+		{"FLAPPING", ""},
+		{"sideways", `--state "sideways": must be UP, DOWN, DROP, ERROR, FLAPPING, UNKNOWN or STALE`},
+		{"unspecified", `--state "unspecified": must be UP, DOWN, DROP, ERROR, FLAPPING, UNKNOWN or STALE`},
+		{"UNKNOWN_9", `--state "UNKNOWN_9": must be UP, DOWN, DROP, ERROR, FLAPPING, UNKNOWN or STALE`},
 	} {
 		_, _, err := validateExec(t, "status", "--state", tc.state, "--config", missing)
 		switch {

@@ -18,13 +18,10 @@ import (
 // StatusRequest asks for the stored devices and links.
 type StatusRequest struct{}
 
-// StatusReply carries every stored device with its links.
-type StatusReply struct {
-	Devices []state.Device `json:"devices"`
-}
-
 // HistoryRequest asks for the changes of one device (one target when
-// Target is set) at or after Since, newest first, at most Limit.
+// Target is set), or of every device when Device is "", at or after
+// Since, newest first, at most Limit (at most MaxFleetHistory for every
+// device).
 type HistoryRequest struct {
 	Device string    `json:"device"`
 	Target string    `json:"target,omitempty"`
@@ -40,6 +37,7 @@ type HistoryReply struct {
 // Reader is the part of the store the API reads.
 type Reader interface {
 	Devices(ctx context.Context) ([]state.Device, error)
+	Sites(ctx context.Context) ([]state.Site, error)
 	History(ctx context.Context, device, target string, since time.Time, limit int) ([]state.Change, error)
 }
 
@@ -47,9 +45,13 @@ var _ Reader = state.Store(nil)
 
 // Serve registers the service on nc, answering from store, and returns a
 // func that stops it. Failed requests are logged to log (nil: nowhere).
-func Serve(nc *nats.Conn, store Reader, log *slog.Logger) (stop func(), err error) {
+func Serve(nc *nats.Conn, store Reader, log *slog.Logger, opts ...Option) (stop func(), err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        "linkwatch",
@@ -62,7 +64,7 @@ func Serve(nc *nats.Conn, store Reader, log *slog.Logger) (stop func(), err erro
 	g := svc.AddGroup(proto.APIPrefix)
 	handlers := map[string]micro.HandlerFunc{
 		"status": func(r micro.Request) {
-			answer(r, log, func(ctx context.Context) (any, error) { return status(ctx, store) })
+			answer(r, log, func(ctx context.Context) (any, error) { return status(ctx, store, o.fleet) })
 		},
 		"history": func(r micro.Request) {
 			answer(r, log, func(ctx context.Context) (any, error) { return history(ctx, store, r.Data()) })
@@ -99,17 +101,15 @@ func answer(r micro.Request, log *slog.Logger, f func(context.Context) (any, err
 	}
 }
 
-func status(ctx context.Context, store Reader) (StatusReply, error) {
-	devs, err := store.Devices(ctx)
-	return StatusReply{Devices: devs}, err
-}
-
 func history(ctx context.Context, store Reader, data []byte) (HistoryReply, error) {
 	var req HistoryRequest
 	if err := json.Unmarshal(data, &req); err != nil {
 		return HistoryReply{}, fmt.Errorf("decode history request: %w", err)
 	}
-	if err := proto.ValidName(req.Device); err != nil {
+	if req.Device == "" && (req.Limit <= 0 || req.Limit > MaxFleetHistory) {
+		req.Limit = MaxFleetHistory
+	}
+	if err := proto.ValidName(req.Device); req.Device != "" && err != nil {
 		return HistoryReply{}, fmt.Errorf("device: %w", err)
 	}
 	cs, err := store.History(ctx, req.Device, req.Target, req.Since, req.Limit)

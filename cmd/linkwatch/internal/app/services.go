@@ -251,7 +251,7 @@ func Flap(f config.Flap) state.Flap {
 // NotifierInventory is what the notifier accepts results for: every
 // configured device at its site, with its links.
 func NotifierInventory(cfg *config.Config) *notifier.Inventory {
-	inv := &notifier.Inventory{Interval: cfg.Interval, Sites: make(map[string]string, len(cfg.Devices)),
+	inv := &notifier.Inventory{Interval: cfg.Interval, StaleAfter: cfg.Notify.StaleAfter, Sites: make(map[string]string, len(cfg.Devices)),
 		Links: make(map[string]map[string]bool, len(cfg.Devices))}
 	for _, d := range cfg.Devices {
 		inv.Sites[d.Name] = d.Site

@@ -78,14 +78,18 @@ type State struct {
 
 // Notify is who is told about link changes and how.
 type Notify struct {
-	From      string         `yaml:"from"`
-	To        []string       `yaml:"to"`
-	GroupWait time.Duration  `yaml:"group_wait"`
-	Confirm   int            `yaml:"confirm"`
-	Flap      Flap           `yaml:"flap"`
-	Timezone  string         `yaml:"timezone"`
-	Location  *time.Location `yaml:"-"`    // Timezone, loaded
-	SMTP      *SMTP          `yaml:"smtp"` // nil: emails go to standard output
+	From      string        `yaml:"from"`
+	To        []string      `yaml:"to"`
+	GroupWait time.Duration `yaml:"group_wait"`
+	Confirm   int           `yaml:"confirm"`
+	Flap      Flap          `yaml:"flap"`
+	// StaleAfter is how long a site (or a device) may go without a result
+	// before it is stale: a site gets an alert, its links show STALE.
+	// Two intervals when the file does not give it.
+	StaleAfter time.Duration  `yaml:"stale_after"`
+	Timezone   string         `yaml:"timezone"`
+	Location   *time.Location `yaml:"-"`    // Timezone, loaded
+	SMTP       *SMTP          `yaml:"smtp"` // nil: emails go to standard output
 }
 
 // Flap is the flap rule (state.Flap): a link or a device's reachability

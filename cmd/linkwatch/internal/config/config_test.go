@@ -173,6 +173,9 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:5:9: notify.smtp: one of password_env or password_file is required`,
 			`linkwatch.yaml:5:16: notify.smtp.tls: "ssl" is not one of starttls, tls, none`,
 		}},
+		{"stale_after below the interval", "interval: 5m\nnotify: { stale_after: 4m }\n", []string{
+			`linkwatch.yaml:2:24: notify.stale_after: 4m is out of range (5m..168h)`,
+		}},
 		{"servers", "nats: { url: \"http://a b\", listen: localhost }\nstate: { redis_url: \"http://127.0.0.1:6379\" }\nworker: { concurrency: 0, ack_wait: 0s }\n", []string{
 			`linkwatch.yaml:1:14: nats.url: is not a NATS URL (nats://host:port, several separated by commas)`,
 			`linkwatch.yaml:1:36: nats.listen: "localhost" is not host:port`,
@@ -288,10 +291,10 @@ func TestLoadGood(t *testing.T) {
 			From:      "LinkWatch <linkwatch@example.net>",
 			To:        []string{"noc@example.net", "oncall@example.net"},
 			GroupWait: 30 * time.Second,
-			Confirm:   1,
-			Flap:      Flap{Changes: 4, Window: 2 * time.Hour, Quiet: 2 * time.Hour},
-			Timezone:  "Europe/Paris",
-			SMTP:      &SMTP{Host: "smtp.example.net", Port: 465, TLS: "tls", Username: "lw", PasswordEnv: "SMTP_PASSWORD"},
+			Confirm:   1, StaleAfter: 20 * time.Minute,
+			Flap:     Flap{Changes: 4, Window: 2 * time.Hour, Quiet: 2 * time.Hour},
+			Timezone: "Europe/Paris",
+			SMTP:     &SMTP{Host: "smtp.example.net", Port: 465, TLS: "tls", Username: "lw", PasswordEnv: "SMTP_PASSWORD"},
 		},
 		Credentials: map[string]Credential{
 			"lab":  {Username: "admin", PasswordEnv: "LAB_PASSWORD"},
@@ -337,7 +340,7 @@ func TestParseEmptyGivesDefaults(t *testing.T) {
 		DataDir:  "conf/data",
 		NATS:     NATS{Listen: "127.0.0.1:4222"},
 		State:    State{Prefix: "linkwatch:"},
-		Notify: Notify{GroupWait: 30 * time.Second, Confirm: 1, Flap: Flap{Changes: 4, Window: time.Hour, Quiet: time.Hour},
+		Notify: Notify{GroupWait: 30 * time.Second, Confirm: 1, StaleAfter: 10 * time.Minute, Flap: Flap{Changes: 4, Window: time.Hour, Quiet: time.Hour},
 			Timezone: "UTC", Location: time.UTC},
 		Credentials: map[string]Credential{},
 		Worker: Worker{Concurrency: 50, HostKeys: HostKeysTOFU, AckWait: 30 * time.Second, MaxOutputKiB: 4096,

@@ -128,6 +128,9 @@ func (f *file) resolve(dir string, given func(path string) bool) *Config {
 		&cfg.NATS.CAFile, &cfg.NATS.CertFile, &cfg.NATS.KeyFile, &cfg.State.PasswordFile, &cfg.State.CAFile} {
 		*p = relTo(dir, *p)
 	}
+	if !given("notify.stale_after") {
+		cfg.Notify.StaleAfter = 2 * cfg.Interval
+	}
 	// LoadLocation fails (nil) for a name validation rejects.
 	cfg.Notify.Location, _ = time.LoadLocation(cfg.Notify.Timezone)
 	if f.Notify.SMTP != nil {

@@ -210,6 +210,9 @@ func (v *validator) notify() {
 	v.durRange("notify.flap.window", n.Flap.Window, time.Second, 30*24*time.Hour)
 	v.durRange("notify.flap.quiet", n.Flap.Quiet, time.Second, 30*24*time.Hour)
 	v.intRange("notify.confirm", n.Confirm, 1, 100)
+	// A site's devices report about once an interval each: less than one
+	// interval without results is no sign of anything.
+	v.durRange("notify.stale_after", n.StaleAfter, v.cfg.Interval, 7*24*time.Hour)
 	if n.Location == nil || n.Timezone == "" || n.Timezone == "Local" { // resolve could not load it
 		v.errorf("notify.timezone", "%q is not a time zone name (like UTC or Europe/Paris)", n.Timezone)
 	}
