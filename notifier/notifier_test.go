@@ -47,6 +47,10 @@ type rig struct {
 	metrics *notifier.Metrics
 	// flap is the flap rule of the rig's notifiers (off when zero).
 	flap state.Flap
+	// configure, when set, changes each notifier's configuration before
+	// it starts; notifiers are the replicas started, in order.
+	configure func(*notifier.Config)
+	notifiers []*notifier.Notifier
 }
 
 func newRig(t *testing.T, groupWait time.Duration) *rig {
@@ -62,24 +66,15 @@ func newFlapRig(t *testing.T, f state.Flap) *rig {
 // wrap (nil: none), to inject store failures.
 func newRigWith(t *testing.T, groupWait time.Duration, wrap func(state.Store) state.Store, flap ...state.Flap) *rig {
 	t.Helper()
-	nc, js := localnatstest.Connect(t, localnatstest.Start(t))
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := proto.EnsureStreams(ctx, js, time.Minute, 1); err != nil {
-		t.Fatal(err)
-	}
 	st, err := store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := smtptest.Start(t, smtptest.WithAuth("lw", "pw"))
-	cancel()
-	r := &rig{js: js, nc: nc, st: st, smtp: srv, groupWait: groupWait, clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
-		last: map[string]time.Time{}, reg: prometheus.NewRegistry()}
-	r.metrics = notifier.NewMetrics(r.reg)
+	t.Cleanup(func() { st.Close() })
+	r := newRigOn(t, groupWait, st, nil)
 	if len(flap) > 0 {
 		r.flap = flap[0]
 	}
-	t.Cleanup(func() { st.Close() })
 	r.notifierStore = st
 	if wrap != nil {
 		r.notifierStore = wrap(st)
@@ -88,18 +83,45 @@ func newRigWith(t *testing.T, groupWait time.Duration, wrap func(state.Store) st
 	return r
 }
 
+// newRigOn is a rig on store st, its notifiers configured by configure
+// (nil: as they are), with no notifier started yet.
+func newRigOn(t *testing.T, groupWait time.Duration, st state.Store, configure func(*notifier.Config)) *rig {
+	t.Helper()
+	nc, js := localnatstest.Connect(t, localnatstest.Start(t))
+	if err := proto.EnsureStreams(t.Context(), js, time.Minute, 1); err != nil {
+		t.Fatal(err)
+	}
+	srv := smtptest.Start(t, smtptest.WithAuth("lw", "pw"))
+	r := &rig{js: js, nc: nc, st: st, notifierStore: st, smtp: srv, groupWait: groupWait,
+		clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), last: map[string]time.Time{}, reg: prometheus.NewRegistry(),
+		configure: configure}
+	r.metrics = notifier.NewMetrics(r.reg)
+	return r
+}
+
 // startNotifier runs one more notifier replica on the rig's NATS server,
 // store and SMTP server; the returned func stops it.
 func (r *rig) startNotifier(t *testing.T) (stop func()) {
+	t.Helper()
+	return r.startNotifierOn(t, r.notifierStore)
+}
+
+// startNotifierOn is startNotifier with the replica keeping state in st.
+func (r *rig) startNotifierOn(t *testing.T, st state.Store) (stop func()) {
 	t.Helper()
 	sender, err := mail.New(mail.Config{Host: "127.0.0.1", Port: r.smtp.Port(), Username: "lw", Password: "pw",
 		TLSConfig: r.smtp.ClientTLS()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := notifier.New(r.js, r.nc, r.notifierStore, sender, notifier.Config{GroupWait: r.groupWait, From: "lw@example.net",
+	cfg := notifier.Config{GroupWait: r.groupWait, From: "lw@example.net",
 		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond, Inventory: rigInventory,
-		Metrics: r.metrics, Flap: r.flap})
+		Metrics: r.metrics, Flap: r.flap}
+	if r.configure != nil {
+		r.configure(&cfg)
+	}
+	n := notifier.New(r.js, r.nc, st, sender, cfg)
+	r.notifiers = append(r.notifiers, n)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
@@ -274,7 +296,8 @@ func TestNotifierRedeliveredResultChangesNothing(t *testing.T) {
 }
 
 // TestNotifierServesTheAPI checks the wiring: a running notifier answers
-// the status/history API (package api) from its store.
+// the status/history API (package api) from its store and its inventory,
+// whose devices with no result yet are listed as not probed.
 func TestNotifierServesTheAPI(t *testing.T) {
 	r := newRig(t, 0)
 	r.publish(t, "r1", up, down)
@@ -283,8 +306,13 @@ func TestNotifierServesTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Devices) != 1 || st.Devices[0].Links["10.0.0.2"].State != "DOWN" {
-		t.Fatalf("status = %+v, want r1 with 10.0.0.2 DOWN", st)
+	if len(st.Devices) != 4 || st.Devices[0].Name != "r1" || st.Devices[0].Links["10.0.0.2"].State != "DOWN" {
+		t.Fatalf("status = %+v, want r1 with 10.0.0.2 DOWN, then r2 to r4", st)
+	}
+	for _, d := range st.Devices[1:] {
+		if !d.NotProbed || d.Stale || len(d.Links) != 0 {
+			t.Errorf("status of %s = %+v, want not probed yet, not stale", d.Name, d)
+		}
 	}
 }
 
