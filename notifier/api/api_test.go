@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,5 +81,57 @@ func TestQueryWithoutNotifierSaysSo(t *testing.T) {
 	_, err := api.QueryStatus(context.Background(), nc)
 	if err == nil || !strings.Contains(err.Error(), "no linkwatch notifier is answering") {
 		t.Errorf("status with no notifier: %v, want an error saying none answers", err)
+	}
+}
+
+// TestStatusJudgesStaleness serves the API with a fleet: a device whose
+// result is older than stale_after is stale, one whose site is blind with
+// no result since is stale, a fresh one is not, and a device of the
+// inventory with no record is listed as not probed.
+func TestStatusJudgesStaleness(t *testing.T) {
+	st, err := store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := t0.Add(time.Hour)
+	for name, rec := range map[string]state.Device{
+		"old":   {Site: "dc1", Received: now.Add(-11 * time.Minute)},
+		"fresh": {Site: "dc1", Received: now.Add(-time.Minute)},
+		"blind": {Site: "dc2", Received: now.Add(-5 * time.Minute)},
+	} {
+		err := st.Commit(t.Context(), name, func(state.Device) (state.Update, error) { return state.Update{Device: rec}, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = st.CommitSite(t.Context(), "dc2", func(state.Site) (state.SiteUpdate, error) {
+		return state.SiteUpdate{Site: state.Site{Blind: true, LastReceived: now.Add(-5 * time.Minute)}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, _ := localnatstest.Connect(t, localnatstest.Start(t))
+	fleet := api.Fleet{Sites: map[string]string{"old": "dc1", "fresh": "dc1", "blind": "dc2", "new": "dc1"},
+		StaleAfter: 10 * time.Minute, Started: t0, Now: now}
+	stop, err := api.Serve(nc, st, nil, api.WithFleet(func() api.Fleet { return fleet }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	rep, err := api.QueryStatus(t.Context(), nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range rep.Devices {
+		got = append(got, fmt.Sprintf("%s stale=%t not_probed=%t", d.Name, d.Stale, d.NotProbed))
+	}
+	want := "blind stale=true not_probed=false|fresh stale=false not_probed=false|new stale=true not_probed=true|old stale=true not_probed=false"
+	if strings.Join(got, "|") != want {
+		t.Errorf("status:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.ReplaceAll(want, "|", "\n"))
+	}
+	if len(rep.Sites) != 1 || !rep.Sites[0].Blind || rep.StaleAfter != 10*time.Minute || !rep.At.Equal(now) {
+		t.Errorf("reply sites %+v, stale_after %v, at %v", rep.Sites, rep.StaleAfter, rep.At)
 	}
 }
