@@ -293,6 +293,15 @@ func TestNeverReachedDeviceInStatusAndHistory(t *testing.T) {
 		strings.Join(got, "|") != "r2 DOWN|r2 UP|r1 UP|r1 UP" {
 		t.Errorf("fleet history = %v, want r2's two changes, then r1's", got)
 	}
+	var reach []state.Change
+	for _, c := range h.Changes {
+		if c.Device == "r3" {
+			reach = append(reach, c)
+		}
+	}
+	if len(reach) != 1 || reach[0].Target != "" || reach[0].To != state.Unreachable || reach[0].Failure != "AUTH_FAILED" {
+		t.Errorf("fleet history of r3 = %+v, want its reachability: UNREACHABLE, AUTH_FAILED", reach)
+	}
 	h, err = api.QueryHistory(context.Background(), r.nc, api.HistoryRequest{Limit: 2})
 	if err != nil || len(h.Changes) != 2 || h.Changes[0].Device != "r2" {
 		t.Errorf("fleet history, limit 2 = %+v, %v; want r2's two changes", h.Changes, err)

@@ -144,6 +144,10 @@ func TestBlindSite(t *testing.T) {
 	if !named["r1"] || !named["r2"] {
 		t.Errorf("fleet-wide history names %v, want r1 and r2:\n%s", named, hist)
 	}
+	r9, _, err := runCmd(t, nil, "history", "r9", "--config", cfg)
+	if err != nil || !regexp.MustCompile(`r9\s+dc1\s+-\s+\(first seen\)\s+UNREACHABLE\s+-\s+REFUSED `).MatchString(r9) {
+		t.Errorf("history r9 = %v:\n%s\nwant its reachability: target -, UNREACHABLE, REFUSED and the text", err, r9)
+	}
 	table, _, err := runCmd(t, nil, "history", "--since", "1h", "--limit", "2", "--config", cfg)
 	if err != nil || strings.Count(strings.TrimSpace(table), "\n") != 2 {
 		t.Errorf("history --since 1h --limit 2 = %v:\n%s, want a header and two rows", err, table)
