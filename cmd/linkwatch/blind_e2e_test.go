@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -43,30 +42,14 @@ func TestBlindSite(t *testing.T) {
 		cfg = writeFile(t, dir, "linkwatch.yaml", config(dir+"/data", ""))
 		return []string{"run", "--config", cfg, "--sites", "dc1"}
 	}, runBound)
-	seed := filepath.Join(dir, "dc2.nk")
-	if _, stderr, err := runCmd(t, nil, "creds", "export", "--config", cfg, "--site", "dc2", "--output", seed); err != nil {
-		t.Fatalf("creds export: %v\n%s", err, stderr)
-	}
+	exportSiteKey(t, dir, cfg, "dc2")
 	remote := writeFile(t, dir, "remote.yaml", config(dir+"/remote-data", ", nkey_seed_file: dc2.nk"))
 	startWorker := func() *proc {
 		return startProc(t, "worker dc2", env, "worker", "--config", remote, "--site", "dc2", "--id", "w-dc2")
 	}
 	worker := startWorker()
 
-	status := func(args ...string) map[string]statusRow {
-		out, _, err := runCmd(t, nil, append([]string{"status", "--config", cfg, "--output", "json"}, args...)...)
-		if err != nil {
-			return nil
-		}
-		rows := map[string]statusRow{}
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			var r statusRow
-			if json.Unmarshal([]byte(line), &r) == nil {
-				rows[r.Device+" "+r.Target] = r
-			}
-		}
-		return rows
-	}
+	status := func(args ...string) map[string]statusRow { return statusOf(t, cfg, args...) }
 	inState := func(state string, links ...string) func() error {
 		return func() error {
 			rows := status()

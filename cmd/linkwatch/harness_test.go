@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -280,4 +281,35 @@ func writeFile(t testing.TB, dir, name, text string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// statusOf runs `linkwatch status --output json` with args against the
+// running system of configuration cfg and returns its rows by "device
+// target" (a device row's target is ""); nil when the command fails.
+func statusOf(t testing.TB, cfg string, args ...string) map[string]statusRow {
+	t.Helper()
+	out, _, err := runCmd(t, nil, append([]string{"status", "--config", cfg, "--output", "json"}, args...)...)
+	if err != nil {
+		return nil
+	}
+	rows := map[string]statusRow{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r statusRow
+		if json.Unmarshal([]byte(line), &r) == nil {
+			rows[r.Device+" "+r.Target] = r
+		}
+	}
+	return rows
+}
+
+// exportSiteKey writes the NATS key of site's workers, as `creds export`
+// gives it from the running `linkwatch run` of configuration cfg, to
+// dir/<site>.nk and returns its path.
+func exportSiteKey(t testing.TB, dir, cfg, site string) string {
+	t.Helper()
+	seed := filepath.Join(dir, site+".nk")
+	if _, stderr, err := runCmd(t, nil, "creds", "export", "--config", cfg, "--site", site, "--output", seed); err != nil {
+		t.Fatalf("creds export: %v\n%s", err, stderr)
+	}
+	return seed
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -56,32 +55,15 @@ func TestRunEmbedded(t *testing.T) {
 		nc.Close()
 		t.Fatal("a client without a key connected to run's embedded NATS server")
 	}
-	seed := filepath.Join(dir, "dc2.nk")
-	if _, stderr, err := runCmd(t, nil, "creds", "export", "--config", cfg, "--site", "dc2", "--output", seed); err != nil {
-		t.Fatalf("creds export: %v\n%s", err, stderr)
-	}
+	exportSiteKey(t, dir, cfg, "dc2")
 	remote := writeFile(t, dir, "remote.yaml", configIn(dir+"/remote-data", ", nkey_seed_file: dc2.nk")(fleet.configDevices("r1", "r2")))
 	startProc(t, "worker dc2", env, "worker", "--config", remote, "--site", "dc2")
 	subjectRE := regexp.MustCompile(`(?m)^Subject: `)
 	emails := func() int { return len(subjectRE.FindAllString(run.stdout.String(), -1)) }
 
-	statusOf := func() map[string]statusRow {
-		out, _, err := runCmd(t, nil, "status", "--config", cfg, "--output", "json")
-		if err != nil {
-			return nil
-		}
-		rows := map[string]statusRow{}
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			var r statusRow
-			if json.Unmarshal([]byte(line), &r) == nil {
-				rows[r.Device+" "+r.Target] = r
-			}
-		}
-		return rows
-	}
 	waittest.For(t, 60*time.Second, func() error {
 		n := 0
-		for _, r := range statusOf() {
+		for _, r := range statusOf(t, cfg) {
 			if r.State == "UP" && r.Since != "" && r.LastChecked != "" {
 				n++
 			}
@@ -105,7 +87,7 @@ func TestRunEmbedded(t *testing.T) {
 	}
 	inState := func(link, state string) func() error {
 		return func() error {
-			if got := statusOf()[link].State; got != state {
+			if got := statusOf(t, cfg)[link].State; got != state {
 				return fmt.Errorf("status shows %s %q, want %s", link, got, state)
 			}
 			return nil

@@ -123,21 +123,7 @@ func putHistory(b *bolt.Bucket, device string, changes []state.Change) error {
 
 // Devices implements state.Store; bbolt keeps keys sorted.
 func (e *Embedded) Devices(ctx context.Context) ([]state.Device, error) {
-	var devices []state.Device
-	err := e.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
-			var d state.Device
-			if err := json.Unmarshal(v, &d); err != nil {
-				return fmt.Errorf("decode device %s: %w", k, err)
-			}
-			devices = append(devices, d)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	return devices, nil
+	return boltRecords[state.Device](e.db, bucketDevices, "device")
 }
 
 // History implements state.Store, walking the device's keys backwards

@@ -60,23 +60,29 @@ func (e *Embedded) queue(tx *bolt.Tx, alerts []state.Alert) error {
 
 // Sites implements state.Store; bbolt keeps keys sorted.
 func (e *Embedded) Sites(ctx context.Context) ([]state.Site, error) {
-	var sites []state.Site
-	err := e.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSites)
+	return boltRecords[state.Site](e.db, bucketSites, "site")
+}
+
+// boltRecords reads every JSON record of bucket (none when it does not
+// exist yet), in key order.
+func boltRecords[T any](db *bolt.DB, bucket []byte, what string) ([]T, error) {
+	var records []T
+	err := db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var s state.Site
-			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("decode site %s: %w", k, err)
+			var rec T
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("decode %s %s: %w", what, k, err)
 			}
-			sites = append(sites, s)
+			records = append(records, rec)
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list sites: %w", err)
+		return nil, fmt.Errorf("list %ss: %w", what, err)
 	}
-	return sites, nil
+	return records, nil
 }

@@ -3,11 +3,9 @@ package store
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -212,35 +210,7 @@ func (r *Redis) watch(ctx context.Context, fn func(*redis.Tx) error, keys ...str
 
 // Devices implements state.Store.
 func (r *Redis) Devices(ctx context.Context) ([]state.Device, error) {
-	names, err := r.client.SMembers(ctx, r.prefix+"devices").Result()
-	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	if len(names) == 0 {
-		return nil, nil
-	}
-	slices.Sort(names)
-	keys := make([]string, len(names))
-	for i, n := range names {
-		keys[i] = r.deviceKey(n)
-	}
-	vals, err := r.client.MGet(ctx, keys...).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read devices: %w", err)
-	}
-	devices := make([]state.Device, 0, len(vals))
-	for i, v := range vals {
-		s, ok := v.(string)
-		if !ok {
-			continue
-		}
-		var d state.Device
-		if err := json.Unmarshal([]byte(s), &d); err != nil {
-			return nil, fmt.Errorf("decode device %s: %w", names[i], err)
-		}
-		devices = append(devices, d)
-	}
-	return devices, nil
+	return redisRecords[state.Device](ctx, r.client, r.prefix+"devices", r.deviceKey, "device")
 }
 
 // Close implements state.Store.

@@ -57,9 +57,15 @@ func (r *Redis) CommitSite(ctx context.Context, site string, decide func(state.S
 
 // Sites implements state.Store.
 func (r *Redis) Sites(ctx context.Context) ([]state.Site, error) {
-	names, err := r.client.SMembers(ctx, r.prefix+"sites").Result()
+	return redisRecords[state.Site](ctx, r.client, r.prefix+"sites", r.siteKey, "site")
+}
+
+// redisRecords reads the JSON records whose names the set holds, each at
+// key(name), sorted by name; a record deleted meanwhile is left out.
+func redisRecords[T any](ctx context.Context, c redis.Cmdable, set string, key func(string) string, what string) ([]T, error) {
+	names, err := c.SMembers(ctx, set).Result()
 	if err != nil {
-		return nil, fmt.Errorf("list sites: %w", err)
+		return nil, fmt.Errorf("list %ss: %w", what, err)
 	}
 	if len(names) == 0 {
 		return nil, nil
@@ -67,23 +73,23 @@ func (r *Redis) Sites(ctx context.Context) ([]state.Site, error) {
 	slices.Sort(names)
 	keys := make([]string, len(names))
 	for i, n := range names {
-		keys[i] = r.siteKey(n)
+		keys[i] = key(n)
 	}
-	vals, err := r.client.MGet(ctx, keys...).Result()
+	vals, err := c.MGet(ctx, keys...).Result()
 	if err != nil {
-		return nil, fmt.Errorf("read sites: %w", err)
+		return nil, fmt.Errorf("read %ss: %w", what, err)
 	}
-	sites := make([]state.Site, 0, len(vals))
+	records := make([]T, 0, len(vals))
 	for i, v := range vals {
 		s, ok := v.(string)
 		if !ok {
 			continue
 		}
-		var site state.Site
-		if err := json.Unmarshal([]byte(s), &site); err != nil {
-			return nil, fmt.Errorf("decode site %s: %w", names[i], err)
+		var rec T
+		if err := json.Unmarshal([]byte(s), &rec); err != nil {
+			return nil, fmt.Errorf("decode %s %s: %w", what, names[i], err)
 		}
-		sites = append(sites, site)
+		records = append(records, rec)
 	}
-	return sites, nil
+	return records, nil
 }
