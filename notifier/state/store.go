@@ -141,6 +141,11 @@ type Alert struct {
 	// Worker is, for AlertSite, the worker of the last result before the
 	// site went blind, or of the first one after.
 	Worker string `json:"worker,omitempty"`
+	// Route names the route whose recipients get the alert ("" for the
+	// default route, notify.to). An alert taken by several routes is
+	// queued once per route, each with the route appended to its ID
+	// (route.Fan).
+	Route string `json:"route,omitempty"`
 	// Attempts counts failed deliveries; LastError is the newest failure.
 	Attempts  int    `json:"attempts,omitempty"`
 	LastError string `json:"last_error,omitempty"`
