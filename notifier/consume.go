@@ -65,15 +65,19 @@ func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 }
 
 // Apply commits one result to the store in one atomic step: state, history
-// and outbox. A result no newer than the stored one changes nothing.
+// and outbox, each alert once per route it takes (route.Table.Fan). A
+// result no newer than the stored one changes nothing. A commit that
+// queued alerts wakes the mailer of every notifier (Wake).
 func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
 	var (
 		last  state.Update
 		stale bool
 	)
+	routes := n.cfg.Routes()
 	err := n.store.Commit(ctx, res.GetDevice(), func(prev state.Device) (state.Update, error) {
 		u, err := state.Decide(prev, res, n.rules(), n.cfg.Now())
 		last, stale = u, errors.Is(err, state.ErrNoUpdate) // the store may call decide again after a conflict
+		u.Alerts = routes.Fan(u.Alerts)                    // last keeps them unrouted, for the log
 		return u, err
 	})
 	if err != nil {
@@ -99,7 +103,7 @@ func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
 		}
 	}
 	if len(last.Alerts) > 0 {
-		n.mailer.Poke()
+		n.Wake()
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/api"
 	"github.com/linkwatch/linkwatch/notifier/mailer"
+	"github.com/linkwatch/linkwatch/notifier/route"
 	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
@@ -29,7 +30,20 @@ type Config struct {
 	// burst for more to join the same email.
 	GroupWait time.Duration
 	From      string
-	To        []string
+	// To are the default recipients when Routes is nil.
+	To []string
+	// Routes is the routing table in force (it may change on reload):
+	// Apply routes each alert with it when committing, and the mailer
+	// addresses each email to its route's recipients. nil routes every
+	// alert to To.
+	Routes func() *route.Table
+	// InstanceDir keeps this notifier's mailer lease owner id across
+	// restarts (the data directory), so that a leader killed and started
+	// again takes its lease back at once. "": a new id each run.
+	InstanceDir string
+	// IdlePoll is how often an idle mailer looks at the outbox on its own
+	// (default 5s); a commit by any notifier wakes it at once.
+	IdlePoll time.Duration
 	// Inventory returns the devices whose results are accepted (it may
 	// change on reload). Required to consume results.
 	Inventory func() *Inventory
@@ -85,13 +99,17 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
+	if cfg.Routes == nil {
+		table := &route.Table{To: cfg.To}
+		cfg.Routes = func() *route.Table { return table }
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("service", "notifier")
-	m := mailer.New(store, sender, mailer.Config{GroupWait: cfg.GroupWait, From: cfg.From, To: cfg.To,
-		Location: cfg.Location, MaxPerEmail: cfg.MaxPerEmail, MaxBackoff: cfg.MaxBackoff, Log: log,
+	m := mailer.New(store, sender, mailer.Config{GroupWait: cfg.GroupWait, From: cfg.From, Routes: cfg.Routes,
+		IdlePoll: cfg.IdlePoll, Location: cfg.Location, MaxPerEmail: cfg.MaxPerEmail, MaxBackoff: cfg.MaxBackoff, Log: log,
 		Metrics: cfg.Metrics.mailer, Now: cfg.Now})
 	return &Notifier{js: js, nc: nc, store: store, mailer: m, cfg: cfg, log: log, started: cfg.Now().UTC()}
 }
@@ -113,10 +131,15 @@ func (n *Notifier) Run(ctx context.Context) error {
 			return err
 		}
 		defer stopAPI()
+		stopWake, err := n.listenWake()
+		if err != nil {
+			return err
+		}
+		defer stopWake()
 	}
 	var lease *mailer.Lease
 	if n.js != nil {
-		if lease, err = mailer.OpenLease(ctx, n.js, n.log); err != nil {
+		if lease, err = mailer.OpenLease(ctx, n.js, n.cfg.InstanceDir, n.log); err != nil {
 			return stopped(ctx, err)
 		}
 	}

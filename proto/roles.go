@@ -13,7 +13,8 @@ import (
 //   - scheduler publishes jobs and keeps the jobs stream and the workers'
 //     shared buckets (host keys, logins);
 //   - notifier consumes results, keeps the results stream and its lease
-//     bucket, and answers the API (to the CLI's inbox only);
+//     bucket, answers the API (to the CLI's inbox only), and wakes the
+//     mailer of every notifier (MailerWake, theirs alone);
 //   - cli may call the API, and read and forget pinned host keys;
 //   - worker-<site> pulls its site's jobs, publishes its site's results,
 //     and reads and writes its site's keys of the shared buckets;
@@ -210,12 +211,13 @@ func (r Role) permissions() (Permissions, error) {
 			jsAPI+"STREAM.INFO."+kv, jsAPI+"STREAM.CREATE."+kv,
 			jsAPI+"DIRECT.GET."+kv+".>", jsAPI+"STREAM.MSG.GET."+kv,
 			kvAPI+LeaseBucket+".>",
+			MailerWake,
 			// Answers go to the CLI's inbox only. A blanket allowance to
 			// answer any request would let a requester name a JetStream
 			// API subject as its reply ($JS.API.STREAM.DELETE...) and have
 			// the notifier's answer delete a stream.
 			RoleCLI.InboxPrefix()+".>")
-		return Permissions{Publish: pub, Subscribe: []string{inbox, APIPrefix + ".>", "$SRV.>"}}, nil
+		return Permissions{Publish: pub, Subscribe: []string{inbox, APIPrefix + ".>", "$SRV.>", MailerWake}}, nil
 	case RoleCLI:
 		// The CLI is the operator's: `linkwatch hostkeys list` reads pins
 		// of every site, and `forget` purges one (a stream purge by

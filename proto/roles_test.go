@@ -120,3 +120,28 @@ func TestPermissionsInDomain(t *testing.T) {
 		t.Error("a leaf role has permissions without a domain")
 	}
 }
+
+// TestOnlyNotifiersWakeMailers: the mailer wake is the notifiers' own. A
+// role that could publish it could keep the leader reading the outbox; one
+// that could subscribe would learn when alerts are committed.
+func TestOnlyNotifiersWakeMailers(t *testing.T) {
+	roles, err := Roles([]string{"dc1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range append(roles, "leaf-dc1") {
+		p, err := r.PermissionsIn("hub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, sub := slices.Contains(p.Publish, MailerWake), slices.Contains(p.Subscribe, MailerWake)
+		if want := r == RoleNotifier; pub != want || sub != want {
+			t.Errorf("%s may publish %s: %v, subscribe: %v; want %v", r, MailerWake, pub, sub, want)
+		}
+		for _, s := range append(p.Publish, p.Subscribe...) {
+			if r != RoleNotifier && strings.HasPrefix(MailerWake, strings.TrimSuffix(s, ">")) && strings.HasSuffix(s, ">") {
+				t.Errorf("%s may use %s, which covers %s", r, s, MailerWake)
+			}
+		}
+	}
+}

@@ -26,6 +26,11 @@ const (
 	// holding key MailerLease is the only one that sends email.
 	LeaseBucket = "linkwatch_leases"
 	MailerLease = "mailer"
+	// MailerWake is the subject a notifier publishes on (an empty core
+	// NATS message) after a commit that queued alerts, so that the
+	// notifier holding the mailer lease sends them at once. Only the
+	// notifier role may publish or subscribe to it.
+	MailerWake = "linkwatch.mailer.wake"
 
 	jobsPrefix    = "linkwatch.jobs."
 	resultsPrefix = "linkwatch.results."

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"time"
 
@@ -87,8 +89,15 @@ func (s *Sender) message(e render.Email) (*gomail.Msg, error) {
 	}
 	m.Subject(e.Subject)
 	m.SetDateWithValue(s.now())
-	m.SetMessageID()
+	if e.MessageID != "" {
+		m.SetMessageIDWithValue(e.MessageID)
+	} else {
+		m.SetMessageID()
+	}
 	m.SetUserAgent("linkwatch")
+	for _, name := range slices.Sorted(maps.Keys(e.Headers)) {
+		m.SetGenHeader(gomail.Header(name), e.Headers[name])
+	}
 	m.SetBodyString(gomail.TypeTextPlain, e.Text)
 	if e.HTML != "" {
 		m.AddAlternativeString(gomail.TypeTextHTML, e.HTML)

@@ -50,12 +50,13 @@ func (d *drain) step(ctx context.Context) time.Duration {
 	}
 	m.cfg.Metrics.outbox.Set(float64(len(alerts)))
 	if len(alerts) == 0 {
-		return idlePoll
+		return m.cfg.IdlePoll
 	}
-	if due := alerts[0].Created.Add(m.cfg.GroupWait); now.Before(due) {
-		return due.Sub(now)
+	batch, wait := nextBatch(alerts, now, m.cfg.GroupWait, m.cfg.MaxPerEmail)
+	if batch == nil {
+		return wait
 	}
-	err = d.deliver(ctx, alerts[:min(len(alerts), m.cfg.MaxPerEmail)])
+	err = d.deliver(ctx, batch)
 	switch {
 	case err == nil:
 		return 0
@@ -68,19 +69,20 @@ func (d *drain) step(ctx context.Context) time.Duration {
 	}
 }
 
-// deliver sends batch as one email and settles its alerts: removed from
+// deliver sends batch, alerts of one route, as one email to the route's
+// recipients in force and settles its alerts: removed from
 // the outbox once the server accepted the message, parked when it was
 // refused permanently, else each marked with the failed attempt. An
 // attempt cut short by ctx ending is not held against the alerts. The
 // error, when the send failed, is permanent if the failure was.
 func (d *drain) deliver(ctx context.Context, batch []state.Alert) error {
 	m := d.m
-	email := render.Alerts(batch, m.cfg.From, m.cfg.To, m.cfg.Location)
+	email := render.Alerts(batch, m.cfg.From, m.recipients(batch[0].Route), m.cfg.Location)
 	err := d.send(ctx, email)
 	switch {
 	case err == nil:
 		m.cfg.Metrics.emails.WithLabelValues("sent").Inc()
-		return d.delivered(ctx, batch, email.Subject)
+		return d.delivered(ctx, batch, email)
 	case ctx.Err() != nil:
 	case IsPermanent(err):
 		m.cfg.Metrics.emails.WithLabelValues("permanent").Inc()
@@ -135,9 +137,10 @@ func (d *drain) flushUnacked(ctx context.Context) {
 
 // delivered removes sent alerts from the outbox. When that fails, it
 // remembers them so that they are removed, not sent, next time.
-func (d *drain) delivered(ctx context.Context, batch []state.Alert, subject string) error {
+func (d *drain) delivered(ctx context.Context, batch []state.Alert, email render.Email) error {
 	ids := alertIDs(batch)
-	d.m.log.Info("alert email sent", "subject", subject, "alerts", len(ids))
+	d.m.log.Info("alert email sent", "subject", email.Subject, "alerts", len(ids), "to", email.To,
+		"route", email.Headers[render.HeaderRoute], "message_id", email.MessageID)
 	// The email is out: remove its alerts even when shutting down.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -2,12 +2,9 @@ package mailer
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -27,10 +24,13 @@ const (
 // several notifiers on one Redis, two mailers draining the same outbox
 // would send an alert twice. It is a key in a JetStream key-value bucket
 // whose entries expire after leaseTTL; the holder renews it with a
-// compare-and-set on its revision.
+// compare-and-set on its revision. Its owner id is stable across
+// restarts of one notifier instance (instanceID), so a leader killed and
+// started again finds the key naming it and takes it back at once.
 type Lease struct {
 	kv      jetstream.KeyValue
 	id      string
+	unlock  func() // gives up the instance id
 	rev     uint64
 	held    bool
 	renewed time.Time // last successful take or renewal
@@ -39,7 +39,9 @@ type Lease struct {
 
 // OpenLease opens (creating it if need be) the lease bucket in js. The
 // lease is not taken yet: Run takes it, and gives it up when it returns.
-func OpenLease(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (*Lease, error) {
+// dir keeps the instance's owner id across restarts (see instanceID; ""
+// gives a random id for this run only).
+func OpenLease(ctx context.Context, js jetstream.JetStream, dir string, log *slog.Logger) (*Lease, error) {
 	kv, err := js.KeyValue(ctx, proto.LeaseBucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: proto.LeaseBucket,
@@ -51,7 +53,8 @@ func OpenLease(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("open lease bucket: %w", err)
 	}
-	return &Lease{kv: kv, id: instanceID(), log: log}, nil
+	id, unlock := instanceID(dir, log)
+	return &Lease{kv: kv, id: id, unlock: unlock, log: log}, nil
 }
 
 // hold takes or renews the lease and reports whether this replica holds
@@ -74,8 +77,21 @@ func (l *Lease) hold(ctx context.Context) bool {
 		l.log.Warn("mailer lease lost; another notifier sends email now")
 	}
 	rev, err := l.kv.Create(ctx, proto.MailerLease, []byte(l.id))
-	if err != nil {
-		if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
+	switch {
+	case errors.Is(err, jetstream.ErrKeyExists):
+		// Ours when this instance held it before a restart: take it back.
+		entry, err := l.kv.Get(ctx, proto.MailerLease)
+		if err != nil || string(entry.Value()) != l.id {
+			return false
+		}
+		if l.rev = entry.Revision(); !l.renew(ctx) {
+			return false
+		}
+		l.held = true
+		l.log.Info("mailer lease taken back from this instance's previous run: this notifier sends email", "id", l.id)
+		return true
+	case err != nil:
+		if ctx.Err() == nil {
 			l.log.Warn("take mailer lease", "err", err)
 		}
 		return false
@@ -104,8 +120,10 @@ func (l *Lease) renew(ctx context.Context) bool {
 	return false
 }
 
-// release gives the lease up so a standby can take over at once.
+// release gives the lease up so a standby can take over at once, then
+// the instance id.
 func (l *Lease) release() {
+	defer l.unlock()
 	if !l.held {
 		return
 	}
@@ -115,11 +133,4 @@ func (l *Lease) release() {
 		l.log.Warn("release mailer lease", "err", err)
 	}
 	l.held = false
-}
-
-func instanceID() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }

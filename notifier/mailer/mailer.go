@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/linkwatch/linkwatch/notifier/route"
 	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
-// idlePoll is how often an idle mailer looks at the outbox on its own (a
-// commit wakes it at once; this catches alerts left by an earlier run).
-const idlePoll = 5 * time.Second
+// defaultIdlePoll is how often an idle mailer looks at the outbox on its
+// own (a commit by any notifier wakes it at once; this catches alerts left
+// by an earlier run, or whose wake was lost).
+const defaultIdlePoll = 5 * time.Second
 
 // Outbox is the part of the store the mailer uses: the alerts waiting, and
 // what becomes of them once an email was sent or refused.
@@ -30,7 +33,15 @@ type Config struct {
 	// burst for more to join the same email.
 	GroupWait time.Duration
 	From      string
-	To        []string
+	// To are the default recipients when Routes is nil.
+	To []string
+	// Routes is the routing table in force (it may change on reload): the
+	// recipients of each email are those of its alerts' route when it is
+	// sent. nil sends everything to To.
+	Routes func() *route.Table
+	// IdlePoll is how often an idle mailer looks at the outbox on its own
+	// (default 5s).
+	IdlePoll time.Duration
 	// Location is the NOC's time zone, shown beside UTC in emails.
 	Location *time.Location
 	// MaxPerEmail caps the alerts in one email (default 200).
@@ -51,6 +62,9 @@ type Mailer struct {
 	cfg    Config
 	log    *slog.Logger
 	wake   chan struct{}
+
+	mu   sync.Mutex
+	gone map[string]bool // removed routes whose fallback was logged
 }
 
 // New returns a mailer that delivers the alerts of outbox with sender.
@@ -70,11 +84,18 @@ func New(outbox Outbox, sender Sender, cfg Config) *Mailer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.IdlePoll <= 0 {
+		cfg.IdlePoll = defaultIdlePoll
+	}
+	if cfg.Routes == nil {
+		table := &route.Table{To: cfg.To}
+		cfg.Routes = func() *route.Table { return table }
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Mailer{outbox: outbox, sender: sender, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+	return &Mailer{outbox: outbox, sender: sender, cfg: cfg, log: log, wake: make(chan struct{}, 1), gone: map[string]bool{}}
 }
 
 // Poke tells the mailer, without blocking, that alerts are waiting.
@@ -86,56 +107,81 @@ func (m *Mailer) Poke() {
 }
 
 // Run drains the outbox until ctx ends, while this replica holds lease
-// (always, when lease is nil: the only mailer), and then releases it.
+// (always, when lease is nil: the only mailer), and then releases it. The
+// leader looks at the outbox when Poke wakes it, when a burst is due, and
+// every IdlePoll; it renews the lease every leaseRenew in between. A
+// standby ignores Poke: only the leader sends.
 func (m *Mailer) Run(ctx context.Context, lease *Lease) {
 	d := m.newDrain(lease)
 	if lease != nil {
 		defer lease.release()
 	}
 	defer d.flushUnacked(ctx)
+	var next time.Time // the leader's next look at the outbox; zero: now
 	for {
-		wait := leaseRenew
 		leader := lease == nil || lease.hold(ctx)
 		m.cfg.Metrics.leader.Set(oneIf(leader))
-		if !leader {
-			m.cfg.Metrics.outbox.Set(0) // the leader reports it
-		}
+		wait, wake := leaseRenew, m.wake
 		if leader {
-			wait = d.step(ctx)
+			if now := m.cfg.Now(); !now.Before(next) {
+				next = now.Add(d.step(ctx))
+			}
+			wait = next.Sub(m.cfg.Now())
 			if lease != nil {
 				wait = min(wait, leaseRenew)
 			}
+		} else {
+			m.cfg.Metrics.outbox.Set(0) // the leader reports it
+			next, wake = time.Time{}, nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-m.wake:
+		case <-wake:
+			next = time.Time{}
 		case <-t.C:
 		}
 		t.Stop()
 	}
 }
 
-// Flush sends every alert in the outbox now, ignoring GroupWait, as one
-// cron-style run does before it exits. Alerts that could not be sent stay
-// in the outbox (or are parked, for a permanent failure) and the error is
+// Flush sends every alert in the outbox now, without waiting for bursts
+// to end, as one cron-style run does before it exits: the same emails as
+// Run's, one per route and burst. Alerts that could not be sent stay in
+// the outbox (or are parked, for a permanent failure) and the error is
 // returned.
 func (m *Mailer) Flush(ctx context.Context) error {
 	d := m.newDrain(nil)
 	for {
-		alerts, err := m.outbox.Outbox(ctx, m.cfg.MaxPerEmail)
+		alerts, err := m.outbox.Outbox(ctx, 0)
 		if err != nil {
 			return fmt.Errorf("read outbox: %w", err)
 		}
 		if len(alerts) == 0 {
 			return nil
 		}
-		if err := d.deliver(ctx, alerts); err != nil {
+		first := alerts[0]
+		if err := d.deliver(ctx, burst(alerts, first.Route, first.Created.Add(m.cfg.GroupWait), m.cfg.MaxPerEmail)); err != nil {
 			return err
 		}
 	}
+}
+
+// recipients are the addresses of route in the routing table in force: the
+// default route's for a route a reload removed, which is logged once.
+func (m *Mailer) recipients(name string) []string {
+	to, ok := m.cfg.Routes().Recipients(name)
+	if !ok {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !m.gone[name] {
+			m.gone[name] = true
+			m.log.Warn("alerts of a route the configuration no longer has go to the default recipients (notify.to)", "route", name)
+		}
+	}
+	return to
 }
 
 func oneIf(b bool) float64 {

@@ -50,10 +50,11 @@ type view struct {
 	Entries []entry
 }
 
-// Alerts builds one email for a group of alerts: a subject that counts the
-// changes per new state and names the sites, and a text and an HTML body
-// with one entry per change, sorted by site, device and target. Times are
-// shown in UTC and in loc (nil means UTC only).
+// Alerts builds one email for a group of alerts (of one route): a subject
+// that counts the changes per new state and names the sites, a text and an
+// HTML body with one entry per change, sorted by site, device and target,
+// and a Message-ID derived from the alerts (MessageID). Times are shown in
+// UTC and in loc (nil means UTC only).
 func Alerts(alerts []state.Alert, from string, to []string, loc *time.Location) Email {
 	if loc == nil {
 		loc = time.UTC
@@ -70,11 +71,13 @@ func Alerts(alerts []state.Alert, from string, to []string, loc *time.Location) 
 	})
 	v := view{Summary: summarize(alerts), Entries: entries}
 	return Email{
-		From:    from,
-		To:      slices.Clone(to),
-		Subject: "[linkwatch] " + v.Summary,
-		Text:    execute(textTemplate, v),
-		HTML:    execute(htmlTemplate, v),
+		From:      from,
+		To:        slices.Clone(to),
+		Subject:   "[linkwatch] " + v.Summary,
+		Text:      execute(textTemplate, v),
+		HTML:      execute(htmlTemplate, v),
+		MessageID: MessageID(alerts, from),
+		Headers:   headers(alerts),
 	}
 }
 

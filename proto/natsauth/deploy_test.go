@@ -307,6 +307,17 @@ func testRolePermissions(t *testing.T, b *bus) {
 	if rep, err := cli.nc.Request(proto.APIPrefix+".status", nil, 5*time.Second); err != nil || string(rep.Data) != "ok" {
 		t.Fatalf("cli calls the API: %v", err)
 	}
+	// A notifier wakes the others' mailers after a commit.
+	wakes, err := notif.nc.SubscribeSync(proto.MailerWake)
+	if err == nil {
+		err = notif.nc.Publish(proto.MailerWake, nil)
+	}
+	if err == nil {
+		_, err = wakes.NextMsg(5 * time.Second)
+	}
+	if err != nil {
+		t.Fatalf("notifier wakes the mailers: %v%s", err, notif.violations())
+	}
 
 	// The scheduler creates the workers' shared buckets; a worker pins
 	// its own site's host keys and locks its own devices' sessions; the
@@ -399,6 +410,10 @@ func testRolePermissions(t *testing.T, b *bus) {
 		cli.publish("$JS.API.STREAM.MSG.GET.LINKWATCH_RESULTS"))
 	cli.deny(t, "cli publishes a result", b.at("linkwatch.results.dc1.r1"), cli.publish(b.at("linkwatch.results.dc1.r1")))
 	cli.deny(t, "cli publishes a job", b.at("linkwatch.jobs.dc1"), cli.publish(b.at("linkwatch.jobs.dc1")))
+	cli.deny(t, "cli wakes the mailer", proto.MailerWake, cli.publish(proto.MailerWake))
+	cli.deny(t, "cli listens for commits", proto.MailerWake, cli.subscribe(proto.MailerWake))
+	w1.deny(t, b.at("worker-dc1 wakes the mailer"), proto.MailerWake, w1.publish(proto.MailerWake))
+	sched.deny(t, "scheduler listens for commits", proto.MailerWake, sched.subscribe(proto.MailerWake))
 
 	sched.deny(t, "scheduler publishes a result", b.at("linkwatch.results.dc1.r1"), sched.publish(b.at("linkwatch.results.dc1.r1")))
 	// A role that could change the results stream could source or
