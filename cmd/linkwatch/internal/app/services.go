@@ -25,6 +25,7 @@ import (
 	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/notifier/mail"
 	"github.com/linkwatch/linkwatch/notifier/mailer"
+	"github.com/linkwatch/linkwatch/notifier/route"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
@@ -239,13 +240,24 @@ func Sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (mailer.Send
 func NotifierConfig(live *Live, reg prometheus.Registerer, log *slog.Logger) notifier.Config {
 	cfg := live.Config()
 	return notifier.Config{Confirm: cfg.Notify.Confirm, Flap: Flap(cfg.Notify.Flap), GroupWait: cfg.Notify.GroupWait, From: cfg.Notify.From,
-		To: cfg.Notify.To, Location: cfg.Notify.Location, Metrics: notifier.NewMetrics(reg), Log: log,
+		To: cfg.Notify.To, Routes: Derived(live, RouteTable), InstanceDir: cfg.DataDir,
+		Location: cfg.Notify.Location, Metrics: notifier.NewMetrics(reg), Log: log,
 		Inventory: Derived(live, NotifierInventory)}
 }
 
 // Flap is the configured flap rule.
 func Flap(f config.Flap) state.Flap {
 	return state.Flap{Changes: f.Changes, Window: f.Window, Quiet: f.Quiet}
+}
+
+// RouteTable is the routing table of notify.routes, with notify.to as the
+// default route.
+func RouteTable(cfg *config.Config) *route.Table {
+	t := &route.Table{To: cfg.Notify.To}
+	for _, r := range cfg.Notify.Routes {
+		t.Routes = append(t.Routes, route.Route{Name: r.Name, Sites: r.Sites, Devices: r.Devices, To: r.To, Continue: r.Continue})
+	}
+	return t
 }
 
 // NotifierInventory is what the notifier accepts results for: every

@@ -90,6 +90,21 @@ type Notify struct {
 	Timezone   string         `yaml:"timezone"`
 	Location   *time.Location `yaml:"-"`    // Timezone, loaded
 	SMTP       *SMTP          `yaml:"smtp"` // nil: emails go to standard output
+	// Routes send the alerts of some sites (and device groups) to their
+	// own recipients; To is the default route, of the alerts no route
+	// takes.
+	Routes []Route `yaml:"routes"`
+}
+
+// Route is one entry of notify.routes. An alert goes to the first route
+// whose sites and devices match it, on to later ones while the matching
+// routes say continue, and to notify.to when none takes it.
+type Route struct {
+	Name     string   `yaml:"name"`
+	Sites    []string `yaml:"sites"`   // empty: any site
+	Devices  []string `yaml:"devices"` // glob patterns (path.Match) on device names; empty: any device
+	To       []string `yaml:"to"`
+	Continue bool     `yaml:"continue"`
 }
 
 // Flap is the flap rule (state.Flap): a link or a device's reachability

@@ -165,7 +165,7 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:4:22: credentials.c.password_env: is not an environment variable name (letters, digits and '_')`,
 		}},
 		{"notify", "notify:\n  to: [noc@example.net, not an address]\n  confirm: 0\n  timezone: Mars/Olympus\n  smtp: { tls: ssl, username: lw }\n", []string{
-			`linkwatch.yaml:2:3: notify.from: is required when notify.to is set`,
+			`linkwatch.yaml:2:3: notify.from: is required when notify.to or notify.routes is set`,
 			`linkwatch.yaml:2:25: notify.to[1]: "not an address" is not an email address`,
 			`linkwatch.yaml:3:12: notify.confirm: 0 is out of range (1..100)`,
 			`linkwatch.yaml:4:13: notify.timezone: "Mars/Olympus" is not a time zone name (like UTC or Europe/Paris)`,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch/notifier/mail"
+	"github.com/linkwatch/linkwatch/notifier/route"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/secretfile"
 )
@@ -198,13 +199,14 @@ func validHostPort(s string) error {
 
 func (v *validator) notify() {
 	n := &v.cfg.Notify
-	if n.From == "" && len(n.To) > 0 {
-		v.errorf("notify.from", "is required when notify.to is set")
+	if n.From == "" && (len(n.To) > 0 || len(n.Routes) > 0) {
+		v.errorf("notify.from", "is required when notify.to or notify.routes is set")
 	}
 	v.address("notify.from", n.From)
 	for i, to := range n.To {
 		v.address(fmt.Sprintf("notify.to[%d]", i), to)
 	}
+	v.routes(n.Routes)
 	v.durRange("notify.group_wait", n.GroupWait, 0, time.Hour)
 	v.intRange("notify.flap.changes", n.Flap.Changes, 0, 1000)
 	v.durRange("notify.flap.window", n.Flap.Window, time.Second, 30*24*time.Hour)
@@ -218,6 +220,39 @@ func (v *validator) notify() {
 	}
 	if n.SMTP != nil {
 		v.smtp(n.SMTP)
+	}
+}
+
+// routes checks notify.routes: a unique token for a name, sites that
+// devices are at, device patterns that parse, and at least one recipient.
+func (v *validator) routes(routes []Route) {
+	sites := v.cfg.Sites()
+	first := map[string]int{}
+	for i, r := range routes {
+		path := fmt.Sprintf("notify.routes[%d]", i)
+		if err := proto.ValidName(r.Name); err != nil {
+			v.errorf(join(path, "name"), "%s", err)
+		} else if j, dup := first[r.Name]; dup {
+			v.errorf(join(path, "name"), "duplicate route name %q (also notify.routes[%d])", r.Name, j)
+		} else {
+			first[r.Name] = i
+		}
+		for j, s := range r.Sites {
+			if !slices.Contains(sites, s) {
+				v.errorf(fmt.Sprintf("%s.sites[%d]", path, j), "%q is not the site of any device (sites: %s)", s, strings.Join(sites, ", "))
+			}
+		}
+		for j, p := range r.Devices {
+			if err := route.ValidPattern(p); err != nil || p == "" {
+				v.errorf(fmt.Sprintf("%s.devices[%d]", path, j), "%q is not a device name pattern (like core-* or r[0-9])", p)
+			}
+		}
+		if len(r.To) == 0 {
+			v.errorf(join(path, "to"), "is required: a route needs at least one recipient")
+		}
+		for j, to := range r.To {
+			v.address(fmt.Sprintf("%s.to[%d]", path, j), to)
+		}
 	}
 }
 
