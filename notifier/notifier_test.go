@@ -21,16 +21,20 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/api"
 	"github.com/linkwatch/linkwatch/notifier/mail"
 	"github.com/linkwatch/linkwatch/notifier/mail/smtptest"
+	"github.com/linkwatch/linkwatch/notifier/route"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
+	"github.com/linkwatch/linkwatch/notifier/store/redistest"
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/localnats"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // rig is a notifier running against an embedded NATS server, the embedded
-// store and an in-process SMTP server with STARTTLS and AUTH.
+// store (or Redis) and an in-process SMTP server with STARTTLS and AUTH.
 type rig struct {
+	srv       *localnats.Server
 	js        jetstream.JetStream
 	nc        *nats.Conn
 	st        state.Store
@@ -47,6 +51,9 @@ type rig struct {
 	metrics *notifier.Metrics
 	// flap is the flap rule of the rig's notifiers (off when zero).
 	flap state.Flap
+	// routes and idlePoll are the notifiers' (nil and 0: the defaults).
+	routes   *route.Table
+	idlePoll time.Duration
 	// configure, when set, changes each notifier's configuration before
 	// it starts; notifiers are the replicas started, in order.
 	configure func(*notifier.Config)
@@ -66,20 +73,47 @@ func newFlapRig(t *testing.T, f state.Flap) *rig {
 // wrap (nil: none), to inject store failures.
 func newRigWith(t *testing.T, groupWait time.Duration, wrap func(state.Store) state.Store, flap ...state.Flap) *rig {
 	t.Helper()
-	st, err := store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
+	o := rigOptions{groupWait: groupWait, wrap: wrap}
+	if len(flap) > 0 {
+		o.flap = flap[0]
+	}
+	r := newRigOf(t, o)
+	r.startNotifier(t)
+	return r
+}
+
+// rigOptions change a rig from its defaults: the embedded store and
+// notifiers routing every alert to noc@example.net.
+type rigOptions struct {
+	groupWait time.Duration
+	// wrap wraps the notifiers' view of the store, to inject failures.
+	wrap func(state.Store) state.Store
+	// redis keeps state in a real redis-server instead.
+	redis    bool
+	flap     state.Flap
+	routes   *route.Table
+	idlePoll time.Duration
+}
+
+// newRigOf makes a rig as o says, with no notifier running yet.
+func newRigOf(t *testing.T, o rigOptions) *rig {
+	t.Helper()
+	var st state.Store
+	var err error
+	if o.redis {
+		st, err = store.OpenRedis(t.Context(), redistest.Start(t), redistest.Prefix(t))
+	} else {
+		st, err = store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	r := newRigOn(t, groupWait, st, nil)
-	if len(flap) > 0 {
-		r.flap = flap[0]
+	r := newRigOn(t, o.groupWait, st, nil)
+	r.flap, r.routes, r.idlePoll = o.flap, o.routes, o.idlePoll
+	if o.wrap != nil {
+		r.notifierStore = o.wrap(st)
 	}
-	r.notifierStore = st
-	if wrap != nil {
-		r.notifierStore = wrap(st)
-	}
-	r.startNotifier(t)
 	return r
 }
 
@@ -87,14 +121,14 @@ func newRigWith(t *testing.T, groupWait time.Duration, wrap func(state.Store) st
 // (nil: as they are), with no notifier started yet.
 func newRigOn(t *testing.T, groupWait time.Duration, st state.Store, configure func(*notifier.Config)) *rig {
 	t.Helper()
-	nc, js := localnatstest.Connect(t, localnatstest.Start(t))
+	srv := localnatstest.Start(t)
+	nc, js := localnatstest.Connect(t, srv)
 	if err := proto.EnsureStreams(t.Context(), js, time.Minute, 1); err != nil {
 		t.Fatal(err)
 	}
-	srv := smtptest.Start(t, smtptest.WithAuth("lw", "pw"))
-	r := &rig{js: js, nc: nc, st: st, notifierStore: st, smtp: srv, groupWait: groupWait,
-		clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), last: map[string]time.Time{}, reg: prometheus.NewRegistry(),
-		configure: configure}
+	r := &rig{srv: srv, js: js, nc: nc, st: st, notifierStore: st, smtp: smtptest.Start(t, smtptest.WithAuth("lw", "pw")),
+		groupWait: groupWait, clock: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), last: map[string]time.Time{},
+		reg: prometheus.NewRegistry(), configure: configure}
 	r.metrics = notifier.NewMetrics(r.reg)
 	return r
 }
@@ -109,33 +143,54 @@ func (r *rig) startNotifier(t *testing.T) (stop func()) {
 // startNotifierOn is startNotifier with the replica keeping state in st.
 func (r *rig) startNotifierOn(t *testing.T, st state.Store) (stop func()) {
 	t.Helper()
+	_, stop = r.startReplicaOn(t, st, "")
+	return stop
+}
+
+// startReplica runs one more notifier replica keeping its instance id in
+// dir, and returns it with the func that stops it.
+func (r *rig) startReplica(t *testing.T, dir string) (*notifier.Notifier, func()) {
+	t.Helper()
+	return r.startReplicaOn(t, r.notifierStore, dir)
+}
+
+// startReplicaOn runs one more notifier replica on a NATS connection of
+// its own, keeping state in st and its instance id in dir ("": a new one
+// each run), and returns it with the func that stops it.
+func (r *rig) startReplicaOn(t *testing.T, st state.Store, dir string) (*notifier.Notifier, func()) {
+	t.Helper()
 	sender, err := mail.New(mail.Config{Host: "127.0.0.1", Port: r.smtp.Port(), Username: "lw", Password: "pw",
 		TLSConfig: r.smtp.ClientTLS()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	nc, js := localnatstest.Connect(t, r.srv)
 	cfg := notifier.Config{GroupWait: r.groupWait, From: "lw@example.net",
 		To: []string{"noc@example.net"}, MaxBackoff: 200 * time.Millisecond, Inventory: rigInventory,
-		Metrics: r.metrics, Flap: r.flap}
+		Metrics: r.metrics, InstanceDir: dir, IdlePoll: r.idlePoll, Flap: r.flap}
+	if r.routes != nil {
+		cfg.Routes = func() *route.Table { return r.routes }
+	}
 	if r.configure != nil {
 		r.configure(&cfg)
 	}
-	n := notifier.New(r.js, r.nc, st, sender, cfg)
+	n := notifier.New(js, nc, st, sender, cfg)
 	r.notifiers = append(r.notifiers, n)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
 	var once sync.Once
-	stop = func() {
+	stop := func() {
 		once.Do(func() {
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("notifier Run: %v", err)
 			}
+			nc.Close() // as the process's exit would: no pull request of its consumer outlives it
 		})
 	}
 	t.Cleanup(stop)
-	return stop
+	return n, stop
 }
 
 // rigInventory is the inventory of the rig's notifiers: r1 to r4 at site
@@ -149,23 +204,34 @@ func rigInventory() *notifier.Inventory {
 	return inv
 }
 
-// publish sends a result for device with one status per target.
+// publish sends a result for device at dc1 with one status per target.
 func (r *rig) publish(t *testing.T, device string, statuses ...proto.LinkStatus) {
 	t.Helper()
-	subject, _ := proto.ResultSubject("dc1", device)
-	r.publishTo(t, subject, r.result(device, statuses...))
+	r.publishAt(t, "dc1", device, statuses...)
+}
+
+// publishAt sends a result for device at site with one status per target.
+func (r *rig) publishAt(t *testing.T, site, device string, statuses ...proto.LinkStatus) {
+	t.Helper()
+	subject, _ := proto.ResultSubject(site, device)
+	r.publishTo(t, subject, r.resultAt(site, device, statuses...))
 }
 
 // result is the next result of device at site dc1, a minute after the
 // previous one, with one status per target.
 func (r *rig) result(device string, statuses ...proto.LinkStatus) *proto.ProbeResult {
+	return r.resultAt("dc1", device, statuses...)
+}
+
+// resultAt is the next result of device at site.
+func (r *rig) resultAt(site, device string, statuses ...proto.LinkStatus) *proto.ProbeResult {
 	r.clock = r.clock.Add(time.Minute)
 	if r.clock.After(r.last[device]) {
 		r.last[device] = r.clock
 	}
 	// The job is scheduled at the check time, one a minute; the message id
 	// is unique so no publish is deduplicated.
-	res := &proto.ProbeResult{JobId: proto.JobID(device, r.clock.Unix()/60), Device: device, Site: "dc1",
+	res := &proto.ProbeResult{JobId: proto.JobID(device, r.clock.Unix()/60), Device: device, Site: site,
 		CheckedAt: timestamppb.New(r.clock), ScheduledAt: timestamppb.New(r.clock)}
 	for i, s := range statuses {
 		lr := &proto.LinkResult{Target: &proto.Target{Address: fmt.Sprintf("10.0.0.%d", i+1)}, Status: s, Sent: 5,
