@@ -3,9 +3,11 @@
 // NATS, admits only results it can believe (for a device of the Inventory
 // and its links, from its own site's subject, published by a worker, not
 // from the future), commits each in one atomic step on a state.Store
-// (state.Decide: the device's state, the history and the outbox), wakes the
-// mailer (package mailer, which renders with package render and sends
-// through a mailer.Sender) and serves the status/history API (package api).
+// (state.Decide: the device's state, the history and the outbox, each
+// alert once per route it takes: package route), wakes the mailer of every
+// notifier (Wake: its own, and the others' over proto.MailerWake; package
+// mailer renders with package render and sends through a mailer.Sender)
+// and serves the status/history API (package api).
 //
 // What is true here: a result is acked only after its commit; a result
 // that cannot be decoded or is not believed is dropped and counted, and
