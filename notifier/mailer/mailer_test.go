@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/mailer"
 	"github.com/linkwatch/linkwatch/notifier/render"
+	"github.com/linkwatch/linkwatch/notifier/route"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto/waittest"
@@ -154,5 +156,37 @@ func TestFlushSplitsAtMaxPerEmail(t *testing.T) {
 	}
 	if waiting, _, _, _ := settled(t, st); waiting != 0 {
 		t.Errorf("%d alerts still waiting after Flush", waiting)
+	}
+}
+
+// TestRecipientsAtSendTime: an email goes to its route's recipients in the
+// table in force when it is sent; the alerts of a route the table no
+// longer has (removed by a reload) go to the default recipients.
+func TestRecipientsAtSendTime(t *testing.T) {
+	st := outbox(t, 0)
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	var alerts []state.Alert
+	for i, r := range []string{"dc1-team", "gone", ""} {
+		c := state.Change{Device: "r1", Site: "dc1", Target: fmt.Sprintf("10.0.0.%d", i+1), From: "UP", To: "DOWN", At: at}
+		alerts = append(alerts, state.Alert{ID: route.ID(fmt.Sprintf("a%d", i), r), Kind: state.AlertLink, Created: at, Change: &c, Route: r})
+	}
+	if err := st.Commit(t.Context(), "r1", func(state.Device) (state.Update, error) {
+		return state.Update{Device: state.Device{Name: "r1", Site: "dc1"}, Alerts: alerts}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	table := &route.Table{To: []string{"noc@example.net"}, Routes: []route.Route{{Name: "dc1-team", To: []string{"dc1@example.net"}}}}
+	s := &sender{}
+	m := mailer.New(st, s, mailer.Config{From: "lw@example.net", Routes: func() *route.Table { return table }})
+	if err := m.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, e := range s.sent {
+		got[e.Headers[render.HeaderRoute]] = e.To
+	}
+	want := map[string][]string{"dc1-team": {"dc1@example.net"}, "gone": {"noc@example.net"}, "default": {"noc@example.net"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("recipients by route %v, want %v", got, want)
 	}
 }
