@@ -117,34 +117,44 @@ func (m *Mailer) Run(ctx context.Context, lease *Lease) {
 		defer lease.release()
 	}
 	defer d.flushUnacked(ctx)
-	var next time.Time // the leader's next look at the outbox; zero: now
+	look := newTimer() // the leader's next look at the outbox
+	defer look.Stop()
+	renew := newTimer() // the next take or renewal of the lease
+	defer renew.Stop()
+	wasLeader := false
 	for {
 		leader := lease == nil || lease.hold(ctx)
 		m.cfg.Metrics.leader.Set(oneIf(leader))
-		wait, wake := leaseRenew, m.wake
-		if leader {
-			if now := m.cfg.Now(); !now.Before(next) {
-				next = now.Add(d.step(ctx))
-			}
-			wait = next.Sub(m.cfg.Now())
-			if lease != nil {
-				wait = min(wait, leaseRenew)
-			}
-		} else {
+		wake := m.wake
+		switch {
+		case !leader:
 			m.cfg.Metrics.outbox.Set(0) // the leader reports it
-			next, wake = time.Time{}, nil
+			look.Stop()
+			wake = nil
+		case !wasLeader:
+			look.Reset(0) // look at once on taking the lease
 		}
-		t := time.NewTimer(wait)
+		wasLeader = leader
+		if lease != nil {
+			renew.Reset(leaseRenew)
+		}
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return
 		case <-wake:
-			next = time.Time{}
-		case <-t.C:
+			look.Reset(d.step(ctx))
+		case <-look.C:
+			look.Reset(d.step(ctx))
+		case <-renew.C:
 		}
-		t.Stop()
 	}
+}
+
+// newTimer is a stopped timer.
+func newTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
 }
 
 // Flush sends every alert in the outbox now, without waiting for bursts
