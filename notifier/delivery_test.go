@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/waittest"
@@ -30,7 +31,10 @@ func TestNotifierResendsWithTheSameMessageID(t *testing.T) {
 	first := r.smtp.WaitFor(t, 1, 10*time.Second)[0]
 	stop()
 
-	r.publish(t, "r2", down) // waits in the stream: no notifier runs
+	// Another alert joins the outbox while no notifier runs.
+	if err := notifier.New(nil, nil, r.st, nil, notifier.Config{}).Apply(t.Context(), r.result("r2", down)); err != nil {
+		t.Fatal(err)
+	}
 	flaky.left.Store(0)
 	r.startNotifier(t)
 	msgs := r.smtp.WaitFor(t, 3, 20*time.Second)

@@ -53,8 +53,9 @@ func (n *Notifier) watchSites(ctx context.Context) {
 // CheckSites decides, for every site of the inventory, from the results
 // the store holds, whether it went blind (no result for stale_after) or
 // sees results again, and commits each decision with its alert
-// (state.DecideSite in Store.CommitSite), so that of several notifiers
-// sharing the store one alerts, once.
+// (state.DecideSite in Store.CommitSite), routed like every alert
+// (route.Table.Fan), so that of several notifiers sharing the store one
+// alerts, once, and wakes the leader's mailer.
 func (n *Notifier) CheckSites(ctx context.Context) error {
 	inv := n.cfg.Inventory()
 	devs, err := n.store.Devices(ctx)
@@ -72,6 +73,7 @@ func (n *Notifier) CheckSites(ctx context.Context) error {
 		}
 	}
 	var alerts []state.Alert
+	routes := n.cfg.Routes()
 	for _, site := range inv.sites() {
 		rules := state.SiteRules{StaleAfter: inv.staleAfter(), Started: n.started,
 			Silenced: n.cfg.Silenced != nil && n.cfg.Silenced(site, "", "")}
@@ -79,6 +81,7 @@ func (n *Notifier) CheckSites(ctx context.Context) error {
 		err := n.store.CommitSite(ctx, site, func(prev state.Site) (state.SiteUpdate, error) {
 			u, err := state.DecideSite(prev, site, seen[site], rules, n.cfg.Now())
 			last = u // the store may call decide again after a conflict
+			u.Alerts = routes.Fan(u.Alerts)
 			return u, err
 		})
 		if err != nil {
@@ -88,7 +91,7 @@ func (n *Notifier) CheckSites(ctx context.Context) error {
 		alerts = append(alerts, last.Alerts...)
 	}
 	if len(alerts) > 0 {
-		n.mailer.Poke()
+		n.Wake()
 	}
 	return nil
 }

@@ -6,11 +6,13 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
-// settle is how long after the end of a burst its email waits for
-// commits still in flight: an alert created (by a notifier's clock) within
-// the burst but committed just after the outbox was read would otherwise
-// join the burst's email only when it is sent again after a crash, which
-// would then carry another Message-ID.
+// settle is how long, once a burst has ended, its email waits for commits
+// still in flight before the outbox is read for it again and it is sent:
+// an alert created (by a notifier's clock) within the burst but committed
+// just after the outbox was read would otherwise join the burst's email
+// only when it is sent again after a crash, which would then carry another
+// Message-ID. It is real time, not the injected clock's: commits take real
+// time.
 const settle = time.Second
 
 // The email for a burst holds the alerts of one route, from the oldest
@@ -24,7 +26,8 @@ const settle = time.Second
 
 // nextBatch picks the email due first among alerts (the outbox, oldest
 // first): of the route whose burst ends first, once the burst has ended
-// and settled. When none is due yet it returns how long to wait.
+// (the caller then lets it settle). When none is due yet it returns how
+// long to wait.
 func nextBatch(alerts []state.Alert, now time.Time, groupWait time.Duration, max int) ([]state.Alert, time.Duration) {
 	seen := map[string]bool{}
 	var first *state.Alert
@@ -40,7 +43,7 @@ func nextBatch(alerts []state.Alert, now time.Time, groupWait time.Duration, max
 	if first == nil {
 		return nil, 0
 	}
-	if due := first.Created.Add(groupWait + settle); now.Before(due) {
+	if due := first.Created.Add(groupWait); now.Before(due) {
 		return nil, due.Sub(now)
 	}
 	return burst(alerts, first.Route, first.Created.Add(groupWait), max), 0

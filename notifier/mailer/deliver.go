@@ -22,6 +22,10 @@ type drain struct {
 	// failed: nothing is sent until they are removed, or they would go
 	// out again.
 	unacked []string
+	// settling is the first alert of the batch that is settling, since
+	// settleFrom.
+	settling   string
+	settleFrom time.Time
 }
 
 // newDrain starts a pass holding lease (nil: none). Retries wait 1s at
@@ -56,6 +60,9 @@ func (d *drain) step(ctx context.Context) time.Duration {
 	if batch == nil {
 		return wait
 	}
+	if wait := d.settled(batch[0].ID); wait > 0 {
+		return wait
+	}
 	err = d.deliver(ctx, batch)
 	switch {
 	case err == nil:
@@ -67,6 +74,15 @@ func (d *drain) step(ctx context.Context) time.Duration {
 	default:
 		return d.backOff(err)
 	}
+}
+
+// settled reports how long the batch that starts with the alert first
+// must still settle (see settle): it is read again from the outbox then.
+func (d *drain) settled(first string) time.Duration {
+	if d.settling != first {
+		d.settling, d.settleFrom = first, time.Now()
+	}
+	return settle - time.Since(d.settleFrom)
 }
 
 // deliver sends batch, alerts of one route, as one email to the route's
