@@ -95,7 +95,6 @@ func TestRestartedLeaderTakesItsLeaseBack(t *testing.T) {
 	dir := t.TempDir()
 	_, stop := r.startReplica(t, dir)
 	leader := waitLeaseHolder(t, r, "")
-	standby, _ := r.startReplica(t, t.TempDir())
 	stop() // a clean stop releases the lease: put it back as a killed leader leaves it
 	kv, err := r.js.KeyValue(t.Context(), proto.LeaseBucket)
 	if err != nil {
@@ -105,6 +104,7 @@ func TestRestartedLeaderTakesItsLeaseBack(t *testing.T) {
 		t.Fatalf("leave the killed leader's lease: %v", err)
 	}
 	killed := time.Now()
+	standby, _ := r.startReplica(t, t.TempDir()) // cannot take the lease before it expires
 	r.startReplica(t, dir)
 	r.clock = time.Now().UTC()
 	if err := standby.Apply(t.Context(), r.result("r1", down)); err != nil {
