@@ -33,9 +33,9 @@ const (
 // ErrNoSilence is returned for a silence ID the store does not hold.
 var ErrNoSilence = errors.New("no such silence")
 
-// ErrTooManySilences is returned by AddSilence when MaxActiveSilences are
-// in force already.
-var ErrTooManySilences = fmt.Errorf("too many silences in force (at most %d): expire some first", MaxActiveSilences)
+// ErrTooManySilences is returned by AddSilence when as many silences as
+// it allows are in force already.
+var ErrTooManySilences = errors.New("too many silences in force or to come: expire some first")
 
 // Silence holds back the alerts of a site, a device or one link for a
 // while; their changes still go to the history. At least one of Site and

@@ -198,6 +198,20 @@ type Store interface {
 	Park(ctx context.Context, id string, reason string) error
 	// Parked lists the dead-letter alerts, oldest first.
 	Parked(ctx context.Context) ([]Alert, error)
+	// AddSilence stores s, a new silence with an ID of its own, unless
+	// maxActive silences that have not ended at s.Created are stored
+	// already (ErrTooManySilences), checked in the same transaction. A
+	// second silence with the same ID is an error.
+	AddSilence(ctx context.Context, s Silence, maxActive int) error
+	// Silences returns the stored silences that end at or after since
+	// (all when since is zero), by Start, then ID.
+	Silences(ctx context.Context, since time.Time) ([]Silence, error)
+	// ExpireSilence ends silence id at at, recording by as who did, and
+	// returns it as stored. A silence that ended at or before at is
+	// returned unchanged; an unknown id is ErrNoSilence.
+	ExpireSilence(ctx context.Context, id string, at time.Time, by string) (Silence, error)
+	// PruneSilences removes the silences that ended before before.
+	PruneSilences(ctx context.Context, before time.Time) error
 	// Close releases the store.
 	Close() error
 }

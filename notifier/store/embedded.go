@@ -52,7 +52,7 @@ func OpenEmbedded(path string) (*Embedded, error) {
 		parked: boltQueue{data: []byte("parked"), order: []byte("parked.order")},
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketDevices, bucketHistory, e.outbox.data, e.outbox.order, e.parked.data, e.parked.order} {
+		for _, b := range [][]byte{bucketDevices, bucketHistory, bucketSilences, e.outbox.data, e.outbox.order, e.parked.data, e.parked.order} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -30,6 +30,7 @@ var _ state.Store = (*Redis)(nil)
 //	outbox            hash alert id → JSON of state.Alert
 //	outbox:order      sorted set ordering the outbox by Created, then id
 //	parked, parked:order  the same for the dead-letter list
+//	silences          hash silence id → JSON of state.Silence
 type Redis struct {
 	client *redis.Client
 	prefix string

@@ -37,6 +37,10 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"SiteAlertQueuedOnce", testSiteAlertOnce},
 		{"ConcurrentSiteCommits", testConcurrentSiteCommits},
 		{"FleetHistory", testFleetHistory},
+		{"Silences", testSilences},
+		{"ExpireSilence", testExpireSilence},
+		{"PruneSilences", testPruneSilences},
+		{"SilenceLimit", testSilenceLimit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
