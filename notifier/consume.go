@@ -75,7 +75,8 @@ func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
 	)
 	routes := n.cfg.Routes()
 	err := n.store.Commit(ctx, res.GetDevice(), func(prev state.Device) (state.Update, error) {
-		u, err := state.Decide(prev, res, n.rules(), n.cfg.Now())
+		now := n.cfg.Now()
+		u, err := state.Decide(prev, res, n.rules(now), now)
 		last, stale = u, errors.Is(err, state.ErrNoUpdate) // the store may call decide again after a conflict
 		u.Alerts = routes.Fan(u.Alerts)                    // last keeps them unrouted, for the log
 		return u, err

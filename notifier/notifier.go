@@ -68,6 +68,12 @@ type Config struct {
 	// SiteCheck is how often sites are checked for results (default a
 	// quarter of the inventory's stale_after, between 100ms and 1m).
 	SiteCheck time.Duration
+	// Maintenance are the recurring maintenance windows of the
+	// configuration, held back like silences.
+	Maintenance []state.Window
+	// SilenceRefresh is how often the silences are read again from the
+	// store, which other notifiers may change (default 5s).
+	SilenceRefresh time.Duration
 }
 
 // Notifier consumes results, commits them to the store and mails alerts.
@@ -81,6 +87,10 @@ type Notifier struct {
 	// started is when the notifier was made: sites are not blind before
 	// stale_after has passed since.
 	started time.Time
+	// silences caches the store's silences; pruned is when ended ones
+	// were last pruned (by the watch loop only).
+	silences *silences
+	pruned   time.Time
 }
 
 // New returns a notifier reading results from js, keeping state in store
@@ -95,6 +105,9 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.SilenceRefresh <= 0 {
+		cfg.SilenceRefresh = 5 * time.Second
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
@@ -111,7 +124,8 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 	m := mailer.New(store, sender, mailer.Config{GroupWait: cfg.GroupWait, From: cfg.From, Routes: cfg.Routes,
 		IdlePoll: cfg.IdlePoll, Location: cfg.Location, MaxPerEmail: cfg.MaxPerEmail, MaxBackoff: cfg.MaxBackoff, Log: log,
 		Metrics: cfg.Metrics.mailer, Now: cfg.Now})
-	return &Notifier{js: js, nc: nc, store: store, mailer: m, cfg: cfg, log: log, started: cfg.Now().UTC()}
+	return &Notifier{js: js, nc: nc, store: store, mailer: m, cfg: cfg, log: log, started: cfg.Now().UTC(),
+		silences: newSilences()}
 }
 
 // Run consumes results, drains the outbox and serves the API until ctx
@@ -120,13 +134,17 @@ func (n *Notifier) Run(ctx context.Context) error {
 	if n.cfg.Inventory == nil {
 		return errors.New("notifier: no inventory: results are accepted only for configured devices")
 	}
+	// Silences are read before the first result is committed.
+	if err := n.loadSilences(ctx); err != nil {
+		n.log.Warn("read silences", "err", err)
+	}
 	stopConsume, err := n.consume(ctx)
 	if err != nil {
 		return stopped(ctx, err)
 	}
 	defer stopConsume()
 	if n.nc != nil {
-		stopAPI, err := api.Serve(n.nc, n.store, n.log, api.WithFleet(n.fleet))
+		stopAPI, err := api.Serve(n.nc, n.store, n.log, api.WithFleet(n.fleet), api.WithSilences(n))
 		if err != nil {
 			return err
 		}
@@ -146,16 +164,12 @@ func (n *Notifier) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { n.mailer.Run(ctx, lease) })
 	wg.Go(func() { n.watchSites(ctx) })
+	wg.Go(func() { n.watchSilences(ctx) })
 	n.log.Info("notifier started", "confirm", n.cfg.Confirm, "group_wait", n.cfg.GroupWait,
 		"flap_changes", n.cfg.Flap.Changes, "flap_window", n.cfg.Flap.Window)
 	<-ctx.Done()
 	wg.Wait()
 	return stopped(ctx, fmt.Errorf("notifier: %w", ctx.Err()))
-}
-
-// rules are the rules Decide applies to each result.
-func (n *Notifier) rules() state.Rules {
-	return state.Rules{Confirm: n.cfg.Confirm, Flap: n.cfg.Flap, Silenced: n.cfg.Silenced}
 }
 
 // stopped is what Run returns when it ends with err: nil once ctx was

@@ -74,9 +74,10 @@ func (n *Notifier) CheckSites(ctx context.Context) error {
 	}
 	var alerts []state.Alert
 	routes := n.cfg.Routes()
+	silenced := n.silenced(n.cfg.Now())
 	for _, site := range inv.sites() {
 		rules := state.SiteRules{StaleAfter: inv.staleAfter(), Started: n.started,
-			Silenced: n.cfg.Silenced != nil && n.cfg.Silenced(site, "", "")}
+			Silenced: silenced != nil && silenced(site, "", "")}
 		var last state.SiteUpdate
 		err := n.store.CommitSite(ctx, site, func(prev state.Site) (state.SiteUpdate, error) {
 			u, err := state.DecideSite(prev, site, seen[site], rules, n.cfg.Now())

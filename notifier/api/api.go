@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -70,8 +71,16 @@ func Serve(nc *nats.Conn, store Reader, log *slog.Logger, opts ...Option) (stop 
 			answer(r, log, func(ctx context.Context) (any, error) { return history(ctx, store, r.Data()) })
 		},
 	}
+	if o.silencer != nil {
+		for name, f := range silenceHandlers(o.silencer) {
+			handlers[name] = func(r micro.Request) {
+				answer(r, log, func(ctx context.Context) (any, error) { return f(ctx, r.Data()) })
+			}
+		}
+	}
 	for name, h := range handlers {
-		if err := g.AddEndpoint(name, h); err != nil {
+		// An endpoint's name may not have a dot; its subject may.
+		if err := g.AddEndpoint(strings.ReplaceAll(name, ".", "_"), h, micro.WithEndpointSubject(name)); err != nil {
 			_ = svc.Stop()
 			return nil, fmt.Errorf("add api endpoint %s: %w", name, err)
 		}
@@ -91,6 +100,13 @@ func answer(r micro.Request, log *slog.Logger, f func(context.Context) (any, err
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	v, err := f(ctx)
+	if errors.Is(err, ErrBadRequest) {
+		log.Info("api request refused", "subject", r.Subject(), "err", err)
+		// A header value is one line: the problems joined with "; ".
+		msg := strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": ")
+		_ = r.Error("400", strings.ReplaceAll(msg, "\n", "; "), nil)
+		return
+	}
 	if err != nil {
 		log.Warn("api request failed", "subject", r.Subject(), "err", err)
 		_ = r.Error("500", err.Error(), nil)

@@ -38,7 +38,11 @@ func request(ctx context.Context, nc *nats.Conn, endpoint string, req, rep any) 
 	if err != nil {
 		return fmt.Errorf("%s request: %w", endpoint, err)
 	}
-	if code := msg.Header.Get(micro.ErrorCodeHeader); code != "" {
+	switch code := msg.Header.Get(micro.ErrorCodeHeader); code {
+	case "":
+	case "400":
+		return fmt.Errorf("%s refused by the notifier: %s", endpoint, msg.Header.Get(micro.ErrorHeader))
+	default:
 		return fmt.Errorf("%s request: notifier answered %s: %s", endpoint, code, msg.Header.Get(micro.ErrorHeader))
 	}
 	if err := json.Unmarshal(msg.Data, rep); err != nil {

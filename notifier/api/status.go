@@ -52,7 +52,8 @@ type Fleet struct {
 type Option func(*options)
 
 type options struct {
-	fleet func() Fleet
+	fleet    func() Fleet
+	silencer Silencer
 }
 
 // WithFleet makes status list the devices of fleet's inventory that have

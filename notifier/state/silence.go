@@ -104,10 +104,10 @@ func (s Silence) Validate(now time.Time) error {
 	errs = append(errs, prefixed("comment", boundedText(s.Comment, MaxSilenceComment, true)),
 		prefixed("created_by", boundedText(s.CreatedBy, MaxSilenceAuthor, false)))
 	switch {
-	case !s.End.After(s.Start):
-		errs = append(errs, fmt.Errorf("end %s is not after start %s", s.End.UTC().Format(time.RFC3339), s.Start.UTC().Format(time.RFC3339)))
 	case !s.End.After(now):
 		errs = append(errs, fmt.Errorf("end %s is in the past", s.End.UTC().Format(time.RFC3339)))
+	case !s.End.After(s.Start):
+		errs = append(errs, fmt.Errorf("end %s is not after start %s", s.End.UTC().Format(time.RFC3339), s.Start.UTC().Format(time.RFC3339)))
 	case s.End.Sub(now) > MaxSilenceFor || s.End.Sub(s.Start) > MaxSilenceFor:
 		errs = append(errs, fmt.Errorf("a silence may last at most %s (30 days); this one would last until %s",
 			MaxSilenceFor, s.End.UTC().Format(time.RFC3339)))

@@ -76,8 +76,8 @@ func TestSilenceValidate(t *testing.T) {
 		{"control character", with(func(s *Silence) { s.Comment = "a\x1b[2Jb" }), "control character"},
 		{"not UTF-8", with(func(s *Silence) { s.Comment = "a\xffb" }), "not valid UTF-8"},
 		{"huge author", with(func(s *Silence) { s.CreatedBy = strings.Repeat("u", MaxSilenceAuthor+1) }), "created_by: is 201 bytes"},
-		{"empty span", with(func(s *Silence) { s.End = s.Start }), "is not after start"},
-		{"negative span", with(func(s *Silence) { s.End = s.Start.Add(-time.Hour) }), "is not after start"},
+		{"empty span", with(func(s *Silence) { s.End = s.Start }), "in the past"},
+		{"starts after its end", with(func(s *Silence) { s.Start = s.End.Add(time.Hour) }), "is not after start"},
 		{"too long", with(func(s *Silence) { s.End = s.Start.Add(MaxSilenceFor + time.Second) }), "at most 720h0m0s"},
 		{"30 days is fine", with(func(s *Silence) { s.End = s.Start.Add(MaxSilenceFor) }), ""},
 	}
