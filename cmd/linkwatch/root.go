@@ -18,6 +18,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newNotifierCmd())
 	root.AddCommand(newStatusCmd())
 	root.AddCommand(newHistoryCmd())
+	root.AddCommand(newSilenceCmd())
 	root.AddCommand(newSimCmd())
 	root.AddCommand(newParseCmd())
 	root.AddCommand(newValidateCmd())

@@ -94,6 +94,8 @@ type Notify struct {
 	// own recipients; To is the default route, of the alerts no route
 	// takes.
 	Routes []Route `yaml:"routes"`
+	// Maintenance are recurring maintenance windows (Notify.Windows).
+	Maintenance []Maintenance `yaml:"maintenance"`
 }
 
 // Route is one entry of notify.routes. An alert goes to the first route

@@ -221,6 +221,7 @@ func (v *validator) notify() {
 	if n.SMTP != nil {
 		v.smtp(n.SMTP)
 	}
+	v.maintenance()
 }
 
 // routes checks notify.routes: a unique token for a name, sites that
