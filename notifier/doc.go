@@ -7,7 +7,11 @@
 // alert once per route it takes: package route), wakes the mailer of every
 // notifier (Wake: its own, and the others' over proto.MailerWake; package
 // mailer renders with package render and sends through a mailer.Sender)
-// and serves the status/history API (package api).
+// and serves the status/history/silence API (package api). Silences
+// (state.Silence, kept in the store) and the configured maintenance
+// windows (state.Window) hold alerts back through Rules.Silenced; when one
+// ends, the devices it covered are reconciled (state.Reconcile), and every
+// device is when the notifier starts.
 //
 // What is true here: a result is acked only after its commit; a result
 // that cannot be decoded or is not believed is dropped and counted, and
