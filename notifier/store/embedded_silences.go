@@ -30,10 +30,7 @@ func (e *Embedded) AddSilence(ctx context.Context, s state.Silence, maxActive in
 		if err != nil {
 			return err
 		}
-		if err := checkNewSilence(s, ss, maxActive); err != nil {
-			return err
-		}
-		data, err := encodeSilence(s)
+		data, err := newSilence(s, ss, maxActive)
 		if err != nil {
 			return err
 		}

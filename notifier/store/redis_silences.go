@@ -38,10 +38,7 @@ func (r *Redis) AddSilence(ctx context.Context, s state.Silence, maxActive int) 
 		if err != nil {
 			return err
 		}
-		if err := checkNewSilence(s, ss, maxActive); err != nil {
-			return err
-		}
-		data, err := encodeSilence(s)
+		data, err := newSilence(s, ss, maxActive)
 		if err != nil {
 			return err
 		}

@@ -35,8 +35,15 @@ func decodeSilence(id string, data []byte) (state.Silence, error) {
 	return s, nil
 }
 
-// checkNewSilence checks s against the stored silences ss before it is
-// added.
+// newSilence checks s against the stored silences ss before it is added,
+// and encodes it.
+func newSilence(s state.Silence, ss []state.Silence, maxActive int) ([]byte, error) {
+	if err := checkNewSilence(s, ss, maxActive); err != nil {
+		return nil, err
+	}
+	return encodeSilence(s)
+}
+
 func checkNewSilence(s state.Silence, ss []state.Silence, maxActive int) error {
 	if s.ID == "" {
 		return errors.New("no id")
