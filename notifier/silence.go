@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,9 +111,18 @@ func (n *Notifier) AddSilence(ctx context.Context, req api.SilenceAddRequest) (s
 	id := make([]byte, 6)
 	_, _ = rand.Read(id)
 	s.ID = hex.EncodeToString(id)
-	if err := n.store.AddSilence(ctx, s, state.MaxActiveSilences); errors.Is(err, state.ErrTooManySilences) {
-		return s, api.Refused(fmt.Errorf("%w (at most %d)", state.ErrTooManySilences, state.MaxActiveSilences))
-	} else if err != nil {
+	err := n.store.AddSilence(ctx, s, state.MaxSilences)
+	if errors.Is(err, state.ErrTooManySilences) {
+		// Room is made by forgetting ended silences early, never one in
+		// force or to come.
+		if err = n.store.PruneSilences(ctx, now.Add(time.Nanosecond)); err == nil {
+			err = n.store.AddSilence(ctx, s, state.MaxSilences)
+		}
+	}
+	if errors.Is(err, state.ErrTooManySilences) {
+		return s, api.Refused(fmt.Errorf("%d silences are in force or to come, the most there may be: expire some first", state.MaxSilences))
+	}
+	if err != nil {
 		return s, err
 	}
 	n.log.Info("silence added", "id", s.ID, "site", s.Site, "device", s.Device, "target", s.Target,
@@ -161,6 +171,9 @@ func (n *Notifier) ListSilences(ctx context.Context) (api.SilenceListReply, erro
 // ExpireSilence implements api.Silencer: it ends the silence now; the
 // watch loop reconciles what it covered.
 func (n *Notifier) ExpireSilence(ctx context.Context, req api.SilenceExpireRequest) (state.Silence, error) {
+	if name, ok := strings.CutPrefix(req.ID, "window:"); ok {
+		return state.Silence{}, api.Refused(fmt.Errorf("%q is maintenance window %s of the configuration: change notify.maintenance to end it", req.ID, name))
+	}
 	if err := proto.ValidName(req.ID); err != nil {
 		return state.Silence{}, api.Refused(fmt.Errorf("silence id: %w", err))
 	}

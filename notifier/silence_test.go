@@ -199,6 +199,10 @@ func TestSilenceRequestsRefused(t *testing.T) {
 		!strings.Contains(err.Error(), "no silence 0123456789ab") {
 		t.Errorf("expire of an unknown id: %v", err)
 	}
+	if _, err := api.ExpireSilence(context.Background(), r.nc, api.SilenceExpireRequest{ID: "window:sunday"}); err == nil ||
+		!strings.Contains(err.Error(), "maintenance window sunday of the configuration") {
+		t.Errorf("expire of a window: %v", err)
+	}
 	// A request whose reply subject is a system subject is not answered,
 	// nor carried out.
 	data := []byte(`{"device":"r1","for":3600000000000,"comment":"x","created_by":"y"}`)

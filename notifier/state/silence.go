@@ -22,9 +22,10 @@ const (
 	MaxSilenceComment = 500
 	// MaxSilenceAuthor is the longest CreatedBy (and ExpiredBy), in bytes.
 	MaxSilenceAuthor = 200
-	// MaxActiveSilences is how many silences may be in force, or waiting
-	// to be, at once.
-	MaxActiveSilences = 1000
+	// MaxSilences is how many silences the store may hold: in force, to
+	// come, or ended and not yet pruned. It bounds the answer to silence
+	// list (about 1.3 KB a silence at most, under NATS's 1 MB payload).
+	MaxSilences = 500
 	// SilenceRetention is how long an ended silence is kept, for silence
 	// list, before it is pruned.
 	SilenceRetention = 7 * 24 * time.Hour
@@ -33,9 +34,9 @@ const (
 // ErrNoSilence is returned for a silence ID the store does not hold.
 var ErrNoSilence = errors.New("no such silence")
 
-// ErrTooManySilences is returned by AddSilence when as many silences as
-// it allows are in force already.
-var ErrTooManySilences = errors.New("too many silences in force or to come: expire some first")
+// ErrTooManySilences is returned by AddSilence when the store holds as
+// many silences as it allows.
+var ErrTooManySilences = errors.New("too many silences")
 
 // Silence holds back the alerts of a site, a device or one link for a
 // while; their changes still go to the history. At least one of Site and

@@ -199,10 +199,10 @@ type Store interface {
 	// Parked lists the dead-letter alerts, oldest first.
 	Parked(ctx context.Context) ([]Alert, error)
 	// AddSilence stores s, a new silence with an ID of its own, unless
-	// maxActive silences that have not ended at s.Created are stored
+	// max silences (ended ones not yet pruned included) are stored
 	// already (ErrTooManySilences), checked in the same transaction. A
 	// second silence with the same ID is an error.
-	AddSilence(ctx context.Context, s Silence, maxActive int) error
+	AddSilence(ctx context.Context, s Silence, max int) error
 	// Silences returns the stored silences that end at or after since
 	// (all when since is zero), by Start, then ID.
 	Silences(ctx context.Context, since time.Time) ([]Silence, error)

@@ -24,13 +24,13 @@ func readSilences(tx *bolt.Tx) ([]state.Silence, error) {
 }
 
 // AddSilence implements state.Store in one write transaction.
-func (e *Embedded) AddSilence(ctx context.Context, s state.Silence, maxActive int) error {
+func (e *Embedded) AddSilence(ctx context.Context, s state.Silence, max int) error {
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		ss, err := readSilences(tx)
 		if err != nil {
 			return err
 		}
-		data, err := newSilence(s, ss, maxActive)
+		data, err := newSilence(s, ss, max)
 		if err != nil {
 			return err
 		}

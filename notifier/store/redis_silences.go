@@ -32,13 +32,13 @@ func (r *Redis) readSilences(ctx context.Context, c redis.Cmdable) ([]state.Sile
 
 // AddSilence implements state.Store: WATCH the hash, count, then
 // MULTI/EXEC, so two notifiers adding at once cannot pass the limit.
-func (r *Redis) AddSilence(ctx context.Context, s state.Silence, maxActive int) error {
+func (r *Redis) AddSilence(ctx context.Context, s state.Silence, max int) error {
 	err := r.watch(ctx, func(tx *redis.Tx) error {
 		ss, err := r.readSilences(ctx, tx)
 		if err != nil {
 			return err
 		}
-		data, err := newSilence(s, ss, maxActive)
+		data, err := newSilence(s, ss, max)
 		if err != nil {
 			return err
 		}

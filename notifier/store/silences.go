@@ -37,27 +37,23 @@ func decodeSilence(id string, data []byte) (state.Silence, error) {
 
 // newSilence checks s against the stored silences ss before it is added,
 // and encodes it.
-func newSilence(s state.Silence, ss []state.Silence, maxActive int) ([]byte, error) {
-	if err := checkNewSilence(s, ss, maxActive); err != nil {
+func newSilence(s state.Silence, ss []state.Silence, max int) ([]byte, error) {
+	if err := checkNewSilence(s, ss, max); err != nil {
 		return nil, err
 	}
 	return encodeSilence(s)
 }
 
-func checkNewSilence(s state.Silence, ss []state.Silence, maxActive int) error {
+func checkNewSilence(s state.Silence, ss []state.Silence, max int) error {
 	if s.ID == "" {
 		return errors.New("no id")
 	}
-	active := 0
 	for _, o := range ss {
 		if o.ID == s.ID {
 			return fmt.Errorf("id %s exists", s.ID)
 		}
-		if o.End.After(s.Created) {
-			active++
-		}
 	}
-	if active >= maxActive {
+	if len(ss) >= max {
 		return state.ErrTooManySilences
 	}
 	return nil
