@@ -68,9 +68,10 @@ type Config struct {
 	// SiteCheck is how often sites are checked for results (default a
 	// quarter of the inventory's stale_after, between 100ms and 1m).
 	SiteCheck time.Duration
-	// Maintenance are the recurring maintenance windows of the
-	// configuration, held back like silences.
-	Maintenance []state.Window
+	// Maintenance returns the recurring maintenance windows of the
+	// configuration in force (it may change on reload), held back like
+	// silences; nil: none.
+	Maintenance func() []state.Window
 	// SilenceRefresh is how often the silences are read again from the
 	// store, which other notifiers may change (default 5s).
 	SilenceRefresh time.Duration

@@ -82,7 +82,7 @@ func (n *Notifier) endedSilences(done map[string]bool, last, now time.Time) stat
 			delete(done, id)
 		}
 	}
-	for _, w := range n.cfg.Maintenance {
+	for _, w := range n.windows() {
 		ended = append(ended, w.Ended(last, now)...)
 	}
 	return ended
@@ -101,7 +101,7 @@ func (n *Notifier) nextSilenceChange(now time.Time) time.Time {
 		sooner(s.Start)
 		sooner(s.End)
 	}
-	for _, w := range n.cfg.Maintenance {
+	for _, w := range n.windows() {
 		sooner(w.Next(now))
 	}
 	return next

@@ -58,7 +58,7 @@ func (n *Notifier) active(now time.Time) state.Silences {
 			ss = append(ss, s)
 		}
 	}
-	for _, w := range n.cfg.Maintenance {
+	for _, w := range n.windows() {
 		ss = append(ss, w.At(now)...)
 	}
 	return ss
@@ -77,6 +77,14 @@ func (n *Notifier) silenced(now time.Time) func(site, device, target string) boo
 	return func(site, device, target string) bool {
 		return active(site, device, target) || extra(site, device, target)
 	}
+}
+
+// windows returns the maintenance windows in force.
+func (n *Notifier) windows() []state.Window {
+	if n.cfg.Maintenance == nil {
+		return nil
+	}
+	return n.cfg.Maintenance()
 }
 
 // rules are the rules a commit at now applies.
@@ -162,7 +170,7 @@ func (n *Notifier) ListSilences(ctx context.Context) (api.SilenceListReply, erro
 	if err != nil {
 		return api.SilenceListReply{}, err
 	}
-	for _, w := range n.cfg.Maintenance {
+	for _, w := range n.windows() {
 		ss = append(ss, w.At(now)...)
 	}
 	return api.SilenceListReply{Silences: ss, Now: now}, nil

@@ -137,7 +137,7 @@ func TestMaintenanceWindowEnds(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	r := newRigOn(t, 0, st, func(c *notifier.Config) {
-		c.Maintenance = []state.Window{w}
+		c.Maintenance = func() []state.Window { return []state.Window{w} }
 	})
 	r.startNotifier(t)
 	r.publish(t, "r1", up, up)
@@ -287,7 +287,9 @@ func TestSilenceEndedWhileDown(t *testing.T) {
 		t.Fatalf("%d emails while r1 was silenced", n)
 	}
 	r.startNotifier(t)
-	msgs := r.smtp.WaitFor(t, 1, 10*time.Second)
+	// Up to the mailer lease's 15s TTL, should the stopped notifier not
+	// have released it.
+	msgs := r.smtp.WaitFor(t, 1, 30*time.Second)
 	if !strings.Contains(msgs[0].Text, "UP → DOWN") {
 		t.Errorf("email at start after a silence ended:\n%s", msgs[0].Text)
 	}

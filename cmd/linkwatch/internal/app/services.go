@@ -242,7 +242,7 @@ func NotifierConfig(live *Live, reg prometheus.Registerer, log *slog.Logger) not
 	return notifier.Config{Confirm: cfg.Notify.Confirm, Flap: Flap(cfg.Notify.Flap), GroupWait: cfg.Notify.GroupWait, From: cfg.Notify.From,
 		To: cfg.Notify.To, Routes: Derived(live, RouteTable), InstanceDir: cfg.DataDir,
 		Location: cfg.Notify.Location, Metrics: notifier.NewMetrics(reg), Log: log,
-		Inventory: Derived(live, NotifierInventory), Maintenance: cfg.Notify.Windows()}
+		Inventory: Derived(live, NotifierInventory), Maintenance: Derived(live, func(c *config.Config) []state.Window { return c.Notify.Windows() })}
 }
 
 // Flap is the configured flap rule.
