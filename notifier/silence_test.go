@@ -15,6 +15,7 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/notifier/store/redistest"
+	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
@@ -292,5 +293,37 @@ func TestSilenceEndedWhileDown(t *testing.T) {
 	msgs := r.smtp.WaitFor(t, 1, 30*time.Second)
 	if !strings.Contains(msgs[0].Text, "UP → DOWN") {
 		t.Errorf("email at start after a silence ended:\n%s", msgs[0].Text)
+	}
+}
+
+// TestSilencedSiteReachability: a silence of the site holds back a
+// device becoming unreachable; when it is expired, the device, still
+// unreachable, is reported once.
+func TestSilencedSiteReachability(t *testing.T) {
+	r := newRig(t, 0)
+	r.publish(t, "r3", up)
+	r.waitApplied(t, "r3")
+	waitAPI(t, r.nc)
+	sil := addSilence(t, r.nc, api.SilenceAddRequest{Site: "dc1", For: time.Hour})
+	subject, _ := proto.ResultSubject("dc1", "r3")
+	res := r.result("r3")
+	res.Failure, res.FailureText = proto.FailureKind_FAILURE_KIND_TIMEOUT, "no answer within 10s"
+	r.publishTo(t, subject, res)
+	r.waitApplied(t, "r3")
+	r.publish(t, "r4", up) // r4's first UP is not emailed; its commit orders after r3's
+	r.waitApplied(t, "r4")
+	if n := len(r.smtp.Messages()); n != 0 {
+		t.Fatalf("%d emails while the site is silenced", n)
+	}
+	if _, err := api.ExpireSilence(context.Background(), r.nc, api.SilenceExpireRequest{ID: sil.ID, By: "bob@noc2"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := r.smtp.WaitFor(t, 1, 15*time.Second)
+	if !strings.Contains(msgs[0].Text, "r3") || !strings.Contains(msgs[0].Text, "TIMEOUT") {
+		t.Errorf("email after the site's silence:\n%s", msgs[0].Text)
+	}
+	waitOutboxEmpty(t, r.st)
+	if n := len(r.smtp.Messages()); n != 1 {
+		t.Errorf("%d emails after the silence, want 1", n)
 	}
 }
