@@ -65,14 +65,7 @@ func (e *Embedded) ExpireSilence(ctx context.Context, id string, at time.Time, b
 			return state.ErrNoSilence
 		}
 		var err error
-		if s, err = decodeSilence(id, data); err != nil {
-			return err
-		}
-		var changed bool
-		if s, changed = expired(s, at, by); !changed {
-			return nil
-		}
-		if data, err = encodeSilence(s); err != nil {
+		if s, data, err = expireStored(id, data, at, by); err != nil || data == nil {
 			return err
 		}
 		return b.Put([]byte(id), data)

@@ -74,14 +74,7 @@ func (r *Redis) ExpireSilence(ctx context.Context, id string, at time.Time, by s
 		if err != nil {
 			return err
 		}
-		if s, err = decodeSilence(id, data); err != nil {
-			return err
-		}
-		var changed bool
-		if s, changed = expired(s, at, by); !changed {
-			return nil
-		}
-		if data, err = encodeSilence(s); err != nil {
+		if s, data, err = expireStored(id, data, at, by); err != nil || data == nil {
 			return err
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {

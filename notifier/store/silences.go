@@ -59,6 +59,21 @@ func checkNewSilence(s state.Silence, ss []state.Silence, max int) error {
 	return nil
 }
 
+// expireStored reads the stored JSON of silence id, ends it at at by by,
+// and returns it with its new JSON, or nil data when it had ended already.
+func expireStored(id string, stored []byte, at time.Time, by string) (state.Silence, []byte, error) {
+	s, err := decodeSilence(id, stored)
+	if err != nil {
+		return s, nil, err
+	}
+	s, changed := expired(s, at, by)
+	if !changed {
+		return s, nil, nil
+	}
+	data, err := encodeSilence(s)
+	return s, data, err
+}
+
 // expired returns s ended at at by by, and whether that changed it.
 func expired(s state.Silence, at time.Time, by string) (state.Silence, bool) {
 	if !s.End.After(at) {
