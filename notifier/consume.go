@@ -69,6 +69,9 @@ func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 // result no newer than the stored one changes nothing. A commit that
 // queued alerts wakes the mailer of every notifier (Wake).
 func (n *Notifier) Apply(ctx context.Context, res *proto.ProbeResult) error {
+	if err := n.ensureSilences(ctx); err != nil {
+		return err
+	}
 	var (
 		last  state.Update
 		stale bool

@@ -14,19 +14,21 @@ import (
 // doing it at once report it once). At start it reconciles every device:
 // silences may have ended while no notifier ran.
 func (n *Notifier) watchSilences(ctx context.Context) {
-	if err := n.loadSilences(ctx); err != nil {
-		n.log.Warn("read silences", "err", err)
-	}
 	last := n.cfg.Now()
 	done := map[string]bool{} // ended silences reconciled, by id
-	for _, s := range n.silences.get() {
-		if !s.End.After(last) {
-			done[s.ID] = true
-		}
-	}
-	n.reconcile(ctx, func(string, string) bool { return true })
+	started := false          // every device reconciled once
 	var lastErr string
 	for {
+		if !started && n.silences.isLoaded() {
+			// Silences that ended before the notifier started are
+			// covered by reconciling every device.
+			for _, s := range n.silences.get() {
+				if !s.End.After(last) {
+					done[s.ID] = true
+				}
+			}
+			started = n.reconcile(ctx, func(string, string) bool { return true })
+		}
 		timer := time.NewTimer(time.Until(n.nextSilenceChange(last)))
 		select {
 		case <-ctx.Done():
@@ -108,12 +110,13 @@ func (n *Notifier) nextSilenceChange(now time.Time) time.Time {
 }
 
 // reconcile commits state.Reconcile for every stored device that covers
-// picks, mailing what it reports.
-func (n *Notifier) reconcile(ctx context.Context, covers func(site, device string) bool) {
+// picks, mailing what it reports. It reports whether every device was
+// read (a device whose commit fails is logged and skipped).
+func (n *Notifier) reconcile(ctx context.Context, covers func(site, device string) bool) bool {
 	devs, err := n.store.Devices(ctx)
 	if err != nil {
 		n.log.Warn("reconcile after a silence: list devices", "err", err)
-		return
+		return false
 	}
 	alerts := 0
 	routes := n.cfg.Routes()
@@ -141,6 +144,7 @@ func (n *Notifier) reconcile(ctx context.Context, covers func(site, device strin
 	if alerts > 0 {
 		n.Wake()
 	}
+	return true
 }
 
 // pruneSilences removes silences ended longer than state.SilenceRetention

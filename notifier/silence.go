@@ -24,6 +24,7 @@ import (
 type silences struct {
 	mu     sync.Mutex
 	stored []state.Silence // ending at or after the refresh's time
+	loaded bool            // stored has been read at least once
 	wake   chan struct{}
 }
 
@@ -31,8 +32,27 @@ func newSilences() *silences { return &silences{wake: make(chan struct{}, 1)} }
 
 func (s *silences) set(ss []state.Silence) {
 	s.mu.Lock()
-	s.stored = ss
+	s.stored, s.loaded = ss, true
 	s.mu.Unlock()
+}
+
+func (s *silences) isLoaded() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loaded
+}
+
+// ensureSilences reads the silences unless they have been read once: no
+// result is committed, nor device reconciled, without knowing what is
+// silenced (an empty cache would email a silenced device).
+func (n *Notifier) ensureSilences(ctx context.Context) error {
+	if n.silences.isLoaded() {
+		return nil
+	}
+	if err := n.loadSilences(ctx); err != nil {
+		return fmt.Errorf("read silences: %w", err)
+	}
+	return nil
 }
 
 func (s *silences) get() []state.Silence {

@@ -2,9 +2,11 @@ package notifier_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -325,5 +327,53 @@ func TestSilencedSiteReachability(t *testing.T) {
 	waitOutboxEmpty(t, r.st)
 	if n := len(r.smtp.Messages()); n != 1 {
 		t.Errorf("%d emails after the silence, want 1", n)
+	}
+}
+
+// silencesFail is a store whose Silences fails a number of times, as
+// when Redis is not reachable yet at a notifier's start.
+type silencesFail struct {
+	state.Store
+	left atomic.Int32
+}
+
+func (s *silencesFail) Silences(ctx context.Context, since time.Time) ([]state.Silence, error) {
+	if s.left.Add(-1) >= 0 {
+		return nil, errors.New("connection refused")
+	}
+	return s.Store.Silences(ctx, since)
+}
+
+// TestNoCommitWithoutSilences: a notifier that could not read the
+// silences at start commits no result until it has (an empty cache would
+// email a silenced device); the results wait and are then applied,
+// silenced.
+func TestNoCommitWithoutSilences(t *testing.T) {
+	st, err := store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Now()
+	sil := state.Silence{ID: "0123456789ab", Device: "r1", Start: now, End: now.Add(time.Hour), Comment: "x",
+		CreatedBy: "test", Created: now}
+	if err := st.AddSilence(context.Background(), sil, state.MaxSilences); err != nil {
+		t.Fatal(err)
+	}
+	r := newRigOn(t, 0, st, func(c *notifier.Config) { c.SilenceRefresh = time.Hour })
+	flaky := &silencesFail{Store: st}
+	flaky.left.Store(3)
+	r.startNotifierOn(t, flaky)
+	r.publish(t, "r1", up)
+	r.waitApplied(t, "r1")
+	r.publish(t, "r1", down)
+	r.waitApplied(t, "r1")
+	r.publish(t, "r2", up)
+	r.waitApplied(t, "r2")
+	if n := len(r.smtp.Messages()); n != 0 {
+		t.Errorf("%d emails for a device silenced in a store first unreadable", n)
+	}
+	if flaky.left.Load() >= 0 {
+		t.Errorf("the silences were not asked for again after failing (%d failures left)", flaky.left.Load())
 	}
 }
