@@ -31,19 +31,9 @@ func TestSilenceCommands(t *testing.T) {
 	}, runBound)
 	subjectRE := regexp.MustCompile(`(?m)^Subject: `)
 	emails := func() int { return len(subjectRE.FindAllString(run.stdout.String(), -1)) }
-	linkState := func(target string) string {
-		out, _, _ := runCmd(t, nil, "status", "--config", cfg, "--output", "json")
-		for _, line := range strings.Split(out, "\n") {
-			var r statusRow
-			if json.Unmarshal([]byte(line), &r) == nil && r.Target == target {
-				return r.State
-			}
-		}
-		return ""
-	}
 	inState := func(target, want string) func() error {
 		return func() error {
-			if got := linkState(target); got != want {
+			if got := statusOf(t, cfg)["r1 "+target].State; got != want {
 				return fmt.Errorf("status shows %s %q, want %s", target, got, want)
 			}
 			return nil
