@@ -205,8 +205,8 @@ func (n *Notifier) ExpireSilence(ctx context.Context, req api.SilenceExpireReque
 	if err := proto.ValidName(req.ID); err != nil {
 		return state.Silence{}, api.Refused(fmt.Errorf("silence id: %w", err))
 	}
-	if len(req.By) > state.MaxSilenceAuthor {
-		return state.Silence{}, api.Refused(fmt.Errorf("by: longer than %d bytes", state.MaxSilenceAuthor))
+	if err := state.ValidAuthor(req.By); err != nil {
+		return state.Silence{}, api.Refused(fmt.Errorf("by: %w", err))
 	}
 	s, err := n.store.ExpireSilence(ctx, req.ID, n.cfg.Now(), req.By)
 	if errors.Is(err, state.ErrNoSilence) {

@@ -103,7 +103,7 @@ func (s Silence) Validate(now time.Time) error {
 		errs = append(errs, prefixed("target", validLinkKey(s.Target)))
 	}
 	errs = append(errs, prefixed("comment", boundedText(s.Comment, MaxSilenceComment, true)),
-		prefixed("created_by", boundedText(s.CreatedBy, MaxSilenceAuthor, false)))
+		prefixed("created_by", ValidAuthor(s.CreatedBy)))
 	switch {
 	case !s.End.After(now):
 		errs = append(errs, fmt.Errorf("end %s is in the past", s.End.UTC().Format(time.RFC3339)))
@@ -121,6 +121,15 @@ func prefixed(what string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// ValidAuthor checks who a silence says added or expired it: at most
+// MaxSilenceAuthor bytes of printable UTF-8, possibly empty.
+func ValidAuthor(s string) error {
+	if strings.ContainsRune(s, '\n') {
+		return errors.New("has a newline")
+	}
+	return boundedText(s, MaxSilenceAuthor, false)
 }
 
 // validLinkKey checks a target as a link key: an address or host name,

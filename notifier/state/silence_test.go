@@ -75,6 +75,7 @@ func TestSilenceValidate(t *testing.T) {
 		{"huge comment", with(func(s *Silence) { s.Comment = strings.Repeat("x", MaxSilenceComment+1) }), "comment: is 501 bytes long"},
 		{"control character", with(func(s *Silence) { s.Comment = "a\x1b[2Jb" }), "control character"},
 		{"not UTF-8", with(func(s *Silence) { s.Comment = "a\xffb" }), "not valid UTF-8"},
+		{"author with a newline", with(func(s *Silence) { s.CreatedBy = "ana\nbob" }), "created_by: has a newline"},
 		{"huge author", with(func(s *Silence) { s.CreatedBy = strings.Repeat("u", MaxSilenceAuthor+1) }), "created_by: is 201 bytes"},
 		{"empty span", with(func(s *Silence) { s.End = s.Start }), "in the past"},
 		{"starts after its end", with(func(s *Silence) { s.Start = s.End.Add(time.Hour) }), "is not after start"},
