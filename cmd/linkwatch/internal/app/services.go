@@ -242,8 +242,11 @@ func NotifierConfig(live *Live, reg prometheus.Registerer, log *slog.Logger) not
 	return notifier.Config{Confirm: cfg.Notify.Confirm, Flap: Flap(cfg.Notify.Flap), GroupWait: cfg.Notify.GroupWait, From: cfg.Notify.From,
 		To: cfg.Notify.To, Routes: Derived(live, RouteTable), InstanceDir: cfg.DataDir,
 		Location: cfg.Notify.Location, Metrics: notifier.NewMetrics(reg), Log: log,
-		Inventory: Derived(live, NotifierInventory), Maintenance: Derived(live, func(c *config.Config) []state.Window { return c.Notify.Windows() })}
+		Inventory: Derived(live, NotifierInventory), Maintenance: Derived(live, maintenance)}
 }
+
+// maintenance is the configured maintenance windows.
+func maintenance(cfg *config.Config) []state.Window { return cfg.Notify.Windows() }
 
 // Flap is the configured flap rule.
 func Flap(f config.Flap) state.Flap {
