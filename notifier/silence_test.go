@@ -29,7 +29,9 @@ func newRedisRig(t *testing.T, groupWait time.Duration) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	r := newRigOn(t, groupWait, st, nil)
+	// Silences read again every 200ms: each notifier sees a silence end
+	// (and reconciles) well within the tests' waits.
+	r := newRigOn(t, groupWait, st, func(c *notifier.Config) { c.SilenceRefresh = 200 * time.Millisecond })
 	r.startNotifier(t)
 	return r
 }
@@ -110,7 +112,7 @@ func TestSilencedDeviceThenExpired(t *testing.T) {
 		return nil
 	})
 	waitOutboxEmpty(t, r.st)
-	time.Sleep(time.Second) // both notifiers had their go (a second email would show now)
+	time.Sleep(time.Second) // both notifiers reconciled (200ms refresh): a second email would show now
 	got := emailsAbout(r, "r1")
 	if len(got) != 1 || !strings.Contains(got[0], "10.0.0.1") || strings.Contains(got[0], "10.0.0.2") ||
 		!strings.Contains(got[0], "UP → DOWN") {
