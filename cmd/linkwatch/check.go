@@ -139,7 +139,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 // checkNotifier opens the store and the mail sender for --notify. Emails
 // without SMTP go to standard error, so they do not mix with the rows.
 func checkNotifier(ctx context.Context, cfg *config.Config, opts *checkOptions) (*notifier.Notifier, func(), error) {
-	st, err := app.OpenStore(ctx, cfg)
+	st, err := app.OpenStore(ctx, cfg, nil)
 	if err != nil {
 		return nil, nil, err
 	}

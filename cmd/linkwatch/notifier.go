@@ -28,25 +28,35 @@ the configuration, from their own site; SIGHUP re-reads it.`,
 				return err
 			}
 			ctx := cmd.Context()
-			nc, js, err := app.Connect(ctx, cfg, proto.RoleNotifier, log)
+			// Mistakes in the configuration fail before any wait.
+			openStore, err := app.StoreOpener(cfg)
 			if err != nil {
 				return err
 			}
-			defer nc.Close()
-			st, err := app.OpenStore(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
 			sender, err := app.Sender(cfg, opts.stdout, log)
 			if err != nil {
 				return err
 			}
 			reg, health := app.NewRegistry(), &app.Health{}
-			health.AddNotifier(nc, js, st)
+			natsWait, storeWait := app.NATSWaiter(cfg, proto.RoleNotifier, log), app.StoreWaiter(cfg, log)
+			health.AddNATSWait(proto.RoleNotifier, natsWait)
+			if cfg.State.RedisURL != "" {
+				health.Add("store", storeWait.Check)
+			}
 			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, health, log); err != nil {
 				return err
 			}
+			nc, js, err := app.Connect(ctx, cfg, proto.RoleNotifier, log, natsWait)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			st, err := openStore(ctx, storeWait)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			health.AddNotifier(nc, js, st)
 			// SIGHUP re-reads the inventory whose results are accepted.
 			live := app.NewLive(cfg)
 			load := func() (*config.Config, error) { return config.Load(opts.config) }

@@ -31,16 +31,18 @@ SIGHUP re-reads the inventory.`,
 				return fmt.Errorf("nats.url is not set: the scheduler needs a NATS server (or use `linkwatch run`)")
 			}
 			ctx := cmd.Context()
-			nc, js, err := app.Connect(ctx, cfg, proto.RoleScheduler, log)
+			reg, health := app.NewRegistry(), &app.Health{}
+			wait := app.NATSWaiter(cfg, proto.RoleScheduler, log)
+			health.AddNATSWait(proto.RoleScheduler, wait)
+			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, health, log); err != nil {
+				return err
+			}
+			nc, js, err := app.Connect(ctx, cfg, proto.RoleScheduler, log, wait)
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			reg, health := app.NewRegistry(), &app.Health{}
 			health.AddScheduler(nc, js)
-			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, health, log); err != nil {
-				return err
-			}
 			s := scheduler.NewWithMetrics(js, app.Inventory(cfg), log, nil, reg)
 			apply := app.SchedulerReload(s, js, app.NewLive(cfg), log)
 			load := func() (*config.Config, error) { return config.Load(opts.config) }

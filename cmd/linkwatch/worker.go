@@ -43,21 +43,23 @@ re-reads the configuration.`,
 				id = app.WorkerID()
 			}
 			ctx := cmd.Context()
-			nc, js, err := app.Connect(ctx, cfg, role, log)
+			reg, health := app.NewRegistry(), &app.Health{}
+			wait := app.NATSWaiter(cfg, role, log)
+			health.AddNATSWait(role, wait)
+			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, health, log); err != nil {
+				return err
+			}
+			nc, js, err := app.Connect(ctx, cfg, role, log, wait)
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			reg, health := app.NewRegistry(), &app.Health{}
 			live := app.NewLive(cfg)
 			w, err := app.Worker(js, live, site, id, nil, worker.NewMetrics(reg), log)
 			if err != nil {
 				return err
 			}
 			if err := health.AddWorker(site, nc, w); err != nil {
-				return err
-			}
-			if err := app.ServeMetrics(ctx, opts.metricsListen, reg, health, log); err != nil {
 				return err
 			}
 			// SIGHUP re-reads the inventory and the credentials.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,10 +31,18 @@ type namedCheck struct {
 
 // Add adds a readiness check: name says what is checked ("nats scheduler",
 // "store"), check why it is not ready. The reason is served as it is, so
-// it must not hold a secret.
+// it must not hold a secret. A check of the same name is replaced, in its
+// place: a service checks its wait for a server (backoff.Waiter.Check)
+// until it has a connection to check instead.
 func (h *Health) Add(name string, check func(context.Context) error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for i, c := range h.checks {
+		if c.name == name {
+			h.checks[i].check = check
+			return
+		}
+	}
 	h.checks = append(h.checks, namedCheck{name, check})
 }
 
@@ -41,7 +50,7 @@ func (h *Health) Add(name string, check func(context.Context) error) {
 // error per failing check, "name: reason", in the order they were added.
 func (h *Health) Check(ctx context.Context) []error {
 	h.mu.Lock()
-	checks := h.checks
+	checks := slices.Clone(h.checks)
 	h.mu.Unlock()
 	timeout := h.Timeout
 	if timeout <= 0 {

@@ -87,7 +87,7 @@ func TestWorkerThroughLeaf(t *testing.T) {
 	// buckets as they do at start.
 	hub := func(role proto.Role) jetstream.JetStream {
 		hcfg := natsConfig(sites.Hub.ClientURL(), config.NATS{NkeySeedFile: sites.Keys.SeedFile(role)})
-		nc, js, err := Connect(ctx, hcfg, role, nil)
+		nc, js, err := Connect(ctx, hcfg, role, nil, nil)
 		if err != nil {
 			t.Fatalf("%s connects to the hub: %v", role, err)
 		}
@@ -98,7 +98,7 @@ func TestWorkerThroughLeaf(t *testing.T) {
 
 	logs := &waittest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	nc, js, err := Connect(ctx, cfg, "worker-site-b", log)
+	nc, js, err := Connect(ctx, cfg, "worker-site-b", log, nil)
 	if err != nil {
 		t.Fatalf("the worker connects to the leaf node: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 	"github.com/linkwatch/linkwatch/proto/secretfile"
 )
 
@@ -152,35 +153,50 @@ func natsLogin(cfg *config.Config, role proto.Role) ([]nats.Option, error) {
 	return opts, nil
 }
 
-// Connect dials NATS for a service as role (Dial). The keeper of each
-// stream makes sure it exists as configured (proto.EnsureStream): the
-// scheduler the jobs stream and the workers' shared buckets, the notifier
-// the results stream; workers wait for them (worker.Service binds when they
-// appear).
-func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := Dial(ctx, cfg, role, "linkwatch "+string(role), log)
+// Connect dials NATS for a service as role (Dial), waiting with w
+// (NATSWaiter) while the server cannot be reached; a refused login, a bad
+// certificate or a bad URL fails at once. The keeper of each stream then
+// makes sure it exists as configured (proto.EnsureStream), waiting for
+// JetStream likewise: the scheduler the jobs stream and the workers'
+// shared buckets, the notifier the results stream; workers wait for them
+// (worker.Service binds when they appear). A nil w waits too, with no one
+// checking it.
+func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog.Logger, w *backoff.Waiter) (*nats.Conn, jetstream.JetStream, error) {
+	if w == nil {
+		w = NATSWaiter(cfg, role, log)
+	}
+	var nc *nats.Conn
+	err := w.Do(ctx, func(ctx context.Context) (err error) {
+		nc, err = Dial(ctx, cfg, role, "linkwatch "+string(role), log)
+		return err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	js, err := JetStream(cfg, nc)
+	if err == nil {
+		err = w.Do(ctx, func(ctx context.Context) error { return keep(ctx, cfg, role, js) })
+	}
 	if err != nil {
 		nc.Close()
 		return nil, nil, err
 	}
+	return nc, js, nil
+}
+
+// keep makes sure of what role keeps on the bus: its stream, and the
+// scheduler the workers' buckets.
+func keep(ctx context.Context, cfg *config.Config, role proto.Role, js jetstream.JetStream) error {
 	stream := map[proto.Role]string{proto.RoleScheduler: proto.StreamJobs, proto.RoleNotifier: proto.StreamResults}[role]
 	if stream != "" {
 		if err := proto.EnsureStream(ctx, js, stream, cfg.Interval, 1); err != nil {
-			nc.Close()
-			return nil, nil, err
+			return err
 		}
 	}
 	if role == proto.RoleScheduler {
-		if err := proto.EnsureBuckets(ctx, js, 1); err != nil {
-			nc.Close()
-			return nil, nil, err
-		}
+		return proto.EnsureBuckets(ctx, js, 1)
 	}
-	return nc, js, nil
+	return nil
 }
 
 // JetStream is the JetStream context of nc, a connection to the server of

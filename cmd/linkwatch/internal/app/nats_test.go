@@ -230,7 +230,7 @@ func TestConnectUserPassword(t *testing.T) {
 	s := startTestNATS(t, &server.Options{JetStream: true, StoreDir: t.TempDir(),
 		Users: []*server.User{{Username: "lw", Password: natsSecret}}}, nil)
 	t.Setenv("LW_TEST_NATS_PASSWORD", natsSecret)
-	nc, js, err := Connect(t.Context(), natsConfig(s.ClientURL(), config.NATS{User: "lw", PasswordEnv: "LW_TEST_NATS_PASSWORD"}), proto.RoleScheduler, nil)
+	nc, js, err := Connect(t.Context(), natsConfig(s.ClientURL(), config.NATS{User: "lw", PasswordEnv: "LW_TEST_NATS_PASSWORD"}), proto.RoleScheduler, nil, nil)
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}

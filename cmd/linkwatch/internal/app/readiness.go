@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 	"github.com/linkwatch/linkwatch/worker"
 )
 
@@ -45,6 +46,13 @@ func (h *Health) AddWorker(site string, nc *nats.Conn, w *worker.Service) error 
 	h.AddNATS(role, nc)
 	h.Add("consumer "+durable, func(context.Context) error { return w.Ready() })
 	return nil
+}
+
+// AddNATSWait adds the check of role's wait for its connection, "nats
+// <role>", which the connection's own check (AddNATS) replaces once
+// there is one.
+func (h *Health) AddNATSWait(role proto.Role, w *backoff.Waiter) {
+	h.Add("nats "+string(role), w.Check)
 }
 
 // AddNATS adds the check of role's connection nc, "nats <role>".

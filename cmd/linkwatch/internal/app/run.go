@@ -18,6 +18,7 @@ import (
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 	"github.com/linkwatch/linkwatch/proto/localnats"
 	"github.com/linkwatch/linkwatch/proto/natsauth"
 	"github.com/linkwatch/linkwatch/scheduler"
@@ -64,6 +65,42 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		defer srv.Shutdown()
 		log.Info("embedded nats listening; clients log in with the keys in "+BusKeys(cfg).Dir, "url", srv.ClientURL())
 	}
+	sites := opts.Sites
+	if sites == nil {
+		sites = cfg.Sites()
+	}
+	// Readiness says what each service waits for from the start.
+	reg, health := NewRegistry(), &Health{}
+	waits := map[proto.Role]*backoff.Waiter{}
+	roles := []proto.Role{proto.RoleScheduler, proto.RoleNotifier}
+	for _, site := range sites {
+		role, err := proto.WorkerRole(site)
+		if err != nil {
+			return err
+		}
+		roles = append(roles, role)
+	}
+	for _, role := range roles {
+		waits[role] = NATSWaiter(cfg, role, log)
+		health.AddNATSWait(role, waits[role])
+	}
+	// Mistakes in the configuration fail before any wait.
+	openStore, err := StoreOpener(cfg)
+	if err != nil {
+		return err
+	}
+	sender, err := Sender(cfg, opts.Stdout, log)
+	if err != nil {
+		return err
+	}
+	var storeWait *backoff.Waiter
+	if cfg.State.RedisURL != "" {
+		storeWait = StoreWaiter(cfg, log)
+		health.Add("store", storeWait.Check)
+	}
+	if err := ServeMetrics(ctx, opts.MetricsListen, reg, health, log); err != nil {
+		return err
+	}
 	var conns []*nats.Conn
 	defer func() {
 		for _, nc := range conns {
@@ -71,7 +108,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		}
 	}()
 	connect := func(role proto.Role) (*nats.Conn, jetstream.JetStream, error) {
-		nc, js, err := Connect(ctx, cfg, role, log)
+		nc, js, err := Connect(ctx, cfg, role, log, waits[role])
 		if err == nil {
 			conns = append(conns, nc)
 		}
@@ -85,22 +122,13 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := OpenStore(ctx, cfg)
+	st, err := openStore(ctx, storeWait)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	sender, err := Sender(cfg, opts.Stdout, log)
-	if err != nil {
-		return err
-	}
-	reg, health := NewRegistry(), &Health{}
 	live := NewLive(cfg)
 	sched := scheduler.NewWithMetrics(sjs, Inventory(cfg), log, nil, reg)
-	sites := opts.Sites
-	if sites == nil {
-		sites = cfg.Sites()
-	}
 	reloadScheduler := SchedulerReload(sched, sjs, live, log)
 	apply := func(ctx context.Context, next *config.Config) {
 		reloadScheduler(ctx, next)
@@ -135,9 +163,6 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 			return err
 		}
 		services = append(services, w.Run)
-	}
-	if err := ServeMetrics(ctx, opts.MetricsListen, reg, health, log); err != nil {
-		return err
 	}
 	return RunAll(ctx, services...)
 }

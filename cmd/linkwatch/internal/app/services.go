@@ -29,6 +29,7 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 	"github.com/linkwatch/linkwatch/scheduler"
 	"github.com/linkwatch/linkwatch/worker"
 	"github.com/linkwatch/linkwatch/worker/ping"
@@ -174,11 +175,26 @@ var (
 
 // OpenStore opens Redis when state.redis_url is set, logging in and
 // verifying TLS as the state section says, else the embedded store under
-// data_dir.
-func OpenStore(ctx context.Context, cfg *config.Config) (Store, error) {
+// data_dir. With w (StoreWaiter), it waits while Redis cannot be reached
+// or is not ready; a refused login or a bad certificate fails at once, as
+// does any error with no w (the CLI).
+func OpenStore(ctx context.Context, cfg *config.Config, w *backoff.Waiter) (Store, error) {
+	open, err := StoreOpener(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return open(ctx, w)
+}
+
+// StoreOpener reads what the state section needs (the Redis password, its
+// CAs) now, so that a mistake there fails at start, before any wait, and
+// returns what opens the store (OpenStore).
+func StoreOpener(cfg *config.Config) (func(context.Context, *backoff.Waiter) (Store, error), error) {
 	s := cfg.State
 	if s.RedisURL == "" {
-		return store.OpenEmbedded(filepath.Join(cfg.DataDir, "state.db"))
+		return func(context.Context, *backoff.Waiter) (Store, error) {
+			return store.OpenEmbedded(filepath.Join(cfg.DataDir, "state.db"))
+		}, nil
 	}
 	password, err := cfg.RedisPassword()
 	if err != nil {
@@ -192,7 +208,23 @@ func OpenStore(ctx context.Context, cfg *config.Config) (Store, error) {
 		}
 		opts = append(opts, store.RedisRootCAs(pool))
 	}
-	return store.OpenRedis(ctx, s.RedisURL, s.Prefix, opts...)
+	return func(ctx context.Context, w *backoff.Waiter) (Store, error) {
+		var st *store.Redis
+		open := func(ctx context.Context) (err error) {
+			st, err = store.OpenRedis(ctx, s.RedisURL, s.Prefix, opts...)
+			return err
+		}
+		var err error
+		if w == nil {
+			err = open(ctx)
+		} else {
+			err = w.Do(ctx, open)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}, nil
 }
 
 // loadCAs reads a PEM file of CA certificates.

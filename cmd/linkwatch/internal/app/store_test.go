@@ -19,7 +19,7 @@ func openStore(t *testing.T, s config.State) error {
 	if s.Prefix == "" {
 		s.Prefix = redistest.Prefix(t)
 	}
-	st, err := OpenStore(t.Context(), &config.Config{State: s})
+	st, err := OpenStore(t.Context(), &config.Config{State: s}, nil)
 	if err != nil {
 		if strings.Contains(err.Error(), redisSecret) {
 			t.Errorf("OpenStore error shows a secret: %v", err)
