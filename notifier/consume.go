@@ -11,11 +11,49 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
-// consume starts the durable consumer on every result subject and returns
-// a func that stops it.
-func (n *Notifier) consume(ctx context.Context) (func(), error) {
+// consume keeps the durable consumer on every result subject going until
+// ctx ends: it creates it, waiting while NATS or JetStream cannot be
+// reached, and creates it again when it stops or is found gone (deleted,
+// or lost with the server's store). It returns nil when ctx ends, and an
+// error only when creating the consumer fails for good (a permission
+// refused).
+func (n *Notifier) consume(ctx context.Context) error {
+	wait := &backoff.Waiter{What: "the results consumer on NATS", Transient: proto.Transient, Log: n.log}
+	for {
+		lost := make(chan error, 1)
+		var cc jetstream.ConsumeContext
+		err := wait.Do(ctx, func(ctx context.Context) (err error) {
+			cc, err = n.startConsume(ctx, lost)
+			return err
+		})
+		if ctx.Err() != nil {
+			if cc != nil {
+				cc.Stop()
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			cc.Stop()
+			return nil
+		case <-cc.Closed():
+			n.log.Warn("the result consumer stopped; starting it again")
+		case err := <-lost:
+			cc.Stop()
+			n.log.Warn("the result consumer is gone; creating it again", "err", err)
+		}
+	}
+}
+
+// startConsume creates the durable consumer and consumes from it; lost
+// receives the error that says the consumer or its stream is gone.
+func (n *Notifier) startConsume(ctx context.Context, lost chan<- error) (jetstream.ConsumeContext, error) {
 	cons, err := n.js.CreateOrUpdateConsumer(ctx, proto.StreamResults, jetstream.ConsumerConfig{
 		Durable:       proto.NotifierConsumer,
 		Description:   "linkwatch notifier: state, history and alerts",
@@ -30,12 +68,30 @@ func (n *Notifier) consume(ctx context.Context) (func(), error) {
 	}
 	cc, err := cons.Consume(func(msg jetstream.Msg) { n.handle(ctx, msg) },
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if consumerGone(err) {
+				select {
+				case lost <- err:
+				default:
+				}
+				return
+			}
+			if proto.Transient(err) {
+				n.log.Debug("result consumer", "err", err) // the connection says more
+				return
+			}
 			n.log.Warn("result consumer", "err", err)
 		}))
 	if err != nil {
 		return nil, fmt.Errorf("consume results: %w", err)
 	}
-	return cc.Stop, nil
+	return cc, nil
+}
+
+// consumerGone reports whether err means the consumer (or its stream) no
+// longer exists, so pulling from it again can never succeed.
+func consumerGone(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 // handle commits one result and acks it only after the commit.

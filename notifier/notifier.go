@@ -15,6 +15,8 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/mailer"
 	"github.com/linkwatch/linkwatch/notifier/route"
 	"github.com/linkwatch/linkwatch/notifier/state"
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // Config is the notifier's part of the configuration.
@@ -131,6 +133,9 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 
 // Run consumes results, drains the outbox and serves the API until ctx
 // ends. It returns nil on a clean stop: ctx cancelled, also while starting.
+// While NATS or JetStream cannot be reached it waits (for the results
+// consumer, for the mailer lease bucket), and it makes the consumer again
+// when it is lost; it ends early only for an error waiting cannot cure.
 func (n *Notifier) Run(ctx context.Context) error {
 	if n.cfg.Inventory == nil {
 		return errors.New("notifier: no inventory: results are accepted only for configured devices")
@@ -139,37 +144,50 @@ func (n *Notifier) Run(ctx context.Context) error {
 	if err := n.loadSilences(ctx); err != nil {
 		n.log.Warn("read silences", "err", err)
 	}
-	stopConsume, err := n.consume(ctx)
-	if err != nil {
-		return stopped(ctx, err)
-	}
-	defer stopConsume()
+	run, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		if err := n.consume(run); err != nil {
+			fail(err)
+		}
+	})
 	if n.nc != nil {
 		stopAPI, err := api.Serve(n.nc, n.store, n.log, api.WithFleet(n.fleet), api.WithSilences(n))
 		if err != nil {
-			return err
+			fail(err)
+			return stopped(ctx, err)
 		}
 		defer stopAPI()
 		stopWake, err := n.listenWake()
 		if err != nil {
-			return err
+			fail(err)
+			return stopped(ctx, err)
 		}
 		defer stopWake()
 	}
 	var lease *mailer.Lease
 	if n.js != nil {
-		if lease, err = mailer.OpenLease(ctx, n.js, n.cfg.InstanceDir, n.log); err != nil {
-			return stopped(ctx, err)
+		wait := &backoff.Waiter{What: "the mailer lease bucket on NATS", Transient: proto.Transient, Log: n.log}
+		err := wait.Do(run, func(ctx context.Context) (err error) {
+			lease, err = mailer.OpenLease(ctx, n.js, n.cfg.InstanceDir, n.log)
+			return err
+		})
+		if err != nil {
+			fail(err)
+			return stopped(ctx, context.Cause(run))
 		}
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { n.mailer.Run(ctx, lease) })
-	wg.Go(func() { n.watchSites(ctx) })
-	wg.Go(func() { n.watchSilences(ctx) })
+	wg.Go(func() { n.mailer.Run(run, lease) })
+	wg.Go(func() { n.watchSites(run) })
+	wg.Go(func() { n.watchSilences(run) })
 	n.log.Info("notifier started", "confirm", n.cfg.Confirm, "group_wait", n.cfg.GroupWait,
 		"flap_changes", n.cfg.Flap.Changes, "flap_window", n.cfg.Flap.Window)
-	<-ctx.Done()
-	wg.Wait()
+	<-run.Done()
+	if err := context.Cause(run); ctx.Err() == nil && err != nil {
+		return fmt.Errorf("notifier: %w", err)
+	}
 	return stopped(ctx, fmt.Errorf("notifier: %w", ctx.Err()))
 }
 

@@ -88,19 +88,18 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream, replicas int) er
 	return nil
 }
 
-// OpenBucket binds to a shared bucket, waiting for its keeper to create it
-// and retrying every second until ctx ends.
+// OpenBucket binds to a shared bucket, waiting for its keeper to create it,
+// and for NATS while it cannot be reached (Transient), until ctx ends.
 func OpenBucket(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.KeyValue, error) {
-	for {
-		kv, err := js.KeyValue(ctx, bucket)
-		if err == nil {
-			return kv, nil
-		}
-		if !errors.Is(err, jetstream.ErrBucketNotFound) {
-			return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
-		}
-		if err := backoff.Sleep(ctx, time.Second); err != nil {
-			return nil, fmt.Errorf("open bucket %s: the scheduler has not created it yet: %w", bucket, err)
-		}
+	wait := &backoff.Waiter{What: "bucket " + bucket + " (the scheduler creates it)", Backoff: backoff.Backoff{Initial: time.Second, Max: 5 * time.Second},
+		Transient: func(err error) bool { return errors.Is(err, jetstream.ErrBucketNotFound) || Transient(err) }}
+	var kv jetstream.KeyValue
+	err := wait.Do(ctx, func(ctx context.Context) (err error) {
+		kv, err = js.KeyValue(ctx, bucket)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
 	}
+	return kv, nil
 }

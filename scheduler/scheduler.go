@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // Inventory is what the scheduler publishes jobs for.
@@ -45,6 +46,9 @@ type Scheduler struct {
 
 	published atomic.Int64
 	metrics   *Metrics
+	// bus says once that jobs cannot be published, and once that they
+	// can again.
+	bus *backoff.Waiter
 }
 
 // New returns a scheduler publishing inv's jobs through js. now may be nil
@@ -63,8 +67,9 @@ func NewWithMetrics(js jetstream.JetStream, inv Inventory, log *slog.Logger, now
 	}
 	m := NewMetrics(reg)
 	m.devices.Set(float64(len(inv.Devices)))
-	return &Scheduler{js: js, inv: inv, log: log.With("service", "scheduler"), now: now, after: time.After,
-		reload: make(chan struct{}, 1), metrics: m}
+	log = log.With("service", "scheduler")
+	return &Scheduler{js: js, inv: inv, log: log, now: now, after: time.After,
+		reload: make(chan struct{}, 1), metrics: m, bus: &backoff.Waiter{What: "NATS to publish jobs", Log: log}}
 }
 
 // Reload replaces the inventory; the running loop picks it up at once.
@@ -164,8 +169,10 @@ func (s *Scheduler) slotStart(t time.Time) time.Time {
 	return time.Unix(0, t.UnixNano()/iv*iv)
 }
 
-// publish sends one job; a failure is logged and the job is skipped: the
+// publish sends one job; a failure is counted and the job is skipped: the
 // next slot brings a fresh one, and a late probe is worth less than none.
+// The first failure is logged, and the first success after it; the jobs
+// in between only at debug level, so an outage of the bus is two lines.
 func (s *Scheduler) publish(ctx context.Context, inv Inventory, d Due) {
 	tmpl := inv.Devices[d.Device]
 	job := pb.Clone(tmpl).(*proto.ProbeJob)
@@ -176,10 +183,12 @@ func (s *Scheduler) publish(ctx context.Context, inv Inventory, d Due) {
 	if err := s.send(ctx, job); err != nil {
 		if ctx.Err() == nil {
 			s.metrics.failed.Inc()
-			s.log.Error("publish job", "job", job.GetId(), "err", err)
+			s.bus.Retry(err)
+			s.log.Debug("publish job", "job", job.GetId(), "err", err)
 		}
 		return
 	}
+	s.bus.Done()
 	s.published.Add(1)
 	s.metrics.published.Inc()
 	s.log.Debug("job published", "job", job.GetId(), "site", job.GetSite())

@@ -76,6 +76,9 @@ type Service struct {
 	mismatch atomic.Pointer[[2]string]
 	// unbound says why the site's consumer is not bound yet; nil once it is.
 	unbound atomic.Pointer[error]
+	// fetching says once that jobs cannot be fetched, and once that they
+	// can again.
+	fetching *backoff.Waiter
 }
 
 // NewService returns a worker for cfg.Site.
@@ -109,7 +112,8 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 	}
 	log := cfg.Log.With("service", "worker", "site", cfg.Site, "worker", cfg.ID)
 	logins := &loginGuard{js: js, site: cfg.Site, worker: cfg.ID, policy: cfg.Logins, now: cfg.Now, log: log, metrics: cfg.Metrics}
-	s := &Service{js: js, cfg: cfg, log: log, logins: logins}
+	s := &Service{js: js, cfg: cfg, log: log, logins: logins,
+		fetching: &backoff.Waiter{What: "NATS to fetch jobs", Log: log, Backoff: backoff.Backoff{Initial: time.Second, Max: 5 * time.Second}}}
 	s.setUnbound(errors.New("the worker has not started"))
 	return s, nil
 }
@@ -239,14 +243,17 @@ func (s *Service) loop(ctx context.Context, cons jetstream.Consumer, lost contex
 			lost(err)
 			return
 		}
+		if errors.Is(err, jetstream.ErrNoMessages) {
+			s.fetching.Done() // the server answered
+		}
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) &&
 				!errors.Is(err, context.DeadlineExceeded) {
-				s.log.Warn("fetch job", "err", err)
-				_ = backoff.Sleep(ctx, time.Second)
+				_ = backoff.Sleep(ctx, s.fetching.Retry(err))
 			}
 			continue
 		}
+		s.fetching.Done()
 		s.handle(ctx, msg)
 	}
 }

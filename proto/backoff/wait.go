@@ -21,8 +21,9 @@ import (
 // works; meanwhile Check, a readiness check, says why it is waiting.
 //
 // Set What ("NATS at nats://127.0.0.1:4222") and Transient; the zero
-// Backoff waits 250ms at first, then longer, up to 10s. A Waiter may be
-// used by one retry loop at a time; Check may be called from anywhere.
+// Backoff waits 250ms at first, then longer, up to 10s. A Waiter is safe
+// for concurrent use: several loops may report to one (Retry, Done), and
+// Check may be called from anywhere.
 type Waiter struct {
 	// What names what is waited for, in the log and in Check.
 	What string
