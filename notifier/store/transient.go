@@ -1,7 +1,12 @@
 package store
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -24,4 +29,21 @@ func RedisTransient(err error) bool {
 		return true
 	}
 	return backoff.Unreachable(err)
+}
+
+var redisLogOnce sync.Once
+
+// RedisLog sends the lines the Redis client library logs on its own (a
+// pool that failed to dial, on every attempt; it would print them on
+// standard error) to log at debug level: the store's errors, and a
+// waiting service's one line, say what matters. The library has one
+// logger per process: only the first call counts.
+func RedisLog(log *slog.Logger) {
+	redisLogOnce.Do(func() { redis.SetLogger(redisLogger{log}) })
+}
+
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis client: "+strings.TrimSpace(fmt.Sprintf(format, v...)))
 }

@@ -27,6 +27,14 @@ type Option func(*options)
 type options struct {
 	password                  string
 	certFile, keyFile, caFile string
+	port                      int
+}
+
+// Port runs the server on this loopback port instead of a free one, so
+// that a test can point a client at a server it starts later. A port
+// found taken fails the test.
+func Port(port int) Option {
+	return func(o *options) { o.port = port }
 }
 
 // RequirePass makes the server refuse clients that do not log in with
@@ -74,7 +82,10 @@ func Start(t testing.TB, opts ...Option) (url string) {
 func start(t testing.TB, bin string, o options) (addr string, ok bool) {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := o.port
+	if port == 0 {
+		port = freePort(t)
+	}
 	logFile := filepath.Join(dir, "redis.log")
 	args := []string{"--port", strconv.Itoa(port)}
 	if o.certFile != "" {
@@ -105,7 +116,7 @@ func start(t testing.TB, bin string, o options) (addr string, ok bool) {
 		case err := <-exited:
 			exited <- err // for the cleanup
 			log, _ := os.ReadFile(logFile)
-			if strings.Contains(string(log), "Address already in use") {
+			if strings.Contains(string(log), "Address already in use") && o.port == 0 {
 				return "", false
 			}
 			t.Fatalf("redis-server exited: %v\n%s", err, log)

@@ -26,6 +26,21 @@ func Start(t testing.TB) *localnats.Server {
 	return s
 }
 
+// StartOn starts a server on the loopback port given, with its store in
+// storeDir, and shuts it down when the test ends (Shutdown may come
+// first). A test chooses the port in advance to point a service at a
+// server that is not there yet, and starts it again on the same port and
+// store to restart it.
+func StartOn(t testing.TB, port int, storeDir string) *localnats.Server {
+	t.Helper()
+	s, err := localnats.Start(localnats.Options{Port: port, StoreDir: storeDir, Name: "localnats-test"})
+	if err != nil {
+		t.Fatalf("localnats on port %d: %v", port, err)
+	}
+	t.Cleanup(s.Shutdown)
+	return s
+}
+
 // Connect connects a client to s for a test, closed when the test ends,
 // and returns it with its JetStream context.
 func Connect(t testing.TB, s *localnats.Server) (*nats.Conn, jetstream.JetStream) {

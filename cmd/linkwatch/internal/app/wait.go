@@ -27,7 +27,12 @@ func NATSWaiter(cfg *config.Config, role proto.Role, log *slog.Logger) *backoff.
 }
 
 // StoreWaiter is the notifier's wait for Redis at state.redis_url: what
-// store.RedisTransient accepts is waited out.
+// store.RedisTransient accepts is waited out. The
+// Redis client library's own lines go to log at debug level (store.RedisLog).
 func StoreWaiter(cfg *config.Config, log *slog.Logger) *backoff.Waiter {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	store.RedisLog(log)
 	return &backoff.Waiter{What: "Redis at " + store.RedactURL(cfg.State.RedisURL), Transient: store.RedisTransient, Log: log}
 }

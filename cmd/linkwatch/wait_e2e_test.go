@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkwatch/linkwatch/notifier/state"
+	"github.com/linkwatch/linkwatch/notifier/store"
+	"github.com/linkwatch/linkwatch/notifier/store/redistest"
+	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
+	"github.com/linkwatch/linkwatch/proto/waittest"
+)
+
+// waitServices are the three services of a waiting test, each a process
+// of the built binary serving /readyz on its own port.
+type waitServices struct {
+	procs map[string]*proc
+	ports map[string]int
+}
+
+// startWaitServices starts the scheduler, a worker of site a and the
+// notifier on the configuration cfg, each with --metrics-listen.
+func startWaitServices(t *testing.T, cfg string) waitServices {
+	t.Helper()
+	s := waitServices{procs: map[string]*proc{}, ports: map[string]int{}}
+	for name, args := range map[string][]string{
+		"scheduler": {"scheduler"},
+		"worker":    {"worker", "--site", "a", "--id", "wa"},
+		"notifier":  {"notifier"},
+	} {
+		p, ports := startBound(t, name, healthEnv, 1, func(ports []int) []string {
+			return append(args, "--config", cfg, "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", ports[0]))
+		}, metricsBound)
+		s.procs[name], s.ports[name] = p, ports[0]
+	}
+	return s
+}
+
+// ready waits until every service answers /readyz with 200.
+func (s waitServices) ready(t *testing.T) {
+	t.Helper()
+	for name, port := range s.ports {
+		waittest.For(t, 30*time.Second, func() error {
+			if err := answers(port, "/readyz", 200, "ready\n")(); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		})
+	}
+}
+
+// alive fails the test for each service that exited.
+func (s waitServices) alive(t *testing.T) {
+	t.Helper()
+	for name, p := range s.procs {
+		select {
+		case <-p.done:
+			t.Errorf("%s exited (%v); it should have waited", name, p.cmd.ProcessState)
+		default:
+		}
+	}
+}
+
+// once fails the test unless the log of the service name holds line
+// exactly once.
+func (s waitServices) once(t *testing.T, name, line string) {
+	t.Helper()
+	if n := strings.Count(s.procs[name].stderr.String(), line); n != 1 {
+		t.Errorf("%s logged %q %d times, want once", name, line, n)
+	}
+}
+
+// TestServicesWaitForServers starts the scheduler, a worker and the
+// notifier before NATS and Redis exist, on ports chosen in advance: each
+// stays up, not ready, saying once what it waits for; NATS comes and the
+// scheduler and the worker are ready while the notifier still waits for
+// Redis; Redis comes and a probe result reaches the store.
+func TestServicesWaitForServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end waiting test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	ports := freePorts(t, 2)
+	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", ports[0])
+	redisURL := fmt.Sprintf("redis://127.0.0.1:%d/0", ports[1])
+	fleet := startTestFleet(t, dir, []simDevice{{name: "r1", platform: "cisco_iosxe", site: "a"}}, "10.0.0.1")
+	cfg := writeFile(t, dir, "linkwatch.yaml", testConfig(dir+"/data", fmt.Sprintf("url: %q", natsURL), fleet.configDevices())+
+		fmt.Sprintf("state: { redis_url: %q }\n", redisURL))
+	s := startWaitServices(t, cfg)
+
+	waitingNATS := "waiting for NATS at " + natsURL
+	for name, port := range s.ports {
+		waittest.For(t, 30*time.Second, func() error {
+			if err := printed(s.procs[name].stderr, waitingNATS); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return answers(port, "/readyz", 503, waitingNATS)()
+		})
+	}
+	if err := answers(s.ports["notifier"], "/readyz", 503, "store: waiting for Redis at "+redisURL)(); err != nil {
+		t.Error(err)
+	}
+
+	localnatstest.StartOn(t, ports[0], dir+"/nats")
+	for _, name := range []string{"scheduler", "worker"} {
+		waittest.For(t, 30*time.Second, answers(s.ports[name], "/readyz", 200, "ready\n"))
+	}
+	waittest.For(t, 30*time.Second, func() error {
+		if err := printed(s.procs["notifier"].stderr, "waiting for Redis at "+redisURL); err != nil {
+			return err
+		}
+		return answers(s.ports["notifier"], "/readyz", 503, "store: waiting for Redis at "+redisURL+": ")()
+	})
+
+	redistest.Start(t, redistest.Port(ports[1]))
+	st, err := store.OpenRedis(context.Background(), redisURL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	waittest.For(t, 60*time.Second, func() error {
+		if n := countLinks(t, st, "UP"); n != 1 {
+			return fmt.Errorf("%d links UP in Redis, want 1", n)
+		}
+		return nil
+	})
+	s.ready(t)
+	s.alive(t)
+	for name := range s.procs {
+		s.once(t, name, `msg="waiting for NATS at `+natsURL+`"`)
+		s.once(t, name, `msg="done waiting for NATS at `+natsURL+`"`)
+	}
+	s.once(t, "notifier", `msg="waiting for Redis at `+redisURL+`"`)
+	s.once(t, "notifier", `msg="done waiting for Redis at `+redisURL+`"`)
+	if strings.Contains(s.procs["notifier"].stderr.String(), "connection pool: failed to dial") {
+		t.Error("the notifier let the Redis client library log on its own")
+	}
+}
+
+// TestServicesSurviveNATSRestart stops the NATS server under running
+// services and starts it again on the same port and store: every service
+// stays up, is not ready while the server is away, and results flow again
+// once it is back.
+func TestServicesSurviveNATSRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end waiting test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	port := freePorts(t, 1)[0]
+	ns := localnatstest.StartOn(t, port, dir+"/nats")
+	redisURL := redistest.Start(t)
+	prefix := redistest.Prefix(t)
+	fleet := startTestFleet(t, dir, []simDevice{{name: "r1", platform: "cisco_iosxe", site: "a"}}, "10.0.0.1")
+	cfg := writeFile(t, dir, "linkwatch.yaml", testConfig(dir+"/data", fmt.Sprintf("url: %q", ns.ClientURL()), fleet.configDevices())+
+		fmt.Sprintf("state: { redis_url: %q, prefix: %q }\n", redisURL, prefix))
+	s := startWaitServices(t, cfg)
+	st, err := store.OpenRedis(context.Background(), redisURL, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	waittest.For(t, 60*time.Second, func() error {
+		if n := countLinks(t, st, "UP"); n != 1 {
+			return fmt.Errorf("%d links UP in Redis, want 1", n)
+		}
+		return nil
+	})
+	s.ready(t)
+
+	ns.Shutdown()
+	for name, port := range s.ports {
+		waittest.For(t, 30*time.Second, func() error {
+			if err := answers(port, "/readyz", 503, "not connected")(); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	before := lastResult(t, st, "r1")
+	localnatstest.StartOn(t, port, dir+"/nats")
+	s.ready(t)
+	waittest.For(t, 60*time.Second, func() error {
+		if last := lastResult(t, st, "r1"); !last.After(before.Add(2 * time.Second)) {
+			return fmt.Errorf("last result of r1 at %v, want two more after %v, from after the restart", last, before)
+		}
+		return nil
+	})
+	s.alive(t)
+}
+
+// lastResult is when the result last applied for device was taken.
+func lastResult(t *testing.T, st state.Store, device string) time.Time {
+	t.Helper()
+	devs, err := st.Devices(context.Background())
+	if err != nil {
+		t.Fatalf("read store: %v", err)
+	}
+	for _, d := range devs {
+		if d.Name == device {
+			return d.LastResult
+		}
+	}
+	return time.Time{}
+}
