@@ -191,6 +191,14 @@ func (n *Notifier) Run(ctx context.Context) error {
 	return stopped(ctx, fmt.Errorf("notifier: %w", ctx.Err()))
 }
 
+// MailReady is the readiness check of the notifier's mail delivery: nil
+// unless the last attempt failed for a reason that may pass, say the mail
+// server unreachable, which it then says. A standby notifier (not
+// holding the mailer lease) sends nothing and is ready.
+func (n *Notifier) MailReady(ctx context.Context) error {
+	return n.mailer.Ready(ctx)
+}
+
 // stopped is what Run returns when it ends with err: nil once ctx was
 // cancelled, which is a clean stop even while the notifier was starting;
 // err otherwise.

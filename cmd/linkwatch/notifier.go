@@ -56,12 +56,12 @@ the configuration, from their own site; SIGHUP re-reads it.`,
 				return err
 			}
 			defer st.Close()
-			health.AddNotifier(nc, js, st)
 			// SIGHUP re-reads the inventory whose results are accepted.
 			live := app.NewLive(cfg)
 			load := func() (*config.Config, error) { return config.Load(opts.config) }
 			apply := func(_ context.Context, next *config.Config) { live.Swap(next) }
 			n := notifier.New(js, nc, st, sender, app.NotifierConfig(live, reg, log))
+			health.AddNotifier(nc, js, st, n)
 			return app.RunAll(ctx, n.Run, func(ctx context.Context) error {
 				return app.ReloadLoop(ctx, hangups(ctx), load, apply, log)
 			})

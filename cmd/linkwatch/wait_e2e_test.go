@@ -205,3 +205,21 @@ func lastResult(t *testing.T, st state.Store, device string) time.Time {
 	}
 	return time.Time{}
 }
+
+// TestCLIFailsFastWithoutNATS: the commands a person runs do not wait for
+// NATS as the services do; they fail at once and say why.
+func TestCLIFailsFastWithoutNATS(t *testing.T) {
+	dir := t.TempDir()
+	url := fmt.Sprintf("nats://127.0.0.1:%d", freePorts(t, 1)[0])
+	cfg := writeFile(t, dir, "linkwatch.yaml", testConfig(dir+"/data", fmt.Sprintf("url: %q", url), healthDevice(freePorts(t, 1)[0])))
+	for _, args := range [][]string{{"status"}, {"history", "r1"}, {"hostkeys", "list"}} {
+		start := time.Now()
+		_, stderr, err := runCmd(t, healthEnv, append(args, "--config", cfg)...)
+		if took := time.Since(start); err == nil || took > 15*time.Second {
+			t.Errorf("linkwatch %s without NATS: err %v after %v, want a failure at once", strings.Join(args, " "), err, took)
+		}
+		if want := "connect to nats " + url + ": nats: no servers available for connection (is linkwatch running?)"; !strings.Contains(stderr, want) {
+			t.Errorf("linkwatch %s without NATS says %q, want %q", strings.Join(args, " "), stderr, want)
+		}
+	}
+}

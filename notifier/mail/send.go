@@ -48,6 +48,10 @@ func New(cfg Config, log *slog.Logger) (*Sender, error) {
 	}, nil
 }
 
+// Server names the SMTP server, "SMTP server at host:port", for the log
+// line of a mailer waiting for it.
+func (s *Sender) Server() string { return "SMTP server at " + s.addr }
+
 // Send delivers e. A failure that retrying cannot cure (a 5xx reply such
 // as a rejected recipient or login, a malformed address) is wrapped by
 // mailer.Permanent; anything else (4xx, refused or lost connections,

@@ -7,17 +7,14 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/render"
 	"github.com/linkwatch/linkwatch/notifier/state"
-	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // drain is one pass of a mailer over the outbox, Run's or Flush's: the
 // delivery state kept between attempts.
 type drain struct {
 	m           *Mailer
-	lease       *Lease          // nil: the only mailer
-	retry       backoff.Backoff // after a temporary failure
+	lease       *Lease // nil: the only mailer
 	nextAttempt time.Time
-	lastErr     string
 	// unacked are alerts already emailed whose removal from the outbox
 	// failed: nothing is sent until they are removed, or they would go
 	// out again.
@@ -28,10 +25,10 @@ type drain struct {
 	settleFrom time.Time
 }
 
-// newDrain starts a pass holding lease (nil: none). Retries wait 1s at
-// first, then longer, up to MaxBackoff.
+// newDrain starts a pass holding lease (nil: none). Retries after a
+// temporary failure are the mailer's delivery wait's.
 func (m *Mailer) newDrain(lease *Lease) *drain {
-	return &drain{m: m, lease: lease, retry: backoff.Backoff{Initial: time.Second, Max: m.cfg.MaxBackoff}}
+	return &drain{m: m, lease: lease}
 }
 
 // step sends one email if one is due and returns how long to wait before
@@ -164,11 +161,8 @@ func (d *drain) delivered(ctx context.Context, batch []state.Alert, email render
 		d.unacked = ids
 		return fmt.Errorf("remove sent alerts from outbox: %w", err)
 	}
-	if d.lastErr != "" {
-		d.m.log.Info("mail delivery recovered")
-	}
-	d.retry.Reset()
-	d.nextAttempt, d.lastErr = time.Time{}, ""
+	d.m.delivery.Done()
+	d.nextAttempt = time.Time{}
 	return nil
 }
 
@@ -191,13 +185,9 @@ func (d *drain) record(ctx context.Context, batch []state.Alert, err error) {
 }
 
 // backOff waits with jittered exponential backoff after a temporary
-// failure, logging only when the error changes.
+// failure; the delivery wait logs the first of a row.
 func (d *drain) backOff(err error) time.Duration {
-	if msg := err.Error(); msg != d.lastErr {
-		d.m.log.Warn("mailer: will retry", "err", err)
-		d.lastErr = msg
-	}
-	wait := d.retry.Next()
+	wait := d.m.delivery.Retry(err)
 	d.nextAttempt = d.m.cfg.Now().Add(wait)
 	return wait
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/route"
 	"github.com/linkwatch/linkwatch/notifier/state"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // defaultIdlePoll is how often an idle mailer looks at the outbox on its
@@ -65,6 +66,10 @@ type Mailer struct {
 
 	mu   sync.Mutex
 	gone map[string]bool // removed routes whose fallback was logged
+	// delivery is the wait for the mail server (and the outbox) after a
+	// temporary failure: it says so once, and once when mail goes out
+	// again.
+	delivery *backoff.Waiter
 }
 
 // New returns a mailer that delivers the alerts of outbox with sender.
@@ -95,7 +100,23 @@ func New(outbox Outbox, sender Sender, cfg Config) *Mailer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Mailer{outbox: outbox, sender: sender, cfg: cfg, log: log, wake: make(chan struct{}, 1), gone: map[string]bool{}}
+	server := "the mail server"
+	if s, ok := sender.(interface{ Server() string }); ok {
+		server = s.Server()
+	}
+	return &Mailer{outbox: outbox, sender: sender, cfg: cfg, log: log, wake: make(chan struct{}, 1), gone: map[string]bool{},
+		delivery: &backoff.Waiter{What: server + " to deliver alerts", Log: log,
+			Backoff: backoff.Backoff{Initial: time.Second, Max: cfg.MaxBackoff}}}
+}
+
+// Ready is a readiness check: nil unless the last delivery attempt failed
+// for a reason that may pass (the mail server unreachable, the outbox
+// unreadable), which it then says.
+func (m *Mailer) Ready(ctx context.Context) error {
+	if !m.delivery.Waiting() {
+		return nil
+	}
+	return m.delivery.Check(ctx)
 }
 
 // Poke tells the mailer, without blocking, that alerts are waiting.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -188,5 +189,46 @@ func TestRecipientsAtSendTime(t *testing.T) {
 	want := map[string][]string{"dc1-team": {"dc1@example.net"}, "gone": {"noc@example.net"}, "default": {"noc@example.net"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("recipients by route %v, want %v", got, want)
+	}
+}
+
+// TestRunWaitsForTheMailServer: while the mail server cannot be reached
+// the mailer says so once and is not ready; once it answers, the alerts go
+// out, it says so once, and it is ready again.
+func TestRunWaitsForTheMailServer(t *testing.T) {
+	st, s := outbox(t, 1), &sender{err: errors.New("dial tcp 127.0.0.1:25: connect: connection refused")}
+	logs := &waittest.Buffer{}
+	m := mailer.New(st, s, mailer.Config{From: "lw@example.net", To: []string{"noc@example.net"},
+		Log: slog.New(slog.NewTextHandler(logs, nil))})
+	if err := m.Ready(t.Context()); err != nil {
+		t.Errorf("Ready before any attempt = %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); m.Run(ctx, nil) }()
+	defer func() { cancel(); <-done }()
+	waittest.For(t, 10*time.Second, func() error {
+		if s.emails() < 2 {
+			return fmt.Errorf("%d attempts, want 2", s.emails())
+		}
+		err := m.Ready(t.Context())
+		if err == nil || !strings.Contains(err.Error(), "waiting for the mail server to deliver alerts: send alert email: dial tcp") {
+			return fmt.Errorf("Ready = %v, want it waiting", err)
+		}
+		return nil
+	})
+	s.mu.Lock()
+	s.err = nil
+	s.mu.Unlock()
+	waittest.For(t, 10*time.Second, func() error {
+		if waiting, _, _, _ := settled(t, st); waiting != 0 {
+			return fmt.Errorf("%d alerts waiting", waiting)
+		}
+		return m.Ready(t.Context())
+	})
+	for _, line := range []string{`msg="waiting for the mail server to deliver alerts"`, `msg="done waiting for the mail server to deliver alerts"`} {
+		if n := strings.Count(logs.String(), line); n != 1 {
+			t.Errorf("logged %s %d times, want once:\n%s", line, n, logs.String())
+		}
 	}
 }

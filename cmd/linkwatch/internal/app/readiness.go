@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/backoff"
 	"github.com/linkwatch/linkwatch/worker"
@@ -25,11 +26,13 @@ func (h *Health) AddScheduler(nc *nats.Conn, js jetstream.JetStream) {
 }
 
 // AddNotifier adds the notifier's checks: its connection, the results
-// stream it keeps, and its store.
-func (h *Health) AddNotifier(nc *nats.Conn, js jetstream.JetStream, st Store) {
+// stream it keeps, its store, and its mail delivery (failing while the
+// mail server cannot be reached).
+func (h *Health) AddNotifier(nc *nats.Conn, js jetstream.JetStream, st Store, n *notifier.Notifier) {
 	h.AddNATS(proto.RoleNotifier, nc)
 	h.Add("results stream", StreamExists(js, proto.StreamResults))
 	h.Add("store", st.Ping)
+	h.Add("mail", n.MailReady)
 }
 
 // AddWorker adds the checks of site's worker w: its connection, and its

@@ -137,10 +137,11 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 				"sites", added)
 		}
 	}
+	notif := notifier.New(njs, nnc, st, sender, NotifierConfig(live, reg, log))
 	health.AddScheduler(snc, sjs)
-	health.AddNotifier(nnc, njs, st)
+	health.AddNotifier(nnc, njs, st, notif)
 	services := []func(context.Context) error{
-		notifier.New(njs, nnc, st, sender, NotifierConfig(live, reg, log)).Run,
+		notif.Run,
 		sched.Run,
 		func(ctx context.Context) error { return ReloadLoop(ctx, opts.Reload, opts.Load, apply, log) },
 	}
