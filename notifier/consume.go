@@ -17,16 +17,21 @@ import (
 // consume keeps the durable consumer on every result subject going until
 // ctx ends: it creates it, waiting while NATS or JetStream cannot be
 // reached, and creates it again when it stops or is found gone (deleted,
-// or lost with the server's store). It returns nil when ctx ends, and an
-// error only when creating the consumer fails for good (a permission
-// refused).
+// or lost with the server's store: heartbeats stop coming, and the
+// consumer is looked up). It returns nil when ctx ends, and an error only
+// when creating the consumer fails for good (a permission refused).
 func (n *Notifier) consume(ctx context.Context) error {
-	wait := &backoff.Waiter{What: "the results consumer on NATS", Transient: proto.Transient, Log: n.log}
+	// A missing stream is made again by its keeper (app.Keep).
+	wait := &backoff.Waiter{What: "the results consumer on NATS", Log: n.log,
+		Transient: func(err error) bool { return proto.Transient(err) || errors.Is(err, jetstream.ErrStreamNotFound) }}
 	for {
-		lost := make(chan error, 1)
-		var cc jetstream.ConsumeContext
+		suspect := make(chan error, 1)
+		var (
+			cons jetstream.Consumer
+			cc   jetstream.ConsumeContext
+		)
 		err := wait.Do(ctx, func(ctx context.Context) (err error) {
-			cc, err = n.startConsume(ctx, lost)
+			cons, cc, err = n.startConsume(ctx, suspect)
 			return err
 		})
 		if ctx.Err() != nil {
@@ -38,22 +43,41 @@ func (n *Notifier) consume(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		gone := n.watch(ctx, cons, cc, suspect)
+		cc.Stop()
+		if gone == nil {
+			return nil
+		}
+		n.log.Warn("the result consumer is gone; creating it again", "err", gone)
+	}
+}
+
+// watch waits until ctx ends (nil) or the consumer stops or is gone (why).
+// A consumer suspected gone (suspect yields) is looked up.
+func (n *Notifier) watch(ctx context.Context, cons jetstream.Consumer, cc jetstream.ConsumeContext, suspect <-chan error) error {
+	for {
 		select {
 		case <-ctx.Done():
-			cc.Stop()
 			return nil
 		case <-cc.Closed():
-			n.log.Warn("the result consumer stopped; starting it again")
-		case err := <-lost:
-			cc.Stop()
-			n.log.Warn("the result consumer is gone; creating it again", "err", err)
+			return errors.New("it stopped")
+		case err := <-suspect:
+			if consumerGone(err) {
+				return err
+			}
+			ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err = cons.Info(ictx)
+			cancel()
+			if consumerGone(err) {
+				return err
+			}
 		}
 	}
 }
 
-// startConsume creates the durable consumer and consumes from it; lost
-// receives the error that says the consumer or its stream is gone.
-func (n *Notifier) startConsume(ctx context.Context, lost chan<- error) (jetstream.ConsumeContext, error) {
+// startConsume creates the durable consumer and consumes from it; suspect
+// receives the errors that say the consumer may be gone.
+func (n *Notifier) startConsume(ctx context.Context, suspect chan<- error) (jetstream.Consumer, jetstream.ConsumeContext, error) {
 	cons, err := n.js.CreateOrUpdateConsumer(ctx, proto.StreamResults, jetstream.ConsumerConfig{
 		Durable:       proto.NotifierConsumer,
 		Description:   "linkwatch notifier: state, history and alerts",
@@ -64,27 +88,26 @@ func (n *Notifier) startConsume(ctx context.Context, lost chan<- error) (jetstre
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create notifier consumer: %w", err)
+		return nil, nil, fmt.Errorf("create notifier consumer: %w", err)
 	}
 	cc, err := cons.Consume(func(msg jetstream.Msg) { n.handle(ctx, msg) },
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if consumerGone(err) {
+			if consumerGone(err) || errors.Is(err, jetstream.ErrNoHeartbeat) {
 				select {
-				case lost <- err:
+				case suspect <- err:
 				default:
 				}
-				return
 			}
-			if proto.Transient(err) {
+			if proto.Transient(err) || errors.Is(err, jetstream.ErrNoHeartbeat) {
 				n.log.Debug("result consumer", "err", err) // the connection says more
 				return
 			}
 			n.log.Warn("result consumer", "err", err)
 		}))
 	if err != nil {
-		return nil, fmt.Errorf("consume results: %w", err)
+		return nil, nil, fmt.Errorf("consume results: %w", err)
 	}
-	return cc, nil
+	return cons, cc, nil
 }
 
 // consumerGone reports whether err means the consumer (or its stream) no

@@ -48,7 +48,7 @@ SIGHUP re-reads the inventory.`,
 			load := func() (*config.Config, error) { return config.Load(opts.config) }
 			return app.RunAll(ctx, s.Run, func(ctx context.Context) error {
 				return app.ReloadLoop(ctx, hangups(ctx), load, apply, log)
-			})
+			}, func(ctx context.Context) error { return app.Keep(ctx, cfg, proto.RoleScheduler, js, log) })
 		},
 	}
 	opts.addFlags(cmd)

@@ -10,6 +10,7 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/notifier/store/redistest"
+	"github.com/linkwatch/linkwatch/proto/localnats"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 	"github.com/linkwatch/linkwatch/proto/waittest"
 )
@@ -141,9 +142,9 @@ func TestServicesWaitForServers(t *testing.T) {
 }
 
 // TestServicesSurviveNATSRestart stops the NATS server under running
-// services and starts it again on the same port and store: every service
-// stays up, is not ready while the server is away, and results flow again
-// once it is back.
+// services and starts it again on the same port, with its store and then
+// with an empty one: every service stays up, is not ready while the server
+// is away, and results flow again once it is back.
 func TestServicesSurviveNATSRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end waiting test skipped in -short mode")
@@ -170,6 +171,20 @@ func TestServicesSurviveNATSRestart(t *testing.T) {
 	})
 	s.ready(t)
 
+	// The same store: streams, consumers and buckets come back with it.
+	ns = restartNATS(t, s, ns, port, dir+"/nats")
+	s.flowing(t, st)
+	// An empty store: the scheduler and the notifier make their streams
+	// again, the worker binds its consumer again, the notifier its own.
+	restartNATS(t, s, ns, port, dir+"/nats-empty")
+	s.flowing(t, st)
+	s.alive(t)
+}
+
+// restartNATS shuts ns down, waits until every service says it is not
+// connected, and starts a server again on port with its store in dir.
+func restartNATS(t *testing.T, s waitServices, ns *localnats.Server, port int, dir string) *localnats.Server {
+	t.Helper()
 	ns.Shutdown()
 	for name, port := range s.ports {
 		waittest.For(t, 30*time.Second, func() error {
@@ -179,16 +194,21 @@ func TestServicesSurviveNATSRestart(t *testing.T) {
 			return nil
 		})
 	}
+	return localnatstest.StartOn(t, port, dir)
+}
+
+// flowing waits until every service is ready and r1 has results in st
+// from after now.
+func (s waitServices) flowing(t *testing.T, st state.Store) {
+	t.Helper()
 	before := lastResult(t, st, "r1")
-	localnatstest.StartOn(t, port, dir+"/nats")
 	s.ready(t)
 	waittest.For(t, 60*time.Second, func() error {
 		if last := lastResult(t, st, "r1"); !last.After(before.Add(2 * time.Second)) {
-			return fmt.Errorf("last result of r1 at %v, want two more after %v, from after the restart", last, before)
+			return fmt.Errorf("last result of r1 at %v, want two more after %v", last, before)
 		}
 		return nil
 	})
-	s.alive(t)
 }
 
 // lastResult is when the result last applied for device was taken.

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/notifier/mailer"
 	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/backoff"
@@ -197,6 +198,48 @@ func keep(ctx context.Context, cfg *config.Config, role proto.Role, js jetstream
 		return proto.EnsureBuckets(ctx, js, 1)
 	}
 	return nil
+}
+
+// keepEvery is how often a keeper looks for what it keeps on the bus.
+const keepEvery = 10 * time.Second
+
+// Keep runs until ctx ends, making again what role keeps on the bus (keep)
+// when it is found missing: a NATS server restarted with an empty store,
+// or a stream deleted by hand. It looks every keepEvery; a failure is
+// logged when it begins and when it ends (backoff.Waiter).
+func Keep(ctx context.Context, cfg *config.Config, role proto.Role, js jetstream.JetStream, log *slog.Logger) error {
+	stream := map[proto.Role]string{proto.RoleScheduler: proto.StreamJobs, proto.RoleNotifier: proto.StreamResults}[role]
+	if stream == "" {
+		<-ctx.Done()
+		return nil
+	}
+	w := &backoff.Waiter{What: "NATS to keep stream " + stream, Log: log.With("role", string(role))}
+	t := time.NewTicker(keepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		_, err := js.Stream(ctx, stream)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			log.Warn("stream "+stream+" is missing; making it again", "role", role)
+			err = keep(ctx, cfg, role, js)
+			if err == nil && role == proto.RoleNotifier {
+				// The mailer's lease bucket went with it.
+				_, err = mailer.OpenLease(ctx, js, log)
+			}
+		}
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			w.Retry(err)
+		default:
+			w.Done()
+		}
+	}
 }
 
 // JetStream is the JetStream context of nc, a connection to the server of
