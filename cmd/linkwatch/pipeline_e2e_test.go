@@ -73,19 +73,10 @@ devices:
 	startProc(t, "worker b", env, "worker", "--config", cfg, "--site", "b", "--id", "wb")
 	startProc(t, "scheduler", env, "scheduler", "--config", cfg)
 
-	st, err := store.OpenRedis(context.Background(), redisURL, prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openRedis(t, redisURL, prefix)
 
 	// 1. Every link reaches UP in the store.
-	waittest.For(t, 60*time.Second, func() error {
-		if n := countLinks(t, st, "UP"); n != 10 {
-			return fmt.Errorf("%d links UP in Redis, want all 10", n)
-		}
-		return nil
-	})
+	linksUp(t, st, 10)
 	if n := len(smtp.Messages()); n != 0 {
 		t.Fatalf("%d emails before any change, want 0", n)
 	}
@@ -164,25 +155,51 @@ func countLinks(t *testing.T, st state.Store, state string) int {
 // can assert nothing more happened over that time.
 func settle(t *testing.T, st state.Store, device string, n int) {
 	t.Helper()
-	last := func() time.Time {
-		devs, err := st.Devices(context.Background())
-		if err != nil {
-			t.Fatalf("read store: %v", err)
-		}
-		for _, d := range devs {
-			if d.Name == device {
-				return d.LastResult
-			}
-		}
-		return time.Time{}
-	}
-	seen, base := 0, last()
+	seen, base := 0, lastResult(t, st, device)
 	waittest.For(t, 60*time.Second, func() error {
-		if l := last(); l.After(base) {
+		if l := lastResult(t, st, device); l.After(base) {
 			seen, base = seen+1, l
 		}
 		if seen < n {
 			return fmt.Errorf("%d more results of %s, want %d", seen, device, n)
+		}
+		return nil
+	})
+}
+
+// lastResult is when the result last applied for device was taken.
+func lastResult(t *testing.T, st state.Store, device string) time.Time {
+	t.Helper()
+	devs, err := st.Devices(context.Background())
+	if err != nil {
+		t.Fatalf("read store: %v", err)
+	}
+	for _, d := range devs {
+		if d.Name == device {
+			return d.LastResult
+		}
+	}
+	return time.Time{}
+}
+
+// openRedis opens the store at url under prefix for a test, closed when
+// it ends.
+func openRedis(t *testing.T, url, prefix string) state.Store {
+	t.Helper()
+	st, err := store.OpenRedis(context.Background(), url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// linksUp waits until n links are UP in st.
+func linksUp(t *testing.T, st state.Store, n int) {
+	t.Helper()
+	waittest.For(t, 60*time.Second, func() error {
+		if got := countLinks(t, st, "UP"); got != n {
+			return fmt.Errorf("%d links UP in the store, want %d", got, n)
 		}
 		return nil
 	})

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linkwatch/linkwatch/notifier/state"
-	"github.com/linkwatch/linkwatch/notifier/store"
 	"github.com/linkwatch/linkwatch/notifier/store/redistest"
 	"github.com/linkwatch/linkwatch/proto/localnats"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
@@ -43,9 +41,16 @@ func startWaitServices(t *testing.T, cfg string) waitServices {
 // ready waits until every service answers /readyz with 200.
 func (s waitServices) ready(t *testing.T) {
 	t.Helper()
+	s.answer(t, 200, "ready\n")
+}
+
+// answer waits until every service answers /readyz with code and a body
+// holding want.
+func (s waitServices) answer(t *testing.T, code int, want string) {
+	t.Helper()
 	for name, port := range s.ports {
 		waittest.For(t, 30*time.Second, func() error {
-			if err := answers(port, "/readyz", 200, "ready\n")(); err != nil {
+			if err := answers(port, "/readyz", code, want)(); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			return nil
@@ -117,17 +122,7 @@ func TestServicesWaitForServers(t *testing.T) {
 	})
 
 	redistest.Start(t, redistest.Port(ports[1]))
-	st, err := store.OpenRedis(context.Background(), redisURL, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	waittest.For(t, 60*time.Second, func() error {
-		if n := countLinks(t, st, "UP"); n != 1 {
-			return fmt.Errorf("%d links UP in Redis, want 1", n)
-		}
-		return nil
-	})
+	linksUp(t, openRedis(t, redisURL, ""), 1)
 	s.ready(t)
 	s.alive(t)
 	for name := range s.procs {
@@ -158,17 +153,8 @@ func TestServicesSurviveNATSRestart(t *testing.T) {
 	cfg := writeFile(t, dir, "linkwatch.yaml", testConfig(dir+"/data", fmt.Sprintf("url: %q", ns.ClientURL()), fleet.configDevices())+
 		fmt.Sprintf("state: { redis_url: %q, prefix: %q }\n", redisURL, prefix))
 	s := startWaitServices(t, cfg)
-	st, err := store.OpenRedis(context.Background(), redisURL, prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	waittest.For(t, 60*time.Second, func() error {
-		if n := countLinks(t, st, "UP"); n != 1 {
-			return fmt.Errorf("%d links UP in Redis, want 1", n)
-		}
-		return nil
-	})
+	st := openRedis(t, redisURL, prefix)
+	linksUp(t, st, 1)
 	s.ready(t)
 
 	// The same store: streams, consumers and buckets come back with it.
@@ -186,14 +172,7 @@ func TestServicesSurviveNATSRestart(t *testing.T) {
 func restartNATS(t *testing.T, s waitServices, ns *localnats.Server, port int, dir string) *localnats.Server {
 	t.Helper()
 	ns.Shutdown()
-	for name, port := range s.ports {
-		waittest.For(t, 30*time.Second, func() error {
-			if err := answers(port, "/readyz", 503, "not connected")(); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			return nil
-		})
-	}
+	s.answer(t, 503, "not connected")
 	return localnatstest.StartOn(t, port, dir)
 }
 
@@ -209,21 +188,6 @@ func (s waitServices) flowing(t *testing.T, st state.Store) {
 		}
 		return nil
 	})
-}
-
-// lastResult is when the result last applied for device was taken.
-func lastResult(t *testing.T, st state.Store, device string) time.Time {
-	t.Helper()
-	devs, err := st.Devices(context.Background())
-	if err != nil {
-		t.Fatalf("read store: %v", err)
-	}
-	for _, d := range devs {
-		if d.Name == device {
-			return d.LastResult
-		}
-	}
-	return time.Time{}
 }
 
 // TestCLIFailsFastWithoutNATS: the commands a person runs do not wait for
