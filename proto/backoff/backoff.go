@@ -2,7 +2,10 @@
 // jitter, and a sleep that ends with its context. The worker (publishing a
 // result, binding its consumer), the notifier's mailer and the Redis
 // store's contended transactions use it, each with its own first wait and
-// cap. It lives in proto, beside the other code every service shares.
+// cap. Waiter builds on it the services' one way of waiting for a server
+// (NATS, Redis, SMTP): retry while the error is transient, say so once,
+// say when it is over, and answer a readiness check meanwhile. It lives
+// in proto, beside the other code every service shares.
 package backoff
 
 import (
