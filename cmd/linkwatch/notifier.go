@@ -64,7 +64,7 @@ the configuration, from their own site; SIGHUP re-reads it.`,
 			health.AddNotifier(nc, js, st, n)
 			return app.RunAll(ctx, n.Run, func(ctx context.Context) error {
 				return app.ReloadLoop(ctx, hangups(ctx), load, apply, log)
-			}, func(ctx context.Context) error { return app.Keep(ctx, cfg, proto.RoleNotifier, js, log) })
+			}, func(ctx context.Context) error { return app.Keep(ctx, live, proto.RoleNotifier, js, log) })
 		},
 	}
 	opts.addFlags(cmd)

@@ -44,11 +44,12 @@ SIGHUP re-reads the inventory.`,
 			defer nc.Close()
 			health.AddScheduler(nc, js)
 			s := scheduler.NewWithMetrics(js, app.Inventory(cfg), log, nil, reg)
-			apply := app.SchedulerReload(s, js, app.NewLive(cfg), log)
+			live := app.NewLive(cfg)
+			apply := app.SchedulerReload(s, js, live, log)
 			load := func() (*config.Config, error) { return config.Load(opts.config) }
 			return app.RunAll(ctx, s.Run, func(ctx context.Context) error {
 				return app.ReloadLoop(ctx, hangups(ctx), load, apply, log)
-			}, func(ctx context.Context) error { return app.Keep(ctx, cfg, proto.RoleScheduler, js, log) })
+			}, func(ctx context.Context) error { return app.Keep(ctx, live, proto.RoleScheduler, js, log) })
 		},
 	}
 	opts.addFlags(cmd)

@@ -166,20 +166,25 @@ func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog
 	if w == nil {
 		w = NATSWaiter(cfg, role, log)
 	}
-	var nc *nats.Conn
+	var (
+		nc *nats.Conn
+		js jetstream.JetStream
+	)
+	// One attempt is the connection and what role keeps, so that a
+	// JetStream not up yet is waited for like the server, in one wait.
 	err := w.Do(ctx, func(ctx context.Context) (err error) {
-		nc, err = Dial(ctx, cfg, role, "linkwatch "+string(role), log)
+		if nc, err = Dial(ctx, cfg, role, "linkwatch "+string(role), log); err != nil {
+			return err
+		}
+		if js, err = JetStream(cfg, nc); err == nil {
+			err = keep(ctx, cfg, role, js)
+		}
+		if err != nil {
+			nc.Close()
+		}
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
-	}
-	js, err := JetStream(cfg, nc)
-	if err == nil {
-		err = w.Do(ctx, func(ctx context.Context) error { return keep(ctx, cfg, role, js) })
-	}
-	if err != nil {
-		nc.Close()
 		return nil, nil, err
 	}
 	return nc, js, nil
@@ -203,11 +208,12 @@ func keep(ctx context.Context, cfg *config.Config, role proto.Role, js jetstream
 // keepEvery is how often a keeper looks for what it keeps on the bus.
 const keepEvery = 10 * time.Second
 
-// Keep runs until ctx ends, making again what role keeps on the bus (keep)
-// when it is found missing: a NATS server restarted with an empty store,
-// or a stream deleted by hand. It looks every keepEvery; a failure is
-// logged when it begins and when it ends (backoff.Waiter).
-func Keep(ctx context.Context, cfg *config.Config, role proto.Role, js jetstream.JetStream, log *slog.Logger) error {
+// Keep runs until ctx ends, making again what role keeps on the bus (keep),
+// as the configuration in force in live says, when it is found missing: a
+// NATS server restarted with an empty store, or a stream deleted by hand.
+// It looks every keepEvery; a failure is logged when it begins and when it
+// ends (backoff.Waiter).
+func Keep(ctx context.Context, live *Live, role proto.Role, js jetstream.JetStream, log *slog.Logger) error {
 	stream := map[proto.Role]string{proto.RoleScheduler: proto.StreamJobs, proto.RoleNotifier: proto.StreamResults}[role]
 	if stream == "" {
 		<-ctx.Done()
@@ -225,7 +231,7 @@ func Keep(ctx context.Context, cfg *config.Config, role proto.Role, js jetstream
 		_, err := js.Stream(ctx, stream)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			log.Warn("stream "+stream+" is missing; making it again", "role", role)
-			err = keep(ctx, cfg, role, js)
+			err = keep(ctx, live.Config(), role, js)
 			if err == nil && role == proto.RoleNotifier {
 				// The mailer's lease bucket went with it.
 				_, err = mailer.OpenLease(ctx, js, log)

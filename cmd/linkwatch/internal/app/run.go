@@ -144,8 +144,8 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		notif.Run,
 		sched.Run,
 		func(ctx context.Context) error { return ReloadLoop(ctx, opts.Reload, opts.Load, apply, log) },
-		func(ctx context.Context) error { return Keep(ctx, cfg, proto.RoleScheduler, sjs, log) },
-		func(ctx context.Context) error { return Keep(ctx, cfg, proto.RoleNotifier, njs, log) },
+		func(ctx context.Context) error { return Keep(ctx, live, proto.RoleScheduler, sjs, log) },
+		func(ctx context.Context) error { return Keep(ctx, live, proto.RoleNotifier, njs, log) },
 	}
 	lim := worker.NewLimiter(cfg.Worker.Concurrency, cfg.Worker.SiteConcurrency)
 	wm := worker.NewMetrics(reg)
