@@ -207,3 +207,33 @@ func TestCLIFailsFastWithoutNATS(t *testing.T) {
 		}
 	}
 }
+
+// TestRunWaitsForNATS starts `linkwatch run` pointed at a NATS server
+// that is not there yet: it stays up, not ready, saying once what it waits
+// for, and probes once the server comes.
+func TestRunWaitsForNATS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end waiting test skipped in -short mode")
+	}
+	dir := t.TempDir()
+	natsPort := freePorts(t, 1)[0]
+	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
+	redisURL, prefix := redistest.Start(t), redistest.Prefix(t)
+	fleet := startTestFleet(t, dir, []simDevice{{name: "r1", platform: "cisco_iosxe", site: "a"}}, "10.0.0.1")
+	cfg := writeFile(t, dir, "linkwatch.yaml", testConfig(dir+"/data", fmt.Sprintf("url: %q", natsURL), fleet.configDevices())+
+		fmt.Sprintf("state: { redis_url: %q, prefix: %q }\n", redisURL, prefix))
+	p, ports := startBound(t, "run", healthEnv, 1, func(ports []int) []string {
+		return []string{"run", "--config", cfg, "--metrics-listen", fmt.Sprintf("127.0.0.1:%d", ports[0])}
+	}, metricsBound)
+	s := waitServices{procs: map[string]*proc{"run": p}, ports: map[string]int{"run": ports[0]}}
+	s.answer(t, 503, "nats scheduler: waiting for NATS at "+natsURL)
+	if err := answers(ports[0], "/readyz", 503, "nats worker-a: waiting for NATS at "+natsURL)(); err != nil {
+		t.Error(err)
+	}
+
+	localnatstest.StartOn(t, natsPort, dir+"/nats")
+	linksUp(t, openRedis(t, redisURL, prefix), 1)
+	s.ready(t)
+	s.alive(t)
+	s.once(t, "run", `msg="waiting for NATS at `+natsURL+`"`)
+}
