@@ -234,7 +234,7 @@ func Keep(ctx context.Context, live *Live, role proto.Role, js jetstream.JetStre
 			err = keep(ctx, live.Config(), role, js)
 			if err == nil && role == proto.RoleNotifier {
 				// The mailer's lease bucket went with it.
-				_, err = mailer.OpenLease(ctx, js, log)
+				_, err = mailer.OpenLease(ctx, js, "", log) // only the bucket: no instance id kept
 			}
 		}
 		switch {
