@@ -254,6 +254,11 @@ func (c *cli) ping(rest []token, v6 bool) {
 		c.print(c.plat.render.probe(run, run.next()))
 	}
 	c.print(c.plat.render.footer(run))
+	// One line per ping answered in full, with the behaviour it was
+	// answered with: a harness that changes behaviours (make chaos) counts
+	// these to know a change has been seen by a client.
+	c.log.Debug("ping answered", "target", r.target, "behaviour", b.String(),
+		"sent", run.sent, "received", run.received)
 }
 
 // ms3 formats milliseconds with three decimals, as BSD and NX-OS ping do.

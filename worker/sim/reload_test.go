@@ -3,9 +3,12 @@ package sim
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +16,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 func mustParse(t *testing.T, y string) *Fleet {
@@ -166,4 +171,45 @@ func TestHostKeyStable(t *testing.T) {
 	if bytes.Equal(HostPublicKey("r1").Marshal(), HostPublicKey("r2").Marshal()) {
 		t.Error("two devices share a host key")
 	}
+}
+
+// TestPingAnsweredLog: every ping answered in full is logged at debug level
+// with its device, target and the behaviour it was answered with, before
+// and after a reload changes that behaviour (make chaos counts these lines).
+func TestPingAnsweredLog(t *testing.T) {
+	var logs waittest.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := Start(context.Background(), mustParse(t, reloadBefore), log)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	defer s.Close()
+	c, err := dial(t, s, "r1", "admin", "old")
+	if err != nil {
+		t.Fatalf("login r1: %v", err)
+	}
+	defer c.Close()
+	sh := openShell(t, c)
+	sh.expect(`#$`)
+	sh.send("ping 10.0.0.1 repeat 2\r")
+	sh.expect(`Success rate.*\r\nr1#$`)
+	want := regexp.MustCompile(`msg="ping answered" device=r1 .*target=10\.0\.0\.1 behaviour=up sent=2 received=2\n`)
+	waittest.For(t, 5*time.Second, func() error {
+		if !want.MatchString(logs.String()) {
+			return fmt.Errorf("no %q in the log:\n%s", want, logs.String())
+		}
+		return nil
+	})
+	if err := s.Reload(mustParse(t, strings.Replace(reloadBefore, "10.0.0.1: up", "10.0.0.1: down", 1))); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	sh.send("ping 10.0.0.1 repeat 2\r")
+	sh.expect(`Success rate.*\r\nr1#$`)
+	want = regexp.MustCompile(`msg="ping answered" device=r1 .*target=10\.0\.0\.1 behaviour=down sent=2 received=0\n`)
+	waittest.For(t, 5*time.Second, func() error {
+		if !want.MatchString(logs.String()) {
+			return fmt.Errorf("no %q in the log:\n%s", want, logs.String())
+		}
+		return nil
+	})
 }
