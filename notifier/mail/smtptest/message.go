@@ -30,6 +30,14 @@ type Message struct {
 	User string
 }
 
+// Parse reads a message as an SMTP server received it after DATA (a
+// mailbox file, say) into a Message with its Header, Text and HTML.
+func Parse(data []byte) (Message, error) {
+	m := Message{Data: data}
+	err := m.parse()
+	return m, err
+}
+
 // parse fills Header, Text and HTML from m.Data.
 func (m *Message) parse() error {
 	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
