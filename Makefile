@@ -26,7 +26,7 @@ SOURCE ?= https://$(shell $(GO) list -m)
 
 .PHONY: all build test deps helm k8s vet generate demo bench fuzz local-images
 
-.PHONY: image help compose-test
+.PHONY: image help compose-test chaos
 
 all: build
 
@@ -42,6 +42,8 @@ help:
 	@echo 'make helm    helm $(HELM_VERSION) into .cache/bin, from its Go module (for the Helm chart tests)'
 	@echo 'make k8s     regenerates deploy/k8s/linkwatch.yaml, the Helm chart rendered for its example'
 	@echo 'make generate  regenerates proto/linkwatch.pb.go'
+	@echo 'make chaos   the chaos run: every service as processes with nats-server, redis-server and an'
+	@echo '             SMTP sink, FLIPS=$(FLIPS) link flips while processes are SIGKILLed (docs/chaos.md)'
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/linkwatch
@@ -84,6 +86,20 @@ vet:
 test: deps helm vet
 	$(GO) test -race $$($(GO) list ./... | grep -v /deploy/composetest$$)
 	$(GO) test -count=1 -v ./deploy/composetest
+
+# chaos builds linkwatch, nats-server (the go.mod version) and the chaos
+# tool into CHAOS_BIN and runs the chaos run (docs/chaos.md): FLIPS link
+# flips while processes are killed, then one summary line; it fails unless
+# every flip was emailed exactly once. CHAOS_FLAGS adds flags (chaos -h).
+FLIPS ?= 200
+CHAOS_BIN ?= bin/chaos
+CHAOS_FLAGS ?=
+chaos: deps
+	@mkdir -p $(CHAOS_BIN)
+	$(GO) build -o $(CHAOS_BIN)/linkwatch ./cmd/linkwatch
+	$(GO) build -o $(CHAOS_BIN)/nats-server github.com/nats-io/nats-server/v2
+	$(GO) build -o $(CHAOS_BIN)/chaos ./cmd/chaos
+	$(CHAOS_BIN)/chaos --flips $(FLIPS) $(CHAOS_FLAGS)
 
 # generate regenerates proto/linkwatch.pb.go. It installs what is missing:
 # protoc (Debian package protobuf-compiler; as root it installs it, otherwise

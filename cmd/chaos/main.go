@@ -65,6 +65,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -86,6 +87,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
 	if err != nil {
 		os.Exit(2)
 	}
@@ -158,8 +162,8 @@ type Options struct {
 
 // DefaultOptions are make chaos's settings.
 func DefaultOptions() Options {
-	return Options{Flips: 200, RedisServer: "redis-server", KillEvery: 1500 * time.Millisecond,
-		RestartMin: 100 * time.Millisecond, RestartMax: time.Second, HoldPings: 2, HoldMin: 2 * time.Second,
+	return Options{Flips: 200, RedisServer: "redis-server", KillEvery: time.Second,
+		RestartMin: 100 * time.Millisecond, RestartMax: time.Second, HoldPings: 2, HoldMin: 3 * time.Second,
 		Quiesce: 2 * time.Minute, FlipTimeout: 15 * time.Minute, Interval: 2 * time.Second,
 		Sites: 2, DevicesPerSite: 5, TargetsPerDevice: 2, Seed: 1}
 }
