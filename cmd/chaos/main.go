@@ -46,10 +46,11 @@
 //     redis-server, the SMTP sink, a scheduler, worker or notifier; never
 //     the sim: it is the network) about every --kill-every (±50 %), and the
 //     supervisor starts it again after --restart-min..--restart-max. At
-//     most one killed process is down at a time, so every role always has
-//     a live replica and the servers come back: nothing is kept from
-//     progressing for good. A process that exits on its own is started
-//     again after 500 ms and counted as a self-exit of its kind.
+//     most --max-down (2) processes are down at once, killed or exited and
+//     not started again yet, and every one is started again, so nothing is
+//     kept from progressing for good, while two outages may overlap (NATS
+//     down while a worker starts). A process that exits on its own is
+//     started again after 500 ms and counted as a self-exit of its kind.
 //   - The flips start once every link's first state was emailed; the
 //     killing stops when the last flip is made, every process is running
 //     again, and then quiescence is awaited: every flip's entry received,
@@ -120,6 +121,7 @@ func parseFlags(args []string) (Options, error) {
 	fs.StringVar(&o.Dir, "dir", "", "the run's directory (default: a new temporary one)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the run's directory when it passes")
 	fs.DurationVar(&o.KillEvery, "kill-every", o.KillEvery, "mean time between two kills (0: no kills)")
+	fs.IntVar(&o.MaxDown, "max-down", o.MaxDown, "most processes down at once (killed and not started again yet)")
 	fs.DurationVar(&o.RestartMin, "restart-min", o.RestartMin, "shortest wait before a killed process is started again")
 	fs.DurationVar(&o.RestartMax, "restart-max", o.RestartMax, "longest wait before a killed process is started again")
 	fs.IntVar(&o.HoldPings, "hold-pings", o.HoldPings, "pings the sim must answer with a link's behaviour before it flips again")
@@ -145,6 +147,7 @@ type Options struct {
 	Dir                              string
 	Keep                             bool
 	KillEvery                        time.Duration
+	MaxDown                          int
 	RestartMin                       time.Duration
 	RestartMax                       time.Duration
 	HoldPings                        int
@@ -162,7 +165,7 @@ type Options struct {
 
 // DefaultOptions are make chaos's settings.
 func DefaultOptions() Options {
-	return Options{Flips: 200, RedisServer: "redis-server", KillEvery: time.Second,
+	return Options{Flips: 200, RedisServer: "redis-server", KillEvery: 700 * time.Millisecond, MaxDown: 2,
 		RestartMin: 100 * time.Millisecond, RestartMax: time.Second, HoldPings: 2, HoldMin: 3 * time.Second,
 		Quiesce: 2 * time.Minute, FlipTimeout: 15 * time.Minute, Interval: 2 * time.Second,
 		Sites: 2, DevicesPerSite: 5, TargetsPerDevice: 2, Seed: 1}

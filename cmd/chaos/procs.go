@@ -125,25 +125,25 @@ func (s *supervisor) run(p *process, logPath string) error {
 	return err
 }
 
-// killOne SIGKILLs a random running killable process, unless one killed
-// earlier has not been started again yet (one down at a time, so every
-// role always has a way to progress). It returns the victim, or nil.
-func (s *supervisor) killOne() *process {
+// killOne SIGKILLs a random running killable process, unless maxDown
+// processes are down already (killed or exited, and not started again
+// yet): as every process is started again, nothing is kept from
+// progressing for good. It returns the victim, or nil.
+func (s *supervisor) killOne(maxDown int) *process {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var alive []*process
+	down := 0
 	for _, p := range s.procs {
 		p.mu.Lock()
-		down, up := p.killed, p.up
-		p.mu.Unlock()
-		if down || !up && p.killable {
-			return nil
-		}
-		if p.killable {
+		if p.killed || !p.up {
+			down++
+		} else if p.killable {
 			alive = append(alive, p)
 		}
+		p.mu.Unlock()
 	}
-	if len(alive) == 0 {
+	if down >= maxDown || len(alive) == 0 {
 		return nil
 	}
 	p := alive[s.rng.IntN(len(alive))]
@@ -155,15 +155,16 @@ func (s *supervisor) killOne() *process {
 	return p
 }
 
-// chaos kills a process about every `every` (±50 %) until ctx ends.
-func (s *supervisor) chaos(ctx context.Context, every time.Duration) {
+// chaos kills a process about every `every` (±50 %), with at most
+// maxDown down at once, until ctx ends.
+func (s *supervisor) chaos(ctx context.Context, every time.Duration, maxDown int) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(s.randDuration(every/2, every*3/2)):
 		}
-		if p := s.killOne(); p != nil {
+		if p := s.killOne(maxDown); p != nil {
 			fmt.Fprintf(s.progress, "chaos: killed %s\n", p.name)
 		}
 	}

@@ -74,12 +74,12 @@ func run(ctx context.Context, opts Options, dir string) (Result, error) {
 	if err := sys.baseline(ctx, 2*time.Minute); err != nil {
 		return Result{}, err
 	}
-	fmt.Fprintf(opts.Progress, "chaos: every link UP; %d flips over %d links, a kill about every %s\n",
-		opts.Flips, len(sys.flipper.order), opts.KillEvery)
+	fmt.Fprintf(opts.Progress, "chaos: every link UP; %d flips over %d links, a kill about every %s, at most %d processes down at once\n",
+		opts.Flips, len(sys.flipper.order), opts.KillEvery, opts.MaxDown)
 
 	chaosCtx, stopChaos := context.WithCancel(ctx)
 	if opts.KillEvery > 0 {
-		go sys.sup.chaos(chaosCtx, opts.KillEvery)
+		go sys.sup.chaos(chaosCtx, opts.KillEvery, opts.MaxDown)
 	}
 	flipCtx, stopFlips := context.WithTimeout(ctx, opts.FlipTimeout)
 	err := sys.flipper.run(flipCtx, opts.Flips, func() error {
