@@ -68,7 +68,8 @@ func (s *system) layout() error {
 }
 
 // linkwatchConfig probes every interval with one ping per target, confirms
-// a change at once and groups alerts for a moment only.
+// a change at once, groups alerts for a moment only and has no flap rule
+// (every link here flips far more often than a real one).
 func (s *system) linkwatchConfig() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `interval: %s
@@ -80,6 +81,7 @@ notify:
   to: [noc@example.net]
   group_wait: 500ms
   confirm: 1
+  flap: { changes: 0 }
   smtp: { host: 127.0.0.1, port: %d, tls: none }
 credentials:
   lab: { username: admin, password_env: LW_CHAOS_LAB_PASSWORD }
