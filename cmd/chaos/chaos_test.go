@@ -30,8 +30,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestChaos is a short chaos run (30 flips, a kill about every 500 ms):
-// it fails unless every flip was emailed exactly once.
+// TestChaos is a short chaos run (30 flips over 12 links, a kill about
+// every 500 ms): it fails unless every flip was emailed exactly once.
 func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the chaos run takes a minute or two: skipped in -short mode")
@@ -47,6 +47,7 @@ func TestChaos(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Flips = 30
 	opts.KillEvery = 500 * time.Millisecond
+	opts.DevicesPerSite = 3
 	opts.Quiesce = time.Minute
 	opts.Linkwatch, opts.NATSServer, opts.RedisServer = filepath.Join(bin, "linkwatch"), filepath.Join(bin, "nats-server"), redis
 	opts.Sink, opts.SinkEnv = []string{os.Args[0]}, []string{sinkEnv}
