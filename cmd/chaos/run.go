@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,13 +13,14 @@ import (
 // Result is what a run found.
 type Result struct {
 	tally
+	Wanted           int // the flips asked for
 	Kills, SelfExits map[string]int
 	KillsTotal       int
 	Dir              string
 }
 
-// OK reports whether every flip was emailed once.
-func (r Result) OK() bool { return r.Lost == 0 && r.Duplicated == 0 }
+// OK reports whether every flip asked for was made and emailed once.
+func (r Result) OK() bool { return r.Flips == r.Wanted && r.Lost == 0 && r.Duplicated == 0 }
 
 // Line is the summary line.
 func (r Result) Line() string { return r.line(r.KillsTotal) }
@@ -70,57 +72,70 @@ func run(ctx context.Context, opts Options, dir string) (Result, error) {
 	if err := sys.startAll(procCtx); err != nil {
 		return Result{}, err
 	}
-	box := &inbox{dir: filepath.Join(dir, "mail"), seen: map[string]bool{}}
 	if err := sys.baseline(ctx, 2*time.Minute); err != nil {
 		return Result{}, err
 	}
-	fmt.Fprintf(opts.Progress, "chaos: every link UP; %d flips over %d links, a kill about every %s, at most %d processes down at once\n",
-		opts.Flips, len(sys.flipper.order), opts.KillEvery, opts.MaxDown)
-
-	chaosCtx, stopChaos := context.WithCancel(ctx)
-	if opts.KillEvery > 0 {
-		go sys.sup.chaos(chaosCtx, opts.KillEvery, opts.MaxDown)
+	if err := sys.flipUnderChaos(ctx); err != nil {
+		return Result{}, err
 	}
-	flipCtx, stopFlips := context.WithTimeout(ctx, opts.FlipTimeout)
-	err := sys.flipper.run(flipCtx, opts.Flips, func() error {
-		if err := sys.sim.hup(); err != nil {
-			fmt.Fprintf(opts.Progress, "chaos: reload the sim: %v (it reads the file when it starts)\n", err)
+	t, parked, err := sys.quiesce(ctx, &inbox{dir: filepath.Join(dir, "mail"), seen: map[string]bool{}}, opts.Quiesce)
+	if err != nil {
+		return Result{}, err
+	}
+	kills, selfExits := sys.sup.counts()
+	res := Result{tally: t, Wanted: opts.Flips, Kills: kills, SelfExits: selfExits}
+	for _, n := range kills {
+		res.KillsTotal += n
+	}
+	res.print(opts.Out, parked)
+	return res, nil
+}
+
+// flipUnderChaos makes the flips while the chaos loop kills, then stops
+// killing and waits until every process runs again.
+func (s *system) flipUnderChaos(ctx context.Context) error {
+	o := s.opts
+	fmt.Fprintf(o.Progress, "chaos: every link UP; %d flips over %d links, a kill about every %s, at most %d processes down at once\n",
+		o.Flips, len(s.flipper.order), o.KillEvery, o.MaxDown)
+	chaosCtx, stopChaos := context.WithCancel(ctx)
+	if o.KillEvery > 0 {
+		go s.sup.chaos(chaosCtx, o.KillEvery, o.MaxDown)
+	}
+	flipCtx, stopFlips := context.WithTimeout(ctx, o.FlipTimeout)
+	err := s.flipper.run(flipCtx, o.Flips, func() error {
+		if err := s.sim.hup(); err != nil {
+			fmt.Fprintf(o.Progress, "chaos: reload the sim: %v (it reads the file when it starts)\n", err)
 		}
 		return nil
 	})
 	stopFlips()
 	stopChaos()
 	if err != nil && ctx.Err() != nil {
-		return Result{}, err
+		return err
 	}
 	if err != nil {
-		fmt.Fprintf(opts.Progress, "chaos: only %d of %d flips made in %s\n", len(sys.flipper.made()), opts.Flips, opts.FlipTimeout)
+		fmt.Fprintf(o.Progress, "chaos: only %d of %d flips made in %s\n", len(s.flipper.made()), o.Flips, o.FlipTimeout)
 	}
 	upCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	err = sys.sup.allUp(upCtx)
-	cancel()
-	if err != nil {
-		return Result{}, fmt.Errorf("not every process is running again a minute after the last kill: %w", err)
+	defer cancel()
+	if err := s.sup.allUp(upCtx); err != nil {
+		return fmt.Errorf("not every process is running again a minute after the last kill: %w", err)
 	}
-	fmt.Fprintf(opts.Progress, "chaos: %d flips made, killing stopped; waiting for quiescence (at most %s)\n",
-		len(sys.flipper.made()), opts.Quiesce)
-	t, parked, err := sys.quiesce(ctx, box, opts.Quiesce)
-	if err != nil {
-		return Result{}, err
-	}
-	kills, selfExits := sys.sup.counts()
-	res := Result{tally: t, Kills: kills, SelfExits: selfExits}
-	for _, n := range kills {
-		res.KillsTotal += n
-	}
-	fmt.Fprintln(opts.Out, res.Line())
-	fmt.Fprintf(opts.Out, "kills: %s\n", perKind(kills))
-	fmt.Fprintf(opts.Out, "self-exits: %s\n", perKind(selfExits))
-	fmt.Fprint(opts.Out, t.details())
+	fmt.Fprintf(o.Progress, "chaos: %d flips made, killing stopped; waiting for quiescence (at most %s)\n",
+		len(s.flipper.made()), o.Quiesce)
+	return nil
+}
+
+// print writes the summary line, then the kills and self-exits per kind
+// of process and the details.
+func (r Result) print(w io.Writer, parked int) {
+	fmt.Fprintln(w, r.Line())
+	fmt.Fprintf(w, "kills: %s\n", perKind(r.Kills))
+	fmt.Fprintf(w, "self-exits: %s\n", perKind(r.SelfExits))
+	fmt.Fprint(w, r.details())
 	if parked > 0 {
-		fmt.Fprintf(opts.Out, "parked alerts: %d (given up on by the mailer)\n", parked)
+		fmt.Fprintf(w, "parked alerts: %d (given up on by the mailer)\n", parked)
 	}
-	return res, nil
 }
 
 // baseline waits until every link is UP in the store: a link's first
