@@ -128,6 +128,7 @@ func parseFlags(args []string) (Options, error) {
 	fs.DurationVar(&o.HoldMin, "hold-min", o.HoldMin, "shortest time a link keeps a behaviour")
 	fs.DurationVar(&o.Quiesce, "quiesce", o.Quiesce, "how long to wait for the emails after the last flip")
 	fs.DurationVar(&o.FlipTimeout, "flip-timeout", o.FlipTimeout, "how long the flips may take")
+	fs.Float64Var(&o.SinkCrash, "sink-crash", 0, "the chance that the SMTP sink exits after storing a message and before acknowledging it (a self-exit; the resend is a duplicate unless linkwatch can avoid it)")
 	fs.IntVar(&o.Sites, "sites", o.Sites, "sites, each with two workers")
 	fs.IntVar(&o.DevicesPerSite, "devices", o.DevicesPerSite, "devices per site")
 	fs.IntVar(&o.TargetsPerDevice, "targets", o.TargetsPerDevice, "targets per device (count × timeout of their pings must fit the interval)")
@@ -143,7 +144,10 @@ type Options struct {
 	RedisServer           string
 	// Sink is the command line of the SMTP sink, to which --listen and
 	// --dir are added; SinkEnv is added to its environment.
-	Sink, SinkEnv                    []string
+	Sink, SinkEnv []string
+	// SinkCrash is the chance that the sink exits after storing a
+	// message, before its 250.
+	SinkCrash                        float64
 	Dir                              string
 	Keep                             bool
 	KillEvery                        time.Duration

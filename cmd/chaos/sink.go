@@ -24,6 +24,7 @@ func runSink(args []string, errOut io.Writer) error {
 	fs.SetOutput(errOut)
 	listen := fs.String("listen", "127.0.0.1:2525", "address to listen on")
 	dir := fs.String("dir", "", "directory the accepted messages are written to")
+	crash := fs.Float64("crash-after-store", 0, "the chance (0..1) of exiting with status 3 after a message is stored, before it is acknowledged")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func runSink(args []string, errOut io.Writer) error {
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return err
 	}
-	srv := smtp.NewServer(&sinkBackend{dir: *dir})
+	srv := smtp.NewServer(&sinkBackend{dir: *dir, crash: *crash})
 	srv.Addr = *listen
 	srv.Domain = "localhost"
 	srv.ReadTimeout = 30 * time.Second
@@ -43,13 +44,16 @@ func runSink(args []string, errOut io.Writer) error {
 	return srv.ListenAndServe()
 }
 
-type sinkBackend struct{ dir string }
-
-func (b *sinkBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &sinkSession{dir: b.dir}, nil
+type sinkBackend struct {
+	dir   string
+	crash float64
 }
 
-type sinkSession struct{ dir string }
+func (b *sinkBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &sinkSession{sinkBackend: b}, nil
+}
+
+type sinkSession struct{ *sinkBackend }
 
 func (s *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (s *sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
@@ -62,7 +66,16 @@ func (s *sinkSession) Data(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("read data: %w", err)
 	}
-	return storeMessage(s.dir, time.Now(), data)
+	if err := storeMessage(s.dir, time.Now(), data); err != nil {
+		return err
+	}
+	if s.crash > 0 && rand.Float64() < s.crash {
+		// The worst moment to die: stored, but never acknowledged, so
+		// the client must send it again.
+		fmt.Fprintln(os.Stderr, "smtp-sink: exiting after storing a message, before answering 250 (--crash-after-store)")
+		os.Exit(3)
+	}
+	return nil
 }
 
 // storeMessage writes data to dir/<unix ns>-<random>.eml through a temporary

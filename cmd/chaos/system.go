@@ -124,7 +124,8 @@ func (s *system) startAll(ctx context.Context) error {
 	s.sup.start(ctx, &process{kind: "nats-server", name: "nats-server", killable: true,
 		argv: []string{s.opts.NATSServer, "-c", filepath.Join(s.dir, "nats.conf")}})
 	s.sup.start(ctx, &process{kind: "smtp-sink", name: "smtp-sink", killable: true, env: s.opts.SinkEnv,
-		argv: append(append([]string(nil), s.opts.Sink...), "--listen", addr(s.smtpPort), "--dir", filepath.Join(s.dir, "mail"))})
+		argv: append(append([]string(nil), s.opts.Sink...), "--listen", addr(s.smtpPort), "--dir", filepath.Join(s.dir, "mail"),
+			"--crash-after-store", strconv.FormatFloat(s.opts.SinkCrash, 'g', -1, 64))})
 	s.sim = &process{kind: "sim", name: "sim", argv: []string{s.opts.Linkwatch, "sim", "--fleet", s.flipper.path, "--log-level", "debug"},
 		stderr: s.flipper.simLine}
 	s.sup.start(ctx, s.sim)
