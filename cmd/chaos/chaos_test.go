@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/render"
 	"github.com/linkwatch/linkwatch/notifier/state"
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 // sinkEnv makes the test binary the SMTP sink of a run (TestMain).
@@ -150,5 +151,125 @@ func TestSinkStoresWholeFiles(t *testing.T) {
 	}
 	if len(des) != 1 || !strings.HasPrefix(des[0].Name(), fmt.Sprintf("%020d-", t0.UnixNano())) || !strings.HasSuffix(des[0].Name(), ".eml") {
 		t.Fatalf("files %v, want one named <arrival ns>-<random>.eml", des)
+	}
+}
+
+// TestKillOne: the chaos loop never has more than maxDown processes down,
+// skips what may not be killed and counts its kills, and the supervisor
+// starts every process again.
+func TestKillOne(t *testing.T) {
+	var progress waittest.Buffer
+	s := newSupervisor(t.TempDir(), 300*time.Millisecond, 300*time.Millisecond, 1, &progress)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() {
+		cancel()
+		s.stop()
+	}()
+	s.start(ctx, &process{kind: "sleeper", name: "sleeper-1", killable: true, argv: []string{"sleep", "60"}})
+	s.start(ctx, &process{kind: "sleeper", name: "sleeper-2", killable: true, argv: []string{"sleep", "60"}})
+	s.start(ctx, &process{kind: "network", name: "network", argv: []string{"sleep", "60"}})
+	waitUp(t, s)
+	victim := s.killOne(1)
+	if victim == nil || victim.kind != "sleeper" {
+		t.Fatalf("killed %v, want a sleeper", victim)
+	}
+	if again := s.killOne(1); again != nil {
+		t.Fatalf("killed %s while %s is down, with at most one down", again.name, victim.name)
+	}
+	waitUp(t, s)
+	if v := s.killOne(1); v == nil || v.kind != "sleeper" {
+		t.Fatalf("killed %v once all were up again, want a sleeper", v)
+	}
+	waitUp(t, s)
+	kills, selfExits := s.counts()
+	if kills["sleeper"] != 2 || kills["network"] != 0 || selfExits["sleeper"] != 0 {
+		t.Errorf("kills %v, self-exits %v; want 2 sleepers killed, no self-exit", kills, selfExits)
+	}
+}
+
+// TestSelfExit: a process that exits by itself is started again and
+// counted as a self-exit, not a kill.
+func TestSelfExit(t *testing.T) {
+	var progress waittest.Buffer
+	s := newSupervisor(t.TempDir(), 0, 0, 1, &progress)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() {
+		cancel()
+		s.stop()
+	}()
+	s.start(ctx, &process{kind: "quitter", name: "quitter", argv: []string{"sh", "-c", "exit 1"}})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		kills, selfExits := s.counts()
+		if selfExits["quitter"] >= 2 && kills["quitter"] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kills %v, self-exits %v after 10s; want the quitter's exits counted, twice at least", kills, selfExits)
+		}
+	}
+	if !strings.Contains(progress.String(), "quitter exited by itself (exit status 1); restarting it") {
+		t.Errorf("progress does not say the quitter exited:\n%s", progress.String())
+	}
+}
+
+func waitUp(t *testing.T, s *supervisor) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		s.mu.Lock()
+		up := true
+		for _, p := range s.procs {
+			p.mu.Lock()
+			up = up && p.up && !p.killed
+			p.mu.Unlock()
+		}
+		s.mu.Unlock()
+		if up {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not every process is up after 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestFlipperHolds: a link flips only once the sim has answered its pings
+// with its current behaviour (answers with the old one do not count) and
+// its hold has passed.
+func TestFlipperHolds(t *testing.T) {
+	dir := t.TempDir()
+	f := newFlipper(filepath.Join(dir, "fleet.yaml"), []simDevice{{name: "r1", site: "dc1", platform: "cisco_iosxe",
+		port: 2201, targets: []string{"10.0.0.1"}}}, 2, time.Second, 1)
+	ping := func(behaviour string) {
+		f.simLine(`time=x level=DEBUG msg="ping answered" device=r1 remote=127.0.0.1:1 user=admin target=10.0.0.1 behaviour=` +
+			behaviour + ` sent=1 received=1`)
+	}
+	if n := f.due(t0, 10); n != 0 {
+		t.Fatalf("flipped %d links before any ping", n)
+	}
+	ping("up")
+	ping("up")
+	if n := f.due(t0, 10); n != 1 {
+		t.Fatalf("flipped %d links after two pings, want 1", n)
+	}
+	ping("up") // answered before the reload: not the new behaviour
+	ping("down")
+	ping("down")
+	if n := f.due(t0.Add(500*time.Millisecond), 10); n != 0 {
+		t.Fatal("flipped within the hold")
+	}
+	if n := f.due(t0.Add(2*time.Second+time.Millisecond), 10); n != 1 {
+		t.Fatal("not flipped after two pings and the hold")
+	}
+	got := f.made()
+	if len(got) != 2 || got[0].from != "UP" || got[0].to != "DOWN" || got[1].from != "DOWN" || got[1].to != "UP" {
+		t.Fatalf("flips %+v, want UP → DOWN, DOWN → UP", got)
+	}
+	if err := f.write(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(f.path)
+	if !strings.Contains(string(data), "10.0.0.1: up\n") {
+		t.Errorf("fleet file:\n%s", data)
 	}
 }

@@ -208,10 +208,8 @@ func (s *supervisor) stop() {
 			continue
 		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		go func() {
-			time.Sleep(10 * time.Second)
-			_ = cmd.Process.Kill()
-		}()
+		kill := time.AfterFunc(10*time.Second, func() { _ = cmd.Process.Kill() })
+		defer kill.Stop()
 	}
 	s.wg.Wait()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -36,6 +37,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if opts.Progress == nil {
 		opts.Progress = os.Stderr
 	}
+	opts.Progress = &lockedWriter{w: opts.Progress} // the supervisor's goroutines share it
 	dir := opts.Dir
 	if dir == "" {
 		var err error
@@ -98,9 +100,13 @@ func (s *system) flipUnderChaos(ctx context.Context) error {
 	fmt.Fprintf(o.Progress, "chaos: every link UP; %d flips over %d links, a kill about every %s, at most %d processes down at once\n",
 		o.Flips, len(s.flipper.order), o.KillEvery, o.MaxDown)
 	chaosCtx, stopChaos := context.WithCancel(ctx)
-	if o.KillEvery > 0 {
-		go s.sup.chaos(chaosCtx, o.KillEvery, o.MaxDown)
-	}
+	killing := make(chan struct{})
+	go func() {
+		defer close(killing)
+		if o.KillEvery > 0 {
+			s.sup.chaos(chaosCtx, o.KillEvery, o.MaxDown)
+		}
+	}()
 	flipCtx, stopFlips := context.WithTimeout(ctx, o.FlipTimeout)
 	err := s.flipper.run(flipCtx, o.Flips, func() error {
 		if err := s.sim.hup(); err != nil {
@@ -110,6 +116,7 @@ func (s *system) flipUnderChaos(ctx context.Context) error {
 	})
 	stopFlips()
 	stopChaos()
+	<-killing
 	if err != nil && ctx.Err() != nil {
 		return err
 	}
@@ -193,4 +200,16 @@ func (s *system) quiesce(ctx context.Context, box *inbox, timeout time.Duration)
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// lockedWriter serializes the writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
