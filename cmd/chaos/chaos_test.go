@@ -214,22 +214,10 @@ func TestSelfExit(t *testing.T) {
 
 func waitUp(t *testing.T, s *supervisor) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		s.mu.Lock()
-		up := true
-		for _, p := range s.procs {
-			p.mu.Lock()
-			up = up && p.up && !p.killed
-			p.mu.Unlock()
-		}
-		s.mu.Unlock()
-		if up {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("not every process is up after 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.allUp(ctx); err != nil {
+		t.Fatalf("not every process is up after 10s: %v", err)
 	}
 }
 
