@@ -101,8 +101,8 @@ func writeEmail(t *testing.T, dir, id string, at time.Time, alerts ...state.Aler
 
 // TestCount reads rendered emails back and counts them against flips: a
 // flip emailed once, one emailed twice (a duplicate), one never emailed
-// (lost), a change no flip made (unexpected), a first state and a device
-// entry (neither flips nor duplicates).
+// (lost), a change no flip made (unexpected), a first state, a device
+// entry and a site entry (neither flips nor duplicates).
 func TestCount(t *testing.T) {
 	dir := t.TempDir()
 	flips := []flip{
@@ -114,7 +114,8 @@ func TestCount(t *testing.T) {
 	down := linkAlert("r1", "10.0.0.1", "UP", "DOWN", t0.Add(1500*time.Millisecond))
 	writeEmail(t, dir, "a", t0.Add(3*time.Second), down, linkAlert("r3", "10.0.0.9", "", "DOWN", t0),
 		state.Alert{ID: "d", Kind: state.AlertDevice, Site: "dc1", Device: "r4", Failure: "TIMEOUT", At: t0})
-	writeEmail(t, dir, "b", t0.Add(4*time.Second), down)
+	writeEmail(t, dir, "b", t0.Add(4*time.Second), down,
+		state.Alert{ID: "s", Kind: state.AlertSite, Site: "dc2", Failure: "STALE", Worker: "w1", At: t0, FailureSince: t0.Add(-10 * time.Second)})
 	writeEmail(t, dir, "c", t0.Add(9*time.Second), linkAlert("r1", "10.0.0.1", "DOWN", "UP", t0.Add(6*time.Second)),
 		linkAlert("r2", "10.0.0.1", "UP", "DROP", t0.Add(time.Second)))
 	box := &inbox{dir: dir, seen: map[string]bool{}}
@@ -126,9 +127,10 @@ func TestCount(t *testing.T) {
 	if line := got.line(7); line != want {
 		t.Errorf("line:\n got %s\nwant %s\n%s", line, want, got.details())
 	}
-	if got.FirstSeen != 1 || got.DeviceEntries != 1 || got.Emails != 3 || len(got.Unexpected) != 1 || got.MedianDelay != 4*time.Second {
-		t.Errorf("first seen %d, device entries %d, emails %d, unexpected %v, median %s; want 1, 1, 3, [r2 UP → DROP], 4s",
-			got.FirstSeen, got.DeviceEntries, got.Emails, got.Unexpected, got.MedianDelay)
+	if got.FirstSeen != 1 || got.DeviceEntries != 1 || got.SiteEntries != 1 || got.Other != 0 || got.Emails != 3 ||
+		len(got.Unexpected) != 1 || got.MedianDelay != 4*time.Second {
+		t.Errorf("first seen %d, device entries %d, site entries %d, other %d, emails %d, unexpected %v, median %s; want 1, 1, 1, 0, 3, [r2 UP → DROP], 4s",
+			got.FirstSeen, got.DeviceEntries, got.SiteEntries, got.Other, got.Emails, got.Unexpected, got.MedianDelay)
 	}
 	for _, want := range []string{"lost: r1 10.0.0.2 UP → DOWN", "lost: r2 10.0.0.1 UP → DOWN", "duplicated: r1 10.0.0.1 UP → DOWN at 06:00:01",
 		"unexpected: r2 10.0.0.1 UP → DROP"} {

@@ -36,7 +36,8 @@ type email struct {
 	messageID string
 	links     []entry
 	devices   []string // device entries: "dc1 / r1: unreachable (TIMEOUT)", "… reachable again"
-	other     []string // entries of any other shape (a site gone blind, …)
+	sites     []string // site entries: "dc1: no results for 10s (…)", "dc1: results again …"
+	other     []string // entries of any other shape
 }
 
 var (
@@ -103,8 +104,10 @@ func (e *email) add(part string) {
 	switch {
 	case len(where) == 3 && c != nil && err == nil:
 		e.links = append(e.links, entry{device: where[1], target: where[2], from: c[1], to: c[2], at: at})
-	case len(where) == 2 && (strings.HasPrefix(m[2], "unreachable") || m[2] == "reachable again"):
+	case len(where) == 2:
 		e.devices = append(e.devices, m[1]+": "+m[2])
+	case len(where) == 1:
+		e.sites = append(e.sites, m[1]+": "+m[2])
 	default:
 		e.other = append(e.other, firstLine(part))
 	}

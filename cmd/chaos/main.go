@@ -39,9 +39,10 @@
 //     link's next flip (with 2 s of slack for the truncated seconds): a
 //     flip without one is lost, an entry without a flip is unexpected.
 //     "(first seen) → UP" entries at the start are not flips; device
-//     entries (unreachable, reachable again) and entries of other kinds (a
-//     site gone blind) are counted on a line of their own, never as flips
-//     or duplicates. A Message-ID received twice is counted too.
+//     entries (unreachable, reachable again), site entries (a site without
+//     results, and its results again) and entries of other kinds are
+//     counted on a line of their own, never as flips or duplicates. A
+//     Message-ID received twice is counted too.
 //   - The chaos loop kills a random running process (nats-server,
 //     redis-server, the SMTP sink, a scheduler, worker or notifier; never
 //     the sim: it is the network) about every --kill-every (±50 %), and the

@@ -21,12 +21,13 @@ type tally struct {
 	Flips, Expected, Delivered, Lost, Duplicated int
 	// Unexpected are link changes that match no flip; FirstSeen counts
 	// "(first seen) → …" entries (duplicates included), DeviceEntries the
-	// device-unreachable and reachable-again entries, Other the entries
-	// of any other kind (site-blind alerts, …).
+	// device entries (unreachable, reachable again, flapping), SiteEntries
+	// a site's (no results, results again), Other any other kind.
 	Unexpected            []entry
 	FirstSeen             int
 	DuplicateFirstSeen    int
 	DeviceEntries         int
+	SiteEntries           int
 	Other                 int
 	Emails                int
 	DuplicateMessageIDs   int
@@ -60,6 +61,7 @@ func count(flips []flip, emails []email) tally {
 			ids[e.messageID] = true
 		}
 		t.DeviceEntries += len(e.devices)
+		t.SiteEntries += len(e.sites)
 		t.Other += len(e.other)
 		for _, en := range e.links {
 			r := byKey[en]
@@ -160,8 +162,8 @@ func (t tally) details() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "delay flip→email: median=%.1fs max=%.1fs (over %d delivered flips)\n",
 		t.MedianDelay.Seconds(), t.MaxDelay.Seconds(), len(t.Delays))
-	fmt.Fprintf(&b, "emails=%d first_seen_entries=%d (duplicated %d) device_entries=%d other_entries=%d unexpected_changes=%d duplicate_message_ids=%d\n",
-		t.Emails, t.FirstSeen, t.DuplicateFirstSeen, t.DeviceEntries, t.Other, len(t.Unexpected), t.DuplicateMessageIDs)
+	fmt.Fprintf(&b, "emails=%d first_seen_entries=%d (duplicated %d) device_entries=%d site_entries=%d other_entries=%d unexpected_changes=%d duplicate_message_ids=%d\n",
+		t.Emails, t.FirstSeen, t.DuplicateFirstSeen, t.DeviceEntries, t.SiteEntries, t.Other, len(t.Unexpected), t.DuplicateMessageIDs)
 	for _, f := range t.LostFlips {
 		fmt.Fprintf(&b, "lost: %s %s %s → %s flipped at %s\n", f.device, f.target, f.from, f.to, f.at.UTC().Format("15:04:05.000"))
 	}
