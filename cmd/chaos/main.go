@@ -115,6 +115,12 @@ func parseFlags(args []string) (Options, error) {
 	o.NATSServer = filepath.Join(here, "nats-server")
 	o.Sink = []string{exe, "smtp-sink"}
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: chaos [flags]\n\n"+
+			"Runs linkwatch's services, nats-server, redis-server and an SMTP sink as processes against\n"+
+			"linkwatch sim, flips links while killing processes, and counts the emails (docs/chaos.md).\n\n")
+		fs.PrintDefaults()
+	}
 	fs.IntVar(&o.Flips, "flips", o.Flips, "link flips to make (K)")
 	fs.StringVar(&o.Linkwatch, "linkwatch", o.Linkwatch, "the linkwatch binary")
 	fs.StringVar(&o.NATSServer, "nats-server", o.NATSServer, "the nats-server binary")
