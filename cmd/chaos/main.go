@@ -26,8 +26,11 @@
 //     so the links do not move in lockstep) has passed. Many links (sites ×
 //     devices × targets) flip in parallel, each on its own clock; the due
 //     ones are written to the fleet file together and the sim reloads it on
-//     SIGHUP. linkwatch runs with confirm 1, a 2 s interval and a 500 ms
-//     group_wait.
+//     SIGHUP. linkwatch runs with confirm 1, a 2 s interval and a 2 s
+//     group_wait: the mailer sends one burst (alerts created within
+//     group_wait of its first) per email and lets each settle for a second,
+//     so a group_wait under a second would cap the emails below the rate
+//     of changes and build a backlog.
 //   - Counting: expected is the number of flips. Every email the sink
 //     stored is parsed as notifier/render writes it ("SITE / DEVICE /
 //     TARGET: FROM → TO" and "at TIME UTC"); an entry is (device, target,

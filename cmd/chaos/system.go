@@ -79,7 +79,7 @@ state: { redis_url: "redis://127.0.0.1:%d/0", prefix: "chaos:" }
 notify:
   from: linkwatch@example.net
   to: [noc@example.net]
-  group_wait: 500ms
+  group_wait: 2s
   confirm: 1
   flap: { changes: 0 }
   smtp: { host: 127.0.0.1, port: %d, tls: none }
