@@ -41,7 +41,7 @@ func Decide(prev Device, res *proto.ProbeResult, rules Rules, now time.Time) (Up
 		// The first scheduled result after state written without one
 		// (check --notify) is taken as newer.
 		if !prev.LastScheduled.IsZero() && !scheduled.After(prev.LastScheduled) {
-			return Update{}, ErrNoUpdate
+			return late(prev, res, scheduled, rules, now)
 		}
 	case !prev.LastResult.IsZero() && !checked.After(prev.LastResult):
 		return Update{}, ErrNoUpdate
@@ -74,6 +74,9 @@ func Decide(prev Device, res *proto.ProbeResult, rules Rules, now time.Time) (Up
 	}
 	if a, ok := rules.announceDevice(&next, checked, now); ok {
 		u.Alerts = append(u.Alerts, a)
+	}
+	if !scheduled.IsZero() {
+		next.Recent = observe(next.Recent, observation(res, scheduled, checked))
 	}
 	u.Device = next
 	return u, nil
@@ -144,17 +147,12 @@ func step(prev Link, dev Device, lr *proto.LinkResult, rules Rules) (Link, *Chan
 	if lr.GetCheckedAt() == nil {
 		checked = dev.LastResult
 	}
-	status := lr.GetStatus()
-	if !status.Known() {
-		// No status, or one this build does not know: not a verdict.
-		status = proto.LinkStatus_LINK_STATUS_ERROR
-	}
-	state := status.Short()
+	state := verdict(lr)
 	l := prev
 	l.Device, l.Site, l.Target, l.VRF = dev.Name, dev.Site, lr.GetTarget().GetAddress(), lr.GetTarget().GetVrf()
 	l.LastChecked, l.Sent, l.Received, l.Error = checked, int(lr.GetSent()), int(lr.GetReceived()), lr.GetError()
 	l.LossPercent = 100 - lr.GetSuccessPercent()
-	if status == proto.LinkStatus_LINK_STATUS_ERROR {
+	if state == Error {
 		l.LossPercent = 0
 	}
 	l.RTTAvgMs = nil
@@ -183,6 +181,16 @@ func step(prev Link, dev Device, lr *proto.LinkResult, rules Rules) (Link, *Chan
 	l.State, l.Since, l.Pending, l.PendingCount = state, checked, "", 0
 	l.FlapState = rules.Flap.count(l.FlapState, checked, true)
 	return l, newChange(l, from, fromSince, checked)
+}
+
+// verdict is the state a link result shows: its status, or ERROR for no
+// status or one this build does not know, which is not a verdict.
+func verdict(lr *proto.LinkResult) string {
+	status := lr.GetStatus()
+	if !status.Known() {
+		status = proto.LinkStatus_LINK_STATUS_ERROR
+	}
+	return status.Short()
 }
 
 func newChange(l Link, from string, prevSince, at time.Time) *Change {

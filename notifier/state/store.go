@@ -84,6 +84,19 @@ type Device struct {
 	// FlapState is the flap detection of the device's reachability.
 	FlapState
 	Links map[string]Link `json:"links,omitempty"`
+	// Recent are the newest results applied, oldest first (at most
+	// maxRecent), so that a result arriving late — redelivered after
+	// newer ones were applied — can still be placed among them.
+	Recent []Observation `json:"recent,omitempty"`
+}
+
+// Observation is what one applied result of a scheduled job showed.
+type Observation struct {
+	Scheduled time.Time `json:"scheduled"`
+	Checked   time.Time `json:"checked"`
+	// Links maps each link's LinkKey to the state the result showed;
+	// nil when the result could not reach the device.
+	Links map[string]string `json:"links,omitempty"`
 }
 
 // Change is one confirmed state change of a link, as kept in the history,
