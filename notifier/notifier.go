@@ -88,8 +88,12 @@ type Notifier struct {
 	cfg    Config
 	log    *slog.Logger
 	// started is when the notifier was made: sites are not blind before
-	// stale_after has passed since.
+	// stale_after has passed since, nor since they entered the inventory
+	// (watched).
 	started time.Time
+	watched *watched
+	// checkSites wakes the site checker, when a silence ended.
+	checkSites chan struct{}
 	// silences caches the store's silences; pruned is when ended ones
 	// were last pruned (by the watch loop only).
 	silences *silences
@@ -127,8 +131,9 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 	m := mailer.New(store, sender, mailer.Config{GroupWait: cfg.GroupWait, From: cfg.From, Routes: cfg.Routes,
 		IdlePoll: cfg.IdlePoll, Location: cfg.Location, MaxPerEmail: cfg.MaxPerEmail, MaxBackoff: cfg.MaxBackoff, Log: log,
 		Metrics: cfg.Metrics.mailer, Now: cfg.Now})
-	return &Notifier{js: js, nc: nc, store: store, mailer: m, cfg: cfg, log: log, started: cfg.Now().UTC(),
-		silences: newSilences()}
+	started := cfg.Now().UTC()
+	return &Notifier{js: js, nc: nc, store: store, mailer: m, cfg: cfg, log: log, started: started,
+		watched: newWatched(started), checkSites: make(chan struct{}, 1), silences: newSilences()}
 }
 
 // Run consumes results, drains the outbox and serves the API until ctx

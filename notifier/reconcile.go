@@ -11,8 +11,10 @@ import (
 // an occurrence of a maintenance window ends, reconciles the devices it
 // covered: each link whose state differs from the one last emailed is
 // reported once (state.Reconcile, idempotent inside Commit, so notifiers
-// doing it at once report it once). At start it reconciles every device:
-// silences may have ended while no notifier ran.
+// doing it at once report it once), and has the site checker look at once
+// for the sites' alerts it held back (state.DecideSite, idempotent inside
+// CommitSite likewise). At start it reconciles every device: silences may
+// have ended while no notifier ran.
 func (n *Notifier) watchSilences(ctx context.Context) {
 	last := n.cfg.Now()
 	done := map[string]bool{} // ended silences reconciled, by id
@@ -49,6 +51,7 @@ func (n *Notifier) watchSilences(ctx context.Context) {
 		}
 		ended := n.endedSilences(done, last, now)
 		if len(ended) > 0 {
+			n.pokeSites() // a site's held alert may go now
 			n.reconcile(ctx, func(site, device string) bool {
 				for _, s := range ended {
 					if s.Covers(site, device) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/api"
 	"github.com/linkwatch/linkwatch/notifier/state"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // staleAfter is how long a site or device of inv may go without a result
@@ -32,32 +33,71 @@ func (inv *Inventory) sites() []string {
 }
 
 // watchSites runs CheckSites every fraction of stale_after (or every
-// Config.SiteCheck) until ctx ends.
+// Config.SiteCheck), and at once when a silence ended, until ctx ends.
+// While the checks fail (the store unreachable) it says so once, again
+// only when the error changes, and once when they work again.
 func (n *Notifier) watchSites(ctx context.Context) {
+	wait := &backoff.Waiter{What: "the store to check sites for results", Log: n.log}
+	var last string // the error of the last failed check, while they fail
 	for {
-		every := n.cfg.SiteCheck
-		if every <= 0 {
-			every = min(max(n.cfg.Inventory().staleAfter()/4, 100*time.Millisecond), time.Minute)
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(every):
+		case <-time.After(n.siteCheckEvery()):
+		case <-n.checkSites:
 		}
-		if err := n.CheckSites(ctx); err != nil && ctx.Err() == nil {
-			n.log.Warn("check sites for results; will retry", "err", err)
+		err := n.CheckSites(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			wait.Retry(err) // warns of the first
+			if last != "" && last != err.Error() {
+				n.log.Warn("check sites for results: another error", "err", err)
+			} else {
+				n.log.Debug("check sites for results", "err", err)
+			}
+			last = err.Error()
+		default:
+			wait.Done()
+			last = ""
 		}
 	}
 }
 
+// siteCheckEvery is how often watchSites checks: Config.SiteCheck, or a
+// quarter of stale_after between 100ms and a minute.
+func (n *Notifier) siteCheckEvery() time.Duration {
+	if n.cfg.SiteCheck > 0 {
+		return n.cfg.SiteCheck
+	}
+	return min(max(n.cfg.Inventory().staleAfter()/4, 100*time.Millisecond), time.Minute)
+}
+
+// pokeSites makes watchSites check now: a silence ended, and what it held
+// back may go.
+func (n *Notifier) pokeSites() {
+	select {
+	case n.checkSites <- struct{}{}:
+	default:
+	}
+}
+
 // CheckSites decides, for every site of the inventory, from the results
-// the store holds, whether it went blind (no result for stale_after) or
-// sees results again, and commits each decision with its alert
-// (state.DecideSite in Store.CommitSite), routed like every alert
-// (route.Table.Fan), so that of several notifiers sharing the store one
-// alerts, once, and wakes the leader's mailer.
+// the store holds, whether it went blind (no result for stale_after, since
+// this notifier began to watch the site at the earliest) or sees results
+// again, and commits each decision with its alert (state.DecideSite in
+// Store.CommitSite), routed like every alert (route.Table.Fan), so that of
+// several notifiers sharing the store one alerts, once, and wakes the
+// leader's mailer. Like a result's commit it decides nothing until the
+// silences have been read once: an empty cache would email a silenced
+// site.
 func (n *Notifier) CheckSites(ctx context.Context) error {
+	if err := n.ensureSilences(ctx); err != nil {
+		return err
+	}
 	inv := n.cfg.Inventory()
+	watched, _ := n.watched.see(inv, n.cfg.Now())
 	devs, err := n.store.Devices(ctx)
 	if err != nil {
 		return fmt.Errorf("read devices: %w", err)
@@ -76,7 +116,7 @@ func (n *Notifier) CheckSites(ctx context.Context) error {
 	routes := n.cfg.Routes()
 	silenced := n.silenced(n.cfg.Now())
 	for _, site := range inv.sites() {
-		rules := state.SiteRules{StaleAfter: inv.staleAfter(), Started: n.started,
+		rules := state.SiteRules{StaleAfter: inv.staleAfter(), Started: watched[site],
 			Silenced: silenced != nil && silenced(site, "", "")}
 		var last state.SiteUpdate
 		err := n.store.CommitSite(ctx, site, func(prev state.Site) (state.SiteUpdate, error) {
@@ -112,8 +152,10 @@ func (n *Notifier) logSite(u state.SiteUpdate, seen state.Seen) {
 }
 
 // fleet is what the API tells beside the store: the inventory's devices,
-// stale_after, the notifier's start and its clock.
+// stale_after, the notifier's start, since when it watches each device,
+// and its clock.
 func (n *Notifier) fleet() api.Fleet {
-	inv := n.cfg.Inventory()
-	return api.Fleet{Sites: inv.Sites, StaleAfter: inv.staleAfter(), Started: n.started, Now: n.cfg.Now().UTC()}
+	inv, now := n.cfg.Inventory(), n.cfg.Now().UTC()
+	_, watched := n.watched.see(inv, now)
+	return api.Fleet{Sites: inv.Sites, StaleAfter: inv.staleAfter(), Started: n.started, Watched: watched, Now: now}
 }

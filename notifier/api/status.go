@@ -40,11 +40,14 @@ type DeviceStatus struct {
 }
 
 // Fleet is what the notifier knows beside the store: the inventory (each
-// device's site), notify.stale_after, when it started and its clock.
+// device's site), notify.stale_after, when it started, since when it
+// watches each device of the inventory (later than Started for one a
+// reload added: its staleness counts from then) and its clock.
 type Fleet struct {
 	Sites      map[string]string
 	StaleAfter time.Duration
 	Started    time.Time
+	Watched    map[string]time.Time
 	Now        time.Time
 }
 
@@ -85,7 +88,8 @@ func status(ctx context.Context, store Reader, fleet func() Fleet) (StatusReply,
 	}
 	stale := func(d state.Device) bool {
 		s, ok := blind[d.Site]
-		return ok && !d.Received.After(s.LastReceived) || state.IsStale(d.Received, f.Started, f.Now, f.StaleAfter)
+		since := state.Later(f.Started, f.Watched[d.Name])
+		return ok && !d.Received.After(s.LastReceived) || state.IsStale(d.Received, since, f.Now, f.StaleAfter)
 	}
 	stored := map[string]bool{}
 	for _, d := range devs {

@@ -154,7 +154,7 @@ func TestSubject(t *testing.T) {
 		{"site blind", []state.Alert{renderSiteAlert("dc1", state.Stale, "w1", renderT0, renderT0.Add(-10*time.Minute))},
 			"[linkwatch] site dc1: no results for 10m (last from worker w1)"},
 		{"site blind since the start", []state.Alert{renderSiteAlert("dc1", state.Stale, "", renderT0, renderT0.Add(-time.Hour))},
-			"[linkwatch] site dc1: no results for 1h (none since the notifier started)"},
+			"[linkwatch] site dc1: no results for 1h (none since the notifier started watching the site)"},
 		{"site back", []state.Alert{renderSiteAlert("dc1", "", "w2", renderT0, renderT0.Add(-90*time.Second))},
 			"[linkwatch] site dc1: results again (from worker w2) after 1m30s without"},
 		{"sites counted", []state.Alert{renderSiteAlert("dc1", state.Stale, "w1", renderT0, renderT0),

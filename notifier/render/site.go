@@ -41,7 +41,7 @@ func siteEntry(a state.Alert, loc *time.Location) entry {
 			e.Change = fmt.Sprintf("no results for %s (last from worker %s)", silence, a.Worker)
 			e.Details = append(e.Details, "last result received at "+formatTime(a.FailureSince, loc))
 		} else {
-			e.Change = fmt.Sprintf("no results for %s (none since the notifier started)", silence)
+			e.Change = fmt.Sprintf("no results for %s (none since the notifier started watching the site)", silence)
 		}
 		e.Details = append(e.Details, "its links are shown STALE until results come again")
 		return e
