@@ -56,7 +56,10 @@ type Config struct {
 	// MaxBackoff caps the wait between delivery attempts (default 5m).
 	MaxBackoff time.Duration
 	// AckWait is how long NATS waits for the ack of a result before
-	// redelivering it (default 30s).
+	// redelivering it (default 10s): how long the results a notifier held
+	// when it died or stopped wait for another. A commit takes far less;
+	// one that takes longer is applied twice, which changes nothing the
+	// second time.
 	AckWait time.Duration
 	Log     *slog.Logger
 	// Metrics receives the notifier's counters; nil counts them unexported.
@@ -108,7 +111,7 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 		cfg.Confirm = 1
 	}
 	if cfg.AckWait <= 0 {
-		cfg.AckWait = 30 * time.Second
+		cfg.AckWait = 10 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
