@@ -200,19 +200,39 @@ func (m *Mailer) Flush(ctx context.Context) error {
 	}
 }
 
-// recipients are the addresses of route in the routing table in force: the
-// default route's for a route a reload removed, which is logged once.
+// recipients are the addresses of route in the routing table in force.
+// The alerts of a route without recipients there (removed by a reload, or
+// the default route of a table without notify.to) go to the table's
+// Fallback, which is logged once; when there is none, that is an error
+// logged once: the email is refused for want of a recipient and its
+// alerts parked, until a reload gives them one (unpark by hand).
 func (m *Mailer) recipients(name string) []string {
 	to, ok := m.cfg.Routes().Recipients(name)
-	if !ok {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if !m.gone[name] {
-			m.gone[name] = true
-			m.log.Warn("alerts of a route the configuration no longer has go to the default recipients (notify.to)", "route", name)
-		}
+	if ok {
+		return to
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.gone[name] {
+		return to
+	}
+	m.gone[name] = true
+	if len(to) == 0 {
+		m.log.Error("alerts of a route without recipients in the configuration, and neither notify.to nor a last catch-all route to send them to: "+
+			"they cannot be emailed and are parked", "route", routeName(name))
+		return to
+	}
+	m.log.Warn("alerts of a route without recipients in the configuration go to the default recipients (notify.to, or the last catch-all route)",
+		"route", routeName(name), "to", to)
 	return to
+}
+
+// routeName names route in the log: "default" for the default route.
+func routeName(route string) string {
+	if route == "" {
+		return "default"
+	}
+	return route
 }
 
 func oneIf(b bool) float64 {

@@ -161,13 +161,60 @@ func TestFlushSplitsAtMaxPerEmail(t *testing.T) {
 }
 
 // TestRecipientsAtSendTime: an email goes to its route's recipients in the
-// table in force when it is sent; the alerts of a route the table no
-// longer has (removed by a reload) go to the default recipients.
+// table in force when it is sent; the alerts of a route without
+// recipients there (removed by a reload, or the default route of a table
+// without notify.to) go to the default recipients, or to the last
+// catch-all route when there are none; with neither, an error is logged.
 func TestRecipientsAtSendTime(t *testing.T) {
+	const warnFallback = `level=WARN msg="alerts of a route without recipients in the configuration go to the default recipients (notify.to, or the last catch-all route)"`
+	dc1 := route.Route{Name: "dc1-team", Sites: []string{"dc1"}, To: []string{"dc1@example.net"}}
+	all := route.Route{Name: "all", To: []string{"all@example.net"}}
+	for _, tc := range []struct {
+		name  string
+		table *route.Table
+		want  map[string][]string
+		log   string
+		about []string // the routes log is said of, once each
+	}{
+		{"default recipients", &route.Table{To: []string{"noc@example.net"}, Routes: []route.Route{dc1}},
+			map[string][]string{"dc1-team": {"dc1@example.net"}, "gone": {"noc@example.net"}, "default": {"noc@example.net"}},
+			warnFallback, []string{"gone"}},
+		{"a catch-all route", &route.Table{Routes: []route.Route{dc1, all}},
+			map[string][]string{"dc1-team": {"dc1@example.net"}, "gone": {"all@example.net"}, "default": {"all@example.net"}},
+			warnFallback, []string{"gone", "default"}},
+		{"no one", &route.Table{Routes: []route.Route{dc1}},
+			map[string][]string{"dc1-team": {"dc1@example.net"}, "gone": nil, "default": nil},
+			`level=ERROR msg="alerts of a route without recipients in the configuration, and neither notify.to nor a last catch-all route to send them to: they cannot be emailed and are parked"`, []string{"gone", "default"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := routedOutbox(t, "dc1-team", "gone", "")
+			s, logs := &sender{}, &waittest.Buffer{}
+			m := mailer.New(st, s, mailer.Config{From: "lw@example.net", Routes: func() *route.Table { return tc.table },
+				Log: slog.New(slog.NewTextHandler(logs, nil))})
+			_ = m.Flush(t.Context()) // no recipients is the sender's to refuse; this one takes anything
+			got := map[string][]string{}
+			for _, e := range s.sent {
+				got[e.Headers[render.HeaderRoute]] = e.To
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("recipients by route %v, want %v", got, tc.want)
+			}
+			for _, name := range tc.about {
+				if n := strings.Count(logs.String(), tc.log+" route="+name); n != 1 {
+					t.Errorf("logged %s for route %s %d times, want once:\n%s", tc.log, name, n, logs.String())
+				}
+			}
+		})
+	}
+}
+
+// routedOutbox is an embedded store holding one link alert of r1 on each
+// of routes.
+func routedOutbox(t *testing.T, routes ...string) state.Store {
 	st := outbox(t, 0)
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	var alerts []state.Alert
-	for i, r := range []string{"dc1-team", "gone", ""} {
+	for i, r := range routes {
 		c := state.Change{Device: "r1", Site: "dc1", Target: fmt.Sprintf("10.0.0.%d", i+1), From: "UP", To: "DOWN", At: at}
 		alerts = append(alerts, state.Alert{ID: route.ID(fmt.Sprintf("a%d", i), r), Kind: state.AlertLink, Created: at, Change: &c, Route: r})
 	}
@@ -176,20 +223,7 @@ func TestRecipientsAtSendTime(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	table := &route.Table{To: []string{"noc@example.net"}, Routes: []route.Route{{Name: "dc1-team", To: []string{"dc1@example.net"}}}}
-	s := &sender{}
-	m := mailer.New(st, s, mailer.Config{From: "lw@example.net", Routes: func() *route.Table { return table }})
-	if err := m.Flush(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string][]string{}
-	for _, e := range s.sent {
-		got[e.Headers[render.HeaderRoute]] = e.To
-	}
-	want := map[string][]string{"dc1-team": {"dc1@example.net"}, "gone": {"noc@example.net"}, "default": {"noc@example.net"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("recipients by route %v, want %v", got, want)
-	}
+	return st
 }
 
 // TestRunWaitsForTheMailServer: while the mail server cannot be reached

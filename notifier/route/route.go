@@ -16,7 +16,8 @@ type Route struct {
 	// Sites the route takes alerts of; empty means any site.
 	Sites []string
 	// Devices are path.Match patterns on device names (a device group);
-	// empty means any device. A site-level alert (no device) ignores them.
+	// empty means any device. A route with devices does not take
+	// site-level alerts (no device): they are for the site's own team.
 	Devices []string
 	// To are the route's recipients.
 	To []string
@@ -44,14 +45,18 @@ func Where(a state.Alert) (site, device string) {
 }
 
 // Matches reports whether r takes an alert about device at site. A
-// site-level alert (device "") is matched on its site alone: it concerns
-// every device group of the site.
+// site-level alert (device "") is taken only by routes without device
+// patterns: a device group's route listed first must not take a site's
+// alert away from the site's own team.
 func (r Route) Matches(site, device string) bool {
 	if len(r.Sites) > 0 && !slices.Contains(r.Sites, site) {
 		return false
 	}
-	if len(r.Devices) == 0 || device == "" {
+	if len(r.Devices) == 0 {
 		return true
+	}
+	if device == "" {
+		return false
 	}
 	return slices.ContainsFunc(r.Devices, func(p string) bool {
 		ok, _ := path.Match(p, device)
@@ -110,21 +115,47 @@ func ID(id, route string) string {
 }
 
 // Recipients are the addresses of the named route ("" for the default
-// one). ok is false for a name the table lacks (a route a reload removed):
-// the default recipients are returned then.
+// one). ok is false when the route has none in this table: a name the
+// table lacks (a route a reload removed), or the default route of a table
+// without default recipients (alerts queued before a reload). Fallback's
+// addresses are returned then; they may be none.
 func (t *Table) Recipients(route string) (to []string, ok bool) {
 	if t == nil {
 		return nil, route == ""
 	}
-	if route == "" {
+	if route == "" && len(t.To) > 0 {
 		return t.To, true
 	}
 	for _, r := range t.Routes {
-		if r.Name == route {
+		if route != "" && r.Name == route {
 			return r.To, true
 		}
 	}
-	return t.To, false
+	return t.Fallback(), false
+}
+
+// Fallback are the addresses of the alerts whose route has no recipients
+// in this table: the default recipients, or, when there are none, those
+// of a last route that takes every alert (CatchAll), which then stands
+// for the default route. None when neither exists.
+func (t *Table) Fallback() []string {
+	if t == nil {
+		return nil
+	}
+	if len(t.To) > 0 || len(t.Routes) == 0 {
+		return t.To
+	}
+	if last := t.Routes[len(t.Routes)-1]; last.CatchAll() {
+		return last.To
+	}
+	return nil
+}
+
+// CatchAll reports whether r takes every alert and stops it: no sites, no
+// devices, no continue. A table ending with one needs no default
+// recipients: no alert reaches the default route.
+func (r Route) CatchAll() bool {
+	return len(r.Sites) == 0 && len(r.Devices) == 0 && !r.Continue
 }
 
 // ValidPattern checks a device pattern: path.Match syntax.

@@ -41,10 +41,11 @@ func TestTake(t *testing.T) {
 		{"a character class", deviceAlert("dc3", "fw3"), []string{"edge"}},
 		{"a pattern matches the whole name", linkAlert("dc2", "edge-77"), []string{"audit", ""}},
 		{"a continuing catch-all ends at the default", linkAlert("dc2", "r1"), []string{"audit", ""}},
-		// A site-level alert (a blind site) has no device: device
-		// patterns do not keep it from a route of its site.
-		{"a site-level alert ignores device patterns", state.Alert{ID: "site|dc1", Site: "dc1"}, []string{"dc1-core", "dc1"}},
-		{"a site-level alert of another site", state.Alert{ID: "site|dc2", Site: "dc2"}, []string{"edge"}},
+		// A site-level alert (a blind site) has no device: a device
+		// group's route, listed first, must not take it from the site's
+		// own team.
+		{"a site-level alert skips device groups", state.Alert{ID: "site|dc1", Site: "dc1"}, []string{"dc1"}},
+		{"a site-level alert of another site", state.Alert{ID: "site|dc2", Site: "dc2"}, []string{"audit", ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := table.Take(tc.alert); !slices.Equal(got, tc.want) {
@@ -88,6 +89,50 @@ func TestRecipients(t *testing.T) {
 		got, ok := table.Recipients(tc.route)
 		if !slices.Equal(got, tc.want) || ok != tc.ok {
 			t.Errorf("Recipients(%q) = %q, %v; want %q, %v", tc.route, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestRecipientsWithoutDefault: a table whose last route takes every
+// alert needs no default recipients; the alerts of the default route
+// (queued before a reload) and of removed routes go to that route.
+func TestRecipientsWithoutDefault(t *testing.T) {
+	caught := &route.Table{Routes: []route.Route{
+		{Name: "dc1", Sites: []string{"dc1"}, To: []string{"dc1@example.net"}},
+		{Name: "noc", To: []string{"noc@example.net"}},
+	}}
+	uncaught := &route.Table{Routes: caught.Routes[:1]}
+	for _, tc := range []struct {
+		table *route.Table
+		route string
+		want  []string
+		ok    bool
+	}{
+		{caught, "dc1", []string{"dc1@example.net"}, true},
+		{caught, "gone", []string{"noc@example.net"}, false},
+		{caught, "", []string{"noc@example.net"}, false},
+		{uncaught, "gone", nil, false},
+		{uncaught, "", nil, false},
+	} {
+		got, ok := tc.table.Recipients(tc.route)
+		if !slices.Equal(got, tc.want) || ok != tc.ok {
+			t.Errorf("Recipients(%q) = %q, %v; want %q, %v", tc.route, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestCatchAll(t *testing.T) {
+	for _, tc := range []struct {
+		r    route.Route
+		want bool
+	}{
+		{route.Route{Name: "all"}, true},
+		{route.Route{Name: "all", Continue: true}, false},
+		{route.Route{Name: "dc1", Sites: []string{"dc1"}}, false},
+		{route.Route{Name: "core", Devices: []string{"core-*"}}, false},
+	} {
+		if got := tc.r.CatchAll(); got != tc.want {
+			t.Errorf("%+v.CatchAll() = %v, want %v", tc.r, got, tc.want)
 		}
 	}
 }

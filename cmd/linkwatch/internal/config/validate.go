@@ -207,6 +207,10 @@ func (v *validator) notify() {
 		v.address(fmt.Sprintf("notify.to[%d]", i), to)
 	}
 	v.routes(n.Routes)
+	if len(n.Routes) > 0 && len(n.To) == 0 && !catchAll(n.Routes[len(n.Routes)-1]) {
+		v.errorf("notify.to", "is required when notify.routes is set, unless the last route takes every alert "+
+			"(no sites, no devices, no continue): the alerts no route stops go to notify.to")
+	}
 	v.durRange("notify.group_wait", n.GroupWait, 0, time.Hour)
 	v.intRange("notify.flap.changes", n.Flap.Changes, 0, 1000)
 	v.durRange("notify.flap.window", n.Flap.Window, time.Second, 30*24*time.Hour)
@@ -255,6 +259,11 @@ func (v *validator) routes(routes []Route) {
 			v.address(fmt.Sprintf("%s.to[%d]", path, j), to)
 		}
 	}
+}
+
+// catchAll reports whether r takes every alert (route.Route.CatchAll).
+func catchAll(r Route) bool {
+	return route.Route{Sites: r.Sites, Devices: r.Devices, Continue: r.Continue}.CatchAll()
 }
 
 func (v *validator) address(path, s string) {
