@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 func TestParseRole(t *testing.T) {
@@ -138,10 +140,33 @@ func TestOnlyNotifiersWakeMailers(t *testing.T) {
 		if want := r == RoleNotifier; pub != want || sub != want {
 			t.Errorf("%s may publish %s: %v, subscribe: %v; want %v", r, MailerWake, pub, sub, want)
 		}
-		for _, s := range append(p.Publish, p.Subscribe...) {
-			if r != RoleNotifier && strings.HasPrefix(MailerWake, strings.TrimSuffix(s, ">")) && strings.HasSuffix(s, ">") {
-				t.Errorf("%s may use %s, which covers %s", r, s, MailerWake)
-			}
+		if s := covering(p, MailerWake); r != RoleNotifier && len(s) > 0 {
+			t.Errorf("%s may use %q, which cover %s", r, s, MailerWake)
 		}
+	}
+}
+
+// covering are the subjects of p that let their holder use subject, as
+// the server matches them (wildcards * and >).
+func covering(p Permissions, subject string) []string {
+	var out []string
+	for _, s := range append(slices.Clone(p.Publish), p.Subscribe...) {
+		if server.SubjectMatchesFilter(subject, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestCovering: the check above catches every wildcard that covers the
+// wake subject, not only >.
+func TestCovering(t *testing.T) {
+	p := Permissions{
+		Publish:   []string{"linkwatch.*.wake", "linkwatch.mailer.x", "linkwatch.results.>"},
+		Subscribe: []string{"linkwatch.mailer.*", "linkwatch.>", ">", "*.mailer.wake", "linkwatch.*"},
+	}
+	want := []string{"linkwatch.*.wake", "linkwatch.mailer.*", "linkwatch.>", ">", "*.mailer.wake"}
+	if got := covering(p, MailerWake); !slices.Equal(got, want) {
+		t.Errorf("covering = %q, want %q", got, want)
 	}
 }
