@@ -98,7 +98,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, ok := parseDays(s); ok {
+	if d, ok := parseDuration(s); ok && d >= 0 {
 		return now.Add(-d), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
@@ -106,25 +106,4 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--since %q: want a duration (90m, 24h, 7d) or an RFC 3339 time", s)
 	}
 	return t, nil
-}
-
-// parseDays is time.ParseDuration that also takes a leading number of days
-// ("7d", "1d12h"); negative durations are refused.
-func parseDays(s string) (time.Duration, bool) {
-	var days time.Duration
-	if n, rest, ok := strings.Cut(s, "d"); ok {
-		v, err := strconv.ParseUint(n, 10, 16)
-		if err != nil {
-			return 0, false
-		}
-		days, s = time.Duration(v)*24*time.Hour, rest
-		if s == "" {
-			return days, true
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, false
-	}
-	return days + d, true
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -107,16 +106,11 @@ func runSilenceAdd(ctx context.Context, opts *silenceAddOptions) error {
 	return err
 }
 
-// parseFor reads --for: a Go duration (90m, 2h30m) or a number of days
-// (3d). Its bounds are the notifier's to check.
+// parseFor reads --for: a duration (parseDuration: 90m, 2h30m, 3d). Its
+// bounds are the notifier's to check; only a positive one is sent.
 func parseFor(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 366 {
-			return time.Duration(n) * 24 * time.Hour, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
+	d, ok := parseDuration(s)
+	if !ok {
 		return 0, fmt.Errorf("--for %q: want a duration (90m, 2h, 3d)", s)
 	}
 	if d <= 0 {

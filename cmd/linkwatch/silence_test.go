@@ -41,12 +41,12 @@ func TestParseUntil(t *testing.T) {
 }
 
 func TestParseFor(t *testing.T) {
-	for in, want := range map[string]time.Duration{"90m": 90 * time.Minute, "2h": 2 * time.Hour, "3d": 72 * time.Hour, "1h30m": 90 * time.Minute} {
+	for in, want := range map[string]time.Duration{"90m": 90 * time.Minute, "2h": 2 * time.Hour, "3d": 72 * time.Hour, "1h30m": 90 * time.Minute, "1d12h": 36 * time.Hour} {
 		if got, err := parseFor(in); err != nil || got != want {
 			t.Errorf("parseFor(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "0s", "-1h", "2 hours", "1e9d", "-3d"} {
+	for _, bad := range []string{"", "0s", "0d", "-1h", "2 hours", "1e9d", "-3d", "1.5d", "d"} {
 		if d, err := parseFor(bad); err == nil {
 			t.Errorf("parseFor(%q) = %s, want an error", bad, d)
 		}

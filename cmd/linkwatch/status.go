@@ -79,7 +79,7 @@ type statusRow struct {
 
 func runStatus(ctx context.Context, opts *statusOptions) error {
 	want := strings.ToUpper(opts.state)
-	if want != "" && !slices.Contains(statusStates, want) {
+	if want != "" && !slices.Contains(state.ShownStates, want) {
 		return fmt.Errorf("--state %q: must be %s", opts.state, statusStatesText())
 	}
 	var rep api.StatusReply
@@ -111,15 +111,11 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	return tw.Flush()
 }
 
-// statusStates are the states status shows and --state takes: a link's
-// verdicts, FLAPPING, UNKNOWN (a device with no link state yet) and STALE
-// (results stopped).
-var statusStates = []string{state.Up, state.Down, state.Drop, state.Error, state.Flapping, state.Unknown, state.Stale}
-
-// statusStatesText words statusStates: "UP, DOWN, … or STALE".
+// statusStatesText words the states status shows and --state takes
+// (state.ShownStates, by severity): "DOWN, DROP, … or UP".
 func statusStatesText() string {
-	n := len(statusStates)
-	return strings.Join(statusStates[:n-1], ", ") + " or " + statusStates[n-1]
+	n := len(state.ShownStates)
+	return strings.Join(state.ShownStates[:n-1], ", ") + " or " + state.ShownStates[n-1]
 }
 
 // noteText is the NOTE column of a row.

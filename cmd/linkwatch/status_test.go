@@ -18,9 +18,9 @@ func TestStatusStateFlag(t *testing.T) {
 		{"UNKNOWN", ""},
 		{"stale", ""},
 		{"FLAPPING", ""},
-		{"sideways", `--state "sideways": must be UP, DOWN, DROP, ERROR, FLAPPING, UNKNOWN or STALE`},
-		{"unspecified", `--state "unspecified": must be UP, DOWN, DROP, ERROR, FLAPPING, UNKNOWN or STALE`},
-		{"UNKNOWN_9", `--state "UNKNOWN_9": must be UP, DOWN, DROP, ERROR, FLAPPING, UNKNOWN or STALE`},
+		{"sideways", `--state "sideways": must be DOWN, DROP, ERROR, FLAPPING, STALE, UNKNOWN or UP`},
+		{"unspecified", `--state "unspecified": must be DOWN, DROP, ERROR, FLAPPING, STALE, UNKNOWN or UP`},
+		{"UNKNOWN_9", `--state "UNKNOWN_9": must be DOWN, DROP, ERROR, FLAPPING, STALE, UNKNOWN or UP`},
 	} {
 		_, _, err := validateExec(t, "status", "--state", tc.state, "--config", missing)
 		switch {

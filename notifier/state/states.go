@@ -32,5 +32,6 @@ const (
 )
 
 // ShownStates lists, in order of severity, every state a link can be
-// shown in (status filters by them).
+// shown in: the states linkwatch status shows, and its --state takes, in
+// this order.
 var ShownStates = []string{Down, Drop, Error, Flapping, Stale, Unknown, Up}
