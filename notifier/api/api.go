@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,9 +21,9 @@ import (
 type StatusRequest struct{}
 
 // HistoryRequest asks for the changes of one device (one target when
-// Target is set), or of every device when Device is "", at or after
-// Since, newest first, at most Limit (at most MaxFleetHistory for every
-// device).
+// Target is set), or of every device when Device is "" (then without a
+// Target), at or after Since, newest first, at most Limit (at most
+// MaxFleetHistory for every device).
 type HistoryRequest struct {
 	Device string    `json:"device"`
 	Target string    `json:"target,omitempty"`
@@ -117,16 +118,49 @@ func answer(r micro.Request, log *slog.Logger, f func(context.Context) (any, err
 	}
 }
 
+// ErrBadRequest marks a request refused for what it asks: it is answered
+// with code 400 and its text, which the client shows as it is.
+var ErrBadRequest = errors.New("bad request")
+
+// Refused returns err marked as ErrBadRequest.
+func Refused(err error) error { return fmt.Errorf("%w: %w", ErrBadRequest, err) }
+
+// decodeStrict decodes one JSON request, refusing unknown fields.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return Refused(fmt.Errorf("decode request: %w", err))
+	}
+	return nil
+}
+
+// history answers a HistoryRequest. A request that could not be decoded
+// (unknown fields included) or asks for what is not served is refused
+// (ErrBadRequest, answered 400): a target without a device, which would
+// read the whole history of every device; a device that is not a name; a
+// negative limit.
 func history(ctx context.Context, store Reader, data []byte) (HistoryReply, error) {
 	var req HistoryRequest
-	if err := json.Unmarshal(data, &req); err != nil {
-		return HistoryReply{}, fmt.Errorf("decode history request: %w", err)
+	if err := decodeStrict(data, &req); err != nil {
+		return HistoryReply{}, err
 	}
-	if req.Device == "" && (req.Limit <= 0 || req.Limit > MaxFleetHistory) {
+	var problems []error
+	if req.Device != "" {
+		if err := proto.ValidName(req.Device); err != nil {
+			problems = append(problems, fmt.Errorf("device: %w", err))
+		}
+	} else if req.Target != "" {
+		problems = append(problems, errors.New("target: is only served with a device (the history of one link)"))
+	}
+	if req.Limit < 0 {
+		problems = append(problems, fmt.Errorf("limit: %d is negative", req.Limit))
+	}
+	if len(problems) > 0 {
+		return HistoryReply{}, Refused(errors.Join(problems...))
+	}
+	if req.Device == "" && (req.Limit == 0 || req.Limit > MaxFleetHistory) {
 		req.Limit = MaxFleetHistory
-	}
-	if err := proto.ValidName(req.Device); req.Device != "" && err != nil {
-		return HistoryReply{}, fmt.Errorf("device: %w", err)
 	}
 	cs, err := store.History(ctx, req.Device, req.Target, req.Since, req.Limit)
 	return HistoryReply{Changes: cs}, err

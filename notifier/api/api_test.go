@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
 
 	"github.com/linkwatch/linkwatch/notifier/api"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/notifier/store"
+	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 )
 
@@ -71,8 +73,38 @@ func TestStatusAndHistory(t *testing.T) {
 	if err != nil || len(h.Changes) != 1 || h.Changes[0].To != "DOWN" {
 		t.Errorf("history since the second change = %+v, %v; want DOWN only", h.Changes, err)
 	}
-	if _, err := api.QueryHistory(ctx, nc, api.HistoryRequest{Device: "bad.name"}); err == nil {
-		t.Error("history of an invalid device name answered without error")
+}
+
+// TestHistoryRefusals: a request for what is not served, or that cannot
+// be decoded strictly, is refused with 400 and says why; the whole
+// history of every device is never read for one target.
+func TestHistoryRefusals(t *testing.T) {
+	nc := serve(t)
+	for _, tc := range []struct{ name, data, want string }{
+		{"a target without a device", `{"device":"","target":"10.0.0.1"}`,
+			"target: is only served with a device (the history of one link)"},
+		{"a bad device name", `{"device":"bad.name"}`, `device: "bad.name" is not a valid name`},
+		{"a negative limit", `{"device":"r1","limit":-1}`, "limit: -1 is negative"},
+		{"every problem at once", `{"device":"","target":"10.0.0.1","limit":-2}`,
+			"target: is only served with a device (the history of one link); limit: -2 is negative"},
+		{"an unknown field", `{"device":"r1","targets":["10.0.0.1"]}`, `decode request: json: unknown field "targets"`},
+		{"not JSON", `r1`, "decode request: invalid character"},
+		{"nothing", ``, "decode request: EOF"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg, err := nc.Request(proto.APIPrefix+".history", []byte(tc.data), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, text := msg.Header.Get(micro.ErrorCodeHeader), msg.Header.Get(micro.ErrorHeader)
+			if code != "400" || !strings.HasPrefix(text, tc.want) {
+				t.Errorf("answered %q %q, want 400 %q", code, text, tc.want)
+			}
+		})
+	}
+	_, err := api.QueryHistory(t.Context(), nc, api.HistoryRequest{Target: "10.0.0.1"})
+	if want := "history refused by the notifier: target: is only served with a device (the history of one link)"; err == nil || err.Error() != want {
+		t.Errorf("QueryHistory of a target of every device: %v, want %q", err, want)
 	}
 }
 

@@ -1,11 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -59,23 +55,6 @@ type Silencer interface {
 
 // WithSilences serves silence.add, silence.list and silence.expire from s.
 func WithSilences(s Silencer) Option { return func(o *options) { o.silencer = s } }
-
-// ErrBadRequest marks a request refused for what it asks: it is answered
-// with code 400 and its text, which the client shows as it is.
-var ErrBadRequest = errors.New("bad request")
-
-// Refused returns err marked as ErrBadRequest.
-func Refused(err error) error { return fmt.Errorf("%w: %w", ErrBadRequest, err) }
-
-// decodeStrict decodes one JSON request, refusing unknown fields.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return Refused(fmt.Errorf("decode request: %w", err))
-	}
-	return nil
-}
 
 func silenceHandlers(s Silencer) map[string]func(context.Context, []byte) (any, error) {
 	return map[string]func(context.Context, []byte) (any, error){

@@ -16,7 +16,8 @@ import (
 // every device: each is read newest first up to limit, then they are
 // merged by time and cut to limit. Its cost grows with the number of
 // devices times limit (times the whole history since since when limit is
-// 0 or a target is given). A fleet-wide index (one sorted set, or a bbolt
+// 0 or a target is given: the API never asks so, it caps the limit and
+// refuses a target without a device). A fleet-wide index (one sorted set, or a bbolt
 // bucket keyed by time) would make it one range read; not needed yet at
 // the fleet sizes linkwatch serves, where it reads a few hundred keys.
 
