@@ -200,8 +200,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 }
 
 // MailReady is the readiness check of the notifier's mail delivery: nil
-// unless the last attempt failed for a reason that may pass, say the mail
-// server unreachable, which it then says. A standby notifier (not
+// unless the last attempt failed for a reason that may pass, the mail
+// server or the store (reading the outbox) unreachable, which it then
+// says. A standby notifier (not
 // holding the mailer lease) sends nothing and is ready.
 func (n *Notifier) MailReady(ctx context.Context) error {
 	return n.mailer.Ready(ctx)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/render"
 	"github.com/linkwatch/linkwatch/notifier/state"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // drain is one pass of a mailer over the outbox, Run's or Flush's: the
@@ -41,14 +42,15 @@ func (d *drain) step(ctx context.Context) time.Duration {
 	}
 	if len(d.unacked) > 0 {
 		if err := m.outbox.Ack(ctx, d.unacked...); err != nil {
-			return d.backOff(fmt.Errorf("remove sent alerts from outbox: %w", err))
+			return d.backOff(m.store, fmt.Errorf("remove sent alerts from outbox: %w", err))
 		}
 		d.unacked = nil
 	}
 	alerts, err := m.outbox.Outbox(ctx, 0)
 	if err != nil {
-		return d.backOff(fmt.Errorf("read outbox: %w", err))
+		return d.backOff(m.store, fmt.Errorf("read outbox: %w", err))
 	}
+	m.store.Done()
 	m.cfg.Metrics.outbox.Set(float64(len(alerts)))
 	if len(alerts) == 0 {
 		return m.cfg.IdlePoll
@@ -68,8 +70,10 @@ func (d *drain) step(ctx context.Context) time.Duration {
 		return time.Second
 	case IsPermanent(err):
 		return 0 // parked: on to the next alerts
+	case len(d.unacked) > 0: // sent; removing its alerts failed
+		return d.backOff(m.store, err)
 	default:
-		return d.backOff(err)
+		return d.backOff(m.smtp, err)
 	}
 }
 
@@ -95,10 +99,12 @@ func (d *drain) deliver(ctx context.Context, batch []state.Alert) error {
 	switch {
 	case err == nil:
 		m.cfg.Metrics.emails.WithLabelValues("sent").Inc()
+		m.smtp.Done()
 		return d.delivered(ctx, batch, email)
 	case ctx.Err() != nil:
 	case IsPermanent(err):
 		m.cfg.Metrics.emails.WithLabelValues("permanent").Inc()
+		m.smtp.Done() // the server answered: nothing to wait for
 		d.park(ctx, batch, err)
 	default:
 		m.cfg.Metrics.emails.WithLabelValues("temporary").Inc()
@@ -161,7 +167,6 @@ func (d *drain) delivered(ctx context.Context, batch []state.Alert, email render
 		d.unacked = ids
 		return fmt.Errorf("remove sent alerts from outbox: %w", err)
 	}
-	d.m.delivery.Done()
 	d.nextAttempt = time.Time{}
 	return nil
 }
@@ -185,9 +190,10 @@ func (d *drain) record(ctx context.Context, batch []state.Alert, err error) {
 }
 
 // backOff waits with jittered exponential backoff after a temporary
-// failure; the delivery wait logs the first of a row.
-func (d *drain) backOff(err error) time.Duration {
-	wait := d.m.delivery.Retry(err)
+// failure of what w waits for (the mail server or the store); w logs the
+// first of a row.
+func (d *drain) backOff(w *backoff.Waiter, err error) time.Duration {
+	wait := w.Retry(err)
 	d.nextAttempt = d.m.cfg.Now().Add(wait)
 	return wait
 }

@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -66,10 +67,11 @@ type Mailer struct {
 
 	mu   sync.Mutex
 	gone map[string]bool // removed routes whose fallback was logged
-	// delivery is the wait for the mail server (and the outbox) after a
-	// temporary failure: it says so once, and once when mail goes out
-	// again.
-	delivery *backoff.Waiter
+	// smtp is the wait for the mail server after a temporary failure to
+	// send, store the wait for the outbox after one to read or settle it:
+	// each says so once, and once when it works again. The leader's next
+	// look waits for the one that failed last.
+	smtp, store *backoff.Waiter
 }
 
 // New returns a mailer that delivers the alerts of outbox with sender.
@@ -104,19 +106,26 @@ func New(outbox Outbox, sender Sender, cfg Config) *Mailer {
 	if s, ok := sender.(interface{ Server() string }); ok {
 		server = s.Server()
 	}
+	wait := func(what string) *backoff.Waiter {
+		return &backoff.Waiter{What: what, Log: log, Backoff: backoff.Backoff{Initial: time.Second, Max: cfg.MaxBackoff}}
+	}
 	return &Mailer{outbox: outbox, sender: sender, cfg: cfg, log: log, wake: make(chan struct{}, 1), gone: map[string]bool{},
-		delivery: &backoff.Waiter{What: server + " to deliver alerts", Log: log,
-			Backoff: backoff.Backoff{Initial: time.Second, Max: cfg.MaxBackoff}}}
+		smtp: wait(server + " to deliver alerts"), store: wait("the store to read the alert outbox")}
 }
 
-// Ready is a readiness check: nil unless the last delivery attempt failed
-// for a reason that may pass (the mail server unreachable, the outbox
-// unreadable), which it then says.
+// Ready is a readiness check: nil unless the last attempt to send an email
+// failed for a reason that may pass (the mail server unreachable), or the
+// last attempt to read or settle the outbox failed (the store
+// unreachable), which it then says. A standby (Run not holding the lease)
+// waits for neither, and is ready.
 func (m *Mailer) Ready(ctx context.Context) error {
-	if !m.delivery.Waiting() {
-		return nil
+	var errs []error
+	for _, w := range []*backoff.Waiter{m.store, m.smtp} {
+		if w.Waiting() {
+			errs = append(errs, w.Check(ctx))
+		}
 	}
-	return m.delivery.Check(ctx)
+	return errors.Join(errs...)
 }
 
 // Poke tells the mailer, without blocking, that alerts are waiting.
@@ -152,6 +161,8 @@ func (m *Mailer) Run(ctx context.Context, lease *Lease) {
 			m.cfg.Metrics.outbox.Set(0) // the leader reports it
 			look.Stop()
 			wake = nil
+			m.smtp.Reset() // the leader's to wait for now
+			m.store.Reset()
 		case !wasLeader:
 			look.Reset(0) // look at once on taking the lease
 		}

@@ -112,6 +112,16 @@ func (w *Waiter) Done() {
 	}
 }
 
+// Reset ends a wait that is no longer the caller's (the work went to
+// another replica) without an attempt having worked: Waiting is false
+// again, the backoff starts over, and nothing is logged.
+func (w *Waiter) Reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done, w.last, w.waiting = false, nil, time.Time{}
+	w.Backoff.Reset()
+}
+
 // Waiting reports whether an attempt failed since the last one that
 // worked.
 func (w *Waiter) Waiting() bool {

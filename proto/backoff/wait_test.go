@@ -96,3 +96,19 @@ func TestUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestWaiterReset: a wait given up (the work went elsewhere) is no longer
+// waiting and logs nothing; the next failure starts a new wait.
+func TestWaiterReset(t *testing.T) {
+	var logs strings.Builder
+	w := &Waiter{What: "the mail server", Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	w.Retry(errors.New("connection refused"))
+	w.Reset()
+	if w.Waiting() {
+		t.Error("Waiting after Reset")
+	}
+	w.Retry(errors.New("connection refused"))
+	if n := strings.Count(logs.String(), `msg="waiting for the mail server"`); n != 2 || strings.Contains(logs.String(), "done waiting") {
+		t.Errorf("logged %d waits, want 2 and no end:\n%s", n, logs.String())
+	}
+}
