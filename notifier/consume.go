@@ -117,6 +117,10 @@ func consumerGone(err error) bool {
 		errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
+// resultRetry is how long a result that could not be committed waits
+// before it is delivered again.
+const resultRetry = 2 * time.Second
+
 // handle commits one result and acks it only after the commit.
 func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 	var res proto.ProbeResult
@@ -133,11 +137,14 @@ func (n *Notifier) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	if err := n.Apply(ctx, &res); err != nil {
-		n.log.Error("commit result; will retry", "device", res.GetDevice(), "job", res.GetJobId(), "err", err)
+		// Said once while commits fail (the store unreachable), not for
+		// every result redelivered every resultRetry meanwhile.
+		n.commits.Retry(err)
 		n.cfg.Metrics.results.WithLabelValues("error").Inc()
-		_ = msg.NakWithDelay(2 * time.Second)
+		_ = msg.NakWithDelay(resultRetry)
 		return
 	}
+	n.commits.Done()
 	if err := msg.Ack(); err != nil {
 		n.log.Warn("ack result", "device", res.GetDevice(), "err", err)
 	}

@@ -101,6 +101,9 @@ type Notifier struct {
 	// were last pruned (by the watch loop only).
 	silences *silences
 	pruned   time.Time
+	// commits is the wait for the store while results cannot be
+	// committed: said once when it starts, once when a commit works.
+	commits *backoff.Waiter
 }
 
 // New returns a notifier reading results from js, keeping state in store
@@ -136,7 +139,8 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 		Metrics: cfg.Metrics.mailer, Now: cfg.Now})
 	started := cfg.Now().UTC()
 	return &Notifier{js: js, nc: nc, store: store, mailer: m, cfg: cfg, log: log, started: started,
-		watched: newWatched(started), checkSites: make(chan struct{}, 1), silences: newSilences()}
+		watched: newWatched(started), checkSites: make(chan struct{}, 1), silences: newSilences(),
+		commits: &backoff.Waiter{What: "the store to commit results", Log: log}}
 }
 
 // Run consumes results, drains the outbox and serves the API until ctx

@@ -13,8 +13,11 @@
 // email; an email whose alerts could not be removed afterwards
 // is not sent again, its alerts are removed first. A permanent refusal
 // (Permanent) parks the alerts for inspection; any other failure is
-// recorded on them and retried with jittered backoff up to MaxBackoff,
-// logged when the error changes. The loop (Run) and the one-shot Flush
+// recorded on them and retried with jittered backoff up to MaxBackoff.
+// Failures that last (the mail server, the store or NATS for the lease
+// away) are logged once when they start and once when they end, not at
+// every attempt (backoff.Waiter), and the mail server's and the store's
+// fail Ready meanwhile. The loop (Run) and the one-shot Flush
 // share one delivery function. Without a lease, or while holding it, this
 // mailer is the only one sending; a send is never cut short because a
 // renewal failed (the alerts would go out twice).

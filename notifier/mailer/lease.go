@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/backoff"
 )
 
 // leaseTTL is how long a mailer lease outlives its holder's last renewal:
@@ -35,6 +36,10 @@ type Lease struct {
 	held    bool
 	renewed time.Time // last successful take or renewal
 	log     *slog.Logger
+	// take is the wait for NATS while the lease cannot be asked for: said
+	// once when it starts, once when NATS answers again, not at every
+	// attempt (every leaseRenew).
+	take *backoff.Waiter
 }
 
 // OpenLease opens (creating it if need be) the lease bucket in js. The
@@ -54,7 +59,8 @@ func OpenLease(ctx context.Context, js jetstream.JetStream, dir string, log *slo
 		return nil, fmt.Errorf("open lease bucket: %w", err)
 	}
 	id, unlock := instanceID(dir, log)
-	return &Lease{kv: kv, id: id, unlock: unlock, log: log}, nil
+	return &Lease{kv: kv, id: id, unlock: unlock, log: log,
+		take: &backoff.Waiter{What: "NATS to take the mailer lease", Log: log}}, nil
 }
 
 // hold takes or renews the lease and reports whether this replica holds
@@ -77,6 +83,9 @@ func (l *Lease) hold(ctx context.Context) bool {
 		l.log.Warn("mailer lease lost; another notifier sends email now")
 	}
 	rev, err := l.kv.Create(ctx, proto.MailerLease, []byte(l.id))
+	if err == nil || errors.Is(err, jetstream.ErrKeyExists) {
+		l.take.Done()
+	}
 	switch {
 	case errors.Is(err, jetstream.ErrKeyExists):
 		// Ours when this instance held it before a restart: take it back.
@@ -92,7 +101,7 @@ func (l *Lease) hold(ctx context.Context) bool {
 		return true
 	case err != nil:
 		if ctx.Err() == nil {
-			l.log.Warn("take mailer lease", "err", err)
+			l.take.Retry(fmt.Errorf("take mailer lease: %w", err))
 		}
 		return false
 	}

@@ -1,11 +1,18 @@
 package mailer
 
 import (
+	"context"
 	"log/slog"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
+	"github.com/linkwatch/linkwatch/proto/waittest"
 )
 
 func TestInstanceIDLastsAcrossRestartsButIsNeverShared(t *testing.T) {
@@ -76,5 +83,48 @@ func TestLeaseTakenBackByTheSameInstance(t *testing.T) {
 	restarted.release()
 	if !other.hold(t.Context()) {
 		t.Error("the lease released by the restarted instance could not be taken")
+	}
+}
+
+// flakyKV is a lease bucket whose creates fail while down is set, as
+// they do while NATS cannot be reached.
+type flakyKV struct {
+	jetstream.KeyValue
+	down atomic.Bool
+}
+
+func (f *flakyKV) Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error) {
+	if f.down.Load() {
+		return 0, nats.ErrConnectionClosed
+	}
+	return f.KeyValue.Create(ctx, key, value, opts...)
+}
+
+// TestLeaseSaysOnceThatNATSIsAway: a lease that cannot be taken for want
+// of NATS says so once, not at every attempt, and once when it is taken.
+func TestLeaseSaysOnceThatNATSIsAway(t *testing.T) {
+	_, js := localnatstest.Connect(t, localnatstest.Start(t))
+	logs := &waittest.Buffer{}
+	l, err := OpenLease(t.Context(), js, t.TempDir(), slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.release()
+	kv := &flakyKV{KeyValue: l.kv}
+	kv.down.Store(true)
+	l.kv = kv
+	for range 3 {
+		if l.hold(t.Context()) {
+			t.Fatal("lease taken without NATS")
+		}
+	}
+	kv.down.Store(false)
+	if !l.hold(t.Context()) {
+		t.Fatal("lease not taken once NATS answered")
+	}
+	for _, line := range []string{`msg="waiting for NATS to take the mailer lease"`, `msg="done waiting for NATS to take the mailer lease"`} {
+		if n := strings.Count(logs.String(), line); n != 1 {
+			t.Errorf("logged %s %d times, want once:\n%s", line, n, logs.String())
+		}
 	}
 }
