@@ -118,6 +118,9 @@ func TestCount(t *testing.T) {
 		state.Alert{ID: "s", Kind: state.AlertSite, Site: "dc2", Failure: "STALE", Worker: "w1", At: t0, FailureSince: t0.Add(-10 * time.Second)})
 	writeEmail(t, dir, "c", t0.Add(9*time.Second), linkAlert("r1", "10.0.0.1", "DOWN", "UP", t0.Add(6*time.Second)),
 		linkAlert("r2", "10.0.0.1", "UP", "DROP", t0.Add(time.Second)))
+	// A copy of c, sent again after a crash: the same Message-ID, merged.
+	writeEmail(t, dir, "c", t0.Add(11*time.Second), linkAlert("r1", "10.0.0.1", "DOWN", "UP", t0.Add(6*time.Second)),
+		linkAlert("r2", "10.0.0.1", "UP", "DROP", t0.Add(time.Second)))
 	box := &inbox{dir: dir, seen: map[string]bool{}}
 	if err := box.poll(); err != nil {
 		t.Fatal(err)
@@ -127,10 +130,10 @@ func TestCount(t *testing.T) {
 	if line := got.line(7); line != want {
 		t.Errorf("line:\n got %s\nwant %s\n%s", line, want, got.details())
 	}
-	if got.FirstSeen != 1 || got.DeviceEntries != 1 || got.SiteEntries != 1 || got.Other != 0 || got.Emails != 3 ||
-		len(got.Unexpected) != 1 || got.MedianDelay != 4*time.Second {
-		t.Errorf("first seen %d, device entries %d, site entries %d, other %d, emails %d, unexpected %v, median %s; want 1, 1, 1, 0, 3, [r2 UP → DROP], 4s",
-			got.FirstSeen, got.DeviceEntries, got.SiteEntries, got.Other, got.Emails, got.Unexpected, got.MedianDelay)
+	if got.FirstSeen != 1 || got.DeviceEntries != 1 || got.SiteEntries != 1 || got.Other != 0 || got.Emails != 4 ||
+		len(got.Unexpected) != 1 || got.MedianDelay != 4*time.Second || got.DuplicateMessageIDs != 1 {
+		t.Errorf("first seen %d, device entries %d, site entries %d, other %d, emails %d, unexpected %v, median %s, copies %d; want 1, 1, 1, 0, 4, [r2 UP → DROP], 4s, 1",
+			got.FirstSeen, got.DeviceEntries, got.SiteEntries, got.Other, got.Emails, got.Unexpected, got.MedianDelay, got.DuplicateMessageIDs)
 	}
 	for _, want := range []string{"lost: r1 10.0.0.2 UP → DOWN", "lost: r2 10.0.0.1 UP → DOWN", "duplicated: r1 10.0.0.1 UP → DOWN at 06:00:01",
 		"unexpected: r2 10.0.0.1 UP → DROP"} {

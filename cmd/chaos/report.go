@@ -43,9 +43,11 @@ type received struct {
 	times []time.Time
 }
 
-// count matches the flips against the emails. An entry is the same entry
-// when device, target, from, to and its time are; one received more than
-// once is a duplicate delivery. The flips of a link are matched in order
+// count matches the flips against the emails. An email whose Message-ID
+// was received before is a copy, merged as a mail client would
+// (DuplicateMessageIDs). An entry is the same entry when device, target,
+// from, to and its time are; one received more than once in emails of
+// different Message-IDs is a duplicate delivery, which nothing can merge. The flips of a link are matched in order
 // with its entries in order of their time: a flip's entry is the first
 // unused one with its from and to whose time falls in the flip's window
 // (from the flip to the link's next flip, with slack).
@@ -56,7 +58,12 @@ func count(flips []flip, emails []email) tally {
 	for _, e := range emails {
 		if e.messageID != "" {
 			if ids[e.messageID] {
+				// A copy of an email received before (sent again after
+				// a crash between the server's acceptance and the
+				// outbox's removal): a mail client merges it by its
+				// Message-ID, and so does the count.
 				t.DuplicateMessageIDs++
+				continue
 			}
 			ids[e.messageID] = true
 		}

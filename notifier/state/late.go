@@ -43,7 +43,8 @@ func observe(recent []Observation, o Observation) []Observation {
 // store outage and come back in another order. It cannot change the
 // device's state, which newer results decided, but it may show what they
 // missed: a link that was UP in the results before and after it and DOWN
-// in it went down and came back in between. Each such excursion is put in
+// in it went down and came back in between — when it was also probed in
+// between. Each such excursion is put in
 // the history as the two changes it was, and announced (unless silenced or
 // flapping) like any change, so no state a probe saw is lost because its
 // result came late. A repeat of a job already applied, or a result older
@@ -61,7 +62,11 @@ func late(prev Device, res *proto.ProbeResult, scheduled time.Time, rules Rules,
 	next := upgrade(prev)
 	next.Recent = observe(prev.Recent, o)
 	u := Update{Device: next}
-	if rules.Confirm > 1 || o.Links == nil {
+	if rules.Confirm > 1 || o.Links == nil || !o.Checked.After(before.Checked) || !o.Checked.Before(after.Checked) {
+		// A job probed after its successor was (redelivered from a
+		// worker that died) saw a later moment than the result it is
+		// placed before: it shows nothing the others missed, and the
+		// next job will show what it saw.
 		return u, nil
 	}
 	for _, lr := range res.GetLinks() {

@@ -75,6 +75,23 @@ func TestLateResultShowsWhatNewerOnesMissed(t *testing.T) {
 	}
 }
 
+// TestLateJobProbedAfterItsSuccessor: the job of minute 2, redelivered
+// after a worker died, was probed after the job of minute 3. It is late by
+// job but not by what it saw, so it shows no excursion: the chaos run saw
+// "DOWN → UP" dated before the "UP → DOWN" it undid.
+func TestLateJobProbedAfterItsSuccessor(t *testing.T) {
+	dev, _, _ := apply(t, 1, job(0, up), job(1, up), job(3, up))
+	r := job(2, down)
+	r.CheckedAt = timestamppb.New(t0.Add(3*time.Minute + 20*time.Second))
+	u, err := Decide(dev, r, Rules{}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Changes) != 0 || len(u.Alerts) != 0 {
+		t.Errorf("changes %+v alerts %q, want none", u.Changes, alertSummary(u.Alerts))
+	}
+}
+
 func TestTooLateResultIsDropped(t *testing.T) {
 	var applied []*proto.ProbeResult
 	for m := range maxRecent + 2 {
