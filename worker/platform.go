@@ -25,7 +25,9 @@ import (
 //     way scrapligo's network driver joins its levels' patterns;
 //   - setup: the "driver.send-command" steps of the definition's
 //     network-on-open, in order (terminal width and length; JunOS also
-//     turns complete-on-space off).
+//     turns complete-on-space off), less the width step, kept apart as
+//     width: a probe sends it only when a line it types may not fit
+//     (see setupFor).
 //
 // The rest of the definition does not fit the worker, which drives
 // scrapligo's generic driver, not its network driver (SCRAPLIGO.md: the
@@ -37,6 +39,7 @@ import (
 type cli struct {
 	prompt *regexp.Regexp
 	setup  []string
+	width  string // the step that widens the line; "" if the definition has none
 	// enable is how to go from user EXEC to privileged EXEC, for
 	// platforms whose login may land in either; nil where there is no
 	// such step.
@@ -133,9 +136,46 @@ func scrapliCLI(pl ping.Platform) (cli, error) {
 		if !ok || cmd == "" {
 			return cli{}, fmt.Errorf("network-on-open: %s without a command", platform.OpDriverSendCommand)
 		}
+		if c.width == "" && widthStep.MatchString(cmd) {
+			c.width = cmd
+			continue
+		}
 		c.setup = append(c.setup, cmd)
 	}
 	return c, nil
+}
+
+// widthStep is the setup step that sets the line's width ("terminal width
+// 511", "set cli screen-width 511").
+var widthStep = regexp.MustCompile(`\bwidth\b|\bscreen-width\b`)
+
+const (
+	// narrowWidth is the width of a line that ignores the size the pty
+	// request asks for (511 columns): 80, the default of every platform.
+	// The platforms take the pty's size as the line's, so the width step
+	// is a fallback for a line that might not.
+	narrowWidth = 80
+	// promptRoom is what a typed line leaves for the prompt before it
+	// (RP/0/RSP0/CPU0:hostname#, user@hostname>): the prompt is not read
+	// before the setup, which would cost a round trip.
+	promptRoom = 40
+)
+
+// setupFor is the setup a probe that types lines needs: unpaged output
+// always (a ping of many probes prints a line each on several platforms),
+// the width step only when a line could reach narrowWidth with its
+// prompt, where a line that kept the default width would wrap or scroll
+// the echo and scrapligo would not find the command it typed.
+func (c cli) setupFor(lines []string) []string {
+	if c.width == "" {
+		return c.setup
+	}
+	for _, l := range lines {
+		if len(l)+promptRoom >= narrowWidth {
+			return append([]string{c.width}, c.setup...)
+		}
+	}
+	return c.setup
 }
 
 // scrapliEnable reads the escalation from "exec" to "privilege-exec" of a

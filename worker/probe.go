@@ -86,7 +86,7 @@ func (p *Prober) connectTimeout() time.Duration {
 func (p *Prober) Budget(d Device) time.Duration {
 	steps := 3 // the prompt and the setup commands
 	if _, c, err := platformCLI(d.Platform); err == nil {
-		steps = len(c.setup) + 1
+		steps = len(c.setupFor(nil)) + 2 // the prompt, and the width step if a line needs it
 		if c.enable != nil && d.Enable {
 			steps += 4 // the prompt, enable, its secret, the prompt again
 		}
@@ -139,7 +139,7 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 	stop := context.AfterFunc(ctx, tr.abort)
 	defer stop()
 
-	drv, err := p.open(ctx, tr, d, c)
+	drv, err := p.open(ctx, tr, d, c, c.setupFor(pingLines(pl, d.Targets)))
 	res.LoggedIn = tr.loggedIn.Load()
 	res.JumpLoggedIn, res.JumpRefused = hop.loginOutcome(ctx, err)
 	if err != nil {
@@ -170,8 +170,20 @@ func (p *Prober) hostKeys(ctx context.Context, d Device) (ssh.HostKeyCallback, [
 	return p.HostKeys.ForDevice(ctx, d)
 }
 
-// open starts the scrapligo driver over tr and makes the CLI unpaged.
-func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli) (*generic.Driver, error) {
+// pingLines are the ping commands a probe of targets types.
+func pingLines(pl ping.Platform, targets []ping.Params) []string {
+	var lines []string
+	for _, t := range targets {
+		if cmd, err := pl.Command(t); err == nil {
+			lines = append(lines, cmd)
+		}
+	}
+	return lines
+}
+
+// open starts the scrapligo driver over tr, enters privileged EXEC if d
+// says to, and sends setup.
+func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli, setup []string) (*generic.Driver, error) {
 	drv, err := generic.NewDriver(d.Host,
 		options.WithCustomTransport(tr),
 		options.WithPort(d.Port),
@@ -193,7 +205,7 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli) (*
 		drv.Close()
 		return nil, err
 	}
-	for _, cmd := range c.setup {
+	for _, cmd := range setup {
 		r, err := drv.SendCommand(cmd)
 		if err == nil && r.Failed != nil {
 			err = r.Failed

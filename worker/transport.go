@@ -47,6 +47,12 @@ type sshTransport struct {
 	pending  atomic.Int64
 	overflow atomic.Bool
 
+	// buf is the one buffer Read reads into, of scrapligo's read size
+	// (8 KiB): a fresh one per read was most of the bytes a probe
+	// allocated. scrapligo reads from one goroutine, under its transport
+	// lock, and copies what Read returns before it reads again.
+	buf []byte
+
 	mu      sync.Mutex
 	conn    net.Conn
 	client  *ssh.Client
@@ -232,7 +238,10 @@ func (t *sshTransport) IsAlive() bool {
 	return t.session != nil
 }
 
-// Read reads up to n bytes of the shell's output.
+// Read reads up to n bytes of the shell's output into the transport's
+// buffer. What it returns is valid until the next Read: scrapligo's read
+// loop copies it at once (its carriage-return strip returns a copy), and
+// calls Read from one goroutine at a time.
 func (t *sshTransport) Read(n int) ([]byte, error) {
 	t.mu.Lock()
 	r := t.stdout
@@ -240,7 +249,10 @@ func (t *sshTransport) Read(n int) ([]byte, error) {
 	if r == nil {
 		return nil, io.EOF
 	}
-	b := make([]byte, n)
+	if cap(t.buf) < n {
+		t.buf = make([]byte, n)
+	}
+	b := t.buf[:n]
 	n, err := r.Read(b)
 	if n > 0 {
 		if t.limit > 0 && t.pending.Add(int64(n)) > t.limit {
