@@ -148,7 +148,7 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 		res.FailureText = failureText(ctx, tr, "open session", err)
 		return res
 	}
-	defer drv.Close()
+	defer closeDriver(tr, drv)
 	for _, t := range d.Targets {
 		link, err := p.ping(ctx, drv, pl, t)
 		if err != nil {
@@ -168,6 +168,15 @@ func (p *Prober) hostKeys(ctx context.Context, d Device) (ssh.HostKeyCallback, [
 		return nil, nil, errNoHostKeyPolicy
 	}
 	return p.HostKeys.ForDevice(ctx, d)
+}
+
+// closeDriver closes the transport, then the driver. scrapligo's read loop
+// is blocked in the transport's Read; closed first, the transport ends it
+// at once (EOF), where the driver alone would wait readDelay²/1µs for the
+// loop before closing the transport itself.
+func closeDriver(tr *sshTransport, drv *generic.Driver) {
+	tr.Close()
+	drv.Close()
 }
 
 // pingLines are the ping commands a probe of targets types.
@@ -202,7 +211,7 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli, se
 		return nil, err
 	}
 	if err := p.enter(drv, c, d); err != nil {
-		drv.Close()
+		closeDriver(tr, drv)
 		return nil, err
 	}
 	for _, cmd := range setup {
@@ -211,12 +220,12 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli, se
 			err = r.Failed
 		}
 		if err != nil {
-			drv.Close()
+			closeDriver(tr, drv)
 			return nil, &setupError{cmd: cmd, wait: p.setupTimeout(), err: err}
 		}
 	}
 	if ctx.Err() != nil {
-		drv.Close()
+		closeDriver(tr, drv)
 		return nil, ctx.Err()
 	}
 	return drv, nil
