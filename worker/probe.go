@@ -46,9 +46,10 @@ const DefaultMaxOutput = 4 << 20
 const (
 	defaultConnectTimeout = 10 * time.Second
 	defaultSetupTimeout   = 10 * time.Second
-	// readDelay is scrapligo's pause between reads; its default (250µs)
-	// costs ~1 ms per prompt round trip, and its forced close waits
-	// readDelay²/1µs, so keep it small.
+	// readDelay is scrapligo's pause between reads and between polls of
+	// its queue; its default (250µs) costs ~1 ms per prompt round trip.
+	// Much smaller is a spin: at 1µs fifty probes cost four times the CPU
+	// (BENCHMARKS.md, "Polling").
 	readDelay = 50 * time.Microsecond
 )
 
