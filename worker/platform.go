@@ -147,7 +147,7 @@ func scrapliCLI(pl ping.Platform) (cli, error) {
 
 // widthStep is the setup step that sets the line's width ("terminal width
 // 511", "set cli screen-width 511").
-var widthStep = regexp.MustCompile(`\bwidth\b|\bscreen-width\b`)
+var widthStep = regexp.MustCompile(`\bwidth\b`)
 
 const (
 	// narrowWidth is the width of a line that ignores the size the pty
