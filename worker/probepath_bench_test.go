@@ -1,16 +1,21 @@
-package worker_test
+package worker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/linkwatch/linkwatch/worker"
+	"golang.org/x/crypto/ssh"
+
 	"github.com/linkwatch/linkwatch/worker/ping"
+	"github.com/linkwatch/linkwatch/worker/sim"
 	"github.com/linkwatch/linkwatch/worker/sim/simtest"
 )
 
@@ -19,48 +24,91 @@ import (
 // simulator, for 300 devices of each platform at concurrency 1 and 50.
 // One op is one probe. Besides allocs/op and B/op it reports the process
 // CPU per probe (rusage: the simulator's CPU is in it too, so compare
-// runs, not absolute figures).
+// runs, and compare with BenchmarkProbePathFloor in the same run).
 //
 //	go test -run '^$' -bench ProbePath -benchmem -benchtime 600x ./worker/
 func BenchmarkProbePath(b *testing.B) {
+	eachPlatform(b, func(b *testing.B, platform string, srv *sim.Server, concurrency int) {
+		devices := make([]Device, b.N)
+		for i := range devices {
+			name := fmt.Sprintf("r%d", i%benchDevices)
+			devices[i] = Device{Name: name, Site: "bench", Host: "127.0.0.1", Port: srv.Port(name),
+				Platform: platform, Username: "admin", Password: "pw", Targets: []ping.Params{benchPing}}
+		}
+		p := &Prober{HostKeys: InsecureHostKeys{}}
+		failed := 0
+		ProbeAll(context.Background(), p, devices, NewLimiter(concurrency, 0), func(r DeviceResult) {
+			if r.Failed() {
+				failed++
+			}
+		})
+		if failed > 0 {
+			b.Fatalf("%d probes failed", failed)
+		}
+	})
+}
+
+// BenchmarkProbePathFloor is BenchmarkProbePath's probe done by a bare
+// x/crypto/ssh shell client: connect, login, pty and shell, the same setup
+// and ping lines, each read until the platform's prompt, close. It is the
+// floor the worker's probe path is judged against, on the same simulator.
+func BenchmarkProbePathFloor(b *testing.B) {
+	eachPlatform(b, func(b *testing.B, platform string, srv *sim.Server, concurrency int) {
+		pl, c, err := platformCLI(platform)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cmd, err := pl.Command(benchPing)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines := append(c.setupFor([]string{cmd}), cmd)
+		cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password("pw")},
+			HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second} // the simulator's throwaway keys
+		sem := make(chan struct{}, concurrency)
+		errs := make(chan error, b.N)
+		for i := range b.N {
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem }()
+				addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port(fmt.Sprintf("r%d", i%benchDevices))))
+				errs <- floorProbe(addr, cfg, c, lines)
+			}()
+		}
+		for range b.N {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+const benchDevices = 300
+
+var benchPing = ping.Params{Target: "10.0.0.1", Count: 1, Timeout: time.Second}
+
+// eachPlatform runs probe, timed, for each platform at concurrency 1 and
+// 50 against benchDevices simulated devices of that platform, and reports
+// the process CPU per op.
+func eachPlatform(b *testing.B, probe func(b *testing.B, platform string, srv *sim.Server, concurrency int)) {
 	for _, platform := range ping.Platforms() {
 		for _, c := range []int{1, 50} {
 			b.Run(fmt.Sprintf("%s/c=%d", platform, c), func(b *testing.B) {
-				benchProbePath(b, platform, 300, c)
+				var f strings.Builder
+				f.WriteString("devices:\n")
+				for i := range benchDevices {
+					fmt.Fprintf(&f, "  - { name: r%d, platform: %s, username: admin, password: pw, targets: { 10.0.0.1: up } }\n", i, platform)
+				}
+				srv := simtest.Start(b, f.String())
+				runtime.GC()
+				before := cpuTime(b)
+				b.ResetTimer()
+				probe(b, platform, srv, c)
+				b.StopTimer()
+				b.ReportMetric(float64((cpuTime(b)-before).Microseconds())/float64(b.N)/1000, "cpu-ms/probe")
 			})
 		}
 	}
-}
-
-func benchProbePath(b *testing.B, platform string, n, concurrency int) {
-	var f strings.Builder
-	f.WriteString("devices:\n")
-	for i := range n {
-		fmt.Fprintf(&f, "  - { name: r%d, platform: %s, username: admin, password: pw, targets: { 10.0.0.1: up } }\n", i, platform)
-	}
-	srv := simtest.Start(b, f.String())
-	devices := make([]worker.Device, b.N)
-	for i := range devices {
-		name := fmt.Sprintf("r%d", i%n)
-		devices[i] = worker.Device{Name: name, Site: "bench", Host: "127.0.0.1", Port: srv.Port(name),
-			Platform: platform, Username: "admin", Password: "pw",
-			Targets: []ping.Params{{Target: "10.0.0.1", Count: 1, Timeout: time.Second}}}
-	}
-	p := &worker.Prober{HostKeys: worker.InsecureHostKeys{}}
-	runtime.GC()
-	before := cpuTime(b)
-	b.ResetTimer()
-	failed := 0
-	worker.ProbeAll(context.Background(), p, devices, worker.NewLimiter(concurrency, 0), func(r worker.DeviceResult) {
-		if r.Failed() {
-			failed++
-		}
-	})
-	b.StopTimer()
-	if failed > 0 {
-		b.Fatalf("%d probes failed", failed)
-	}
-	b.ReportMetric(float64((cpuTime(b)-before).Microseconds())/float64(b.N)/1000, "cpu-ms/probe")
 }
 
 // cpuTime is the process's user and system CPU time so far.
@@ -70,4 +118,57 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// floorProbe logs in, waits for the prompt, types each line and waits for
+// the prompt after it, and closes.
+func floorProbe(addr string, cfg *ssh.ClientConfig, c cli, lines []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client, err := ssh.Dial("tcp", addr, cfg)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	stop := context.AfterFunc(ctx, func() { client.Close() })
+	defer stop()
+	s, err := client.NewSession()
+	if err != nil {
+		return err
+	}
+	in, _ := s.StdinPipe()
+	out, _ := s.StdoutPipe()
+	if err := s.RequestPty("xterm", 255, 511, ssh.TerminalModes{ssh.ECHO: 1}); err != nil {
+		return err
+	}
+	if err := s.Shell(); err != nil {
+		return err
+	}
+	buf := make([]byte, 8<<10)
+	var got []byte
+	untilPrompt := func() error {
+		got = got[:0]
+		for {
+			n, err := out.Read(buf)
+			got = append(got, bytes.ReplaceAll(buf[:n], []byte("\r"), nil)...)
+			if c.prompt.Match(got) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("no prompt (%w): %q", err, got)
+			}
+		}
+	}
+	if err := untilPrompt(); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if _, err := in.Write([]byte(l + "\n")); err != nil {
+			return err
+		}
+		if err := untilPrompt(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
