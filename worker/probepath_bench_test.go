@@ -26,7 +26,7 @@ import (
 // CPU per probe (rusage: the simulator's CPU is in it too, so compare
 // runs, and compare with BenchmarkProbePathFloor in the same run).
 //
-//	go test -run '^$' -bench ProbePath -benchmem -benchtime 600x ./worker/
+//	go test -run '^$' -bench 'ProbePath(Floor)?/cisco_iosxe' -benchmem -benchtime 600x ./worker/
 func BenchmarkProbePath(b *testing.B) {
 	eachPlatform(b, func(b *testing.B, platform string, srv *sim.Server, concurrency int) {
 		devices := make([]Device, b.N)
