@@ -8,18 +8,14 @@ package scheduler
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	pb "google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/backoff"
@@ -109,39 +105,38 @@ type Due struct {
 // k×interval since the Unix epoch; a device's job for slot k is due at the
 // slot's start plus the device's phase.
 func Plan(inv Inventory, from, to time.Time) []Due {
-	if inv.Interval <= 0 || !from.Before(to) {
+	if !from.Before(to) {
 		return nil
 	}
-	iv := int64(inv.Interval)
 	var out []Due
-	for slot := from.UnixNano()/iv - 1; slot*iv < to.UnixNano(); slot++ {
-		for i, d := range inv.Devices {
-			at := time.Unix(0, slot*iv).Add(Phase(d.GetDevice(), inv.Interval))
-			if !at.Before(from) && at.Before(to) {
-				out = append(out, Due{At: at, Slot: slot, Device: i})
-			}
-		}
+	q := newQueue(inv, from)
+	for n, ok := q.peek(); ok && n.at < to.UnixNano(); n, ok = q.peek() {
+		out = append(out, Due{At: time.Unix(0, n.at), Slot: n.slot, Device: n.device})
+		q.advance()
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out
 }
 
 // Run publishes jobs until ctx ends. At start it publishes the current
 // slot's jobs whose time has already come, so a restart skips no interval
 // (the message id makes that harmless when they were already published).
+// Each wake-up costs O(log N) per job due: the devices' next jobs wait in a
+// queue, rebuilt only when the inventory is reloaded.
 func (s *Scheduler) Run(ctx context.Context) error {
-	from := s.slotStart(s.now())
-	s.log.Info("scheduler started", "devices", len(s.inventory().Devices), "interval", s.inventory().Interval)
+	inv := s.inventory()
+	q := newQueue(inv, s.slotStart(s.now()))
+	s.log.Info("scheduler started", "devices", len(inv.Devices), "interval", inv.Interval)
+	p := s.startPublisher(ctx)
+	defer p.close()
 	for {
-		inv := s.inventory()
-		now := s.now()
-		for _, d := range Plan(inv, from, now.Add(time.Nanosecond)) {
-			s.publish(ctx, inv, d)
+		now := s.now().UnixNano()
+		for n, ok := q.peek(); ok && n.at <= now; n, ok = q.peek() {
+			p.publish(ctx, inv, Due{At: time.Unix(0, n.at), Slot: n.slot, Device: n.device})
+			q.advance()
 		}
-		from = now.Add(time.Nanosecond)
 		wait := time.Second
-		if next := Plan(inv, from, from.Add(inv.Interval+time.Second)); len(next) > 0 {
-			wait = next[0].At.Sub(now)
+		if n, ok := q.peek(); ok {
+			wait = time.Duration(n.at - now)
 		}
 		select {
 		case <-ctx.Done():
@@ -150,6 +145,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			return ctx.Err()
 		case <-s.reload:
+			// The new inventory's jobs from just after the last ones
+			// published: none is published twice, none skipped.
+			inv = s.inventory()
+			q = newQueue(inv, time.Unix(0, now+1))
 		case <-s.after(wait):
 		}
 	}
@@ -167,46 +166,4 @@ func (s *Scheduler) slotStart(t time.Time) time.Time {
 		return t
 	}
 	return time.Unix(0, t.UnixNano()/iv*iv)
-}
-
-// publish sends one job; a failure is counted and the job is skipped: the
-// next slot brings a fresh one, and a late probe is worth less than none.
-// The first failure is logged, and the first success after it; the jobs
-// in between only at debug level, so an outage of the bus is two lines.
-func (s *Scheduler) publish(ctx context.Context, inv Inventory, d Due) {
-	tmpl := inv.Devices[d.Device]
-	job := pb.Clone(tmpl).(*proto.ProbeJob)
-	job.Slot = d.Slot
-	job.Id = proto.JobID(job.GetDevice(), d.Slot)
-	job.ScheduledAt = timestamppb.New(d.At)
-	job.Deadline = timestamppb.New(d.At.Add(inv.Interval))
-	if err := s.send(ctx, job); err != nil {
-		if ctx.Err() == nil {
-			s.metrics.failed.Inc()
-			s.bus.Retry(err)
-			s.log.Debug("publish job", "job", job.GetId(), "err", err)
-		}
-		return
-	}
-	s.bus.Done()
-	s.published.Add(1)
-	s.metrics.published.Inc()
-	s.log.Debug("job published", "job", job.GetId(), "site", job.GetSite())
-}
-
-func (s *Scheduler) send(ctx context.Context, job *proto.ProbeJob) error {
-	subject, err := proto.JobSubject(job.GetSite())
-	if err != nil {
-		return fmt.Errorf("device %s: %w", job.GetDevice(), err)
-	}
-	data, err := pb.Marshal(job)
-	if err != nil {
-		return fmt.Errorf("encode job: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := s.js.Publish(ctx, subject, data, jetstream.WithMsgID(job.GetId())); err != nil {
-		return fmt.Errorf("publish to %s: %w", subject, err)
-	}
-	return nil
 }
