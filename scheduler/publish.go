@@ -55,38 +55,65 @@ func (p *publisher) close() {
 	<-p.done
 }
 
+// template is a device's job encoded once per inventory, less what each
+// job adds (id, slot, times), with the subject it goes to.
+type template struct {
+	device, site, subject string
+	data                  []byte
+	err                   error
+}
+
+// templates encodes inv's jobs; done at start and on reload only.
+func templates(inv Inventory) []template {
+	out := make([]template, len(inv.Devices))
+	for i, d := range inv.Devices {
+		t := &out[i]
+		t.device, t.site = d.GetDevice(), d.GetSite()
+		if t.subject, t.err = proto.JobSubject(t.site); t.err != nil {
+			t.err = fmt.Errorf("device %s: %w", t.device, t.err)
+			continue
+		}
+		if t.data, t.err = pb.Marshal(d); t.err != nil {
+			t.err = fmt.Errorf("encode job: %w", t.err)
+		}
+	}
+	return out
+}
+
 // publish sends one job; a failure is counted and the job is skipped: the
 // next slot brings a fresh one, and a late probe is worth less than none.
-func (p *publisher) publish(ctx context.Context, inv Inventory, d Due) {
-	tmpl := inv.Devices[d.Device]
-	job := pb.Clone(tmpl).(*proto.ProbeJob)
-	job.Slot = d.Slot
-	job.Id = proto.JobID(job.GetDevice(), d.Slot)
-	job.ScheduledAt = timestamppb.New(d.At)
-	job.Deadline = timestamppb.New(d.At.Add(inv.Interval))
-	ack, err := p.send(job)
+func (p *publisher) publish(ctx context.Context, t *template, interval time.Duration, d Due) {
+	id := proto.JobID(t.device, d.Slot)
+	ack, err := p.send(t, &proto.ProbeJob{
+		Id:          id,
+		Slot:        d.Slot,
+		ScheduledAt: timestamppb.New(d.At),
+		Deadline:    timestamppb.New(d.At.Add(interval)),
+	})
 	if err != nil {
-		p.s.settle(ctx, job.GetId(), job.GetSite(), err)
+		p.s.settle(ctx, id, t.site, err)
 		return
 	}
 	select {
-	case p.acks <- inFlight{ack: ack, job: job.GetId(), site: job.GetSite(), deadline: time.Now().Add(ackTimeout)}:
+	case p.acks <- inFlight{ack: ack, job: id, site: t.site, deadline: time.Now().Add(ackTimeout)}:
 	case <-ctx.Done():
 	}
 }
 
-func (p *publisher) send(job *proto.ProbeJob) (jetstream.PubAckFuture, error) {
-	subject, err := proto.JobSubject(job.GetSite())
-	if err != nil {
-		return nil, fmt.Errorf("device %s: %w", job.GetDevice(), err)
+// send publishes the template with the fields of this job appended: in
+// protobuf's encoding a message followed by fields is that message with
+// those fields set, so the template is not encoded again for each job.
+func (p *publisher) send(t *template, job *proto.ProbeJob) (jetstream.PubAckFuture, error) {
+	if t.err != nil {
+		return nil, t.err
 	}
-	data, err := pb.Marshal(job)
+	data, err := pb.MarshalOptions{}.MarshalAppend(append(make([]byte, 0, len(t.data)+64), t.data...), job)
 	if err != nil {
 		return nil, fmt.Errorf("encode job: %w", err)
 	}
-	ack, err := p.s.js.PublishMsgAsync(&nats.Msg{Subject: subject, Data: data}, jetstream.WithMsgID(job.GetId()))
+	ack, err := p.s.js.PublishMsgAsync(&nats.Msg{Subject: t.subject, Data: data}, jetstream.WithMsgID(job.GetId()))
 	if err != nil {
-		return nil, fmt.Errorf("publish to %s: %w", subject, err)
+		return nil, fmt.Errorf("publish to %s: %w", t.subject, err)
 	}
 	return ack, nil
 }

@@ -124,14 +124,14 @@ func Plan(inv Inventory, from, to time.Time) []Due {
 // queue, rebuilt only when the inventory is reloaded.
 func (s *Scheduler) Run(ctx context.Context) error {
 	inv := s.inventory()
-	q := newQueue(inv, s.slotStart(s.now()))
+	q, tmpls := newQueue(inv, s.slotStart(s.now())), templates(inv)
 	s.log.Info("scheduler started", "devices", len(inv.Devices), "interval", inv.Interval)
 	p := s.startPublisher(ctx)
 	defer p.close()
 	for {
 		now := s.now().UnixNano()
 		for n, ok := q.peek(); ok && n.at <= now; n, ok = q.peek() {
-			p.publish(ctx, inv, Due{At: time.Unix(0, n.at), Slot: n.slot, Device: n.device})
+			p.publish(ctx, &tmpls[n.device], inv.Interval, Due{At: time.Unix(0, n.at), Slot: n.slot, Device: n.device})
 			q.advance()
 		}
 		wait := time.Second
@@ -148,7 +148,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			// The new inventory's jobs from just after the last ones
 			// published: none is published twice, none skipped.
 			inv = s.inventory()
-			q = newQueue(inv, time.Unix(0, now+1))
+			q, tmpls = newQueue(inv, time.Unix(0, now+1)), templates(inv)
 		case <-s.after(wait):
 		}
 	}
