@@ -3,12 +3,14 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	pb "google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
@@ -247,5 +249,101 @@ func TestReloadPublishesTheNewInventory(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// planByScan is the plan as the scheduler made it before its queue: every
+// device in every slot the window touches, sorted. Plan must agree.
+func planByScan(inv Inventory, from, to time.Time) []Due {
+	iv := int64(inv.Interval)
+	var out []Due
+	for slot := from.UnixNano()/iv - 1; slot*iv < to.UnixNano(); slot++ {
+		for i, d := range inv.Devices {
+			at := time.Unix(0, slot*iv).Add(Phase(d.GetDevice(), inv.Interval))
+			if !at.Before(from) && at.Before(to) {
+				out = append(out, Due{At: at, Slot: slot, Device: i})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
+}
+
+func TestPlanAgreesWithScan(t *testing.T) {
+	start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		devices  int
+		interval time.Duration
+		from, to time.Duration // after start
+	}{
+		{50, time.Minute, 0, 3 * time.Minute},
+		{50, time.Minute, 17 * time.Second, 17*time.Second + time.Nanosecond},
+		{50, 7 * time.Second, 3*time.Second + 1, 40 * time.Second},
+		{200, 5 * time.Minute, 4 * time.Minute, 11 * time.Minute},
+		{1, time.Second, 0, 10 * time.Second},
+	} {
+		inv := inventory(tc.devices, tc.interval)
+		from, to := start.Add(tc.from), start.Add(tc.to)
+		got, want := Plan(inv, from, to), planByScan(inv, from, to)
+		if len(got) != len(want) {
+			t.Errorf("%+v: %d jobs, want %d", tc, len(got), len(want))
+			continue
+		}
+		for i := range got {
+			if !got[i].At.Equal(want[i].At) || got[i].Slot != want[i].Slot || got[i].Device != want[i].Device {
+				t.Errorf("%+v: job %d is %+v, want %+v", tc, i, got[i], want[i])
+				break
+			}
+		}
+	}
+}
+
+func TestPublishedJobIsTheTemplateWithItsSlot(t *testing.T) {
+	const interval = time.Second
+	js := jetStream(t, interval)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inv := inventory(2, interval)
+	clk := newFakeClock()
+	s := newOnClock(js, inv, clk)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	advanceUntil(t, clk, interval/4, func() error {
+		if s.Published() < 2 {
+			return fmt.Errorf("published %d jobs, want 2", s.Published())
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(context.Background(), proto.StreamJobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := stream.GetMsg(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got proto.ProbeJob
+	if err := pb.Unmarshal(m.Data, &got); err != nil {
+		t.Fatal(err)
+	}
+	d := 0
+	if got.GetDevice() != "r0" {
+		d = 1
+	}
+	want := pb.Clone(inv.Devices[d]).(*proto.ProbeJob)
+	at := got.GetScheduledAt().AsTime()
+	want.Slot = at.UnixNano() / int64(interval)
+	want.Id = proto.JobID(want.GetDevice(), want.Slot)
+	want.ScheduledAt = got.GetScheduledAt()
+	want.Deadline = timestamppb.New(at.Add(interval))
+	if !pb.Equal(&got, want) {
+		t.Errorf("job published:\n%v\nwant:\n%v", &got, want)
+	}
+	if at.Sub(time.Unix(0, want.Slot*int64(interval))) != Phase(want.GetDevice(), interval) {
+		t.Errorf("job %s scheduled at %v, not at its slot's start plus its phase", got.GetId(), at)
 	}
 }
