@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,26 +25,13 @@ var benchSizes = []int{1_000, 10_000, 100_000}
 // jumpClock is a clock for benchmarks that never waits: After moves it on
 // by the duration asked for and fires at once, so the scheduler runs as
 // fast as it can plan and publish.
-type jumpClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type jumpClock struct{ *fakeClock }
 
-func (c *jumpClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *jumpClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c jumpClock) After(d time.Duration) <-chan time.Time {
 	if d > 0 {
-		c.now = c.now.Add(d)
+		c.Advance(d)
 	}
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
+	return c.fakeClock.After(0)
 }
 
 // cpuTime is the CPU time (user and system) the process has used.
@@ -131,7 +117,7 @@ func BenchmarkRun(b *testing.B) {
 				b.Fatal(err)
 			}
 			// The clock starts at a slot's start: no backlog at start.
-			clk := &jumpClock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+			clk := jumpClock{newFakeClock()}
 			s := New(js, inventory(n, interval), nil, clk.Now)
 			s.after = clk.After
 			ctx, cancel := context.WithCancel(context.Background())
