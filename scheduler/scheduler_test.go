@@ -347,3 +347,50 @@ func TestPublishedJobIsTheTemplateWithItsSlot(t *testing.T) {
 		t.Errorf("job %s scheduled at %v, not at its slot's start plus its phase", got.GetId(), at)
 	}
 }
+
+func TestReloadWithANewIntervalUsesItsSlots(t *testing.T) {
+	const before, after = time.Second, 3 * time.Second
+	js := jetStream(t, after)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clk := newFakeClock()
+	s := newOnClock(js, inventory(2, before), clk)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	advanceUntil(t, clk, before/4, func() error {
+		if s.Published() < 2 {
+			return fmt.Errorf("published %d jobs before the reload, want 2", s.Published())
+		}
+		return nil
+	})
+	s.Reload(inventory(2, after))
+	stream, err := js.Stream(ctx, proto.StreamJobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A job of the new interval: its slot counts intervals of 3 s, it is
+	// due at its slot's start plus its phase in 3 s, and its deadline is
+	// one new interval later.
+	advanceUntil(t, clk, before/4, func() error {
+		m, err := stream.GetLastMsgForSubject(ctx, "linkwatch.jobs.a")
+		if err != nil {
+			return err
+		}
+		var job proto.ProbeJob
+		if err := pb.Unmarshal(m.Data, &job); err != nil {
+			return err
+		}
+		at := job.GetScheduledAt().AsTime()
+		if at.Sub(time.Unix(0, job.GetSlot()*int64(after))) != Phase(job.GetDevice(), after) {
+			return fmt.Errorf("last job %s is of the old interval", job.GetId())
+		}
+		if d := job.GetDeadline().AsTime().Sub(at); d != after {
+			return fmt.Errorf("job %s has %v to its deadline, want %v", job.GetId(), d, after)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
