@@ -308,12 +308,7 @@ func TestPublishedJobIsTheTemplateWithItsSlot(t *testing.T) {
 	s := newOnClock(js, inv, clk)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	advanceUntil(t, clk, interval/4, func() error {
-		if s.Published() < 2 {
-			return fmt.Errorf("published %d jobs, want 2", s.Published())
-		}
-		return nil
-	})
+	advanceUntilPublished(t, clk, interval/4, s, 2)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -357,12 +352,7 @@ func TestReloadWithANewIntervalUsesItsSlots(t *testing.T) {
 	s := newOnClock(js, inventory(2, before), clk)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	advanceUntil(t, clk, before/4, func() error {
-		if s.Published() < 2 {
-			return fmt.Errorf("published %d jobs before the reload, want 2", s.Published())
-		}
-		return nil
-	})
+	advanceUntilPublished(t, clk, before/4, s, 2)
 	s.Reload(inventory(2, after))
 	stream, err := js.Stream(ctx, proto.StreamJobs)
 	if err != nil {
@@ -393,4 +383,15 @@ func TestReloadWithANewIntervalUsesItsSlots(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// advanceUntilPublished is advanceUntil s has published at least n jobs.
+func advanceUntilPublished(t *testing.T, clk *fakeClock, step time.Duration, s *Scheduler, n int64) {
+	t.Helper()
+	advanceUntil(t, clk, step, func() error {
+		if s.Published() < n {
+			return fmt.Errorf("published %d jobs, want %d", s.Published(), n)
+		}
+		return nil
+	})
 }
