@@ -188,6 +188,10 @@ type Store interface {
 	Commit(ctx context.Context, device string, decide func(prev Device) (Update, error)) error
 	// Devices returns every stored device record, sorted by name.
 	Devices(ctx context.Context) ([]Device, error)
+	// DevicesAfter returns the stored device records whose names sort
+	// after after ("": from the first), sorted by name, at most n (all
+	// when n <= 0): a page of Devices.
+	DevicesAfter(ctx context.Context, after string, n int) ([]Device, error)
 	// History returns the changes of device's links and reachability
 	// (only target's when target is not ""; a reachability change has
 	// Target ""), or of every device's when device is "", at or after

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"ConcurrentCommitsOneDevice", testConcurrentOneDevice},
 		{"CommitsOnDevicesAreIndependent", testDevicesIndependent},
 		{"DevicesSorted", testDevicesSorted},
+		{"DevicesAfter", testDevicesAfter},
 		{"History", testHistory},
 		{"HistoryKeepsEqualChanges", testHistoryEqualChanges},
 		{"HistoryOrderBelowMillisecond", testHistorySubMillisecond},
