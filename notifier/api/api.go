@@ -17,9 +17,6 @@ import (
 	"github.com/linkwatch/linkwatch/proto"
 )
 
-// StatusRequest asks for the stored devices and links.
-type StatusRequest struct{}
-
 // HistoryRequest asks for the changes of one device (one target when
 // Target is set), or of every device when Device is "" (then without a
 // Target), at or after Since, newest first, at most Limit (at most
@@ -38,7 +35,7 @@ type HistoryReply struct {
 
 // Reader is the part of the store the API reads.
 type Reader interface {
-	Devices(ctx context.Context) ([]state.Device, error)
+	DevicesAfter(ctx context.Context, after string, n int) ([]state.Device, error)
 	Sites(ctx context.Context) ([]state.Site, error)
 	History(ctx context.Context, device, target string, since time.Time, limit int) ([]state.Change, error)
 }
@@ -66,7 +63,9 @@ func Serve(nc *nats.Conn, store Reader, log *slog.Logger, opts ...Option) (stop 
 	g := svc.AddGroup(proto.APIPrefix)
 	handlers := map[string]micro.HandlerFunc{
 		"status": func(r micro.Request) {
-			answer(r, log, func(ctx context.Context) (any, error) { return status(ctx, store, o.fleet) })
+			answer(r, log, func(ctx context.Context) (any, error) {
+				return status(ctx, store, o.fleet, o.pageLimits(nc), r.Data())
+			})
 		},
 		"history": func(r micro.Request) {
 			answer(r, log, func(ctx context.Context) (any, error) { return history(ctx, store, r.Data()) })

@@ -55,7 +55,7 @@ func serve(t *testing.T) *nats.Conn {
 func TestStatusAndHistory(t *testing.T) {
 	nc := serve(t)
 	ctx := context.Background()
-	st, err := api.QueryStatus(ctx, nc)
+	st, err := api.QueryStatus(ctx, nc, api.StatusRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestHistoryRefusals(t *testing.T) {
 
 func TestQueryWithoutNotifierSaysSo(t *testing.T) {
 	nc, _ := localnatstest.Connect(t, localnatstest.Start(t))
-	_, err := api.QueryStatus(context.Background(), nc)
+	_, err := api.QueryStatus(context.Background(), nc, api.StatusRequest{})
 	if err == nil || !strings.Contains(err.Error(), "no linkwatch notifier is answering") {
 		t.Errorf("status with no notifier: %v, want an error saying none answers", err)
 	}
@@ -151,7 +151,7 @@ func TestStatusJudgesStaleness(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	rep, err := api.QueryStatus(t.Context(), nc)
+	rep, err := api.QueryStatus(t.Context(), nc, api.StatusRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,11 +12,43 @@ import (
 	"github.com/linkwatch/linkwatch/proto"
 )
 
-// QueryStatus asks a running notifier for the stored state.
-func QueryStatus(ctx context.Context, nc *nats.Conn) (StatusReply, error) {
-	var rep StatusReply
-	err := request(ctx, nc, "status", StatusRequest{}, &rep)
-	return rep, err
+// QueryStatus asks a running notifier for the stored state that req
+// selects, page after page from req.After, and returns the pages joined:
+// the devices of every page, the sites, clock and stale_after of the first.
+func QueryStatus(ctx context.Context, nc *nats.Conn, req StatusRequest) (StatusReply, error) {
+	var all StatusReply
+	first := true
+	err := StatusPages(ctx, nc, req, func(page StatusReply) error {
+		if first {
+			all, first = page, false
+			return nil
+		}
+		all.Devices = append(all.Devices, page.Devices...)
+		return nil
+	})
+	all.Next = ""
+	return all, err
+}
+
+// StatusPages asks a running notifier for the stored state that req
+// selects and calls f with each page, in order, until the last.
+func StatusPages(ctx context.Context, nc *nats.Conn, req StatusRequest, f func(StatusReply) error) error {
+	for {
+		var page StatusReply
+		if err := request(ctx, nc, "status", req, &page); err != nil {
+			return err
+		}
+		if err := f(page); err != nil {
+			return err
+		}
+		if page.Next == "" {
+			return nil
+		}
+		if page.Next <= req.After {
+			return fmt.Errorf("status request: the notifier's next page (after %q) does not follow %q", page.Next, req.After)
+		}
+		req.After = page.Next
+	}
 }
 
 // QueryHistory asks a running notifier for a device's changes.

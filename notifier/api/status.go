@@ -1,9 +1,6 @@
 package api
 
 import (
-	"context"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/linkwatch/linkwatch/notifier/state"
@@ -13,17 +10,21 @@ import (
 // request returns.
 const MaxFleetHistory = 1000
 
-// StatusReply carries every stored device with its links, every device of
-// the inventory not stored yet, and the sites found without results.
+// StatusReply carries one page of the devices, by name: the stored ones
+// with their links and those of the inventory not stored yet, and, in the
+// first page, the site records.
 type StatusReply struct {
 	Devices []DeviceStatus `json:"devices"`
 	// Sites are the stored site records (a site has one once it went
-	// blind); Blind ones had no result for StaleAfter.
+	// blind); Blind ones had no result for StaleAfter. Only the first
+	// page has them.
 	Sites []state.Site `json:"sites,omitempty"`
 	// At is the notifier's clock when it answered, StaleAfter its
 	// notify.stale_after.
 	At         time.Time     `json:"at,omitzero"`
 	StaleAfter time.Duration `json:"stale_after,omitempty"`
+	// Next, when not "", is the After of the request for the next page.
+	Next string `json:"next,omitempty"`
 }
 
 // DeviceStatus is a stored device record (its JSON fields unchanged) and
@@ -55,8 +56,9 @@ type Fleet struct {
 type Option func(*options)
 
 type options struct {
-	fleet    func() Fleet
-	silencer Silencer
+	fleet     func() Fleet
+	silencer  Silencer
+	pageBytes int
 }
 
 // WithFleet makes status list the devices of fleet's inventory that have
@@ -66,41 +68,24 @@ func WithFleet(fleet func() Fleet) Option {
 	return func(o *options) { o.fleet = fleet }
 }
 
-func status(ctx context.Context, store Reader, fleet func() Fleet) (StatusReply, error) {
-	devs, err := store.Devices(ctx)
-	if err != nil {
-		return StatusReply{}, err
+// WithPageBytes bounds the JSON of one page of status to n bytes (one
+// device more when a single device is larger). Without it a page is at
+// most half the server's payload limit.
+func WithPageBytes(n int) Option {
+	return func(o *options) { o.pageBytes = n }
+}
+
+// RowState is the state status shows for the link l of d, or for d itself
+// when l is nil (a device with no link state yet: UNKNOWN): STALE when d is
+// stale, FLAPPING for a flapping link, else the link's state.
+func RowState(d DeviceStatus, l *state.Link) string {
+	switch {
+	case d.Stale:
+		return state.Stale
+	case l == nil:
+		return state.Unknown
+	case l.Flapping:
+		return state.Flapping
 	}
-	sites, err := store.Sites(ctx)
-	if err != nil {
-		return StatusReply{}, err
-	}
-	var f Fleet
-	if fleet != nil {
-		f = fleet()
-	}
-	rep := StatusReply{Sites: sites, At: f.Now, StaleAfter: f.StaleAfter, Devices: make([]DeviceStatus, 0, len(devs))}
-	blind := map[string]state.Site{}
-	for _, s := range sites {
-		if s.Blind {
-			blind[s.Name] = s
-		}
-	}
-	stale := func(d state.Device) bool {
-		s, ok := blind[d.Site]
-		since := state.Later(f.Started, f.Watched[d.Name])
-		return ok && !d.Received.After(s.LastReceived) || state.IsStale(d.Received, since, f.Now, f.StaleAfter)
-	}
-	stored := map[string]bool{}
-	for _, d := range devs {
-		stored[d.Name] = true
-		rep.Devices = append(rep.Devices, DeviceStatus{Device: d, Stale: stale(d)})
-	}
-	for name, site := range f.Sites {
-		if d := (state.Device{Name: name, Site: site}); !stored[name] {
-			rep.Devices = append(rep.Devices, DeviceStatus{Device: d, NotProbed: true, Stale: stale(d)})
-		}
-	}
-	slices.SortFunc(rep.Devices, func(a, b DeviceStatus) int { return strings.Compare(a.Name, b.Name) })
-	return rep, nil
+	return l.State
 }
