@@ -23,6 +23,7 @@ import (
 type statusOptions struct {
 	config string
 	site   string
+	device string
 	state  string
 	output outputFormat
 	out    io.Writer
@@ -38,7 +39,9 @@ NATS) for the stored state and prints one row per link, and one per device
 of the inventory with no link state yet (UNKNOWN: never reached, with its
 failure, or not probed yet). A link whose device sent no result for
 notify.stale_after (or whose site is without results) is STALE, its last
-state in the NOTE column (last_state in JSON).`,
+state in the NOTE column (last_state in JSON). The notifier answers in
+pages and applies --site, --device and --state itself; status asks for
+every page.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out = cmd.OutOrStdout()
@@ -47,6 +50,7 @@ state in the NOTE column (last_state in JSON).`,
 	}
 	addConfigFlag(cmd, &opts.config, "the NATS address")
 	cmd.Flags().StringVar(&opts.site, "site", "", "only links of this site")
+	cmd.Flags().StringVar(&opts.device, "device", "", "only links of this device")
 	cmd.Flags().StringVar(&opts.state, "state", "", "only rows in this state: "+statusStatesText())
 	addOutputFlag(cmd, &opts.output)
 	return cmd
@@ -82,15 +86,14 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	if want != "" && !slices.Contains(state.ShownStates, want) {
 		return fmt.Errorf("--state %q: must be %s", opts.state, statusStatesText())
 	}
-	var rep api.StatusReply
+	var rows []statusRow
 	err := withNATS(ctx, opts.config, func(ctx context.Context, _ *config.Config, nc *nats.Conn) (err error) {
-		rep, err = api.QueryStatus(ctx, nc)
+		rows, err = queryStatusRows(ctx, nc, opts.site, opts.device, want)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	rows := statusRows(rep, opts.site, want)
 	if opts.output == outputJSON {
 		return writeJSONLines(opts.out, rows, "status")
 	}
@@ -109,6 +112,18 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 			r.Since, r.LastChecked, r.LossPercent, rtt, oneLine(noteText(r)))
 	}
 	return tw.Flush()
+}
+
+// queryStatusRows asks the notifier on nc for every page of the status of
+// site, device and state want (all when "") and makes their rows.
+func queryStatusRows(ctx context.Context, nc *nats.Conn, site, device, want string) ([]statusRow, error) {
+	rep, err := api.QueryStatus(ctx, nc, api.StatusRequest{Site: site, Device: device, State: want})
+	if err != nil {
+		return nil, err
+	}
+	// The notifier filters; so does statusRows, for a notifier that does
+	// not yet.
+	return statusRows(rep, site, device, want), nil
 }
 
 // statusStatesText words the states status shows and --state takes
@@ -141,17 +156,17 @@ func noteText(r statusRow) string {
 	return strings.Join(parts, "; ")
 }
 
-// statusRows makes the rows of rep's devices at site (all when ""), in
+// statusRows makes the rows of rep's devices at site, named device, in
 // state want (all when ""): one per link, one per device with no link
 // state yet (UNKNOWN); a stale device's are STALE.
-func statusRows(rep api.StatusReply, site, want string) []statusRow {
+func statusRows(rep api.StatusReply, site, device, want string) []statusRow {
 	blind := map[string]bool{}
 	for _, s := range rep.Sites {
 		blind[s.Name] = s.Blind
 	}
 	var rows []statusRow
 	for _, d := range rep.Devices {
-		if site != "" && d.Site != site {
+		if site != "" && d.Site != site || device != "" && d.Name != device {
 			continue
 		}
 		for _, r := range deviceRows(d, blind[d.Site]) {
@@ -186,7 +201,7 @@ func deviceRows(d api.DeviceStatus, siteBlind bool) []statusRow {
 			r.Note = strings.TrimPrefix(note+"; not probed yet", "; ")
 		}
 		if d.Stale {
-			r.State, r.LastState = state.Stale, state.Unknown
+			r.State, r.LastState = api.RowState(d, nil), state.Unknown
 		}
 		return []statusRow{r}
 	}
@@ -196,12 +211,12 @@ func deviceRows(d api.DeviceStatus, siteBlind bool) []statusRow {
 			Since: timeText(l.Since), LastChecked: timeText(l.LastChecked), Sent: l.Sent, Received: l.Received,
 			LossPercent: l.LossPercent, RTTAvgMs: l.RTTAvgMs, Error: l.Error, DeviceFailure: d.Failure,
 			LastResult: timeText(d.Received), Note: note}
-		if l.Flapping {
-			r.State = state.Flapping
-		}
 		if d.Stale {
-			r.State, r.LastState = state.Stale, r.State
+			fresh := d
+			fresh.Stale = false
+			r.LastState = api.RowState(fresh, &l)
 		}
+		r.State = api.RowState(d, &l)
 		rows = append(rows, r)
 	}
 	return rows

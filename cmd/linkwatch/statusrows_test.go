@@ -30,7 +30,7 @@ func TestStatusRows(t *testing.T) {
 		},
 		Sites: []state.Site{{Name: "dc2", Blind: true}},
 	}
-	rows := statusRows(rep, "", "")
+	rows := statusRows(rep, "", "", "")
 	var got []string
 	for _, r := range rows {
 		got = append(got, r.Device+" "+r.Target+" "+r.State+" "+r.LastState+" "+r.DeviceFailure+" | "+noteText(r))
@@ -46,11 +46,11 @@ func TestStatusRows(t *testing.T) {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	for st, n := range map[string]int{"UNKNOWN": 2, "STALE": 1, "UP": 1, "DOWN": 1, "FLAPPING": 0} {
-		if got := len(statusRows(rep, "", st)); got != n {
+		if got := len(statusRows(rep, "", "", st)); got != n {
 			t.Errorf("--state %s: %d rows, want %d", st, got, n)
 		}
 	}
-	if got := len(statusRows(rep, "dc1", "UNKNOWN")); got != 2 {
+	if got := len(statusRows(rep, "dc1", "", "UNKNOWN")); got != 2 {
 		t.Errorf("--site dc1 --state UNKNOWN: %d rows, want 2", got)
 	}
 	data, err := json.Marshal(rows[2])
