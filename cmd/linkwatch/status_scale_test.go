@@ -125,7 +125,11 @@ func seedScaleStore(tb testing.TB, st state.Store, devices, targets int, now tim
 // connected, and returns its output.
 func (f *scaleFleet) statusJSON(tb testing.TB) []byte {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(tb.Context(), 15*time.Second) // withNATS's bound
+	bound := 15 * time.Second // withNATS's
+	if raceBuild {
+		bound *= 10 // the race detector's cost
+	}
+	ctx, cancel := context.WithTimeout(tb.Context(), bound)
 	defer cancel()
 	rows, err := queryStatusRows(ctx, f.nc, "", "", "")
 	if err != nil {

@@ -112,7 +112,12 @@ func answer(r micro.Request, log *slog.Logger, f func(context.Context) (any, err
 		_ = r.Error("500", err.Error(), nil)
 		return
 	}
-	if err := r.RespondJSON(v); err != nil {
+	if raw, ok := v.(rawReply); ok {
+		err = r.Respond(raw.data, micro.WithHeaders(raw.headers))
+	} else {
+		err = r.RespondJSON(v)
+	}
+	if err != nil {
 		log.Warn("api respond", "subject", r.Subject(), "err", err)
 	}
 }

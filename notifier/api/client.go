@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/linkwatch/linkwatch/proto"
 )
@@ -31,24 +32,53 @@ func QueryStatus(ctx context.Context, nc *nats.Conn, req StatusRequest) (StatusR
 }
 
 // StatusPages asks a running notifier for the stored state that req
-// selects and calls f with each page, in order, until the last.
+// selects and calls f with each page, in order, until the last. It asks
+// for the next page (named by the reply's NextHeader) while it decodes
+// and hands over the previous one.
 func StatusPages(ctx context.Context, nc *nats.Conn, req StatusRequest, f func(StatusReply) error) error {
-	for {
-		var page StatusReply
-		if err := request(ctx, nc, "status", req, &page); err != nil {
-			return err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan *nats.Msg, 2)
+	var g errgroup.Group
+	g.Go(func() error {
+		defer cancel() // a failed page stops the requests
+		for msg := range pages {
+			var page StatusReply
+			if err := json.Unmarshal(msg.Data, &page); err != nil {
+				return fmt.Errorf("decode status reply: %w", err)
+			}
+			if err := f(page); err != nil {
+				return err
+			}
 		}
-		if err := f(page); err != nil {
-			return err
+		return nil
+	})
+	err := func() error {
+		defer close(pages)
+		for {
+			msg, err := requestMsg(ctx, nc, "status", req)
+			if err != nil {
+				return err
+			}
+			select {
+			case pages <- msg:
+			case <-ctx.Done():
+				return nil // the decoder failed: its error is the one
+			}
+			next := msg.Header.Get(NextHeader)
+			if next == "" {
+				return nil
+			}
+			if next <= req.After {
+				return fmt.Errorf("status request: the notifier's next page (after %q) does not follow %q", next, req.After)
+			}
+			req.After = next
 		}
-		if page.Next == "" {
-			return nil
-		}
-		if page.Next <= req.After {
-			return fmt.Errorf("status request: the notifier's next page (after %q) does not follow %q", page.Next, req.After)
-		}
-		req.After = page.Next
+	}()
+	if gerr := g.Wait(); gerr != nil {
+		return gerr
 	}
+	return err
 }
 
 // QueryHistory asks a running notifier for a device's changes.
@@ -59,26 +89,36 @@ func QueryHistory(ctx context.Context, nc *nats.Conn, req HistoryRequest) (Histo
 }
 
 func request(ctx context.Context, nc *nats.Conn, endpoint string, req, rep any) error {
-	data, err := json.Marshal(req)
+	msg, err := requestMsg(ctx, nc, endpoint, req)
 	if err != nil {
-		return fmt.Errorf("encode %s request: %w", endpoint, err)
-	}
-	msg, err := nc.RequestWithContext(ctx, proto.APIPrefix+"."+endpoint, data)
-	if errors.Is(err, nats.ErrNoResponders) {
-		return fmt.Errorf("no linkwatch notifier is answering on %s (is `linkwatch run` or `linkwatch notifier` running?)", nc.ConnectedAddr())
-	}
-	if err != nil {
-		return fmt.Errorf("%s request: %w", endpoint, err)
-	}
-	switch code := msg.Header.Get(micro.ErrorCodeHeader); code {
-	case "":
-	case "400":
-		return fmt.Errorf("%s refused by the notifier: %s", endpoint, msg.Header.Get(micro.ErrorHeader))
-	default:
-		return fmt.Errorf("%s request: notifier answered %s: %s", endpoint, code, msg.Header.Get(micro.ErrorHeader))
+		return err
 	}
 	if err := json.Unmarshal(msg.Data, rep); err != nil {
 		return fmt.Errorf("decode %s reply: %w", endpoint, err)
 	}
 	return nil
+}
+
+// requestMsg sends req to endpoint and returns the reply, or the error it
+// carries.
+func requestMsg(ctx context.Context, nc *nats.Conn, endpoint string, req any) (*nats.Msg, error) {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s request: %w", endpoint, err)
+	}
+	msg, err := nc.RequestWithContext(ctx, proto.APIPrefix+"."+endpoint, data)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return nil, fmt.Errorf("no linkwatch notifier is answering on %s (is `linkwatch run` or `linkwatch notifier` running?)", nc.ConnectedAddr())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s request: %w", endpoint, err)
+	}
+	switch code := msg.Header.Get(micro.ErrorCodeHeader); code {
+	case "":
+	case "400":
+		return nil, fmt.Errorf("%s refused by the notifier: %s", endpoint, msg.Header.Get(micro.ErrorHeader))
+	default:
+		return nil, fmt.Errorf("%s request: notifier answered %s: %s", endpoint, code, msg.Header.Get(micro.ErrorHeader))
+	}
+	return msg, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
 
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
@@ -51,58 +52,83 @@ func (o options) pageLimits(nc *nats.Conn) pageLimits {
 	return pageLimits{soft: soft, hard: hard}
 }
 
-// statusPage is a StatusReply with its devices already encoded.
-type statusPage struct {
-	Devices    []json.RawMessage `json:"devices"`
-	Sites      []state.Site      `json:"sites,omitempty"`
-	At         time.Time         `json:"at,omitzero"`
-	StaleAfter time.Duration     `json:"stale_after,omitempty"`
-	Next       string            `json:"next,omitempty"`
+// NextHeader carries a status reply's Next, so that the client can ask
+// for the next page while it decodes this one.
+const NextHeader = "Linkwatch-Next"
+
+// rawReply is an answer already encoded, with its headers.
+type rawReply struct {
+	data    []byte
+	headers micro.Headers
 }
 
-// status answers a StatusRequest with one page, encoded. A request that
-// could not be decoded or names a state that is not shown, or a device or
-// site that is not a name, is refused.
-func status(ctx context.Context, store Reader, fleet func() Fleet, lim pageLimits, data []byte) (json.RawMessage, error) {
+// statusTail is a StatusReply but its devices.
+type statusTail struct {
+	Sites      []state.Site  `json:"sites,omitempty"`
+	At         time.Time     `json:"at,omitzero"`
+	StaleAfter time.Duration `json:"stale_after,omitempty"`
+	Next       string        `json:"next,omitempty"`
+}
+
+// status answers a StatusRequest with one page, encoded: each device is
+// encoded once, into the reply. A request that could not be decoded or
+// names a state that is not shown, or a device or site that is not a
+// name, is refused.
+func status(ctx context.Context, store Reader, fleet func() Fleet, lim pageLimits, data []byte) (rawReply, error) {
 	req, err := decodeStatus(data)
 	if err != nil {
-		return nil, err
+		return rawReply{}, err
 	}
 	j := judge{}
 	if fleet != nil {
 		j.Fleet = fleet()
 	}
-	page := statusPage{Devices: []json.RawMessage{}, At: j.Now, StaleAfter: j.StaleAfter}
+	tail := statusTail{At: j.Now, StaleAfter: j.StaleAfter}
 	if j.sites, err = store.Sites(ctx); err != nil {
-		return nil, err
+		return rawReply{}, err
 	}
-	size := 0
 	if req.After == "" {
-		page.Sites = j.sites
-		enc, _ := json.Marshal(j.sites)
-		size = len(enc)
+		tail.Sites = j.sites
 	}
+	sites, _ := json.Marshal(tail.Sites)
+	buf := append(make([]byte, 0, lim.soft+len(sites)+1024), `{"devices":[`...)
+	size, n := len(sites), 0
 	err = j.scan(ctx, store, req, func(d DeviceStatus) (bool, error) {
 		enc, err := json.Marshal(d)
 		if err != nil {
 			return false, fmt.Errorf("encode device %s: %w", d.Name, err)
 		}
-		if len(page.Devices) > 0 && size+len(enc) > lim.soft {
-			page.Next = req.After
+		if n > 0 && size+len(enc) > lim.soft {
+			tail.Next = req.After
 			return false, nil
 		}
 		if size+len(enc) > lim.hard {
 			return false, fmt.Errorf("device %s: its record (%d bytes) passes the bus's payload limit", d.Name, len(enc))
 		}
-		page.Devices = append(page.Devices, enc)
-		size += len(enc) + 1
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, enc...)
+		size, n = size+len(enc)+1, n+1
 		req.After = d.Name
 		return true, nil
 	})
 	if err != nil {
-		return nil, err
+		return rawReply{}, err
 	}
-	return json.Marshal(page)
+	rest, err := json.Marshal(tail)
+	if err != nil {
+		return rawReply{}, fmt.Errorf("encode status: %w", err)
+	}
+	buf = append(buf, ']')
+	if len(rest) > 2 { // not {}
+		buf = append(append(buf, ','), rest[1:len(rest)-1]...)
+	}
+	rep := rawReply{data: append(buf, '}')}
+	if tail.Next != "" {
+		rep.headers = micro.Headers{NextHeader: {tail.Next}}
+	}
+	return rep, nil
 }
 
 func decodeStatus(data []byte) (StatusRequest, error) {
