@@ -24,6 +24,7 @@ type historyOptions struct {
 	limit  int
 	output outputFormat
 	out    io.Writer
+	errOut io.Writer
 	now    func() time.Time
 }
 
@@ -38,7 +39,7 @@ a reachability change has target "-" and says the failure), or of every
 device (no argument; at most ` + strconv.Itoa(api.MaxFleetHistory) + ` changes, use --since and --limit).`,
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.out = cmd.OutOrStdout()
+			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
 			if len(args) > 0 {
 				opts.device = args[0]
 			}
@@ -68,6 +69,9 @@ func runHistory(ctx context.Context, opts *historyOptions) error {
 	})
 	if err != nil {
 		return err
+	}
+	if rep.Capped && opts.errOut != nil {
+		fmt.Fprintf(opts.errOut, "the newest %d changes of every device; older ones with --since or a device\n", api.MaxFleetHistory)
 	}
 	if opts.output == outputJSON {
 		return writeJSONLines(opts.out, rep.Changes, "history")

@@ -20,17 +20,31 @@ import (
 // HistoryRequest asks for the changes of one device (one target when
 // Target is set), or of every device when Device is "" (then without a
 // Target), at or after Since, newest first, at most Limit (at most
-// MaxFleetHistory for every device).
+// MaxFleetHistory for every device). The answer comes in pages of a
+// bounded size: After, when set, asks for the changes older than the page
+// that ended there; QueryHistory follows them.
 type HistoryRequest struct {
-	Device string    `json:"device"`
-	Target string    `json:"target,omitempty"`
-	Since  time.Time `json:"since,omitzero"`
-	Limit  int       `json:"limit,omitempty"`
+	Device string         `json:"device"`
+	Target string         `json:"target,omitempty"`
+	Since  time.Time      `json:"since,omitzero"`
+	Limit  int            `json:"limit,omitempty"`
+	After  *HistoryCursor `json:"after,omitempty"`
 }
 
-// HistoryReply carries the changes, newest first.
+// HistoryCursor is where a page of history ended: the time of its oldest
+// change and how many changes of that time were given so far.
+type HistoryCursor struct {
+	At   time.Time `json:"at"`
+	Seen int       `json:"seen"`
+}
+
+// HistoryReply carries the changes, newest first. Next, when set, is the
+// After of the request for the next page. Capped says that the changes of
+// every device were cut at MaxFleetHistory.
 type HistoryReply struct {
 	Changes []state.Change `json:"changes"`
+	Next    *HistoryCursor `json:"next,omitempty"`
+	Capped  bool           `json:"capped,omitempty"`
 }
 
 // Reader is the part of the store the API reads.
@@ -68,7 +82,9 @@ func Serve(nc *nats.Conn, store Reader, log *slog.Logger, opts ...Option) (stop 
 			})
 		},
 		"history": func(r micro.Request) {
-			answer(r, log, func(ctx context.Context) (any, error) { return history(ctx, store, r.Data()) })
+			answer(r, log, func(ctx context.Context) (any, error) {
+				return history(ctx, store, o.pageLimits(nc).soft, r.Data())
+			})
 		},
 	}
 	if o.silencer != nil {
@@ -144,7 +160,7 @@ func decodeStrict(data []byte, v any) error {
 // (ErrBadRequest, answered 400): a target without a device, which would
 // read the whole history of every device; a device that is not a name; a
 // negative limit.
-func history(ctx context.Context, store Reader, data []byte) (HistoryReply, error) {
+func history(ctx context.Context, store Reader, pageBytes int, data []byte) (HistoryReply, error) {
 	var req HistoryRequest
 	if err := decodeStrict(data, &req); err != nil {
 		return HistoryReply{}, err
@@ -163,9 +179,52 @@ func history(ctx context.Context, store Reader, data []byte) (HistoryReply, erro
 	if len(problems) > 0 {
 		return HistoryReply{}, Refused(errors.Join(problems...))
 	}
-	if req.Device == "" && (req.Limit == 0 || req.Limit > MaxFleetHistory) {
+	capped := req.Device == "" && (req.Limit == 0 || req.Limit > MaxFleetHistory)
+	if capped {
 		req.Limit = MaxFleetHistory
 	}
 	cs, err := store.History(ctx, req.Device, req.Target, req.Since, req.Limit)
-	return HistoryReply{Changes: cs}, err
+	if err != nil {
+		return HistoryReply{}, err
+	}
+	rep := historyPage(cs, req.After, pageBytes)
+	rep.Capped = capped && len(cs) == MaxFleetHistory
+	return rep, nil
+}
+
+// historyPage is the page of cs (newest first) after the cursor (nil:
+// from the newest), at most pageBytes of JSON (one change at least).
+// Changes newer than the cursor's time came after the first page and are
+// left out: the pages are of the history as the first one saw it.
+func historyPage(cs []state.Change, after *HistoryCursor, pageBytes int) HistoryReply {
+	i := 0
+	if after != nil {
+		seen := 0
+		for ; i < len(cs); i++ {
+			if at := cs[i].At; at.Equal(after.At) && seen < after.Seen {
+				seen++
+			} else if !at.After(after.At) {
+				break
+			}
+		}
+	}
+	rep := HistoryReply{Changes: []state.Change{}}
+	size := 0
+	for ; i < len(cs); i++ {
+		enc, _ := json.Marshal(cs[i])
+		if len(rep.Changes) > 0 && size+len(enc) > pageBytes {
+			last := rep.Changes[len(rep.Changes)-1].At
+			next := &HistoryCursor{At: last}
+			for _, c := range cs[:i] {
+				if c.At.Equal(last) {
+					next.Seen++
+				}
+			}
+			rep.Next = next
+			break
+		}
+		rep.Changes = append(rep.Changes, cs[i])
+		size += len(enc) + 1
+	}
+	return rep
 }

@@ -81,11 +81,26 @@ func StatusPages(ctx context.Context, nc *nats.Conn, req StatusRequest, f func(S
 	return err
 }
 
-// QueryHistory asks a running notifier for a device's changes.
+// QueryHistory asks a running notifier for a device's changes (every
+// device's when req.Device is ""), page after page, and returns them
+// joined.
 func QueryHistory(ctx context.Context, nc *nats.Conn, req HistoryRequest) (HistoryReply, error) {
-	var rep HistoryReply
-	err := request(ctx, nc, "history", req, &rep)
-	return rep, err
+	var all HistoryReply
+	for {
+		var page HistoryReply
+		if err := request(ctx, nc, "history", req, &page); err != nil {
+			return all, err
+		}
+		all.Changes = append(all.Changes, page.Changes...)
+		all.Capped = all.Capped || page.Capped
+		if page.Next == nil {
+			return all, nil
+		}
+		if req.After != nil && (page.Next.At.After(req.After.At) || page.Next.At.Equal(req.After.At) && page.Next.Seen <= req.After.Seen) {
+			return all, fmt.Errorf("history request: the notifier's next page (%+v) does not follow %+v", *page.Next, *req.After)
+		}
+		req.After = page.Next
+	}
 }
 
 func request(ctx context.Context, nc *nats.Conn, endpoint string, req, rep any) error {
