@@ -36,7 +36,9 @@ func newHistoryCmd() *cobra.Command {
 		Long: `history asks the running notifier for the recorded changes, newest first: of
 one link (DEVICE TARGET), of a device's links and its reachability (DEVICE;
 a reachability change has target "-" and says the failure), or of every
-device (no argument; at most ` + strconv.Itoa(api.MaxFleetHistory) + ` changes, use --since and --limit).`,
+device (no argument; at most ` + strconv.Itoa(api.MaxFleetHistory) + ` changes, said on stderr when more were
+cut: use --since and --limit). The notifier answers in pages; history asks
+for every page.`,
 		Args: cobra.RangeArgs(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
