@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 
+	"github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/linkwatch/linkwatch/notifier/state"
@@ -36,22 +36,28 @@ func (e *Embedded) DevicesAfter(ctx context.Context, after string, n int) ([]sta
 	return devs, nil
 }
 
-// DevicesAfter implements state.Store. The names are a set: they are all
-// read and sorted (a few bytes each), and only the page's records are
-// fetched.
+// namesKey is the sorted set of the device names, all of score 0, so
+// that a page of names is one range read by name (the devices set has no
+// order).
+func (r *Redis) namesKey() string { return r.prefix + "device-names" }
+
+// DevicesAfter implements state.Store: a range of the names index, then
+// the page's records. A store written before the index existed has it
+// filled at the first read.
 func (r *Redis) DevicesAfter(ctx context.Context, after string, n int) ([]state.Device, error) {
-	names, err := r.client.SMembers(ctx, r.prefix+"devices").Result()
+	if err := r.fillNames(ctx); err != nil {
+		return nil, err
+	}
+	args := redis.ZRangeArgs{Key: r.namesKey(), Start: "-", Stop: "+", ByLex: true}
+	if after != "" {
+		args.Start = "(" + after
+	}
+	if n > 0 {
+		args.Count = int64(n)
+	}
+	names, err := r.client.ZRangeArgs(ctx, args).Result()
 	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	slices.Sort(names)
-	i, found := slices.BinarySearch(names, after)
-	if found {
-		i++
-	}
-	names = names[i:]
-	if n > 0 && len(names) > n {
-		names = names[:n]
+		return nil, fmt.Errorf("list devices after %q: %w", after, err)
 	}
 	if len(names) == 0 {
 		return nil, nil
@@ -77,4 +83,32 @@ func (r *Redis) DevicesAfter(ctx context.Context, after string, n int) ([]state.
 		devs = append(devs, d)
 	}
 	return devs, nil
+}
+
+// fillNames adds to the names index the devices it lacks, when it has
+// fewer than the devices set: commits add to both at once.
+func (r *Redis) fillNames(ctx context.Context) error {
+	var indexed, stored *redis.IntCmd
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		indexed, stored = p.ZCard(ctx, r.namesKey()), p.SCard(ctx, r.prefix+"devices")
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("count devices: %w", err)
+	}
+	if indexed.Val() >= stored.Val() {
+		return nil
+	}
+	names, err := r.client.SMembers(ctx, r.prefix+"devices").Result()
+	if err != nil {
+		return fmt.Errorf("list devices: %w", err)
+	}
+	members := make([]redis.Z, len(names))
+	for i, name := range names {
+		members[i] = redis.Z{Member: name}
+	}
+	if err := r.client.ZAdd(ctx, r.namesKey(), members...).Err(); err != nil {
+		return fmt.Errorf("index device names: %w", err)
+	}
+	return nil
 }

@@ -181,6 +181,7 @@ func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decid
 	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, r.deviceKey(device), data, 0)
 		p.SAdd(ctx, r.prefix+"devices", device)
+		p.ZAdd(ctx, r.namesKey(), redis.Z{Member: device})
 		if len(history) > 0 {
 			p.ZAdd(ctx, r.historyKey(device), history...)
 		}
