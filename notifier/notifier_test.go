@@ -368,7 +368,7 @@ func TestNotifierServesTheAPI(t *testing.T) {
 	r := newRig(t, 0)
 	r.publish(t, "r1", up, down)
 	r.waitApplied(t, "r1")
-	st, err := api.QueryStatus(context.Background(), r.nc)
+	st, err := api.QueryStatus(context.Background(), r.nc, api.StatusRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

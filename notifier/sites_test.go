@@ -113,7 +113,7 @@ func (r *rig) status(t *testing.T, device string) api.DeviceStatus {
 	t.Helper()
 	var rep api.StatusReply
 	waittest.For(t, 10*time.Second, func() (err error) {
-		rep, err = api.QueryStatus(context.Background(), r.nc)
+		rep, err = api.QueryStatus(context.Background(), r.nc, api.StatusRequest{})
 		return err
 	})
 	for _, d := range rep.Devices {
