@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,19 +9,13 @@ import (
 
 	"github.com/linkwatch/linkwatch/notifier/api"
 	"github.com/linkwatch/linkwatch/notifier/state"
-	"github.com/linkwatch/linkwatch/notifier/store"
-	"github.com/linkwatch/linkwatch/proto/localnats/localnatstest"
 )
 
 // serveHistory serves a store in which r1 and r2 each changed 60 times,
 // three changes at each time, with pages of at most pageBytes.
 func serveHistory(t *testing.T, pageBytes int) *nats.Conn {
 	t.Helper()
-	st, err := store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	for _, dev := range []string{"r1", "r2"} {
 		var changes []state.Change
 		for i := range 60 {
@@ -36,13 +29,7 @@ func serveHistory(t *testing.T, pageBytes int) *nats.Conn {
 			t.Fatal(err)
 		}
 	}
-	nc, _ := localnatstest.Connect(t, localnatstest.Start(t))
-	stop, err := api.Serve(nc, st, nil, api.WithPageBytes(pageBytes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return nc
+	return serveStore(t, st, api.WithPageBytes(pageBytes))
 }
 
 // TestHistoryPages checks that small pages give every change one page

@@ -23,11 +23,7 @@ import (
 // pageBytes; it returns a client connection.
 func pagedFleet(t *testing.T, pageBytes int) *nats.Conn {
 	t.Helper()
-	st, err := store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	fleet := api.Fleet{Sites: map[string]string{}, StaleAfter: time.Hour, Started: t0, Now: t0.Add(time.Minute)}
 	for i := range 41 {
 		name, site := fmt.Sprintf("r%02d", i), fmt.Sprintf("dc%d", i%3)
@@ -48,8 +44,26 @@ func pagedFleet(t *testing.T, pageBytes int) *nats.Conn {
 			t.Fatal(err)
 		}
 	}
+	return serveStore(t, st, api.WithFleet(func() api.Fleet { return fleet }), api.WithPageBytes(pageBytes))
+}
+
+// openStore opens an embedded store, closed when the test ends.
+func openStore(t *testing.T) *store.Embedded {
+	t.Helper()
+	st, err := store.OpenEmbedded(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// serveStore serves the API over st with opts on a NATS server of its
+// own, stopped when the test ends, and returns a client connection.
+func serveStore(t *testing.T, st api.Reader, opts ...api.Option) *nats.Conn {
+	t.Helper()
 	nc, _ := localnatstest.Connect(t, localnatstest.Start(t))
-	stop, err := api.Serve(nc, st, nil, api.WithFleet(func() api.Fleet { return fleet }), api.WithPageBytes(pageBytes))
+	stop, err := api.Serve(nc, st, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
