@@ -54,8 +54,11 @@ var benchStores = []struct {
 // a device is checked i minutes later, all of them in the past.
 var benchBase = time.Now().UTC().Add(-30 * 24 * time.Hour).Truncate(time.Minute)
 
-// benchInventory holds the benchmarks' devices, d0000 to d0999 at site dc1.
-func benchInventory() *notifier.Inventory {
+// benchInventory returns the inventory of the benchmarks' devices.
+func benchInventory() *notifier.Inventory { return benchInv }
+
+// benchInv holds the benchmarks' devices, d0000 to d0999 at site dc1.
+var benchInv = func() *notifier.Inventory {
 	inv := &notifier.Inventory{Interval: time.Minute, Sites: map[string]string{}, Links: map[string]map[string]bool{}}
 	for d := range benchDevices {
 		name := benchDevice(d)
@@ -66,7 +69,7 @@ func benchInventory() *notifier.Inventory {
 		}
 	}
 	return inv
-}
+}()
 
 func benchDevice(d int) string { return fmt.Sprintf("d%04d", d) }
 func benchTarget(l int) string { return fmt.Sprintf("10.0.%d.1", l) }
