@@ -21,6 +21,10 @@ import (
 // consumer is looked up). It returns nil when ctx ends, and an error only
 // when creating the consumer fails for good (a permission refused).
 func (n *Notifier) consume(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	commit := startCommitters(ctx, n.cfg.Committers, n.handle)
+	defer commit.wait()
+	defer cancel()
 	// A missing stream is made again by its keeper (app.Keep).
 	wait := &backoff.Waiter{What: "the results consumer on NATS", Log: n.log,
 		Transient: func(err error) bool { return proto.Transient(err) || errors.Is(err, jetstream.ErrStreamNotFound) }}
@@ -31,7 +35,7 @@ func (n *Notifier) consume(ctx context.Context) error {
 			cc   jetstream.ConsumeContext
 		)
 		err := wait.Do(ctx, func(ctx context.Context) (err error) {
-			cons, cc, err = n.startConsume(ctx, suspect)
+			cons, cc, err = n.startConsume(ctx, suspect, commit)
 			return err
 		})
 		if ctx.Err() != nil {
@@ -75,9 +79,10 @@ func (n *Notifier) watch(ctx context.Context, cons jetstream.Consumer, cc jetstr
 	}
 }
 
-// startConsume creates the durable consumer and consumes from it; suspect
-// receives the errors that say the consumer may be gone.
-func (n *Notifier) startConsume(ctx context.Context, suspect chan<- error) (jetstream.Consumer, jetstream.ConsumeContext, error) {
+// startConsume creates the durable consumer and consumes from it, handing
+// each result to commit; suspect receives the errors that say the consumer
+// may be gone.
+func (n *Notifier) startConsume(ctx context.Context, suspect chan<- error, commit *committers) (jetstream.Consumer, jetstream.ConsumeContext, error) {
 	cons, err := n.js.CreateOrUpdateConsumer(ctx, proto.StreamResults, jetstream.ConsumerConfig{
 		Durable:       proto.NotifierConsumer,
 		Description:   "linkwatch notifier: state, history and alerts",
@@ -90,7 +95,7 @@ func (n *Notifier) startConsume(ctx context.Context, suspect chan<- error) (jets
 	if err != nil {
 		return nil, nil, fmt.Errorf("create notifier consumer: %w", err)
 	}
-	cc, err := cons.Consume(func(msg jetstream.Msg) { n.handle(ctx, msg) },
+	cc, err := cons.Consume(func(msg jetstream.Msg) { commit.add(ctx, msg) },
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if consumerGone(err) || errors.Is(err, jetstream.ErrNoHeartbeat) {
 				select {

@@ -61,7 +61,10 @@ type Config struct {
 	// one that takes longer is applied twice, which changes nothing the
 	// second time.
 	AckWait time.Duration
-	Log     *slog.Logger
+	// Committers is how many results are committed at once, each
+	// device's in order (default DefaultCommitters).
+	Committers int
+	Log        *slog.Logger
 	// Metrics receives the notifier's counters; nil counts them unexported.
 	Metrics *Metrics
 	// Now is the clock; nil is time.Now.
@@ -115,6 +118,9 @@ func New(js jetstream.JetStream, nc *nats.Conn, store state.Store, sender mailer
 	}
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 10 * time.Second
+	}
+	if cfg.Committers <= 0 {
+		cfg.Committers = DefaultCommitters
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

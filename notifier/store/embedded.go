@@ -66,8 +66,12 @@ func OpenEmbedded(path string) (*Embedded, error) {
 	return e, nil
 }
 
-// Commit implements state.Store in one bbolt write transaction; bbolt
-// runs one at a time, so decide always sees the latest record.
+// Commit implements state.Store. Commits running at the same time share
+// one bbolt write transaction (bolt.DB.Batch), so a burst of results costs
+// one sync to disk per batch instead of one per result; each returns only
+// once the batch holding it is on disk. Within a batch commits run one
+// after the other, so decide always sees the latest record, that of an
+// earlier commit of the same device in the batch included.
 func (e *Embedded) Commit(ctx context.Context, device string, decide func(state.Device) (state.Update, error)) error {
 	if err := checkDevice(device); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -75,9 +79,23 @@ func (e *Embedded) Commit(ctx context.Context, device string, decide func(state.
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("commit %s: %w", device, err)
 	}
-	err := e.db.Update(func(tx *bolt.Tx) error {
-		return e.commitTx(tx, device, decide)
+	// A decide that fails writes nothing, so its error is kept aside and
+	// the batch goes on: an error returned to Batch would roll back every
+	// commit of the batch and run them all again. Batch may run the
+	// function more than once (again when another one's write fails): the
+	// last run counts.
+	var decided error
+	err := e.db.Batch(func(tx *bolt.Tx) error {
+		devices := tx.Bucket(bucketDevices)
+		upd, data, err := decideUpdate(device, devices.Get([]byte(device)), decide)
+		if decided = err; err != nil {
+			return nil
+		}
+		return e.write(tx, device, upd, data)
 	})
+	if err == nil {
+		err = decided
+	}
 	if errors.Is(err, state.ErrNoUpdate) {
 		return nil
 	}
@@ -87,13 +105,9 @@ func (e *Embedded) Commit(ctx context.Context, device string, decide func(state.
 	return nil
 }
 
-func (e *Embedded) commitTx(tx *bolt.Tx, device string, decide func(state.Device) (state.Update, error)) error {
-	devices := tx.Bucket(bucketDevices)
-	upd, data, err := decideUpdate(device, devices.Get([]byte(device)), decide)
-	if err != nil {
-		return err
-	}
-	if err := devices.Put([]byte(device), data); err != nil {
+// write puts the device's record data, its changes and its alerts.
+func (e *Embedded) write(tx *bolt.Tx, device string, upd state.Update, data []byte) error {
+	if err := tx.Bucket(bucketDevices).Put([]byte(device), data); err != nil {
 		return err
 	}
 	if err := putHistory(tx.Bucket(bucketHistory), device, upd.Changes); err != nil {

@@ -116,6 +116,52 @@ func testDecideError(t *testing.T, s state.Store) {
 	}
 }
 
+// testFailuresStayOwn commits many devices at once, a third of them with
+// a decide that fails and a third with one that has nothing to update: each
+// commit returns its own outcome, and the others are neither lost nor
+// decided again (a store that groups commits must not redo a group for
+// one that failed).
+func testFailuresStayOwn(t *testing.T, s state.Store) {
+	const n = 30
+	boom := errors.New("boom")
+	var mu sync.Mutex
+	calls := map[string]int{}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		name := fmt.Sprintf("r%d", i)
+		wg.Go(func() {
+			errs[i] = s.Commit(t.Context(), name, func(state.Device) (state.Update, error) {
+				mu.Lock()
+				calls[name]++
+				mu.Unlock()
+				switch i % 3 {
+				case 0:
+					return full(name), fmt.Errorf("decide %s: %w", name, boom)
+				case 1:
+					return full(name), state.ErrNoUpdate
+				}
+				return full(name), nil
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if want := i%3 == 0; errors.Is(err, boom) != want || (!want && err != nil) {
+			t.Errorf("Commit of r%d = %v, want the error of its own decide only", i, err)
+		}
+		if name := fmt.Sprintf("r%d", i); calls[name] != 1 {
+			t.Errorf("decide of %s called %d times, want once", name, calls[name])
+		}
+	}
+	if got := len(devices(t, s)); got != n/3 {
+		t.Errorf("%d devices stored, want the %d whose decide returned an update", got, n/3)
+	}
+	if got := len(outbox(t, s, 0)); got != n/3 {
+		t.Errorf("%d alerts queued, want the %d of the devices updated", got, n/3)
+	}
+}
+
 // addLink commits one more link, and its change, to device, keeping every
 // link already stored.
 func addLink(t *testing.T, s state.Store, device, target string) error {

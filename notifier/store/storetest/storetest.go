@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"DecideErrorWritesNothing", testDecideError},
 		{"ConcurrentCommitsOneDevice", testConcurrentOneDevice},
 		{"CommitsOnDevicesAreIndependent", testDevicesIndependent},
+		{"FailedCommitsStayTheirOwn", testFailuresStayOwn},
 		{"DevicesSorted", testDevicesSorted},
 		{"DevicesAfter", testDevicesAfter},
 		{"History", testHistory},
