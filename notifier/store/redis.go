@@ -143,16 +143,16 @@ func RedactURL(rawURL string) string {
 func (r *Redis) deviceKey(name string) string  { return r.prefix + "device:" + name }
 func (r *Redis) historyKey(name string) string { return r.prefix + "history:" + name }
 
-// Commit implements state.Store: WATCH the device key, read, decide,
-// then MULTI/EXEC; a concurrent write of the device makes it start over.
+// Commit implements state.Store: WATCH the device key and read it in one
+// round trip, decide, then MULTI/EXEC in another; a concurrent write of
+// the device makes it start over.
 func (r *Redis) Commit(ctx context.Context, device string, decide func(state.Device) (state.Update, error)) error {
 	if err := checkDevice(device); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	key := r.deviceKey(device)
 	err := r.watch(ctx, func(tx *redis.Tx) error {
 		return r.commitTx(ctx, tx, device, decide)
-	}, key)
+	})
 	if errors.Is(err, state.ErrNoUpdate) {
 		return nil
 	}
@@ -162,13 +162,36 @@ func (r *Redis) Commit(ctx context.Context, device string, decide func(state.Dev
 	return nil
 }
 
+// commitTx is one attempt of Commit on tx, which watches nothing yet.
 func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decide func(state.Device) (state.Update, error)) error {
-	stored, err := tx.Get(ctx, r.deviceKey(device)).Bytes()
-	switch {
-	case errors.Is(err, redis.Nil):
-		stored = nil
-	case err != nil:
+	key := r.deviceKey(device)
+	var get *redis.StringCmd
+	_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Do(ctx, "watch", key)
+		get = p.Get(ctx, key)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		tx.Unwatch(ctx) // the WATCH may have worked; the connection goes back to the pool
 		return fmt.Errorf("read device: %w", err)
+	}
+	err = r.commitRead(ctx, tx, device, get, decide)
+	// EXEC, which ran when it worked or found the device changed, ended
+	// the watch; any other end leaves it on the connection, which must not
+	// go back to the pool with it (go-redis does not know of a WATCH sent
+	// in a pipeline).
+	if err != nil && !errors.Is(err, redis.TxFailedErr) {
+		tx.Unwatch(ctx)
+	}
+	return err
+}
+
+// commitRead decides on the device record get read, and writes the
+// update in MULTI/EXEC.
+func (r *Redis) commitRead(ctx context.Context, tx *redis.Tx, device string, get *redis.StringCmd, decide func(state.Device) (state.Update, error)) error {
+	stored, err := get.Bytes()
+	if errors.Is(err, redis.Nil) {
+		stored = nil
 	}
 	upd, data, err := decideUpdate(device, stored, decide)
 	if err != nil {
