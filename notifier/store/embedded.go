@@ -46,6 +46,10 @@ func OpenEmbedded(path string) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state store %s: %w", path, err)
 	}
+	// A commit waits this long for others to join its transaction: a
+	// burst fills each batch while the one before it is synced, and a lone
+	// commit is hardly delayed.
+	db.MaxBatchDelay = time.Millisecond
 	e := &Embedded{
 		db:     db,
 		outbox: boltQueue{data: []byte("outbox"), order: []byte("outbox.order")},
