@@ -19,6 +19,12 @@ import (
 // DefaultPrefix is the key prefix OpenRedis uses when given none.
 const DefaultPrefix = "linkwatch:"
 
+// minPoolSize is the fewest connections OpenRedis keeps to the server
+// unless the URL sets pool_size: a notifier commits many results at once
+// (notifier.DefaultCommitters), each holding a connection of its own for
+// its transaction, beside the mailer and the API.
+const minPoolSize = 100
+
 var _ state.Store = (*Redis)(nil)
 
 // Redis is a state.Store in a Redis server. Keys, under the prefix:
@@ -68,7 +74,8 @@ func RedisRootCAs(pool *x509.CertPool) RedisOption {
 }
 
 // OpenRedis connects to the Redis server at rawURL (redis://, rediss:// or
-// unix://), applying opts, and checks that it answers. All keys start with
+// unix://), applying opts, and checks that it answers. It keeps up to
+// minPoolSize connections unless the URL says otherwise (pool_size). All keys start with
 // prefix, or DefaultPrefix when prefix is "". A URL that turns TLS
 // certificate verification off (skip_verify) is refused.
 func OpenRedis(ctx context.Context, rawURL, prefix string, opts ...RedisOption) (*Redis, error) {
@@ -85,6 +92,9 @@ func OpenRedis(ctx context.Context, rawURL, prefix string, opts ...RedisOption) 
 		if err := opt(o); err != nil {
 			return nil, fmt.Errorf("redis %s: %w", where, err)
 		}
+	}
+	if !strings.Contains(rawURL, "pool_size=") {
+		o.PoolSize = max(o.PoolSize, minPoolSize)
 	}
 	if o.TLSConfig != nil && o.TLSConfig.InsecureSkipVerify {
 		return nil, fmt.Errorf("redis url %s: skip_verify turns TLS certificate verification off, which is not allowed", where)
