@@ -182,7 +182,7 @@ func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decid
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		tx.Unwatch(ctx) // the WATCH may have worked; the connection goes back to the pool
+		unwatch(ctx, tx) // the WATCH may have worked
 		return fmt.Errorf("read device: %w", err)
 	}
 	err = r.commitRead(ctx, tx, device, get, decide)
@@ -191,9 +191,18 @@ func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decid
 	// go back to the pool with it (go-redis does not know of a WATCH sent
 	// in a pipeline).
 	if err != nil && !errors.Is(err, redis.TxFailedErr) {
-		tx.Unwatch(ctx)
+		unwatch(ctx, tx)
 	}
 	return err
+}
+
+// unwatch ends the watch of tx before its connection goes back to the
+// pool, also when ctx has ended; a watch left on a connection would only
+// make a later transaction on it start over once.
+func unwatch(ctx context.Context, tx *redis.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	tx.Unwatch(ctx)
 }
 
 // commitRead decides on the device record get read, and writes the

@@ -37,6 +37,40 @@ func TestRedis(t *testing.T) {
 		})
 	})
 	t.Run("PrefixKeepsStoresApart", func(t *testing.T) { testRedisPrefix(t, url) })
+	t.Run("CommitLeavesNoWatch", func(t *testing.T) { testRedisNoWatchLeft(t, url) })
+}
+
+// testRedisNoWatchLeft commits nothing to r1 (its decide has nothing to
+// update, so no EXEC ends the watch), has another client change r1, then
+// commits r2 on the same connection (the pool hands back the last one
+// used): a watch left on r1 would make r2's commit start over.
+func testRedisNoWatchLeft(t *testing.T, url string) {
+	prefix := redistest.Prefix(t)
+	s, other := openRedis(t, url, prefix), openRedis(t, url, prefix)
+	defer s.Close()
+	defer other.Close()
+	write := func(st state.Store, device string, calls *int) {
+		t.Helper()
+		err := st.Commit(t.Context(), device, func(prev state.Device) (state.Update, error) {
+			*calls++
+			return state.Update{Device: state.Device{Site: "dc1", LastResult: prev.LastResult.Add(time.Minute)}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var calls int
+	write(s, "r1", &calls)
+	err := s.Commit(t.Context(), "r1", func(state.Device) (state.Update, error) { return state.Update{}, state.ErrNoUpdate })
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(other, "r1", &calls)
+	calls = 0
+	write(s, "r2", &calls)
+	if calls != 1 {
+		t.Errorf("decide of r2 called %d times, want once: a watch outlived its commit", calls)
+	}
 }
 
 func testRedisPrefix(t *testing.T, url string) {
