@@ -221,7 +221,7 @@ func (s *Service) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		MaxAckPending: maxAckPending(s.cfg.SiteConcurrency),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create consumer %s: %w", durable, err)
+		return nil, fmt.Errorf("create consumer %s: %w", durable, proto.ExplainNoJetStream(s.js.Conn(), err))
 	}
 	return cons, nil
 }

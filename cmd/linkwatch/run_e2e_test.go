@@ -55,6 +55,12 @@ func TestRunEmbedded(t *testing.T) {
 		nc.Close()
 		t.Fatal("a client without a key connected to run's embedded NATS server")
 	}
+	// A second run on the same data_dir stops before it starts anything
+	// on the first one's files.
+	if _, stderr, err := runCmd(t, env, "run", "--config", cfg, "--no-workers"); err == nil ||
+		!strings.Contains(stderr, "is in use by another linkwatch run (pid ") || strings.Contains(stderr, "embedded nats") {
+		t.Fatalf("second run on the same data_dir: err %v, stderr:\n%s", err, stderr)
+	}
 	exportSiteKey(t, dir, cfg, "dc2")
 	remote := writeFile(t, dir, "remote.yaml", configIn(dir+"/remote-data", ", nkey_seed_file: dc2.nk")(fleet.configDevices("r1", "r2")))
 	startProc(t, "worker dc2", env, "worker", "--config", remote, "--site", "dc2")

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/proto/logdedup"
 )
 
 // serviceOptions are the flags every long-running service shares.
@@ -42,7 +43,9 @@ func (o *serviceOptions) setup(cmd *cobra.Command) (*config.Config, *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
-	log := slog.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}))
+	// An outage makes many goroutines say the same thing at once: one line
+	// a minute with a count says it (logdedup).
+	log := slog.New(logdedup.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}), logdedup.Options{}))
 	return cfg, log, nil
 }
 

@@ -10,14 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/linkwatch/linkwatch/proto/filelock"
 )
 
 // maxInstances bounds the notifiers that keep their identity in one
 // directory at once (several on one host with the same data_dir).
 const maxInstances = 16
-
-// errLocked says another live process holds an instance slot.
-var errLocked = errors.New("instance slot in use")
 
 // instanceID is the mailer lease owner id of this notifier: the host name
 // and a token kept in dir, so that a notifier restarted on the same host
@@ -51,7 +50,7 @@ func lockSlot(dir string) (tok string, release func(), err error) {
 	}
 	for slot := range maxInstances {
 		tok, release, err := openSlot(filepath.Join(dir, fmt.Sprintf("notifier-%d.id", slot)))
-		if !errors.Is(err, errLocked) {
+		if !errors.Is(err, filelock.ErrLocked) {
 			return tok, release, err
 		}
 	}
@@ -65,7 +64,7 @@ func openSlot(path string) (tok string, release func(), err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("open instance slot: %w", err)
 	}
-	if err := lockFile(f); err != nil {
+	if err := filelock.Lock(f); err != nil {
 		f.Close()
 		return "", nil, err
 	}

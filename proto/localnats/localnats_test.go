@@ -12,16 +12,31 @@ import (
 
 func TestStartLogsThroughSlog(t *testing.T) {
 	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, nil))
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := Start(Options{Port: -1, StoreDir: t.TempDir(), Name: "logged", Log: log})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
 	s.Shutdown()
-	for _, want := range []string{"Starting nats-server", "Server is ready", "level=INFO"} {
+	for _, want := range []string{"Starting nats-server", "Server is ready", "level=DEBUG"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, buf.String())
 		}
+	}
+}
+
+// The server's banner is debug: a clean start and stop says nothing at
+// info.
+func TestStartIsQuietAtInfo(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, err := Start(Options{Port: -1, StoreDir: t.TempDir(), Name: "quiet", Log: log})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	s.Shutdown()
+	if buf.Len() != 0 {
+		t.Errorf("a clean start logged at info:\n%s", buf.String())
 	}
 }
 

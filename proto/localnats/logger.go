@@ -35,7 +35,11 @@ func (l *logger) fatal() error {
 	return l.fatalErr
 }
 
-func (l *logger) Noticef(format string, v ...any) { l.log.Info(fmt.Sprintf(format, v...)) }
+// Noticef is the server's banner and its routine news (version, ports,
+// JetStream limits, "Server is ready": 24 to 42 lines at each start), at
+// debug: the embedding service logs its own line when the server listens,
+// and the server's warnings and errors keep their levels.
+func (l *logger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
 func (l *logger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
 func (l *logger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
 func (l *logger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }

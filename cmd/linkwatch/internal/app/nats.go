@@ -177,7 +177,7 @@ func Connect(ctx context.Context, cfg *config.Config, role proto.Role, log *slog
 			return err
 		}
 		if js, err = JetStream(cfg, nc); err == nil {
-			err = keep(ctx, cfg, role, js)
+			err = proto.ExplainNoJetStream(nc, keep(ctx, cfg, role, js))
 		}
 		if err != nil {
 			nc.Close()

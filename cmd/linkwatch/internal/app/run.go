@@ -51,6 +51,13 @@ type RunOptions struct {
 // as those elsewhere.
 func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 	log := opts.Log
+	// The embedded server's JetStream store and the embedded state store
+	// live in data_dir: take it before either is opened.
+	release, err := LockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if cfg.NATS.URL == "" {
 		// The embedded server admits only the roles' keys: every service
 		// here logs in with its own, whatever login the nats section

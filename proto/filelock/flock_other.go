@@ -1,0 +1,11 @@
+//go:build !unix
+
+package filelock
+
+import (
+	"errors"
+	"os"
+)
+
+// Lock cannot lock here.
+func Lock(*os.File) error { return errors.ErrUnsupported }
