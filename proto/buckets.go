@@ -19,7 +19,8 @@ const (
 	// contact (trust on first use): key HostKeyKey(site, device).
 	HostKeyBucket = "linkwatch_hostkeys"
 	// LoginBucket coordinates logins across a site's workers: one session
-	// per device at a time (SessionKey) and credentials paused after
+	// per device at a time (SessionKey), the site's slots for persistent
+	// sessions (SlotKey), and credentials paused after
 	// several devices refused them (CredentialKey).
 	LoginBucket = "linkwatch_logins"
 )
@@ -33,6 +34,16 @@ func HostKeyKey(site, device string) (string, error) {
 // "<site>.session.<device>".
 func SessionKey(site, device string) (string, error) {
 	return siteKey("session", site, "session", device)
+}
+
+// SlotKey is the key of one of a site's slots for persistent sessions,
+// numbered from 0: "<site>.slot.<n>". A worker keeps a persistent session
+// open only while it holds one, which caps them per site.
+func SlotKey(site string, n int) (string, error) {
+	if n < 0 {
+		return "", fmt.Errorf("slot key: %d is negative", n)
+	}
+	return siteKey("slot", site, "slot", fmt.Sprint(n))
 }
 
 // CredentialKey is the key of what a site knows of a credential's refusals:

@@ -17,7 +17,9 @@ import (
 //     mailer of every notifier (MailerWake, theirs alone);
 //   - cli may call the API, and read and forget pinned host keys;
 //   - worker-<site> pulls its site's jobs, publishes its site's results,
-//     and reads and writes its site's keys of the shared buckets;
+//     reads and writes its site's keys of the shared buckets, and forwards
+//     jobs to (and answers for) the worker holding a device's persistent
+//     session on its site's session subjects;
 //   - leaf-<site> is the leaf node of a remote site: the nats-server at
 //     the site that dials out to the hub, carrying what its site's workers
 //     do and nothing else (PermissionsIn).
@@ -240,5 +242,9 @@ func (r Role) permissions() (Permissions, error) {
 	pub = append(pub, resultsPrefix+site+".*")
 	pub = append(pub, bucketKeys(HostKeyBucket, site+".")...)
 	pub = append(pub, bucketKeys(LoginBucket, site+".")...)
-	return Permissions{Publish: pub, Subscribe: []string{inbox}}, nil
+	// Jobs forwarded to the worker that holds a device's persistent
+	// session, and its answers: among the site's workers only.
+	sessions := sessionPrefix + site + ".>"
+	pub = append(pub, sessions)
+	return Permissions{Publish: pub, Subscribe: []string{inbox, sessions}}, nil
 }

@@ -76,7 +76,7 @@ func TestPermissionsInDomain(t *testing.T) {
 	}
 	// Every JetStream API and key-value subject of the worker, in the
 	// domain; the rest as it is.
-	want := Permissions{Subscribe: []string{"_INBOX_worker-dc2.>"}}
+	want := Permissions{Subscribe: []string{"_INBOX_worker-dc2.>", "linkwatch.session.dc2.>"}}
 	for _, s := range worker.Publish {
 		switch {
 		case strings.HasPrefix(s, "$JS.API."):

@@ -75,3 +75,30 @@ func WorkerConsumer(site string) (string, error) {
 func JobID(device string, slot int64) string {
 	return fmt.Sprintf("%s@%d", device, slot)
 }
+
+// sessionPrefix starts the subjects a site's workers forward jobs on to the
+// worker holding a device's persistent session.
+const sessionPrefix = "linkwatch.session."
+
+// SessionSubject is where the worker token of site takes jobs forwarded to
+// its persistent sessions, and where its replies come back:
+// linkwatch.session.<site>.<token>. Only the site's workers may publish or
+// subscribe under linkwatch.session.<site>.
+func SessionSubject(site, token string) (string, error) {
+	if err := ValidName(site); err != nil {
+		return "", fmt.Errorf("session subject: site %w", err)
+	}
+	if err := ValidName(token); err != nil {
+		return "", fmt.Errorf("session subject: worker token %w", err)
+	}
+	return sessionPrefix + site + "." + token, nil
+}
+
+// SessionSubjects matches every session subject of site, and nothing of
+// another site: linkwatch.session.<site>.>.
+func SessionSubjects(site string) (string, error) {
+	if err := ValidName(site); err != nil {
+		return "", fmt.Errorf("session subjects: site %w", err)
+	}
+	return sessionPrefix + site + ".>", nil
+}

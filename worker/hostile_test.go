@@ -32,6 +32,7 @@ func shellWith(t *testing.T, configure func(*ssh.ServerConfig), answer func(w io
 	sent = &atomic.Int64{}
 	port = sshServerWith(t, configure, func(c net.Conn, cfg *ssh.ServerConfig) {
 		serveShell(c, cfg, func(ch ssh.Channel) {
+			defer ch.Close() // a shell that ends ends its session
 			w := countingWriter{w: ch, n: sent}
 			_, _ = io.WriteString(w, "\r\nR1#")
 			// A terminal echoes each byte as it comes; a line ends at CR

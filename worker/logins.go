@@ -108,6 +108,9 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 		s.cfg.Metrics.observe(r)
 		return r, outcomeProbed, true
 	}
+	if r, ok := s.heldHere(ctx, dev); ok {
+		return r, outcomeProbed, true
+	}
 	g := s.logins
 	kv := g.bucket(ctx)
 	if kv == nil {
@@ -118,8 +121,11 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 		deadline = dl.AsTime()
 	}
 	hold := s.cfg.AckWait + leaseGrace
-	lease, err := g.lockSession(ctx, kv, d.Name, job.GetId(), hold, deadline)
+	var elsewhere DeviceResult
+	lease, err := g.lockSession(ctx, kv, d.Name, job.GetId(), hold, deadline, s.onHeld(ctx, job, dev, &elsewhere, log))
 	switch {
+	case errors.Is(err, errHandled):
+		return elsewhere, outcomeProbed, true
 	case errors.Is(err, errStale):
 		s.dropStale(job, msg, log)
 		return r, "", false
@@ -129,7 +135,12 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 		g.unguarded(fmt.Errorf("lock the device's session: %w", err))
 		return s.login(ctx, dev), outcomeProbed, true
 	}
-	defer lease.release(ctx)
+	adopted := false // the lease went to a persistent session
+	defer func() {
+		if !adopted {
+			lease.release(ctx)
+		}
+	}()
 	// The lease is renewed while the device is probed; a renewal that
 	// fails ends the probe, and the job is left to be redelivered.
 	ctx, lost := context.WithCancelCause(ctx)
@@ -155,7 +166,14 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 		return DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
 			Failure: FailureAuth, FailureText: rec.pausedText(cred, d.Name)}, outcomePaused, true
 	}
-	r = s.login(ctx, dev)
+	r, login, adopted, ok := s.loginOrKeep(ctx, kv, dev, lease, stop, log)
+	if !ok {
+		lost(fmt.Errorf("%w: the persistent session ended before the probe", errSessionLost))
+		return r, "", false
+	}
+	if !login {
+		return r, outcomeProbed, true
+	}
 	if err := g.record(ctx, kv, dev, r); err != nil {
 		g.unguarded(fmt.Errorf("record what device %s made of credential %q: %w", d.Name, d.Credential, err))
 		return r, outcomeProbed, true

@@ -16,6 +16,11 @@ type Metrics struct {
 	// last job differs from this worker's (several sites share the metrics
 	// in linkwatch run).
 	revisionMismatch *prometheus.GaugeVec
+	// persistent counts the persistent sessions this worker holds open;
+	// capReached the probes of persistent devices made per-probe because
+	// every slot of the site was taken.
+	persistent prometheus.Gauge
+	capReached prometheus.Counter
 	// paused says which credentials are paused, per site.
 	paused *pausedCredentials
 }
@@ -50,6 +55,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		inFlight: f.NewGauge(prometheus.GaugeOpts{
 			Name: "linkwatch_worker_probes_in_flight",
 			Help: "Devices being probed now.",
+		}),
+		persistent: f.NewGauge(prometheus.GaugeOpts{
+			Name: "linkwatch_worker_persistent_sessions",
+			Help: "Persistent SSH sessions this worker holds open (session: persistent).",
+		}),
+		capReached: f.NewCounter(prometheus.CounterOpts{
+			Name: "linkwatch_worker_persistent_cap_reached_total",
+			Help: "Probes of persistent devices made per-probe because every slot of the site's cap (worker.persistent_sessions_per_site) was taken.",
 		}),
 		revisionMismatch: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "linkwatch_worker_inventory_revision_mismatch",

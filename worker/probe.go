@@ -116,50 +116,85 @@ func (p *Prober) Probe(ctx context.Context, d Device) (res DeviceResult) {
 		res.CheckedAt = p.now()
 		res.clean()
 	}()
+	ctx, cancel := context.WithTimeout(ctx, p.Budget(d))
+	defer cancel()
+	l, ok := p.connect(ctx, ctx, d, &res)
+	if !ok {
+		return res
+	}
+	defer l.close()
+	stop := context.AfterFunc(ctx, l.tr.abort)
+	defer stop()
+	_ = p.pings(ctx, l, d, &res) // the failure is in res
+	return res
+}
+
+// link is an open CLI session to a device, logged in and set up: its
+// transport, scrapligo driver, and the way through its jump host.
+type link struct {
+	tr  *sshTransport
+	drv *generic.Driver
+	hop *jumpHop
+	pl  ping.Platform
+}
+
+// close ends the session and the connection to the jump host.
+func (l *link) close() {
+	closeDriver(l.tr, l.drv)
+	l.hop.close()
+}
+
+// connect opens a session to d, setup included, within ctx: ctx ending
+// aborts it. The connection lives in life (ctx for a probe's own session,
+// longer for a persistent one): it is closed when life ends. What the
+// login showed, and any failure, goes into res; ok is false on failure.
+func (p *Prober) connect(ctx, life context.Context, d Device, res *DeviceResult) (l *link, ok bool) {
 	pl, c, err := platformCLI(d.Platform)
 	if err != nil {
 		res.Failure, res.FailureText = FailureCLI, err.Error()
-		return res
+		return nil, false
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.Budget(d))
-	defer cancel()
-
 	check, firstAlgos, err := p.hostKeys(ctx, d)
 	if err != nil {
 		res.Failure, res.FailureText = FailureInternal, "host key policy: "+err.Error()
-		return res
+		return nil, false
 	}
-	hop, err := p.jumpHop(ctx, d)
+	hop, err := p.jumpHop(life, d)
 	if err != nil {
 		res.Failure, res.FailureText = FailureInternal, "host key policy: "+err.Error()
-		return res
+		return nil, false
 	}
-	defer hop.close()
-	tr := newSSHTransport(ctx, d, check, firstAlgos, p.connectTimeout(), p.maxOutput())
+	tr := newSSHTransport(life, d, check, firstAlgos, p.connectTimeout(), p.maxOutput())
 	tr.jump = hop
 	stop := context.AfterFunc(ctx, tr.abort)
 	defer stop()
-
 	drv, err := p.open(ctx, tr, d, c, c.setupFor(pingLines(pl, d.Targets)))
 	res.LoggedIn = tr.loggedIn.Load()
 	res.JumpLoggedIn, res.JumpRefused = hop.loginOutcome(ctx, err)
 	if err != nil {
 		tr.Close()
+		hop.close()
 		res.Failure = classifyOpen(ctx, tr, err)
 		res.FailureText = failureText(ctx, tr, "open session", err)
-		return res
+		return nil, false
 	}
-	defer closeDriver(tr, drv)
+	return &link{tr: tr, drv: drv, hop: hop, pl: pl}, true
+}
+
+// pings pings each of d's targets in turn over l, adding each link's
+// result to res; a session problem ends them with res's failure, and is
+// returned.
+func (p *Prober) pings(ctx context.Context, l *link, d Device, res *DeviceResult) error {
 	for _, t := range d.Targets {
-		link, err := p.ping(ctx, drv, pl, t)
+		link, err := p.ping(ctx, l.drv, l.pl, t)
 		if err != nil {
-			res.Failure = classifyCommand(ctx, tr, err)
-			res.FailureText = failureText(ctx, tr, "ping "+t.Target, err)
-			return res
+			res.Failure = classifyCommand(ctx, l.tr, err)
+			res.FailureText = failureText(ctx, l.tr, "ping "+t.Target, err)
+			return err
 		}
 		res.Links = append(res.Links, link)
 	}
-	return res
+	return nil
 }
 
 // hostKeys asks the policy how to check d's host key; without a policy no

@@ -46,6 +46,10 @@ type Device struct {
 	// Jump is the jump host the device is reached through; the zero value
 	// dials the device directly.
 	Jump JumpHost
+	// Persistent keeps the device's SSH session open across probes
+	// (session: persistent; see Sessions); false opens and closes one per
+	// probe.
+	Persistent bool
 }
 
 // LinkResult is the verdict on one target of a device: the ping that was

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/backoff"
@@ -57,6 +59,13 @@ type ServiceConfig struct {
 	// Limiter, when set, is shared with the workers of other sites in the
 	// same process (linkwatch run) to bound devices in flight globally.
 	Limiter *Limiter
+	// PersistentPerSite caps the persistent sessions open at once over all
+	// the workers of the site (default DefaultPersistentPerSite); a
+	// persistent device finding every slot taken is probed per-probe.
+	PersistentPerSite int
+	// Sessions says how long persistent sessions stay open between
+	// probes.
+	Sessions SessionsConfig
 	// Metrics receives the worker's counters; nil counts them unexported.
 	Metrics *Metrics
 	Log     *slog.Logger
@@ -69,6 +78,14 @@ type Service struct {
 	cfg    ServiceConfig
 	log    *slog.Logger
 	logins *loginGuard
+
+	// sessions are the devices' persistent sessions this worker holds;
+	// subject is where it takes the jobs other workers forward to them,
+	// under sessionPrefix, the site's session subjects.
+	sessions      *Sessions
+	subject       string
+	sessionPrefix string
+	capFull       atomic.Bool // the site's slots were all taken: logged once
 
 	probed, stale, refused atomic.Int64
 	// mismatch holds the last {scheduler, worker} inventory revisions
@@ -110,9 +127,32 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.PersistentPerSite < 1 {
+		cfg.PersistentPerSite = DefaultPersistentPerSite
+	}
 	log := cfg.Log.With("service", "worker", "site", cfg.Site, "worker", cfg.ID)
+	// A token of its own names this worker's session subject: its ID (a
+	// host name) need not be a subject token, and a restarted worker
+	// must not get the answers meant for its former self.
+	subject, err := proto.SessionSubject(cfg.Site, nuid.Next())
+	if err != nil {
+		return nil, err
+	}
+	all, err := proto.SessionSubjects(cfg.Site)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Sessions.Log == nil {
+		cfg.Sessions.Log = log
+	}
+	sessions := NewSessions(cfg.Prober, cfg.Sessions)
+	sessions.keep = func(name string) bool {
+		d, ok := cfg.Inventory().Devices[name]
+		return ok && d.Persistent
+	}
 	logins := &loginGuard{js: js, site: cfg.Site, worker: cfg.ID, policy: cfg.Logins, now: cfg.Now, log: log, metrics: cfg.Metrics}
 	s := &Service{js: js, cfg: cfg, log: log, logins: logins,
+		sessions: sessions, subject: subject, sessionPrefix: strings.TrimSuffix(all, ">"),
 		fetching: &backoff.Waiter{What: "NATS to fetch jobs", Log: log, Backoff: backoff.Backoff{Initial: time.Second, Max: 5 * time.Second}}}
 	s.setUnbound(errors.New("the worker has not started"))
 	return s, nil
@@ -142,7 +182,12 @@ func (s *Service) RevisionMismatch() (scheduler, worker string, ok bool) {
 // Run takes jobs from the site's shared durable consumer until ctx ends.
 // Each of Concurrency loops fetches one job at a time, so the worker never
 // holds a job it is not probing.
+//
+// Persistent sessions the worker holds are closed, and their leases given
+// back, before Run returns.
 func (s *Service) Run(ctx context.Context) error {
+	defer s.sessions.Close()
+	defer s.serveSessions(ctx)()
 	started := false
 	for {
 		cons, err := s.bind(ctx)

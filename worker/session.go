@@ -36,10 +36,19 @@ var errSessionLost = errors.New("the device's session lease could not be renewed
 // at once (see keep for the one case this leaves). A job
 // redelivered after its worker stopped takes over that worker's lease for
 // it as soon as it went unrenewed for an ack wait (redelivered).
+// onHeld, unless nil, is shown the lease each time it is found held: it
+// returns true when it handled the job itself (over the holder's
+// persistent session), and lockSession then ends with errHandled.
+//
+// A persistent lease (Persistent) is held for as long as its worker keeps
+// the device's session open across jobs; Subject is where that worker
+// takes the device's jobs from the site's other workers (persistent.go).
 type sessionHold struct {
-	Worker string    `json:"worker"`
-	Job    string    `json:"job,omitempty"`
-	Until  time.Time `json:"until"`
+	Worker     string    `json:"worker"`
+	Job        string    `json:"job,omitempty"`
+	Until      time.Time `json:"until"`
+	Persistent bool      `json:"persistent,omitempty"`
+	Subject    string    `json:"subject,omitempty"`
 }
 
 // sessionLease is a lease this worker holds.
@@ -50,7 +59,15 @@ type sessionLease struct {
 	rev uint64
 	job string
 	log *slog.Logger
+	// persistent and subject are written into the lease at each renewal
+	// once the session outlives the job (persist).
+	persistent bool
+	subject    string
 }
+
+// errHandled ends lockSession when onHeld handled the job while another
+// session held the device.
+var errHandled = errors.New("the job was handled over the device's open session")
 
 // lockSession takes the lease on device's session for job, for hold: at
 // once when no worker holds it or its lease lapsed, else once its holder
@@ -58,7 +75,7 @@ type sessionLease struct {
 // meanwhile). It gives up with errStale when deadline (unless zero) passes
 // first, and with ctx's error when ctx ends.
 func (g *loginGuard) lockSession(ctx context.Context, kv jetstream.KeyValue, device, job string, hold time.Duration,
-	deadline time.Time) (*sessionLease, error) {
+	deadline time.Time, onHeld func(sessionHold) bool) (*sessionLease, error) {
 	key, err := proto.SessionKey(g.site, device)
 	if err != nil {
 		return nil, err
@@ -96,6 +113,9 @@ func (g *loginGuard) lockSession(ctx context.Context, kv jetstream.KeyValue, dev
 			}
 			return &sessionLease{g: g, kv: kv, key: key, rev: rev, job: job, log: log}, nil
 		}
+		if onHeld != nil && onHeld(held) {
+			return nil, errHandled
+		}
 		if !waiting {
 			log.Info("another worker of the site holds the device's session: waiting for it",
 				"holder", held.Worker, "holder_job", held.Job, "until", held.Until)
@@ -129,7 +149,8 @@ func redelivered(h *sessionHold, job string, now time.Time) bool {
 func (l *sessionLease) renew(ctx context.Context, hold, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	data, err := json.Marshal(sessionHold{Worker: l.g.worker, Job: l.job, Until: l.g.now().Add(hold)})
+	data, err := json.Marshal(sessionHold{Worker: l.g.worker, Job: l.job, Until: l.g.now().Add(hold),
+		Persistent: l.persistent, Subject: l.subject})
 	if err != nil {
 		return err
 	}

@@ -302,3 +302,20 @@ func byteSize(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// keepAlive sends an SSH keepalive and waits for its answer (any answer:
+// a server that does not know the request refuses it, which shows it is
+// alive) for at most timeout, after which the connection is aborted. It
+// reports whether the connection answered.
+func (t *sshTransport) keepAlive(timeout time.Duration) bool {
+	t.mu.Lock()
+	c := t.client
+	t.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	timer := time.AfterFunc(timeout, t.abort)
+	defer timer.Stop()
+	_, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
+	return err == nil
+}

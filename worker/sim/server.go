@@ -16,7 +16,8 @@
 // the password and keyboard-interactive methods (SessionBehaviour,
 // LoginBehaviour). Every authentication attempt is recorded for tests
 // (Server.AuthAttempts), and so are the sessions open at once on a device
-// and on the fleet (Server.Sessions, Server.FleetSessions); failed logins
+// and on the fleet (Server.Sessions, Server.FleetSessions), and a test may
+// drop a device's connections (Server.Disconnect); failed logins
 // may lock a device's logins out for a while, as AAA does (Lockout). A device's SSH server may offer only
 // the legacy algorithms of an old IOS, several host keys, or keys derived
 // from another seed, which a reload can change mid-run (SSHBehaviour).

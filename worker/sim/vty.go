@@ -50,3 +50,21 @@ func (s *Server) Sessions(name string) (open, most int) {
 func (s *Server) FleetSessions() (open, most int) {
 	return s.vty.count()
 }
+
+// Disconnect drops every connection open to the device called name, as a
+// router's `clear line` or a reload does, and returns how many it dropped;
+// the device goes on accepting new ones.
+func (s *Server) Disconnect(name string) int {
+	s.mu.Lock()
+	l := s.devs[name]
+	s.mu.Unlock()
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		_ = c.Close()
+	}
+	return len(l.conns)
+}
