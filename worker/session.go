@@ -168,19 +168,25 @@ func (l *sessionLease) renew(ctx context.Context, hold, timeout time.Duration) e
 // does not end it: the worker keeps its result and publishes it once the
 // bus is back (a leaf node's link cut, say). Only a worker cut off from
 // the bus while the other workers of its site are not can then see its
-// lease taken over before it notices.
+// lease taken over before it notices. A persistent session, which has no
+// result to keep, ends as soon as its lease may have lapsed unrenewed
+// (hold less the grace since the last renewal): another worker may take
+// the device over from then on.
 func (l *sessionLease) keep(ctx context.Context, hold, period time.Duration, lost context.CancelCauseFunc) (stop func()) {
+	renewed := l.g.now()
 	return every(ctx, period, func(ctx context.Context) bool {
 		err := l.renew(ctx, hold, min(kvTimeout, period))
 		if err == nil || ctx.Err() != nil {
+			renewed = l.g.now()
 			return err == nil
 		}
 		taken := errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) ||
 			errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
-		if !taken {
+		lapsing := l.persistent && l.g.now().Sub(renewed) >= hold-leaseGrace
+		if !taken && !lapsing {
 			return true // no bus: try again at the next tick
 		}
-		l.log.Warn("lost the device's session lease: ending the probe, so that no other worker's session overlaps it", "err", err)
+		l.log.Warn("lost the device's session lease: ending the session, so that no other worker's session overlaps it", "err", err)
 		lost(fmt.Errorf("%w: %v", errSessionLost, err))
 		return false
 	})

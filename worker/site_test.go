@@ -86,6 +86,14 @@ func (r *siteRig) credentials(name string) (worker.Login, error) {
 // up, goes to the returned buffer.
 func (r *siteRig) startWorker(t *testing.T, cfg worker.ServiceConfig) (*worker.Service, *logBuffer) {
 	t.Helper()
+	svc, logs, _ := r.runWorker(t, r.js, cfg)
+	return svc, logs
+}
+
+// runWorker is startWorker on js, a connection of the worker's own, and
+// also returns what stops it (at once, waiting for Run to return).
+func (r *siteRig) runWorker(t *testing.T, js jetstream.JetStream, cfg worker.ServiceConfig) (*worker.Service, *logBuffer, func()) {
+	t.Helper()
 	logs := &logBuffer{}
 	cfg.Site, cfg.Credentials = "dc1", r.credentials
 	cfg.Inventory = func() *worker.Inventory { return r.inv }
@@ -95,20 +103,24 @@ func (r *siteRig) startWorker(t *testing.T, cfg worker.ServiceConfig) (*worker.S
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	svc, err := worker.NewService(r.js, cfg)
+	svc, err := worker.NewService(js, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("worker %s Run: %v", cfg.ID, err)
-		}
-	})
-	return svc, logs
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("worker %s Run: %v", cfg.ID, err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return svc, logs, stop
 }
 
 // job is a job of site dc1 for device, with the rig's inventory revision.

@@ -346,6 +346,27 @@ func testRolePermissions(t *testing.T, b *bus) {
 			t.Fatalf(b.at("worker-dc1 uses its keys of %s: %v%s"), c.bucket, err, w1.violations())
 		}
 	}
+	// A worker of dc1 forwards a job to the worker holding a device's
+	// persistent session, which answers on the asker's session subject.
+	holder, _ := proto.SessionSubject(b.at("dc1"), "holder")
+	asker, _ := proto.SessionSubject(b.at("dc1"), "asker")
+	serving, err := w1.nc.Subscribe(holder, func(m *nats.Msg) { _ = m.Respond([]byte("result")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers, err := w1.nc.SubscribeSync(asker + ".reply.1")
+	if err == nil {
+		err = w1.nc.PublishRequest(holder, asker+".reply.1", []byte("job"))
+	}
+	var answer *nats.Msg
+	if err == nil {
+		answer, err = answers.NextMsg(5 * time.Second)
+	}
+	if err != nil || string(answer.Data) != "result" {
+		t.Fatalf(b.at("worker-dc1 forwards a job to its site's session holder: %v%s"), err, w1.violations())
+	}
+	_ = serving.Unsubscribe()
+	_ = answers.Unsubscribe()
 	cliPins, err := cli.js.KeyValue(ctx(t), proto.HostKeyBucket)
 	if err != nil {
 		t.Fatalf("cli binds the host key bucket: %v%s", err, cli.violations())
@@ -395,6 +416,10 @@ func testRolePermissions(t *testing.T, b *bus) {
 		w1.publish("$JS.API.STREAM.DELETE.LINKWATCH_JOBS"))
 	w1.deny(t, b.at("worker-dc1 listens to jobs"), "linkwatch.jobs.>", w1.subscribe("linkwatch.jobs.>"))
 	w1.deny(t, b.at("worker-dc1 listens to dc2's inbox"), b.at("_INBOX_worker-dc2.>"), w1.subscribe(b.at("_INBOX_worker-dc2.>")))
+	w1.deny(t, b.at("worker-dc1 forwards a job to dc2's session holder"), b.at("linkwatch.session.dc2.holder"),
+		w1.publish(b.at("linkwatch.session.dc2.holder")))
+	w1.deny(t, b.at("worker-dc1 listens to dc2's forwarded jobs"), b.at("linkwatch.session.dc2.>"), w1.subscribe(b.at("linkwatch.session.dc2.>")))
+	cli.deny(t, "cli forwards a job to a session holder", b.at("linkwatch.session.dc1.holder"), cli.publish(b.at("linkwatch.session.dc1.holder")))
 
 	// The CLI names a JetStream API subject as the reply of an API call,
 	// to have the notifier's answer delete the jobs stream.
