@@ -54,7 +54,7 @@ func Inventory(cfg *config.Config) scheduler.Inventory {
 // its jump host's) named but not resolved.
 func Device(d config.Device) worker.Device {
 	out := worker.Device{Name: d.Name, Site: d.Site, Host: d.Host, Port: d.Port, Platform: d.Platform,
-		Credential: d.Credentials, Algorithms: Algorithms(d.SSH)}
+		Credential: d.Credentials, Algorithms: Algorithms(d.SSH), Persistent: d.Session == config.SessionPersistent}
 	if j := d.Jump; j != nil {
 		out.Jump = JumpHost(*j)
 	}
@@ -142,8 +142,10 @@ func Worker(js jetstream.JetStream, live *Live, site, id string, lim *worker.Lim
 	}
 	return worker.NewService(js, worker.ServiceConfig{
 		Site: site, ID: id, Concurrency: concurrency, SiteConcurrency: cfg.Worker.SiteConcurrency, AckWait: cfg.Worker.AckWait,
-		Logins:    worker.LoginPolicy(cfg.Worker.Logins),
-		Inventory: Derived(live, func(c *config.Config) *worker.Inventory { return WorkerInventory(c, site) }), Credentials: live.Credential, Prober: prober, Limiter: lim, Metrics: m, Log: log,
+		Logins:            worker.LoginPolicy(cfg.Worker.Logins),
+		PersistentPerSite: cfg.Worker.PersistentSessionsPerSite,
+		Sessions:          worker.SessionsConfig{KeepAlive: cfg.Worker.SessionKeepAlive, Idle: cfg.Worker.SessionIdle},
+		Inventory:         Derived(live, func(c *config.Config) *worker.Inventory { return WorkerInventory(c, site) }), Credentials: live.Credential, Prober: prober, Limiter: lim, Metrics: m, Log: log,
 	})
 }
 

@@ -169,7 +169,29 @@ type Worker struct {
 	// Logins says when a credential is paused for all the workers of a
 	// site.
 	Logins Logins `yaml:"logins"`
+	// PersistentSites are the sites whose devices keep their SSH session
+	// open across probes unless a device says session: per-probe.
+	PersistentSites []string `yaml:"persistent_sites"`
+	// PersistentSessionsPerSite caps the persistent sessions open at once
+	// over all the workers of a site; a device past it is probed
+	// per-probe until a session closes.
+	PersistentSessionsPerSite int `yaml:"persistent_sessions_per_site"`
+	// SessionKeepAlive is how often an idle persistent session is checked
+	// with an SSH keepalive.
+	SessionKeepAlive time.Duration `yaml:"session_keepalive"`
+	// SessionIdle closes a persistent session no probe used for that
+	// long; three intervals when the file does not give it.
+	SessionIdle time.Duration `yaml:"session_idle"`
 }
+
+// The session modes of a device (devices[].session, defaults.session).
+const (
+	// SessionPerProbe connects, logs in, pings and closes at each probe.
+	SessionPerProbe = "per-probe"
+	// SessionPersistent keeps one SSH session per device open across
+	// probes (worker.Sessions).
+	SessionPersistent = "persistent"
+)
 
 // Logins rations logins with a credential that devices refuse: once
 // PauseAfter distinct devices of a site refused it within Within, no
@@ -213,6 +235,8 @@ type Device struct {
 	// reached directly.
 	Jump    *JumpHost
 	Targets []Target
+	// Session is SessionPerProbe or SessionPersistent.
+	Session string
 }
 
 // SSH are the SSH algorithms a device may be offered besides linkwatch's

@@ -301,17 +301,18 @@ func TestLoadGood(t *testing.T) {
 			"core": {Username: "netops", PasswordFile: "testdata/core.pass"},
 		},
 		Worker: Worker{Concurrency: 50, SiteConcurrency: 10, HostKeys: HostKeysKnownHosts, KnownHosts: "testdata/known_hosts", AckWait: time.Minute, MaxOutputKiB: 4096,
-			Logins: Logins{PauseAfter: 2, Within: 10 * time.Minute, PauseFor: time.Hour}},
+			Logins:                    Logins{PauseAfter: 2, Within: 10 * time.Minute, PauseFor: time.Hour},
+			PersistentSessionsPerSite: 16, SessionKeepAlive: 30 * time.Second, SessionIdle: 30 * time.Minute},
 		Devices: []Device{
-			{Name: "r1", Host: "127.0.0.1", Port: 2201, Platform: "cisco_iosxr", Site: "dc1", Credentials: "core", Targets: []Target{
+			{Name: "r1", Host: "127.0.0.1", Port: 2201, Platform: "cisco_iosxr", Site: "dc1", Credentials: "core", Session: SessionPerProbe, Targets: []Target{
 				{Address: "10.0.0.1", VRF: "MGMT", Count: 3, Timeout: time.Second},
 				{Address: "10.0.0.2", VRF: "INET", Source: "Loopback0", Count: 10, Timeout: 5 * time.Second, Size: 1500},
 			}},
-			{Name: "r2", Host: "r2.lab.example.net", Port: 22, Platform: "cisco_iosxe", Site: "default", Credentials: "lab", Targets: []Target{
+			{Name: "r2", Host: "r2.lab.example.net", Port: 22, Platform: "cisco_iosxe", Site: "default", Credentials: "lab", Session: SessionPerProbe, Targets: []Target{
 				{Address: "2001:db8::1", VRF: "MGMT", Count: 4, Timeout: 2 * time.Second},
 				{Address: "10.0.0.1", Count: 4, Timeout: 2 * time.Second},
 			}},
-			{Name: "sw-3", Host: "192.0.2.3", Port: 22, Platform: "arista_eos", Site: "dc2", Credentials: "lab", Targets: []Target{
+			{Name: "sw-3", Host: "192.0.2.3", Port: 22, Platform: "arista_eos", Site: "dc2", Credentials: "lab", Session: SessionPerProbe, Targets: []Target{
 				{Address: "10.1.0.1", VRF: "MGMT", Count: 4, Timeout: 2 * time.Second},
 			}},
 		},
@@ -344,7 +345,8 @@ func TestParseEmptyGivesDefaults(t *testing.T) {
 			Timezone: "UTC", Location: time.UTC},
 		Credentials: map[string]Credential{},
 		Worker: Worker{Concurrency: 50, HostKeys: HostKeysTOFU, AckWait: 30 * time.Second, MaxOutputKiB: 4096,
-			Logins: Logins{PauseAfter: 3, Within: 10 * time.Minute, PauseFor: 30 * time.Minute}},
+			Logins:                    Logins{PauseAfter: 3, Within: 10 * time.Minute, PauseFor: 30 * time.Minute},
+			PersistentSessionsPerSite: 16, SessionKeepAlive: 30 * time.Second, SessionIdle: 15 * time.Minute},
 		Devices: []Device{},
 	}
 	if !reflect.DeepEqual(cfg, want) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/linkwatch/linkwatch/notifier/mail"
@@ -25,6 +26,7 @@ type defaultsSection struct {
 	Port        int       `yaml:"port"`
 	SSH         SSH       `yaml:"ssh"`
 	JumpHost    string    `yaml:"jump_host"`
+	Session     string    `yaml:"session"`
 	Ping        overrides `yaml:"ping"`
 }
 
@@ -46,6 +48,7 @@ type rawDevice struct {
 	Credentials string      `yaml:"credentials"`
 	SSH         *SSH        `yaml:"ssh"`       // nil: the defaults'
 	JumpHost    string      `yaml:"jump_host"` // "": the site's or the defaults'; none: none
+	Session     string      `yaml:"session"`   // "": persistent at worker.persistent_sites, else the defaults'
 	Ping        overrides   `yaml:"ping"`
 	Targets     []rawTarget `yaml:"targets"`
 }
@@ -67,12 +70,14 @@ func builtinDefaults() file {
 			State:    State{Prefix: "linkwatch:"},
 			Notify:   Notify{GroupWait: 30 * time.Second, Confirm: 1, Flap: Flap{Changes: 4}, Timezone: "UTC"},
 			Worker: Worker{Concurrency: 50, AckWait: 30 * time.Second, MaxOutputKiB: 4096,
-				Logins: Logins(worker.DefaultLoginPolicy)},
+				Logins:                    Logins(worker.DefaultLoginPolicy),
+				PersistentSessionsPerSite: worker.DefaultPersistentPerSite, SessionKeepAlive: worker.DefaultKeepAlive},
 		},
 		Defaults: defaultsSection{
-			Site: "default",
-			Port: 22,
-			Ping: overrides{Count: ptr(5), Timeout: ptr(2 * time.Second), Size: ptr(0), VRF: ptr(""), Source: ptr("")},
+			Site:    "default",
+			Port:    22,
+			Session: SessionPerProbe,
+			Ping:    overrides{Count: ptr(5), Timeout: ptr(2 * time.Second), Size: ptr(0), VRF: ptr(""), Source: ptr("")},
 		},
 	}
 }
@@ -131,6 +136,9 @@ func (f *file) resolve(dir string, given func(path string) bool) *Config {
 	if !given("notify.stale_after") {
 		cfg.Notify.StaleAfter = 2 * cfg.Interval
 	}
+	if !given("worker.session_idle") {
+		cfg.Worker.SessionIdle = 3 * cfg.Interval
+	}
 	// LoadLocation fails (nil) for a name validation rejects.
 	cfg.Notify.Location, _ = time.LoadLocation(cfg.Notify.Timezone)
 	if f.Notify.SMTP != nil {
@@ -148,9 +156,23 @@ func (f *file) resolve(dir string, given func(path string) bool) *Config {
 	for i, rd := range f.Devices {
 		d := f.Defaults.device(rd)
 		d.Jump = jumpOf(cfg.JumpHosts, f.jumpHostName(rd, d.Site))
+		d.Session = f.session(rd, d.Site)
 		cfg.Devices[i] = d
 	}
 	return &cfg
+}
+
+// session is the session mode of a device, as written (rd) at site: its
+// own, else persistent at a site of worker.persistent_sites, else the
+// defaults'.
+func (f *file) session(rd rawDevice, site string) string {
+	switch {
+	case rd.Session != "":
+		return rd.Session
+	case slices.Contains(f.Worker.PersistentSites, site):
+		return SessionPersistent
+	}
+	return f.Defaults.Session
 }
 
 // smtp is the SMTP relay with its defaults: starttls, and the TLS mode's

@@ -24,7 +24,15 @@ func (v *validator) defaults() {
 	v.check("defaults.site", proto.ValidName(def.Site))
 	v.intRange("defaults.port", def.Port, 1, 65535)
 	v.ssh("defaults.ssh", def.SSH)
+	v.session("defaults.session", def.Session)
 	v.ping("defaults.ping", def.Ping)
+}
+
+// session checks a session mode.
+func (v *validator) session(path, mode string) {
+	if mode != SessionPerProbe && mode != SessionPersistent {
+		v.errorf(path, "%q is not a session mode (%s or %s)", mode, SessionPerProbe, SessionPersistent)
+	}
 }
 
 func (v *validator) platform(path, name string) {
@@ -111,6 +119,9 @@ func (v *validator) device(path string, rd rawDevice, d Device) {
 	}
 	if rd.SSH != nil {
 		v.ssh(join(path, "ssh"), *rd.SSH)
+	}
+	if rd.Session != "" {
+		v.session(join(path, "session"), rd.Session)
 	}
 	pingOK := v.ping(join(path, "ping"), rd.Ping)
 	if v.targets(path, rd, d) && pingOK {

@@ -16,14 +16,14 @@ const revisionFormat = "linkwatch-inventory-v1"
 
 // Revision is the digest of one site's inventory: every device of the site
 // with what a worker uses to probe it (host, port, platform, credential
-// name, SSH algorithms, the jump host it is reached through, targets and
-// their ping settings), in name order. The scheduler puts it in each job,
+// name, SSH algorithms, the jump host it is reached through, a persistent
+// session, targets and their ping settings), in name order. The scheduler puts it in each job,
 // and a worker compares it with its own, so a site whose workers run
 // another configuration than the scheduler is seen. Passwords
 // are not part of it: rotating a secret is not a new inventory. The
 // encoding is explicit, field by field: a field added to Device does not
 // change the revision of an unchanged inventory. Optional settings (ssh,
-// jump) are written only when set, so an inventory that does not use one
+// jump, session) are written only when set, so an inventory that does not use one
 // keeps the revision it had before the setting existed, while a worker
 // that does not know a setting in use disagrees with one that does.
 func (c *Config) Revision(site string) string {
@@ -45,6 +45,9 @@ func writeDevice(w io.Writer, d Device) {
 	if j := d.Jump; j != nil {
 		fmt.Fprintf(w, "jump %s %s %d %s\n", j.Name, j.Host, j.Port, j.Credentials)
 		writeSSH(w, "jump-ssh", j.SSH)
+	}
+	if d.Session == SessionPersistent {
+		fmt.Fprintf(w, "session %s\n", d.Session)
 	}
 	for _, t := range d.Targets {
 		fmt.Fprintf(w, "target %s vrf=%s source=%s count=%d timeout=%s size=%d\n",

@@ -128,6 +128,23 @@ func (v *validator) top() {
 	v.intRange("worker.max_output_kib", c.Worker.MaxOutputKiB, 64, 256<<10)
 	v.hostKeys(c.Worker)
 	v.logins(c.Worker.Logins)
+	v.sessions(c)
+}
+
+// sessions checks the persistent session settings of the worker section.
+func (v *validator) sessions(c *Config) {
+	w := c.Worker
+	v.intRange("worker.persistent_sessions_per_site", w.PersistentSessionsPerSite, 1, 10000)
+	v.durRange("worker.session_keepalive", w.SessionKeepAlive, time.Second, 10*time.Minute)
+	if v.given("worker.session_idle") {
+		v.durRange("worker.session_idle", w.SessionIdle, max(c.Interval+time.Second, time.Minute), 24*time.Hour)
+	}
+	sites := c.Sites()
+	for i, s := range w.PersistentSites {
+		if !slices.Contains(sites, s) {
+			v.errorf(fmt.Sprintf("worker.persistent_sites[%d]", i), "%q is not the site of any device (sites: %s)", s, strings.Join(sites, ", "))
+		}
+	}
 }
 
 // hostKeys checks the host key mode against the known_hosts file: the
