@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,6 +46,56 @@ func BenchmarkProbePath(b *testing.B) {
 		if failed > 0 {
 			b.Fatalf("%d probes failed", failed)
 		}
+	})
+}
+
+// BenchmarkProbePathPersistent is BenchmarkProbePath over persistent
+// sessions (Sessions): the same devices and ping, the session of each
+// device kept across ops, so after the first op on a device (opened
+// before the timer starts) an op is one ping on an open session.
+//
+//	go test -run '^$' -bench 'ProbePath(Persistent)?/cisco_iosxe' -benchmem -benchtime 600x ./worker/
+func BenchmarkProbePathPersistent(b *testing.B) {
+	eachPlatform(b, func(b *testing.B, platform string, srv *sim.Server, concurrency int) {
+		b.StopTimer()
+		devices := make([]Device, benchDevices)
+		for i := range devices {
+			name := fmt.Sprintf("r%d", i)
+			devices[i] = Device{Name: name, Site: "bench", Host: "127.0.0.1", Port: srv.Port(name), Persistent: true,
+				Platform: platform, Username: "admin", Password: "pw", Targets: []ping.Params{benchPing}}
+		}
+		s := NewSessions(&Prober{HostKeys: InsecureHostKeys{}}, SessionsConfig{KeepAlive: time.Hour})
+		defer s.Close()
+		probe := func(devices []Device) {
+			failed := 0
+			lim := NewLimiter(concurrency, 0)
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for _, d := range devices {
+				release, _ := lim.Acquire(context.Background(), d.Site)
+				wg.Go(func() {
+					defer release()
+					if r := s.Probe(context.Background(), d); r.Failed() {
+						mu.Lock()
+						failed++
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if failed > 0 {
+				b.Fatalf("%d probes failed", failed)
+			}
+		}
+		probe(devices[:min(b.N, benchDevices)]) // open the sessions the ops use
+		ops := make([]Device, b.N)
+		for i := range ops {
+			ops[i] = devices[i%benchDevices]
+		}
+		runtime.GC()
+		resetCPU(b)
+		b.StartTimer()
+		probe(ops)
 	})
 }
 
@@ -101,15 +152,22 @@ func eachPlatform(b *testing.B, probe func(b *testing.B, platform string, srv *s
 				}
 				srv := simtest.Start(b, f.String())
 				runtime.GC()
-				before := cpuTime(b)
+				cpuStart = cpuTime(b)
 				b.ResetTimer()
 				probe(b, platform, srv, c)
 				b.StopTimer()
-				b.ReportMetric(float64((cpuTime(b)-before).Microseconds())/float64(b.N)/1000, "cpu-ms/probe")
+				b.ReportMetric(float64((cpuTime(b)-cpuStart).Microseconds())/float64(b.N)/1000, "cpu-ms/probe")
 			})
 		}
 	}
 }
+
+// cpuStart is the process CPU time when eachPlatform's timer started;
+// a probe that prepares before its timed part calls resetCPU.
+var cpuStart time.Duration
+
+// resetCPU restarts the CPU count of eachPlatform from now.
+func resetCPU(b *testing.B) { cpuStart = cpuTime(b) }
 
 // cpuTime is the process's user and system CPU time so far.
 func cpuTime(b *testing.B) time.Duration {

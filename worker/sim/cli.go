@@ -31,6 +31,10 @@ type cli struct {
 	in   <-chan []byte // closed when the client stops sending
 	pend []byte        // input received but not yet consumed
 	eof  bool          // in is closed
+	// echoed is the echo of input not yet written: a pty echoes what it
+	// received in one go, not one packet per key (which would cost both
+	// ends a packet per character typed).
+	echoed []byte
 
 	plat    *platform
 	dev     func() *Device // the device's current behaviour (Reload may change it)
@@ -51,6 +55,7 @@ type cli struct {
 
 // print writes s with every line ending as CRLF, the way a pty does.
 func (c *cli) print(s string) {
+	c.flushEcho()
 	if s == "" {
 		return
 	}
@@ -91,6 +96,7 @@ func (c *cli) runExec(line string) {
 // the input has ended or the session is closing.
 func (c *cli) next() (byte, bool) {
 	for len(c.pend) == 0 {
+		c.flushEcho()
 		if c.eof {
 			return 0, false
 		}
@@ -114,6 +120,7 @@ func (c *cli) next() (byte, bool) {
 // '\n' and "\r\n" each end the line once; backspace, Ctrl-U and Ctrl-C edit
 // it; escape sequences (arrow keys) are swallowed.
 func (c *cli) readLine(echo bool) (string, bool) {
+	defer c.flushEcho()
 	var line []byte
 	for {
 		b, ok := c.next()
@@ -160,7 +167,15 @@ func (c *cli) readLine(echo bool) (string, bool) {
 
 func (c *cli) echo(on bool, s string) {
 	if on {
-		_, _ = io.WriteString(c.out, s)
+		c.echoed = append(c.echoed, s...)
+	}
+}
+
+// flushEcho writes the echo of the input consumed so far.
+func (c *cli) flushEcho() {
+	if len(c.echoed) > 0 {
+		_, _ = c.out.Write(c.echoed)
+		c.echoed = c.echoed[:0]
 	}
 }
 
