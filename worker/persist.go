@@ -236,6 +236,8 @@ func (h *held) run(ctx context.Context, d Device) (res DeviceResult, login bool)
 		res.CheckedAt = p.now()
 		res.clean()
 	}()
+	ctx, cancel := context.WithTimeout(ctx, p.Budget(d)) // a retry included: as a probe with its own session
+	defer cancel()
 	if h.link != nil && !sameSession(h.dev, d) {
 		h.disconnect() // the inventory or the credential changed
 	}

@@ -138,8 +138,16 @@ func TestPersistentForwarded(t *testing.T) {
 	// Both workers wait for a job before any is published, so the first
 	// two go one to each.
 	waittest.For(t, 10*time.Second, func() error {
-		if n := r.consumer(t).NumWaiting; n < 2 {
-			return fmt.Errorf("%d requests for jobs waiting, want 2", n)
+		c, err := r.js.Consumer(context.Background(), proto.StreamJobs, "worker-dc1")
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if info.NumWaiting < 2 {
+			return fmt.Errorf("%d requests for jobs waiting, want 2", info.NumWaiting)
 		}
 		return nil
 	})
