@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,5 +286,35 @@ func TestPersistentTakeover(t *testing.T) {
 	}
 	if _, most := r.sim.Sessions("r1"); most != 1 {
 		t.Errorf("r1 had %d sessions at once, want 1", most)
+	}
+}
+
+// TestPersistentReload: a device set back to per-probe on reload has its
+// session closed and its lease and slot given back, without a job.
+func TestPersistentReload(t *testing.T) {
+	noLeak(t)
+	r := persistRig(t, 1)
+	var inv atomic.Pointer[worker.Inventory]
+	inv.Store(r.inv)
+	cfg := persistCfg("w1")
+	cfg.Inventory = inv.Load
+	_, _, _ = r.runWorker(t, r.js, cfg)
+	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
+	r.wantResult(t, "r1", "r1@1")
+	waittest.For(t, 5*time.Second, r.sessionsOpen("r1", 1))
+	next := &worker.Inventory{Site: "dc1", Revision: "rev-2", Devices: map[string]worker.Device{}}
+	for name, d := range r.inv.Devices {
+		d.Persistent = false
+		next.Devices[name] = d
+	}
+	inv.Store(next)
+	key, _ := proto.SessionKey("dc1", "r1")
+	waittest.For(t, 5*time.Second, r.sessionsOpen("r1", 0))
+	waittest.For(t, 5*time.Second, r.noHold(t, key))
+	r.publish(t, r.job("r1@2", "r1", time.Now().Add(time.Minute)))
+	r.wantResult(t, "r1", "r1@2")
+	waittest.For(t, 5*time.Second, r.sessionsOpen("r1", 0))
+	if n := logins(r.sim, "r1"); n != 2 {
+		t.Errorf("%d logins, want 2: the persistent session, then a per-probe one", n)
 	}
 }

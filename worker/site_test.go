@@ -91,12 +91,15 @@ func (r *siteRig) startWorker(t *testing.T, cfg worker.ServiceConfig) (*worker.S
 }
 
 // runWorker is startWorker on js, a connection of the worker's own, and
-// also returns what stops it (at once, waiting for Run to return).
+// also returns what stops it (at once, waiting for Run to return). The
+// worker's inventory is cfg's when it gives one.
 func (r *siteRig) runWorker(t *testing.T, js jetstream.JetStream, cfg worker.ServiceConfig) (*worker.Service, *logBuffer, func()) {
 	t.Helper()
 	logs := &logBuffer{}
 	cfg.Site, cfg.Credentials = "dc1", r.credentials
-	cfg.Inventory = func() *worker.Inventory { return r.inv }
+	if cfg.Inventory == nil {
+		cfg.Inventory = func() *worker.Inventory { return r.inv }
+	}
 	if cfg.Prober == nil {
 		cfg.Prober = &worker.Prober{HostKeys: worker.InsecureHostKeys{}}
 	}
