@@ -74,11 +74,20 @@ func noLeak(t *testing.T) {
 	})
 }
 
-func TestSessionsProbeOverOneLogin(t *testing.T) {
+// persistSessions serves persistFleet and returns Sessions probing it with
+// p, closed when the test ends, which also checks that no goroutine of
+// theirs is left.
+func persistSessions(t *testing.T, p *worker.Prober) (*sim.Server, *worker.Sessions) {
+	t.Helper()
 	noLeak(t)
 	srv := simtest.Start(t, persistFleet)
-	s := worker.NewSessions(&worker.Prober{HostKeys: worker.InsecureHostKeys{}}, worker.SessionsConfig{})
-	defer s.Close()
+	s := worker.NewSessions(p, worker.SessionsConfig{})
+	t.Cleanup(s.Close)
+	return srv, s
+}
+
+func TestSessionsProbeOverOneLogin(t *testing.T) {
+	srv, s := persistSessions(t, &worker.Prober{HostKeys: worker.InsecureHostKeys{}})
 	d := persistDevice(srv, "r1", "10.0.0.1", "10.0.0.2")
 	for i := range 5 {
 		wantLinks(t, fmt.Sprintf("probe %d", i), s.Probe(context.Background(), d), proto.LinkStatus_LINK_STATUS_UP, proto.LinkStatus_LINK_STATUS_DOWN)
@@ -105,10 +114,7 @@ func TestSessionsProbeOverOneLogin(t *testing.T) {
 // a device whose login changed, gets a fresh session, and the probe still
 // gives the right result; other targets need none.
 func TestSessionsReconnect(t *testing.T) {
-	noLeak(t)
-	srv := simtest.Start(t, persistFleet)
-	s := worker.NewSessions(&worker.Prober{HostKeys: worker.InsecureHostKeys{}}, worker.SessionsConfig{})
-	defer s.Close()
+	srv, s := persistSessions(t, &worker.Prober{HostKeys: worker.InsecureHostKeys{}})
 	d := persistDevice(srv, "r1", "10.0.0.1", "10.0.0.2")
 	wantLinks(t, "first", s.Probe(context.Background(), d), proto.LinkStatus_LINK_STATUS_UP, proto.LinkStatus_LINK_STATUS_DOWN)
 	if n := srv.Disconnect("r1"); n != 1 {
@@ -138,10 +144,7 @@ func TestSessionsReconnect(t *testing.T) {
 // closes the session; a flood is cut at the output cap; each time the next
 // probe works.
 func TestSessionsHostileDevice(t *testing.T) {
-	noLeak(t)
-	srv := simtest.Start(t, persistFleet)
-	s := worker.NewSessions(&worker.Prober{HostKeys: worker.InsecureHostKeys{}, MaxOutput: 64 << 10}, worker.SessionsConfig{})
-	defer s.Close()
+	srv, s := persistSessions(t, &worker.Prober{HostKeys: worker.InsecureHostKeys{}, MaxOutput: 64 << 10})
 	ok := persistDevice(srv, "bad", "10.0.0.1")
 	for _, tt := range []struct {
 		target  string
