@@ -94,8 +94,9 @@ type held struct {
 	ended   atomic.Bool
 
 	// Under sem:
-	dev      Device // as its link was opened; a changed device reconnects
-	link     *link  // nil while not connected
+	dev      Device      // as its link was opened; a changed device reconnects
+	link     *link       // nil while not connected
+	unlife   func() bool // ends the abort of link when life ends
 	used     time.Time
 	released bool
 }
@@ -279,7 +280,7 @@ func (h *held) connect(ctx context.Context, d Device, res *DeviceResult) bool {
 	if !ok {
 		return false
 	}
-	context.AfterFunc(h.life, l.tr.abort)
+	h.unlife = context.AfterFunc(h.life, l.tr.abort)
 	h.link, h.dev = l, d
 	return true
 }
@@ -325,8 +326,9 @@ func pingsBudget(d Device) time.Duration {
 // disconnect closes h's link, if any. Under h.sem.
 func (h *held) disconnect() {
 	if h.link != nil {
+		h.unlife()
 		h.link.close()
-		h.link = nil
+		h.link, h.unlife = nil, nil
 	}
 }
 

@@ -220,7 +220,8 @@ func (s *Service) refuse(m *nats.Msg, why string) {
 // of the site is free. Then the lease goes to the session (adopted): the
 // job's renewal (stop) ends, the lease is marked persistent and renewed
 // with the slot until the session closes. login says whether the probe
-// logged in; ok is false when the session was dropped before the probe.
+// logged in; ok is false when the session was dropped before the probe,
+// or the lease could not be marked persistent.
 func (s *Service) loginOrKeep(ctx context.Context, kv jetstream.KeyValue, dev Device, lease *sessionLease, stop func(),
 	log *slog.Logger) (r DeviceResult, login, adopted, ok bool) {
 	if !dev.Persistent {
@@ -238,10 +239,11 @@ func (s *Service) loginOrKeep(ctx context.Context, kv jetstream.KeyValue, dev De
 	stop()
 	lease.persistent, lease.subject = true, s.subject
 	if err := lease.renew(ctx, hold, kvTimeout); err != nil {
-		lease.persistent, lease.subject = false, ""
+		// The job's renewal has stopped: the job is left to be
+		// redelivered rather than probed under a lease no one renews.
 		slot.release(ctx)
-		log.Warn("mark the device's session lease persistent; probing per-probe", "err", err)
-		return s.login(ctx, dev), true, false, true
+		log.Warn("mark the device's session lease persistent", "err", err)
+		return r, false, false, false
 	}
 	// The lease and the slot now live as long as the session: renewed
 	// apart from any job, and given back once it closed.
