@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/linkwatch/linkwatch/worker/floor"
 	"github.com/linkwatch/linkwatch/worker/ping"
 	"github.com/linkwatch/linkwatch/worker/sim"
 	"github.com/linkwatch/linkwatch/worker/sim/simtest"
@@ -102,18 +102,14 @@ func BenchmarkProbePathPersistent(b *testing.B) {
 // BenchmarkProbePathFloor is BenchmarkProbePath's probe done by a bare
 // x/crypto/ssh shell client: connect, login, pty and shell, the same setup
 // and ping lines, each read until the platform's prompt, close. It is the
-// floor the worker's probe path is judged against, on the same simulator.
+// floor the worker's probe path is judged against (package floor), on the
+// same simulator.
 func BenchmarkProbePathFloor(b *testing.B) {
 	eachPlatform(b, func(b *testing.B, platform string, srv *sim.Server, concurrency int) {
-		pl, c, err := platformCLI(platform)
+		script, err := ScriptFor(platform, []ping.Params{benchPing})
 		if err != nil {
 			b.Fatal(err)
 		}
-		cmd, err := pl.Command(benchPing)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lines := append(c.setupFor([]string{cmd}), cmd)
 		cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password("pw")},
 			HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second} // the simulator's throwaway keys
 		sem := make(chan struct{}, concurrency)
@@ -123,7 +119,9 @@ func BenchmarkProbePathFloor(b *testing.B) {
 			go func() {
 				defer func() { <-sem }()
 				addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port(fmt.Sprintf("r%d", i%benchDevices))))
-				errs <- floorProbe(addr, cfg, c, lines)
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				errs <- floor.Probe(ctx, addr, cfg, script.Prompt, script.Lines)
 			}()
 		}
 		for range b.N {
@@ -176,57 +174,4 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// floorProbe logs in, waits for the prompt, types each line and waits for
-// the prompt after it, and closes.
-func floorProbe(addr string, cfg *ssh.ClientConfig, c cli, lines []string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	client, err := ssh.Dial("tcp", addr, cfg)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	stop := context.AfterFunc(ctx, func() { client.Close() })
-	defer stop()
-	s, err := client.NewSession()
-	if err != nil {
-		return err
-	}
-	in, _ := s.StdinPipe()
-	out, _ := s.StdoutPipe()
-	if err := s.RequestPty("xterm", 255, 511, ssh.TerminalModes{ssh.ECHO: 1}); err != nil {
-		return err
-	}
-	if err := s.Shell(); err != nil {
-		return err
-	}
-	buf := make([]byte, 8<<10)
-	var got []byte
-	untilPrompt := func() error {
-		got = got[:0]
-		for {
-			n, err := out.Read(buf)
-			got = append(got, bytes.ReplaceAll(buf[:n], []byte("\r"), nil)...)
-			if c.prompt.Match(got) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("no prompt (%w): %q", err, got)
-			}
-		}
-	}
-	if err := untilPrompt(); err != nil {
-		return err
-	}
-	for _, l := range lines {
-		if _, err := in.Write([]byte(l + "\n")); err != nil {
-			return err
-		}
-		if err := untilPrompt(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
