@@ -65,7 +65,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	devices, err := probeDevices(cfg)
+	devices, err := app.ProbeDevices(cfg)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,6 +41,13 @@ type RunOptions struct {
 	// MetricsListen serves Prometheus metrics, /healthz and /readyz on
 	// this address ("": none).
 	MetricsListen string
+	// SchedulerNow is the scheduler's clock; nil is time.Now. linkwatch
+	// bench sets it so that every device's job is due at the start.
+	SchedulerNow func() time.Time
+	// Store, when set, is given the notifier's store once opened and
+	// returns the store the notifier uses: linkwatch bench counts the
+	// links committed through it.
+	Store func(Store) Store
 }
 
 // Run runs the scheduler, a worker for every configured site and the
@@ -134,8 +142,11 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 		return err
 	}
 	defer st.Close()
+	if opts.Store != nil {
+		st = opts.Store(st)
+	}
 	live := NewLive(cfg)
-	sched := scheduler.NewWithMetrics(sjs, Inventory(cfg), log, nil, reg)
+	sched := scheduler.NewWithMetrics(sjs, Inventory(cfg), log, opts.SchedulerNow, reg)
 	reloadScheduler := SchedulerReload(sched, sjs, live, log)
 	apply := func(ctx context.Context, next *config.Config) {
 		reloadScheduler(ctx, next)

@@ -1,24 +1,23 @@
-package main
+package app
 
 import (
 	"fmt"
 
-	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/worker"
 )
 
-// probeDevices turns the configured devices into probe inputs the way a
+// ProbeDevices turns the configured devices into probe inputs the way a
 // worker does with its inventory, resolving each credential once. A
 // credential that cannot be resolved, or a device that fails the worker's
 // own checks, stops the run before any device is touched.
-func probeDevices(cfg *config.Config) ([]worker.Device, error) {
+func ProbeDevices(cfg *config.Config) ([]worker.Device, error) {
 	cache := map[string]worker.Login{}
 	creds := func(name string) (worker.Login, error) {
 		if l, ok := cache[name]; ok {
 			return l, nil
 		}
-		l, err := app.Login(cfg, name)
+		l, err := Login(cfg, name)
 		if err != nil {
 			return worker.Login{}, err
 		}
@@ -27,7 +26,7 @@ func probeDevices(cfg *config.Config) ([]worker.Device, error) {
 	}
 	out := make([]worker.Device, 0, len(cfg.Devices))
 	for _, cd := range cfg.Devices {
-		d := app.Device(cd)
+		d := Device(cd)
 		if err := d.Validate(); err != nil {
 			return nil, fmt.Errorf("device %s: %w", d.Name, err)
 		}
