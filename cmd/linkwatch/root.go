@@ -20,6 +20,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newHistoryCmd())
 	root.AddCommand(newSilenceCmd())
 	root.AddCommand(newSimCmd())
+	root.AddCommand(newBenchCmd())
 	root.AddCommand(newParseCmd())
 	root.AddCommand(newValidateCmd())
 	root.AddCommand(newCredsCmd())

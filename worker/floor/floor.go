@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"regexp"
 
 	"golang.org/x/crypto/ssh"
@@ -29,21 +30,33 @@ var errTooMuch = fmt.Errorf("more than %d bytes without a prompt", MaxOutput)
 
 // Probe logs in to the device at addr (host:port) with cfg, waits for
 // prompt, types each of lines and waits for prompt after it, and closes.
-// It returns when ctx ends, with ctx's error; cfg.Timeout bounds the
-// connection and the SSH handshake.
+// ctx bounds all of it, the connection and the SSH handshake included: it
+// returns when ctx ends, with ctx's error.
 func Probe(ctx context.Context, addr string, cfg *ssh.ClientConfig, prompt *regexp.Regexp, lines []string) error {
-	client, err := ssh.Dial("tcp", addr, cfg)
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", addr, err)
 	}
-	defer client.Close()
-	stop := context.AfterFunc(ctx, func() { client.Close() })
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	err = session(client, prompt, lines)
+	err = login(conn, addr, cfg, prompt, lines)
 	if ctx.Err() != nil {
 		return fmt.Errorf("probe %s: %w", addr, ctx.Err())
 	}
 	return err
+}
+
+// login runs the SSH handshake over conn, then one probe's shell.
+func login(conn net.Conn, addr string, cfg *ssh.ClientConfig, prompt *regexp.Regexp, lines []string) error {
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	if err != nil {
+		return fmt.Errorf("ssh handshake with %s: %w", addr, err)
+	}
+	client := ssh.NewClient(c, chans, reqs)
+	defer client.Close()
+	return session(client, prompt, lines)
 }
 
 // session runs the shell of one probe over client.

@@ -1,0 +1,108 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/linkwatch/linkwatch/worker"
+	"github.com/linkwatch/linkwatch/worker/floor"
+)
+
+// A Mode probes one device: Probe returns nil when every target was
+// pinged, else why not. Close ends what the mode keeps open across probes.
+type Mode interface {
+	Probe(ctx context.Context, d worker.Device) error
+	Close()
+}
+
+// The modes of --mode.
+const (
+	ModePerProbe    = "per-probe"
+	ModePersistent  = "persistent"
+	ModeBaselineSSH = "baseline-ssh"
+)
+
+// Modes builds each mode of --mode for a testbed.
+var Modes = map[string]func(tb *testbed) (Mode, error){
+	// The worker's probe: one SSH session per probe.
+	ModePerProbe: func(tb *testbed) (Mode, error) { return results{tb.prober}, nil },
+	// One SSH session per device kept across probes.
+	ModePersistent: func(*testbed) (Mode, error) {
+		return nil, errors.New("--mode persistent: not available yet (persistent sessions are not in this build)")
+	},
+	// The floor: the same lines typed by a bare x/crypto/ssh client.
+	ModeBaselineSSH: newBaseline,
+}
+
+func modeNames() string {
+	var names []string
+	for n := range Modes {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// DeviceProber is how the worker probes a device: worker.Prober opens a
+// session per probe; a prober that keeps sessions open has Close too.
+type DeviceProber interface {
+	Probe(ctx context.Context, d worker.Device) worker.DeviceResult
+}
+
+// results is the Mode of a DeviceProber: a failed result is the probe's
+// error, with its failure kind and text.
+type results struct{ p DeviceProber }
+
+func (r results) Probe(ctx context.Context, d worker.Device) error {
+	res := r.p.Probe(ctx, d)
+	if res.Failed() {
+		return fmt.Errorf("%s: %s", res.Failure.Short(), res.FailureText)
+	}
+	return nil
+}
+
+func (r results) Close() {
+	if c, ok := r.p.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
+// baseline is the floor (package floor) of the worker's probe: the same
+// script, the same host key policy and the same time budget, over a bare
+// SSH client that dials devices directly. The probe's budget
+// (worker.Prober.Budget) bounds all of it.
+type baseline struct{ p *worker.Prober }
+
+func newBaseline(tb *testbed) (Mode, error) {
+	for _, d := range tb.devices {
+		if d.Jump.Host != "" {
+			return nil, fmt.Errorf("--mode %s dials devices directly: device %s is behind jump host %s", ModeBaselineSSH, d.Name, d.Jump.Name)
+		}
+	}
+	return baseline{tb.prober}, nil
+}
+
+func (b baseline) Probe(ctx context.Context, d worker.Device) error {
+	ctx, cancel := context.WithTimeout(ctx, b.p.Budget(d))
+	defer cancel()
+	script, err := worker.ScriptFor(d.Platform, d.Targets)
+	if err != nil {
+		return err
+	}
+	check, algos, err := b.p.HostKeys.ForDevice(ctx, d)
+	if err != nil {
+		return fmt.Errorf("host key policy: %w", err)
+	}
+	cfg := &ssh.ClientConfig{User: d.Username, Auth: []ssh.AuthMethod{ssh.Password(d.Password)},
+		HostKeyCallback: check, HostKeyAlgorithms: algos}
+	return floor.Probe(ctx, net.JoinHostPort(d.Host, strconv.Itoa(d.Port)), cfg, script.Prompt, script.Lines)
+}
+
+func (baseline) Close() {}

@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// runProbes probes the testbed's devices opts.Probes times in turn,
+// opts.Concurrency at once, with opts.Mode.
+func runProbes(ctx context.Context, tb *testbed, opts Options) (Result, error) {
+	mode, err := Modes[opts.Mode](tb)
+	if err != nil {
+		return Result{}, err
+	}
+	defer mode.Close()
+	m := measure(ctx, opts.Probes, opts.Concurrency, func(ctx context.Context, i int) error {
+		return mode.Probe(ctx, tb.devices[i%len(tb.devices)])
+	})
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("probes interrupted after %d of %d: %w", m.done, opts.Probes, err)
+	}
+	r := m.result(opts.Mode, opts.Concurrency)
+	r.ProbesPerSecond = float64(opts.Probes) / m.wall.Seconds()
+	return r, nil
+}
+
+// measured is what measure saw.
+type measured struct {
+	done   int
+	wall   time.Duration
+	cpu    time.Duration
+	times  []time.Duration // of each probe, sorted
+	failed int
+	first  string // the first failure's text
+}
+
+// measure runs probe(i) for i in [0, n), c at once, timing each, and the
+// process's CPU over them all.
+func measure(ctx context.Context, n, c int, probe func(ctx context.Context, i int) error) measured {
+	times := make([]time.Duration, n)
+	var next, failed atomic.Int64
+	var first sync.Once
+	m := measured{}
+	runtime.GC() // what came before is not this run's garbage
+	cpu0, start := cpuTime(), time.Now()
+	var wg sync.WaitGroup
+	for range min(c, n) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				t := time.Now()
+				err := probe(ctx, i)
+				times[i] = time.Since(t)
+				if err != nil {
+					failed.Add(1)
+					first.Do(func() { m.first = err.Error() })
+				}
+			}
+		})
+	}
+	wg.Wait()
+	m.wall, m.cpu = time.Since(start), cpuTime()-cpu0
+	m.done, m.failed = min(int(next.Load()), n), int(failed.Load())
+	m.times = times[:m.done]
+	slices.Sort(m.times)
+	return m
+}
+
+// result is the Result of the probes measured, but their rate.
+func (m measured) result(mode string, concurrency int) Result {
+	return Result{Mode: mode, Probes: m.done, Concurrency: concurrency,
+		CPUSecondsPerProbe: m.cpu.Seconds() / float64(max(m.done, 1)), PeakRSSBytes: peakRSS(),
+		ProbeP50Seconds: quantile(m.times, 0.50).Seconds(), ProbeP99Seconds: quantile(m.times, 0.99).Seconds(),
+		Failed: m.failed, FirstFailure: m.first}
+}
+
+// quantile is the q-quantile of sorted times (nearest rank); 0 of none.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// cpuTime is this process's user and system CPU time so far; its
+// children's (the simulator's) is not in it.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS is this process's peak resident set size in bytes (Linux gives
+// ru_maxrss in KiB).
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss << 10
+}
+
+// loadAverage is the machine's load average over 1, 5 and 15 minutes,
+// zero where /proc/loadavg cannot be read.
+func loadAverage() [3]float64 {
+	var l [3]float64
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return l
+	}
+	for i, f := range strings.Fields(string(data)) {
+		if i < len(l) {
+			l[i], _ = strconv.ParseFloat(f, 64)
+		}
+	}
+	return l
+}
