@@ -111,7 +111,7 @@ func BenchmarkProbePathFloor(b *testing.B) {
 			b.Fatal(err)
 		}
 		cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password("pw")},
-			HostKeyCallback: ssh.InsecureIgnoreHostKey(), } // the simulator's throwaway keys
+			HostKeyCallback: ssh.InsecureIgnoreHostKey()} // the simulator's throwaway keys
 		sem := make(chan struct{}, concurrency)
 		errs := make(chan error, b.N)
 		for i := range b.N {

@@ -32,7 +32,7 @@ func TestProbe(t *testing.T) {
 			}
 			login := func(password string) *ssh.ClientConfig {
 				return &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password(password)},
-					HostKeyCallback: ssh.InsecureIgnoreHostKey(), } // the simulator's throwaway keys
+					HostKeyCallback: ssh.InsecureIgnoreHostKey()} // the simulator's throwaway keys
 			}
 			ctx := context.Background()
 			ok, _ := srv.Addr("ok")
