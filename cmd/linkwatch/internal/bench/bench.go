@@ -37,7 +37,7 @@ type Options struct {
 	Config string
 	// AllowRemote allows devices that are not on a loopback address.
 	AllowRemote bool
-	// Mode is a key of Modes.
+	// Mode is one of ModePerProbe, ModePersistent and ModeBaselineSSH.
 	Mode        string
 	Concurrency int
 	Probes      int
@@ -127,7 +127,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 // check says what is wrong with opts, naming the command's flags.
 func (o Options) check() error {
 	var errs []error
-	if _, ok := Modes[o.Mode]; !ok {
+	if _, ok := modes[o.Mode]; !ok {
 		errs = append(errs, fmt.Errorf("--mode %q: must be one of %s", o.Mode, modeNames()))
 	}
 	if o.Config == "" {

@@ -29,8 +29,8 @@ const (
 	ModeBaselineSSH = "baseline-ssh"
 )
 
-// Modes builds each mode of --mode for a testbed.
-var Modes = map[string]func(tb *testbed) (Mode, error){
+// modes builds each mode of --mode for a testbed.
+var modes = map[string]func(tb *testbed) (Mode, error){
 	// The worker's probe: one SSH session per probe.
 	ModePerProbe: func(tb *testbed) (Mode, error) { return results{tb.prober}, nil },
 	// One SSH session per device kept across probes.
@@ -43,7 +43,7 @@ var Modes = map[string]func(tb *testbed) (Mode, error){
 
 func modeNames() string {
 	var names []string
-	for n := range Modes {
+	for n := range modes {
 		names = append(names, n)
 	}
 	slices.Sort(names)

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -44,7 +45,10 @@ func runPipeline(ctx context.Context, tb *testbed, opts Options, dir string) (Re
 	select {
 	case <-c.done:
 	case err := <-ran:
-		return Result{}, fmt.Errorf("linkwatch run stopped before the cycle ended: %v", err)
+		if err == nil {
+			err = errors.New("it returned")
+		}
+		return Result{}, fmt.Errorf("linkwatch run stopped before the cycle ended: %w", err)
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("%d of %d devices have a result stored: %w", c.count(), c.want, ctx.Err())
 	}

@@ -17,7 +17,7 @@ import (
 // runProbes probes the testbed's devices opts.Probes times in turn,
 // opts.Concurrency at once, with opts.Mode.
 func runProbes(ctx context.Context, tb *testbed, opts Options) (Result, error) {
-	mode, err := Modes[opts.Mode](tb)
+	mode, err := modes[opts.Mode](tb)
 	if err != nil {
 		return Result{}, err
 	}
