@@ -63,7 +63,7 @@ func checkSane(t *testing.T, r bench.Result, mode string, probes, concurrency, f
 // TestBenchProbes runs `linkwatch bench` briefly in each probe mode
 // against a simulator it starts itself.
 func TestBenchProbes(t *testing.T) {
-	for _, mode := range []string{bench.ModePerProbe, bench.ModeBaselineSSH} {
+	for _, mode := range []string{bench.ModePerProbe, bench.ModeBaselineSSH, bench.ModePersistent} {
 		t.Run(mode, func(t *testing.T) {
 			r := runBenchJSON(t, nil, "--mode", mode, "--devices", "5", "--targets", "2", "--probes", "20", "--concurrency", "4")
 			checkSane(t, r, mode, 20, 4, 0)
@@ -116,7 +116,7 @@ func TestBenchCountsFailures(t *testing.T) {
 	cfg := writeFile(t, dir, "linkwatch.yaml", strings.Replace(text, "credentials:\n",
 		"credentials:\n  wrong: { username: admin, password_env: LW_WRONG_PASSWORD }\n", 1))
 	env := []string{"LW_LAB_PASSWORD=lab-secret", "LW_WRONG_PASSWORD=not-the-password"}
-	for _, mode := range []string{bench.ModePerProbe, bench.ModeBaselineSSH} {
+	for _, mode := range []string{bench.ModePerProbe, bench.ModeBaselineSSH, bench.ModePersistent} {
 		t.Run(mode, func(t *testing.T) {
 			r := runBenchJSON(t, env, "--config", cfg, "--mode", mode, "--probes", "10", "--concurrency", "2")
 			checkSane(t, r, mode, 10, 2, 5)
@@ -157,7 +157,6 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--config", remote}, remote + ": devices not on a loopback address: core1 (192.0.2.7); " +
 			"bench logs in to each device many times: pass --allow-remote to bench them"},
 		{[]string{"--output", "xml"}, `--output "xml": must be table or json`},
-		{[]string{"--mode", "persistent", "--devices", "1", "--probes", "1"}, "--mode persistent: not available yet"},
 	}
 	for _, tt := range tests {
 		_, errOut, err := runCmd(t, nil, append([]string{"bench"}, tt.args...)...)

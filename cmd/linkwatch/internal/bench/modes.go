@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -34,8 +33,10 @@ var modes = map[string]func(tb *testbed) (Mode, error){
 	// The worker's probe: one SSH session per probe.
 	ModePerProbe: func(tb *testbed) (Mode, error) { return results{tb.prober}, nil },
 	// One SSH session per device kept across probes.
-	ModePersistent: func(*testbed) (Mode, error) {
-		return nil, errors.New("--mode persistent: not available yet (persistent sessions are not in this build)")
+	// (worker.Sessions: the first probe of a device logs in, later ones
+	// only ping).
+	ModePersistent: func(tb *testbed) (Mode, error) {
+		return persistent{results{worker.NewSessions(tb.prober, worker.SessionsConfig{})}}, nil
 	},
 	// The floor: the same lines typed by a bare x/crypto/ssh client.
 	ModeBaselineSSH: newBaseline,
@@ -73,6 +74,13 @@ func (r results) Close() {
 		c.Close()
 	}
 }
+
+// persistent is a Mode that keeps a session per device across probes:
+// runProbes opens them first, untimed, so that the figures are those of
+// probes on open sessions (the logins are per-probe's cost, once).
+type persistent struct{ results }
+
+func (persistent) keepsSessions() {}
 
 // baseline is the floor (package floor) of the worker's probe: the same
 // script, the same host key policy and the same time budget, over a bare

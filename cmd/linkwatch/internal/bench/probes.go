@@ -22,6 +22,15 @@ func runProbes(ctx context.Context, tb *testbed, opts Options) (Result, error) {
 		return Result{}, err
 	}
 	defer mode.Close()
+	if _, keeps := mode.(interface{ keepsSessions() }); keeps {
+		// A device that fails here fails again, counted, when measured.
+		measure(ctx, len(tb.devices), opts.Concurrency, func(ctx context.Context, i int) error {
+			return mode.Probe(ctx, tb.devices[i])
+		})
+		if err := ctx.Err(); err != nil {
+			return Result{}, fmt.Errorf("opening the sessions: %w", err)
+		}
+	}
 	m := measure(ctx, opts.Probes, opts.Concurrency, func(ctx context.Context, i int) error {
 		return mode.Probe(ctx, tb.devices[i%len(tb.devices)])
 	})
