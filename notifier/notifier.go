@@ -47,7 +47,8 @@ type Config struct {
 	// (default 5s); a commit by any notifier wakes it at once.
 	IdlePoll time.Duration
 	// Inventory returns the devices whose results are accepted (it may
-	// change on reload). Required to consume results.
+	// change on reload: a new Inventory, never one changed once
+	// returned). Required to consume results.
 	Inventory func() *Inventory
 	// Location is the NOC's time zone, shown beside UTC in emails.
 	Location *time.Location

@@ -97,7 +97,7 @@ func (n *Notifier) CheckSites(ctx context.Context) error {
 		return err
 	}
 	inv := n.cfg.Inventory()
-	watched, _ := n.watched.see(inv, n.cfg.Now())
+	watched := n.watched.see(inv, n.cfg.Now()).sites
 	devs, err := n.store.Devices(ctx)
 	if err != nil {
 		return fmt.Errorf("read devices: %w", err)
@@ -156,6 +156,7 @@ func (n *Notifier) logSite(u state.SiteUpdate, seen state.Seen) {
 // and its clock.
 func (n *Notifier) fleet() api.Fleet {
 	inv, now := n.cfg.Inventory(), n.cfg.Now().UTC()
-	_, watched := n.watched.see(inv, now)
-	return api.Fleet{Sites: inv.Sites, StaleAfter: inv.staleAfter(), Started: n.started, Watched: watched, Now: now}
+	watched := n.watched.see(inv, now)
+	return api.Fleet{Sites: inv.Sites, Names: watched.names, StaleAfter: inv.staleAfter(), Started: n.started,
+		Watched: watched.devices, Now: now}
 }

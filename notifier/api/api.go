@@ -49,7 +49,7 @@ type HistoryReply struct {
 
 // Reader is the part of the store the API reads.
 type Reader interface {
-	DevicesAfter(ctx context.Context, after string, n int) ([]state.Device, error)
+	RawDevicesAfter(ctx context.Context, after string, n int) ([]state.RawDevice, error)
 	Sites(ctx context.Context) ([]state.Site, error)
 	History(ctx context.Context, device, target string, since time.Time, limit int) ([]state.Change, error)
 }
@@ -78,7 +78,7 @@ func Serve(nc *nats.Conn, store Reader, log *slog.Logger, opts ...Option) (stop 
 	handlers := map[string]micro.HandlerFunc{
 		"status": func(r micro.Request) {
 			answer(r, log, func(ctx context.Context) (any, error) {
-				return status(ctx, store, o.fleet, o.pageLimits(nc), r.Data())
+				return status(ctx, store, o, o.pageLimits(nc), r.Data())
 			})
 		},
 		"history": func(r micro.Request) {

@@ -45,7 +45,10 @@ type DeviceStatus struct {
 // watches each device of the inventory (later than Started for one a
 // reload added: its staleness counts from then) and its clock.
 type Fleet struct {
-	Sites      map[string]string
+	Sites map[string]string
+	// Names are the keys of Sites, sorted, when the caller keeps them
+	// (status needs them at every page); nil: status sorts them.
+	Names      []string
 	StaleAfter time.Duration
 	Started    time.Time
 	Watched    map[string]time.Time
@@ -59,6 +62,9 @@ type options struct {
 	fleet     func() Fleet
 	silencer  Silencer
 	pageBytes int
+	// decodeAll makes status decode every stored record, never splice
+	// one (tests compare the two).
+	decodeAll bool
 }
 
 // WithFleet makes status list the devices of fleet's inventory that have

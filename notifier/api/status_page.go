@@ -71,17 +71,17 @@ type statusTail struct {
 }
 
 // status answers a StatusRequest with one page, encoded: each device is
-// encoded once, into the reply. A request that could not be decoded or
-// names a state that is not shown, or a device or site that is not a
-// name, is refused.
-func status(ctx context.Context, store Reader, fleet func() Fleet, lim pageLimits, data []byte) (rawReply, error) {
+// encoded once, into the reply, or spliced into it as stored
+// (peekRecord). A request that could not be decoded or names a state
+// that is not shown, or a device or site that is not a name, is refused.
+func status(ctx context.Context, store Reader, o options, lim pageLimits, data []byte) (rawReply, error) {
 	req, err := decodeStatus(data)
 	if err != nil {
 		return rawReply{}, err
 	}
-	j := judge{}
-	if fleet != nil {
-		j.Fleet = fleet()
+	j := judge{decodeAll: o.decodeAll}
+	if o.fleet != nil {
+		j.Fleet = o.fleet()
 	}
 	tail := statusTail{At: j.Now, StaleAfter: j.StaleAfter}
 	if j.sites, err = store.Sites(ctx); err != nil {
@@ -93,14 +93,24 @@ func status(ctx context.Context, store Reader, fleet func() Fleet, lim pageLimit
 	sites, _ := json.Marshal(tail.Sites)
 	buf := append(make([]byte, 0, lim.soft+len(sites)+1024), `{"devices":[`...)
 	size, n := len(sites), 0
-	err = j.scan(ctx, store, req, func(d DeviceStatus) (bool, error) {
-		enc, err := json.Marshal(d)
+	err = j.scan(ctx, store, req, func(d pageDevice) (bool, error) {
+		enc, err := d.encode()
 		if err != nil {
-			return false, fmt.Errorf("encode device %s: %w", d.Name, err)
+			return false, err
 		}
 		if n > 0 && size+len(enc) > lim.soft {
 			tail.Next = req.After
 			return false, nil
+		}
+		if size+len(enc) > lim.hard && d.stored != nil {
+			// Keys status does not know may make a record too large as
+			// stored; decoded, they are left out, as they always were.
+			if d, err = d.decode(); err != nil {
+				return false, err
+			}
+			if enc, err = d.encode(); err != nil {
+				return false, err
+			}
 		}
 		if size+len(enc) > lim.hard {
 			return false, fmt.Errorf("device %s: its record (%d bytes) passes the bus's payload limit", d.Name, len(enc))
@@ -129,6 +139,34 @@ func status(ctx context.Context, store Reader, fleet func() Fleet, lim pageLimit
 		rep.headers = micro.Headers{NextHeader: {tail.Next}}
 	}
 	return rep, nil
+}
+
+// pageDevice is a device of a page: its DeviceStatus, whole, or, when
+// stored is set, only the name, site and receive time read from its
+// stored record, which is passed on as it is.
+type pageDevice struct {
+	DeviceStatus
+	stored []byte
+}
+
+// staleField is what a spliced record gains when its device is stale:
+// DeviceStatus's own field, after the record's.
+const staleField = `,"stale":true}`
+
+// encode returns d's JSON, which is DeviceStatus's.
+func (d pageDevice) encode() ([]byte, error) {
+	if d.stored == nil {
+		enc, err := json.Marshal(d.DeviceStatus)
+		if err != nil {
+			return nil, fmt.Errorf("encode device %s: %w", d.Name, err)
+		}
+		return enc, nil
+	}
+	if !d.Stale {
+		return d.stored, nil
+	}
+	enc := make([]byte, 0, len(d.stored)+len(staleField))
+	return append(append(enc, d.stored[:len(d.stored)-1]...), staleField...), nil
 }
 
 func decodeStatus(data []byte) (StatusRequest, error) {
@@ -163,6 +201,15 @@ type judge struct {
 	Fleet
 	sites []state.Site
 	blind map[string]state.Site
+	decodeAll bool // options.decodeAll
+}
+
+// inventory is the names of the inventory's devices, sorted.
+func (j *judge) inventory() []string {
+	if j.Names != nil || len(j.Sites) == 0 {
+		return j.Names
+	}
+	return slices.Sorted(maps.Keys(j.Sites))
 }
 
 func (j *judge) stale(d state.Device) bool {
@@ -181,21 +228,26 @@ func (j *judge) stale(d state.Device) bool {
 
 // scan calls emit with the devices req asks for, by name, after req.After:
 // the stored ones merged with those of the inventory not stored yet, until
-// emit returns false or the devices end.
-func (j *judge) scan(ctx context.Context, store Reader, req StatusRequest, emit func(DeviceStatus) (bool, error)) error {
+// emit returns false or the devices end. Stored records are decoded only
+// when req's state needs their links, or when they cannot be spliced.
+func (j *judge) scan(ctx context.Context, store Reader, req StatusRequest, emit func(pageDevice) (bool, error)) error {
 	after := req.After
 	if req.Device != "" {
 		// The names between the device's name less its last byte and the
 		// device's are few: start there, end at the device.
 		after = max(after, req.Device[:len(req.Device)-1])
 	}
-	inventory := slices.Sorted(maps.Keys(j.Sites))
+	inventory := j.inventory()
 	for {
-		devs, err := store.DevicesAfter(ctx, after, storePage)
+		raw, err := store.RawDevicesAfter(ctx, after, storePage)
 		if err != nil {
 			return err
 		}
-		last := len(devs) < storePage // the store has no more after these
+		devs, err := j.read(raw, req.State == "" && !j.decodeAll)
+		if err != nil {
+			return fmt.Errorf("list devices after %q: %w", after, err)
+		}
+		last := len(raw) < storePage // the store has no more after these
 		for _, d := range j.merge(devs, inventory, after, last) {
 			if req.Device != "" && d.Name > req.Device {
 				return nil
@@ -208,46 +260,69 @@ func (j *judge) scan(ctx context.Context, store Reader, req StatusRequest, emit 
 				return err
 			}
 		}
-		if last {
+		if last || len(devs) == 0 {
 			return nil
 		}
 		after = devs[len(devs)-1].Name
 	}
 }
 
+// decode returns d decoded from its stored record.
+func (d pageDevice) decode() (pageDevice, error) {
+	out := pageDevice{DeviceStatus: DeviceStatus{Stale: d.Stale, NotProbed: d.NotProbed}}
+	if err := json.Unmarshal(d.stored, &out.Device); err != nil {
+		return d, fmt.Errorf("decode device %s: %w", d.Name, err)
+	}
+	return out, nil
+}
+
+// read makes the page devices of stored records: spliced when splice
+// says so and the record can be, else decoded.
+func (j *judge) read(raw []state.RawDevice, splice bool) ([]pageDevice, error) {
+	devs := make([]pageDevice, len(raw))
+	for i, r := range raw {
+		var err error
+		if h, ok := peekRecord(r); splice && ok {
+			devs[i] = pageDevice{DeviceStatus: DeviceStatus{Device: state.Device{Name: h.name, Site: h.site, Received: h.received}},
+				stored: r.JSON}
+		} else if devs[i], err = (pageDevice{DeviceStatus: DeviceStatus{Device: state.Device{Name: r.Name}}, stored: r.JSON}).decode(); err != nil {
+			return nil, err
+		}
+		devs[i].Stale = j.stale(devs[i].Device)
+	}
+	return devs, nil
+}
+
 // merge returns the stored devs (a page after after) and the devices of
 // inventory not stored that sort among them (after after, up to the last
 // of devs, or all after after when last), by name.
-func (j *judge) merge(devs []state.Device, inventory []string, after string, last bool) []DeviceStatus {
+func (j *judge) merge(devs []pageDevice, inventory []string, after string, last bool) []pageDevice {
 	lo, _ := slices.BinarySearch(inventory, after)
 	hi := len(inventory)
 	if !last && len(devs) > 0 {
 		hi, _ = slices.BinarySearch(inventory, devs[len(devs)-1].Name)
 	}
-	out := make([]DeviceStatus, 0, len(devs))
+	out := make([]pageDevice, 0, len(devs))
 	i := 0
 	for _, name := range inventory[lo:max(lo, hi)] {
 		if name == after {
 			continue
 		}
 		for ; i < len(devs) && devs[i].Name < name; i++ {
-			out = append(out, DeviceStatus{Device: devs[i], Stale: j.stale(devs[i])})
+			out = append(out, devs[i])
 		}
 		if i < len(devs) && devs[i].Name == name {
 			continue
 		}
 		d := state.Device{Name: name, Site: j.Sites[name]}
-		out = append(out, DeviceStatus{Device: d, NotProbed: true, Stale: j.stale(d)})
+		out = append(out, pageDevice{DeviceStatus: DeviceStatus{Device: d, NotProbed: true, Stale: j.stale(d)}})
 	}
-	for ; i < len(devs); i++ {
-		out = append(out, DeviceStatus{Device: devs[i], Stale: j.stale(devs[i])})
-	}
-	return out
+	return append(out, devs[i:]...)
 }
 
 // keep applies req's filters to d: false when no row of d is asked for;
 // with a state, d keeps only the links in it.
-func (j *judge) keep(d DeviceStatus, req StatusRequest) (DeviceStatus, bool) {
+func (j *judge) keep(d pageDevice, req StatusRequest) (pageDevice, bool) {
 	if req.Site != "" && d.Site != req.Site || req.Device != "" && d.Name != req.Device {
 		return d, false
 	}
@@ -255,11 +330,11 @@ func (j *judge) keep(d DeviceStatus, req StatusRequest) (DeviceStatus, bool) {
 		return d, true
 	}
 	if len(d.Links) == 0 {
-		return d, RowState(d, nil) == req.State
+		return d, RowState(d.DeviceStatus, nil) == req.State
 	}
 	links := map[string]state.Link{}
 	for k, l := range d.Links {
-		if RowState(d, &l) == req.State {
+		if RowState(d.DeviceStatus, &l) == req.State {
 			links[k] = l
 		}
 	}

@@ -90,6 +90,14 @@ type Device struct {
 	Recent []Observation `json:"recent,omitempty"`
 }
 
+// RawDevice is a stored device record not decoded: the name it is stored
+// under and its JSON as stored (written as the JSON of a Device, but read
+// as hostile: a store's data can be changed behind its back).
+type RawDevice struct {
+	Name string
+	JSON []byte
+}
+
 // Observation is what one applied result of a scheduled job showed.
 type Observation struct {
 	Scheduled time.Time `json:"scheduled"`
@@ -192,6 +200,11 @@ type Store interface {
 	// after after ("": from the first), sorted by name, at most n (all
 	// when n <= 0): a page of Devices.
 	DevicesAfter(ctx context.Context, after string, n int) ([]Device, error)
+	// RawDevicesAfter is DevicesAfter without decoding: each record's
+	// name and its JSON as stored, for a reader that passes records on
+	// (status) and decodes only what it needs. The JSON is the reader's
+	// own copy.
+	RawDevicesAfter(ctx context.Context, after string, n int) ([]RawDevice, error)
 	// History returns the changes of device's links and reachability
 	// (only target's when target is not ""; a reachability change has
 	// Target ""), or of every device's when device is "", at or after

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,10 +12,30 @@ import (
 	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
-// DevicesAfter implements state.Store: bbolt keeps keys sorted, so a page
-// is a seek and n steps of a cursor.
+// decodeDevices decodes the records of a page of devices.
+func decodeDevices(raw []state.RawDevice) ([]state.Device, error) {
+	devs := make([]state.Device, len(raw))
+	for i, r := range raw {
+		if err := json.Unmarshal(r.JSON, &devs[i]); err != nil {
+			return nil, fmt.Errorf("decode device %s: %w", r.Name, err)
+		}
+	}
+	return devs, nil
+}
+
+// DevicesAfter implements state.Store: RawDevicesAfter, decoded.
 func (e *Embedded) DevicesAfter(ctx context.Context, after string, n int) ([]state.Device, error) {
-	var devs []state.Device
+	raw, err := e.RawDevicesAfter(ctx, after, n)
+	if err != nil {
+		return nil, err
+	}
+	return decodeDevices(raw)
+}
+
+// RawDevicesAfter implements state.Store: bbolt keeps keys sorted, so a
+// page is a seek and n steps of a cursor.
+func (e *Embedded) RawDevicesAfter(ctx context.Context, after string, n int) ([]state.RawDevice, error) {
+	var devs []state.RawDevice
 	err := e.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketDevices).Cursor()
 		k, v := c.Seek([]byte(after))
@@ -22,11 +43,8 @@ func (e *Embedded) DevicesAfter(ctx context.Context, after string, n int) ([]sta
 			k, v = c.Next()
 		}
 		for ; k != nil && (n <= 0 || len(devs) < n); k, v = c.Next() {
-			var d state.Device
-			if err := json.Unmarshal(v, &d); err != nil {
-				return fmt.Errorf("decode device %s: %w", k, err)
-			}
-			devs = append(devs, d)
+			// v is bbolt's memory, valid only in this transaction.
+			devs = append(devs, state.RawDevice{Name: string(k), JSON: bytes.Clone(v)})
 		}
 		return nil
 	})
@@ -41,10 +59,19 @@ func (e *Embedded) DevicesAfter(ctx context.Context, after string, n int) ([]sta
 // order).
 func (r *Redis) namesKey() string { return r.prefix + "device-names" }
 
-// DevicesAfter implements state.Store: a range of the names index, then
-// the page's records. A store written before the index existed has it
-// filled at the first read.
+// DevicesAfter implements state.Store: RawDevicesAfter, decoded.
 func (r *Redis) DevicesAfter(ctx context.Context, after string, n int) ([]state.Device, error) {
+	raw, err := r.RawDevicesAfter(ctx, after, n)
+	if err != nil {
+		return nil, err
+	}
+	return decodeDevices(raw)
+}
+
+// RawDevicesAfter implements state.Store: a range of the names index,
+// then the page's records. A store written before the index existed has
+// it filled at the first read.
+func (r *Redis) RawDevicesAfter(ctx context.Context, after string, n int) ([]state.RawDevice, error) {
 	if err := r.fillNames(ctx); err != nil {
 		return nil, err
 	}
@@ -70,17 +97,13 @@ func (r *Redis) DevicesAfter(ctx context.Context, after string, n int) ([]state.
 	if err != nil {
 		return nil, fmt.Errorf("read devices after %q: %w", after, err)
 	}
-	devs := make([]state.Device, 0, len(vals))
+	devs := make([]state.RawDevice, 0, len(vals))
 	for i, v := range vals {
 		s, ok := v.(string)
 		if !ok {
 			continue // removed since the names were read
 		}
-		var d state.Device
-		if err := json.Unmarshal([]byte(s), &d); err != nil {
-			return nil, fmt.Errorf("decode device %s: %w", names[i], err)
-		}
-		devs = append(devs, d)
+		devs = append(devs, state.RawDevice{Name: names[i], JSON: []byte(s)})
 	}
 	return devs, nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -47,4 +48,28 @@ func testDevicesAfter(t *testing.T, s state.Store) {
 		t.Fatal(err)
 	}
 	expect(t, "a page's records", got, all[1:2])
+	testRawDevicesAfter(t, s, all)
+}
+
+// testRawDevicesAfter checks that RawDevicesAfter is DevicesAfter not
+// decoded: the same names, each with its record's JSON, a copy of the
+// caller's own.
+func testRawDevicesAfter(t *testing.T, s state.Store, all []state.Device) {
+	raw, err := s.RawDevicesAfter(t.Context(), "core-a", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	var devs []state.Device
+	for _, r := range raw {
+		var d state.Device
+		if err := json.Unmarshal(r.JSON, &d); err != nil {
+			t.Fatalf("record of %s: %v", r.Name, err)
+		}
+		names, devs = append(names, r.Name), append(devs, d)
+		clear(r.JSON) // the caller's copy: the store's stays whole
+	}
+	expect(t, "RawDevicesAfter(core-a, 3) names", names, []string{"core-b", "r1", "r10"})
+	expect(t, "RawDevicesAfter(core-a, 3) records", devs, all[1:4])
+	expect(t, "the records after the raw ones were cleared", devices(t, s), all)
 }

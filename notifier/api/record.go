@@ -1,0 +1,281 @@
+package api
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/linkwatch/linkwatch/notifier/state"
+)
+
+// A stored device record is passed into a status page as it is stored
+// (spliced), when nothing asked for needs its links: status reads only
+// its name, site and receive time, from the top level of its JSON, and
+// checks that the whole record is one valid JSON object. Decoding every
+// record and encoding it again cost most of a page's time.
+//
+// A record is spliced only when what status reads from it is what
+// encoding/json would decode: its keys have no escapes, the keys that
+// decode into name, site and received (encoding/json matches keys by
+// case folding) are spelled exactly so, name and site are plain strings
+// and name is the key it is stored under, received is a time, and no key
+// decodes into what status adds (stale, not_probed). Any other record is
+// decoded and encoded again, as it always was, with the same errors.
+
+// recordHead is what status reads from a record it splices.
+type recordHead struct {
+	name, site string
+	received   time.Time
+}
+
+// headKeys are the keys of a record that status reads or adds, as
+// encoding/json matches them.
+var headKeys = []string{"name", "site", "received", "stale", "not_probed"}
+
+// peekRecord reads the head of a stored record and reports whether the
+// record can be spliced as it is.
+func peekRecord(r state.RawDevice) (recordHead, bool) {
+	var h recordHead
+	var haveName bool
+	ok := len(r.JSON) > 0 && r.JSON[0] == '{'
+	if ok {
+		s := jsonScanner{b: r.JSON}
+		ok = s.object(0, func(key, value []byte) bool {
+			if bytes.IndexByte(key, '\\') >= 0 {
+				return false
+			}
+			for _, k := range headKeys {
+				if !bytes.EqualFold(key, []byte(k)) {
+					continue
+				}
+				switch string(key) {
+				case "name":
+					haveName = true
+					return plainString(value, &h.name)
+				case "site":
+					return plainString(value, &h.site)
+				case "received":
+					var t time.Time
+					if len(value) == 0 || value[0] != '"' || t.UnmarshalJSON(value) != nil {
+						return false
+					}
+					h.received = t
+					return true
+				}
+				return false // spelt otherwise, or stale, not_probed
+			}
+			return true
+		}) && s.i == len(r.JSON)
+	}
+	return h, ok && haveName && h.name == r.Name
+}
+
+// plainString sets *s to value when it is a JSON string without escapes.
+func plainString(value []byte, s *string) bool {
+	if len(value) < 2 || value[0] != '"' || bytes.IndexByte(value, '\\') >= 0 {
+		return false
+	}
+	*s = string(value[1 : len(value)-1])
+	return true
+}
+
+// maxDepth bounds the nesting of a record that is spliced; a deeper one
+// is decoded instead.
+const maxDepth = 64
+
+// jsonScanner checks JSON (RFC 8259, as encoding/json accepts it) from b[i].
+type jsonScanner struct {
+	b []byte
+	i int
+}
+
+func (s *jsonScanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *jsonScanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// value checks one value at s.i (no space before it).
+func (s *jsonScanner) value(depth int) bool {
+	switch c := s.peek(); {
+	case c == '{':
+		return s.object(depth+1, nil)
+	case c == '[':
+		return s.array(depth + 1)
+	case c == '"':
+		return s.str()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	default:
+		return s.number()
+	}
+}
+
+// object checks an object at s.i, calling member (when not nil) with each
+// key (between its quotes) and value; member returning false fails it.
+func (s *jsonScanner) object(depth int, member func(key, value []byte) bool) bool {
+	if depth > maxDepth {
+		return false
+	}
+	s.i++ // {
+	s.space()
+	if s.peek() == '}' {
+		s.i++
+		return true
+	}
+	for {
+		start := s.i
+		if s.peek() != '"' || !s.str() {
+			return false
+		}
+		key := s.b[start+1 : s.i-1]
+		s.space()
+		if s.peek() != ':' {
+			return false
+		}
+		s.i++
+		s.space()
+		start = s.i
+		if !s.value(depth) || member != nil && !member(key, s.b[start:s.i]) {
+			return false
+		}
+		s.space()
+		switch s.peek() {
+		case ',':
+			s.i++
+			s.space()
+		case '}':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (s *jsonScanner) array(depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	s.i++ // [
+	s.space()
+	if s.peek() == ']' {
+		s.i++
+		return true
+	}
+	for {
+		if !s.value(depth) {
+			return false
+		}
+		s.space()
+		switch s.peek() {
+		case ',':
+			s.i++
+			s.space()
+		case ']':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// str checks a string at s.i, its opening quote.
+func (s *jsonScanner) str() bool {
+	for s.i++; s.i < len(s.b); {
+		switch c := s.b[s.i]; {
+		case c == '"':
+			s.i++
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			s.i++
+			switch s.peek() {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i++
+			case 'u':
+				if s.i+5 > len(s.b) {
+					return false
+				}
+				for _, h := range s.b[s.i+1 : s.i+5] {
+					if !isHex(h) {
+						return false
+					}
+				}
+				s.i += 5
+			default:
+				return false
+			}
+		default:
+			s.i++
+		}
+	}
+	return false
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func (s *jsonScanner) literal(lit string) bool {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
+		return false
+	}
+	s.i += len(lit)
+	return true
+}
+
+// number checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *jsonScanner) number() bool {
+	if s.peek() == '-' {
+		s.i++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.i++
+	case '1' <= c && c <= '9':
+		s.digits()
+	default:
+		return false
+	}
+	if s.peek() == '.' {
+		s.i++
+		if !s.digits() {
+			return false
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.i++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.i++
+		}
+		if !s.digits() {
+			return false
+		}
+	}
+	return true
+}
+
+// digits skips one digit or more.
+func (s *jsonScanner) digits() bool {
+	start := s.i
+	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
+		s.i++
+	}
+	return s.i > start
+}
