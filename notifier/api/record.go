@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"time"
+	"unicode/utf8"
 
 	"github.com/linkwatch/linkwatch/notifier/state"
 )
@@ -36,43 +37,48 @@ var headKeys = []string{"name", "site", "received", "stale", "not_probed"}
 func peekRecord(r state.RawDevice) (recordHead, bool) {
 	var h recordHead
 	var haveName bool
-	ok := len(r.JSON) > 0 && r.JSON[0] == '{'
-	if ok {
-		s := jsonScanner{b: r.JSON}
-		ok = s.object(0, func(key, value []byte) bool {
-			if bytes.IndexByte(key, '\\') >= 0 {
-				return false
+	s := jsonScanner{b: r.JSON}
+	ok := s.members(0, func(key []byte) bool {
+		value, ok := s.skip(0)
+		if !ok || bytes.IndexByte(key, '\\') >= 0 {
+			return false
+		}
+		for _, k := range headKeys {
+			if !bytes.EqualFold(key, []byte(k)) {
+				continue
 			}
-			for _, k := range headKeys {
-				if !bytes.EqualFold(key, []byte(k)) {
-					continue
+			switch string(key) {
+			case "name":
+				haveName = true
+				return plainString(value, &h.name)
+			case "site":
+				return plainString(value, &h.site)
+			case "received":
+				var t time.Time
+				if len(value) == 0 || value[0] != '"' || t.UnmarshalJSON(value) != nil {
+					return false
 				}
-				switch string(key) {
-				case "name":
-					haveName = true
-					return plainString(value, &h.name)
-				case "site":
-					return plainString(value, &h.site)
-				case "received":
-					var t time.Time
-					if len(value) == 0 || value[0] != '"' || t.UnmarshalJSON(value) != nil {
-						return false
-					}
-					h.received = t
-					return true
-				}
-				return false // spelt otherwise, or stale, not_probed
+				h.received = t
+				return true
 			}
-			return true
-		}) && s.i == len(r.JSON)
-	}
+			return false // spelt otherwise, or stale, not_probed
+		}
+		return true
+	}) && s.i == len(r.JSON)
 	return h, ok && haveName && h.name == r.Name
 }
 
-// plainString sets *s to value when it is a JSON string without escapes.
+// plainString sets *s to value when it is a JSON string of ASCII
+// without escapes, which encoding/json would decode as it is (it replaces
+// invalid UTF-8).
 func plainString(value []byte, s *string) bool {
-	if len(value) < 2 || value[0] != '"' || bytes.IndexByte(value, '\\') >= 0 {
+	if len(value) < 2 || value[0] != '"' {
 		return false
+	}
+	for _, c := range value[1 : len(value)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
 	}
 	*s = string(value[1 : len(value)-1])
 	return true
@@ -106,33 +112,39 @@ func (s *jsonScanner) peek() byte {
 	return 0
 }
 
-// value checks one value at s.i (no space before it).
-func (s *jsonScanner) value(depth int) bool {
+// skip passes one value at s.i (no space before it), checking it, and
+// returns it.
+func (s *jsonScanner) skip(depth int) ([]byte, bool) {
+	start := s.i
+	var ok bool
 	switch c := s.peek(); {
 	case c == '{':
-		return s.object(depth+1, nil)
+		ok = s.members(depth+1, func([]byte) bool { _, ok := s.skip(depth + 1); return ok })
 	case c == '[':
-		return s.array(depth + 1)
+		ok = s.elements(depth+1, func() bool { _, ok := s.skip(depth + 1); return ok })
 	case c == '"':
-		return s.str()
+		ok = s.str()
 	case c == 't':
-		return s.literal("true")
+		ok = s.literal("true")
 	case c == 'f':
-		return s.literal("false")
+		ok = s.literal("false")
 	case c == 'n':
-		return s.literal("null")
+		ok = s.literal("null")
 	default:
-		return s.number()
+		ok = s.number()
 	}
+	return s.b[start:s.i], ok
 }
 
-// object checks an object at s.i, calling member (when not nil) with each
-// key (between its quotes) and value; member returning false fails it.
-func (s *jsonScanner) object(depth int, member func(key, value []byte) bool) bool {
-	if depth > maxDepth {
+// members walks the object at s.i (at depth, the object's own): for each
+// member it calls member with the key (between its quotes) and s.i at the
+// value, which member must pass (skip it, or read it); member returning
+// false fails the walk.
+func (s *jsonScanner) members(depth int, member func(key []byte) bool) bool {
+	if depth > maxDepth || s.peek() != '{' {
 		return false
 	}
-	s.i++ // {
+	s.i++
 	s.space()
 	if s.peek() == '}' {
 		s.i++
@@ -150,8 +162,7 @@ func (s *jsonScanner) object(depth int, member func(key, value []byte) bool) boo
 		}
 		s.i++
 		s.space()
-		start = s.i
-		if !s.value(depth) || member != nil && !member(key, s.b[start:s.i]) {
+		if !member(key) {
 			return false
 		}
 		s.space()
@@ -168,18 +179,20 @@ func (s *jsonScanner) object(depth int, member func(key, value []byte) bool) boo
 	}
 }
 
-func (s *jsonScanner) array(depth int) bool {
-	if depth > maxDepth {
+// elements walks the array at s.i as members does an object, calling
+// element with s.i at each value.
+func (s *jsonScanner) elements(depth int, element func() bool) bool {
+	if depth > maxDepth || s.peek() != '[' {
 		return false
 	}
-	s.i++ // [
+	s.i++
 	s.space()
 	if s.peek() == ']' {
 		s.i++
 		return true
 	}
 	for {
-		if !s.value(depth) {
+		if !element() {
 			return false
 		}
 		s.space()

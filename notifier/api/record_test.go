@@ -13,7 +13,7 @@ import (
 func validJSON(b []byte) bool {
 	s := jsonScanner{b: b}
 	s.space()
-	ok := s.value(0)
+	_, ok := s.skip(0)
 	s.space()
 	return ok && s.i == len(b)
 }
@@ -76,6 +76,7 @@ func TestPeekRecord(t *testing.T) {
 		{"a key folded to site by Unicode", "r1", `{"name":"r1","ſite":"dc1"}`, false},
 		{"an escaped key", "r1", `{"name":"r1","s\u0069te":"dc1"}`, false},
 		{"an escaped name", "r1", `{"name":"\u0072\u0031"}`, false},
+		{"a site not ASCII", "r1", "{\"name\":\"r1\",\"site\":\"dc\xff\"}", false},
 		{"a site not a string", "r1", `{"name":"r1","site":7}`, false},
 		{"a null site", "r1", `{"name":"r1","site":null}`, false},
 		{"a receive time not a time", "r1", `{"name":"r1","received":"yesterday"}`, false},

@@ -199,8 +199,8 @@ func decodeStatus(data []byte) (StatusRequest, error) {
 // records.
 type judge struct {
 	Fleet
-	sites []state.Site
-	blind map[string]state.Site
+	sites     []state.Site
+	blind     map[string]state.Site
 	decodeAll bool // options.decodeAll
 }
 

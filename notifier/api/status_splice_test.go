@@ -183,7 +183,7 @@ func TestStatusSplicedAsDecoded(t *testing.T) {
 			"r04": `{"name":"r04","site":"dc1","stale":true,"received":"2026-11-23T11:59:00Z"}`, // decoded: stale
 			"r06": `{"name":"r06","site":"dc0","received":"2026-11-23T11:40:00Z","links":{"10.0.0.9":{"target":"10.0.0.9","state":"DOWN","error":"\u003cx\u003e \u00e9"}}}`,
 			"r08": `{"name":"r08","site":"dc2","s\u0069te":"dc1","received":"2026-11-23T11:59:00Z"}`, // decoded: escaped key
-			"r11": `{"name":"r11","site":"dc2","later":"` + strings.Repeat("x", 1<<20) + `"}`, // decoded: too large as stored
+			"r11": `{"name":"r11","site":"dc2","later":"` + strings.Repeat("x", 1<<20) + `"}`,        // decoded: too large as stored
 			"r09": `{"name":"r09","site":"dc0","flaps":[],"failure":"TIMEOUT","failure_text":"\ud83d\ude00"}`,
 		} {
 			raw(name, record)
