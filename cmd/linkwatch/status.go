@@ -1,11 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -164,24 +164,34 @@ func statusRows(rep api.StatusReply, site, device, want string) []statusRow {
 	for _, s := range rep.Sites {
 		blind[s.Name] = s.Blind
 	}
-	var rows []statusRow
+	n := 0
+	for _, d := range rep.Devices {
+		n += max(1, len(d.Links))
+	}
+	rows := make([]statusRow, 0, n)
 	for _, d := range rep.Devices {
 		if site != "" && d.Site != site || device != "" && d.Name != device {
 			continue
 		}
+		from := len(rows)
 		for _, r := range deviceRows(d, blind[d.Site]) {
 			if want == "" || r.State == want {
 				rows = append(rows, r)
 			}
 		}
+		slices.SortFunc(rows[from:], rowOrder)
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].Device != rows[j].Device {
-			return rows[i].Device < rows[j].Device
-		}
-		return rows[i].Target < rows[j].Target
-	})
+	// The notifier sends the devices by name: the rows are in order
+	// already, but for a notifier that does not.
+	if !slices.IsSortedFunc(rows, rowOrder) {
+		slices.SortFunc(rows, rowOrder)
+	}
 	return rows
+}
+
+// rowOrder orders rows by device, then target.
+func rowOrder(a, b statusRow) int {
+	return cmp.Or(strings.Compare(a.Device, b.Device), strings.Compare(a.Target, b.Target))
 }
 
 // deviceRows are the rows of one device.

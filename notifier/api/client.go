@@ -44,7 +44,7 @@ func StatusPages(ctx context.Context, nc *nats.Conn, req StatusRequest, f func(S
 		defer cancel() // a failed page stops the requests
 		for msg := range pages {
 			var page StatusReply
-			if err := json.Unmarshal(msg.Data, &page); err != nil {
+			if err := decodeReply(msg.Data, &page); err != nil {
 				return fmt.Errorf("decode status reply: %w", err)
 			}
 			if err := f(page); err != nil {

@@ -104,6 +104,7 @@ func joined(t *testing.T, pages [][]byte) StatusReply {
 	t.Helper()
 	var all StatusReply
 	for i, p := range pages {
+		decodesAsJSON(t, p)
 		var rep StatusReply
 		if err := json.Unmarshal(p, &rep); err != nil {
 			t.Fatalf("page %d: %v\n%s", i, err, p)
