@@ -72,8 +72,8 @@ func flagError(_ *cobra.Command, err error) error {
 // line. what names the output in an error.
 func writeJSONLines[T any](w io.Writer, rows []T, what string) error {
 	enc := json.NewEncoder(w)
-	for _, r := range rows {
-		if err := enc.Encode(r); err != nil {
+	for i := range rows {
+		if err := enc.Encode(&rows[i]); err != nil { // a pointer: no copy of each row
 			return fmt.Errorf("write %s: %w", what, err)
 		}
 	}

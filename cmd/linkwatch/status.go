@@ -95,7 +95,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 		return err
 	}
 	if opts.output == outputJSON {
-		return writeJSONLines(opts.out, rows, "status")
+		return writeStatusJSON(opts.out, rows)
 	}
 	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DEVICE\tSITE\tTARGET\tSTATE\tSINCE\tLAST CHECKED\tLOSS\tRTT AVG\tNOTE")
@@ -215,7 +215,7 @@ func deviceRows(d api.DeviceStatus, siteBlind bool) []statusRow {
 		}
 		return []statusRow{r}
 	}
-	var rows []statusRow
+	rows := make([]statusRow, 0, len(d.Links))
 	for _, l := range d.Links {
 		r := statusRow{Device: d.Name, Site: d.Site, Target: l.Target, VRF: l.VRF, State: l.State,
 			Since: timeText(l.Since), LastChecked: timeText(l.LastChecked), Sent: l.Sent, Received: l.Received,

@@ -135,7 +135,7 @@ func (f *scaleFleet) statusJSON(tb testing.TB, bound time.Duration) []byte {
 		tb.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := writeJSONLines(&out, rows, "status"); err != nil {
+	if err := writeStatusJSON(&out, rows); err != nil {
 		tb.Fatal(err)
 	}
 	return out.Bytes()
