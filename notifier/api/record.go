@@ -119,9 +119,9 @@ func (s *jsonScanner) skip(depth int) ([]byte, bool) {
 	var ok bool
 	switch c := s.peek(); {
 	case c == '{':
-		ok = s.members(depth+1, func([]byte) bool { _, ok := s.skip(depth + 1); return ok })
+		ok = s.members(depth+1, nil)
 	case c == '[':
-		ok = s.elements(depth+1, func() bool { _, ok := s.skip(depth + 1); return ok })
+		ok = s.elements(depth+1, nil)
 	case c == '"':
 		ok = s.str()
 	case c == 't':
@@ -139,7 +139,7 @@ func (s *jsonScanner) skip(depth int) ([]byte, bool) {
 // members walks the object at s.i (at depth, the object's own): for each
 // member it calls member with the key (between its quotes) and s.i at the
 // value, which member must pass (skip it, or read it); member returning
-// false fails the walk.
+// false fails the walk. A nil member skips every value.
 func (s *jsonScanner) members(depth int, member func(key []byte) bool) bool {
 	if depth > maxDepth || s.peek() != '{' {
 		return false
@@ -162,7 +162,11 @@ func (s *jsonScanner) members(depth int, member func(key []byte) bool) bool {
 		}
 		s.i++
 		s.space()
-		if !member(key) {
+		if member == nil {
+			if _, ok := s.skip(depth); !ok {
+				return false
+			}
+		} else if !member(key) {
 			return false
 		}
 		s.space()
@@ -180,7 +184,7 @@ func (s *jsonScanner) members(depth int, member func(key []byte) bool) bool {
 }
 
 // elements walks the array at s.i as members does an object, calling
-// element with s.i at each value.
+// element with s.i at each value (nil: skipping each).
 func (s *jsonScanner) elements(depth int, element func() bool) bool {
 	if depth > maxDepth || s.peek() != '[' {
 		return false
@@ -192,7 +196,11 @@ func (s *jsonScanner) elements(depth int, element func() bool) bool {
 		return true
 	}
 	for {
-		if !element() {
+		if element == nil {
+			if _, ok := s.skip(depth); !ok {
+				return false
+			}
+		} else if !element() {
 			return false
 		}
 		s.space()
