@@ -162,25 +162,35 @@ func (s *jsonScanner) members(depth int, member func(key []byte) bool) bool {
 		}
 		s.i++
 		s.space()
-		if member == nil {
-			if _, ok := s.skip(depth); !ok {
-				return false
-			}
-		} else if !member(key) {
+		if member == nil && !s.skipped(depth) || member != nil && !member(key) {
 			return false
 		}
-		s.space()
-		switch s.peek() {
-		case ',':
-			s.i++
-			s.space()
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
+		if more, ok := s.after('}'); !more {
+			return ok
 		}
 	}
+}
+
+// skipped skips a value, reporting whether it was valid.
+func (s *jsonScanner) skipped(depth int) bool {
+	_, ok := s.skip(depth)
+	return ok
+}
+
+// after passes what follows a member or an element: ',' and space (more),
+// or closing, the end of its object or array (ok), or nothing else.
+func (s *jsonScanner) after(closing byte) (more, ok bool) {
+	s.space()
+	switch s.peek() {
+	case ',':
+		s.i++
+		s.space()
+		return true, true
+	case closing:
+		s.i++
+		return false, true
+	}
+	return false, false
 }
 
 // elements walks the array at s.i as members does an object, calling
@@ -196,23 +206,11 @@ func (s *jsonScanner) elements(depth int, element func() bool) bool {
 		return true
 	}
 	for {
-		if element == nil {
-			if _, ok := s.skip(depth); !ok {
-				return false
-			}
-		} else if !element() {
+		if element == nil && !s.skipped(depth) || element != nil && !element() {
 			return false
 		}
-		s.space()
-		switch s.peek() {
-		case ',':
-			s.i++
-			s.space()
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
+		if more, ok := s.after(']'); !more {
+			return ok
 		}
 	}
 }

@@ -214,15 +214,11 @@ func num(field func(*DeviceStatus, *state.Link) *int) fieldReader {
 func float(field func(*DeviceStatus, *state.Link) *float64) fieldReader {
 	return func(s *jsonScanner, depth int, d *DeviceStatus, l *state.Link) bool {
 		value, ok := s.skip(depth)
-		if !ok {
-			return false
-		}
-		if c := value[0]; c == '-' || '0' <= c && c <= '9' {
-			f, err := strconv.ParseFloat(string(value), 64)
+		if f, number, err := floatOf(value); ok && number {
 			*field(d, l) = f
 			return err == nil
 		}
-		return json.Unmarshal(value, field(d, l)) == nil
+		return ok && json.Unmarshal(value, field(d, l)) == nil
 	}
 }
 
@@ -230,16 +226,21 @@ func float(field func(*DeviceStatus, *state.Link) *float64) fieldReader {
 func floatPtr(field func(*DeviceStatus, *state.Link) **float64) fieldReader {
 	return func(s *jsonScanner, depth int, d *DeviceStatus, l *state.Link) bool {
 		value, ok := s.skip(depth)
-		if !ok {
-			return false
-		}
-		if c := value[0]; c == '-' || '0' <= c && c <= '9' {
-			f, err := strconv.ParseFloat(string(value), 64)
+		if f, number, err := floatOf(value); ok && number {
 			*field(d, l) = &f
 			return err == nil
 		}
-		return json.Unmarshal(value, field(d, l)) == nil
+		return ok && json.Unmarshal(value, field(d, l)) == nil
 	}
+}
+
+// floatOf parses value, when it is a number (a valid one, skipped).
+func floatOf(value []byte) (f float64, number bool, err error) {
+	if len(value) == 0 || value[0] != '-' && (value[0] < '0' || value[0] > '9') {
+		return 0, false, nil
+	}
+	f, err = strconv.ParseFloat(string(value), 64)
+	return f, true, err
 }
 
 func boolean(field func(*DeviceStatus, *state.Link) *bool) fieldReader {
