@@ -54,6 +54,14 @@ func TestNotifierSaysOnceThatCommitsFail(t *testing.T) {
 	for _, d := range devices {
 		r.waitApplied(t, d)
 	}
+	// The committer says it is done waiting after its commit is in the
+	// store, a moment after the store shows it.
+	waittest.For(t, 10*time.Second, func() error {
+		if !strings.Contains(logs.String(), `msg="done waiting for the store to commit results"`) {
+			return errors.New(`no "done waiting" line yet`)
+		}
+		return nil
+	})
 	for _, line := range []string{`msg="waiting for the store to commit results"`, `msg="done waiting for the store to commit results"`} {
 		if n := strings.Count(logs.String(), line); n != 1 {
 			t.Errorf("logged %s %d times, want once:\n%s", line, n, logs.String())
