@@ -18,17 +18,32 @@ func checkDevice(name string) error {
 	return nil
 }
 
-// prepare checks the record decide returned for device and normalises it.
-// decideUpdate is the read-decide-encode step both stores run inside their
-// transaction: it decodes the stored record (nil: none yet), calls decide
-// on it, and returns the prepared update with the new record encoded.
+// decideUpdate is the read-decide-encode step both stores run inside
+// their transaction: it decodes the stored record (nil: none yet), calls
+// decide on it, and returns the prepared update with the new record
+// encoded.
 func decideUpdate(device string, stored []byte, decide func(state.Device) (state.Update, error)) (state.Update, []byte, error) {
-	var prev state.Device
+	prev, err := decodeDevice(stored)
+	if err != nil {
+		return state.Update{}, nil, err
+	}
+	return decideOn(device, prev, decide)
+}
+
+// decodeDevice decodes a stored device record; nil is the zero Device.
+func decodeDevice(stored []byte) (state.Device, error) {
+	var d state.Device
 	if stored != nil {
-		if err := json.Unmarshal(stored, &prev); err != nil {
-			return state.Update{}, nil, fmt.Errorf("decode device: %w", err)
+		if err := json.Unmarshal(stored, &d); err != nil {
+			return state.Device{}, fmt.Errorf("decode device: %w", err)
 		}
 	}
+	return d, nil
+}
+
+// decideOn calls decide on prev, the decoded record of device, and
+// returns the prepared update with the new record encoded.
+func decideOn(device string, prev state.Device, decide func(state.Device) (state.Update, error)) (state.Update, []byte, error) {
 	upd, err := decide(prev)
 	if err != nil {
 		return state.Update{}, nil, err
@@ -43,6 +58,7 @@ func decideUpdate(device string, stored []byte, decide func(state.Device) (state
 	return upd, data, nil
 }
 
+// prepare checks the record decide returned for device and normalises it.
 func prepare(device string, upd state.Update) (state.Update, error) {
 	if upd.Device.Name == "" {
 		upd.Device.Name = device

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -40,6 +41,7 @@ var _ state.Store = (*Redis)(nil)
 type Redis struct {
 	client *redis.Client
 	prefix string
+	cache  *recordCache
 	outbox redisQueue
 	parked redisQueue
 }
@@ -110,6 +112,7 @@ func OpenRedis(ctx context.Context, rawURL, prefix string, opts ...RedisOption) 
 	return &Redis{
 		client: client,
 		prefix: prefix,
+		cache:  newRecordCache(maxCachedRecords),
 		outbox: redisQueue{hash: prefix + "outbox", order: prefix + "outbox:order"},
 		parked: redisQueue{hash: prefix + "parked", order: prefix + "parked:order"},
 	}, nil
@@ -153,16 +156,17 @@ func RedactURL(rawURL string) string {
 func (r *Redis) deviceKey(name string) string  { return r.prefix + "device:" + name }
 func (r *Redis) historyKey(name string) string { return r.prefix + "history:" + name }
 
-// Commit implements state.Store: WATCH the device key and read it in one
-// round trip, decide, then MULTI/EXEC in another; a concurrent write of
-// the device makes it start over.
+// Commit implements state.Store. A device whose record this store wrote
+// last is decided on from the cache, and its record, when nothing else
+// changes, checked and written in one round trip (setCached). Otherwise
+// it WATCHes the device key and reads it in one round trip, decides, then
+// writes in MULTI/EXEC in another; a concurrent write of the device makes
+// it start over.
 func (r *Redis) Commit(ctx context.Context, device string, decide func(state.Device) (state.Update, error)) error {
 	if err := checkDevice(device); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	err := r.watch(ctx, func(tx *redis.Tx) error {
-		return r.commitTx(ctx, tx, device, decide)
-	})
+	err := r.commit(ctx, device, decide)
 	if errors.Is(err, state.ErrNoUpdate) {
 		return nil
 	}
@@ -172,8 +176,70 @@ func (r *Redis) Commit(ctx context.Context, device string, decide func(state.Dev
 	return nil
 }
 
+// decided is what decide made of a record: the update, the new record
+// encoded, or the error.
+type decided struct {
+	from []byte // the record decided on, as stored
+	upd  state.Update
+	data []byte
+	err  error
+}
+
+// commit commits from the cached record of device when there is one and
+// the server still holds it, else from the record it reads.
+func (r *Redis) commit(ctx context.Context, device string, decide func(state.Device) (state.Update, error)) error {
+	cached, ok := r.cache.take(device)
+	if !ok {
+		return r.commitWatched(ctx, device, decide, nil)
+	}
+	d := &decided{from: cached.data}
+	d.upd, d.data, d.err = decideOn(device, cached.device, decide)
+	if d.err == nil && (len(d.upd.Changes) > 0 || len(d.upd.Alerts) > 0) {
+		return r.commitWatched(ctx, device, decide, d)
+	}
+	// Nothing to write but the record, or nothing at all: check that the
+	// server holds the record decided on, and write it, in one step.
+	args := []any{cached.data, device}
+	if d.err == nil {
+		args = append(args, d.data)
+	}
+	held, err := setCached.Run(ctx, r.client, []string{r.deviceKey(device), r.prefix + "devices", r.namesKey()}, args...).Int()
+	switch {
+	case err != nil:
+		return fmt.Errorf("write device: %w", err)
+	case held != 1:
+		// Another notifier wrote the device, or the server lost it.
+		return r.commitWatched(ctx, device, decide, nil)
+	case d.err == nil:
+		r.cache.put(device, d.data, d.upd.Device)
+	}
+	return d.err
+}
+
+// setCached writes a device record in place of the one a commit decided
+// on, or only checks that the server still holds that one (no new
+// record), and answers 1; it answers 0, writing nothing, when the server
+// holds another or none. KEYS: the device, the devices set, the names
+// index. ARGV: the record decided on, the device's name, the new record.
+var setCached = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] then
+	redis.call('SET', KEYS[1], ARGV[3])
+	redis.call('SADD', KEYS[2], ARGV[2])
+	redis.call('ZADD', KEYS[3], 0, ARGV[2])
+end
+return 1`)
+
+// commitWatched commits in a WATCHed transaction, from pre when the
+// server holds the record pre was decided on.
+func (r *Redis) commitWatched(ctx context.Context, device string, decide func(state.Device) (state.Update, error), pre *decided) error {
+	return r.watch(ctx, func(tx *redis.Tx) error {
+		return r.commitTx(ctx, tx, device, decide, pre)
+	})
+}
+
 // commitTx is one attempt of Commit on tx, which watches nothing yet.
-func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decide func(state.Device) (state.Update, error)) error {
+func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decide func(state.Device) (state.Update, error), pre *decided) error {
 	key := r.deviceKey(device)
 	var get *redis.StringCmd
 	_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -185,7 +251,7 @@ func (r *Redis) commitTx(ctx context.Context, tx *redis.Tx, device string, decid
 		unwatch(ctx, tx) // the WATCH may have worked
 		return fmt.Errorf("read device: %w", err)
 	}
-	err = r.commitRead(ctx, tx, device, get, decide)
+	err = r.commitRead(ctx, tx, device, get, decide, pre)
 	// EXEC, which ran when it worked or found the device changed, ended
 	// the watch; any other end leaves it on the connection, which must not
 	// go back to the pool with it (go-redis does not know of a WATCH sent
@@ -205,14 +271,14 @@ func unwatch(ctx context.Context, tx *redis.Tx) {
 	tx.Unwatch(ctx)
 }
 
-// commitRead decides on the device record get read, and writes the
-// update in MULTI/EXEC.
-func (r *Redis) commitRead(ctx context.Context, tx *redis.Tx, device string, get *redis.StringCmd, decide func(state.Device) (state.Update, error)) error {
+// commitRead decides on the device record get read, unless pre was
+// decided on the same, and writes the update in MULTI/EXEC.
+func (r *Redis) commitRead(ctx context.Context, tx *redis.Tx, device string, get *redis.StringCmd, decide func(state.Device) (state.Update, error), pre *decided) error {
 	stored, err := get.Bytes()
 	if errors.Is(err, redis.Nil) {
 		stored = nil
 	}
-	upd, data, err := decideUpdate(device, stored, decide)
+	upd, data, err := decideStored(device, stored, decide, pre)
 	if err != nil {
 		return err
 	}
@@ -234,7 +300,19 @@ func (r *Redis) commitRead(ctx context.Context, tx *redis.Tx, device string, get
 		}
 		return nil
 	})
+	if err == nil {
+		r.cache.put(device, data, upd.Device)
+	}
 	return err
+}
+
+// decideStored is pre's outcome when pre was decided on stored, else
+// decideUpdate's.
+func decideStored(device string, stored []byte, decide func(state.Device) (state.Update, error), pre *decided) (state.Update, []byte, error) {
+	if pre != nil && stored != nil && bytes.Equal(stored, pre.from) {
+		return pre.upd, pre.data, pre.err
+	}
+	return decideUpdate(device, stored, decide)
 }
 
 // watch runs fn as an optimistic transaction over keys, running it again
