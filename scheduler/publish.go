@@ -18,9 +18,13 @@ const (
 	// the scheduler does not wait for each ack before the next job, and
 	// waits once this many are outstanding.
 	maxInFlight = 256
-	// ackTimeout is how long a job's ack may take before the job counts
-	// as not published.
-	ackTimeout = 10 * time.Second
+	// AckTimeout is how long a job's ack may take before the job counts
+	// as not published. The JetStream context the scheduler is given
+	// should time its asynchronous publishes out by it too
+	// (jetstream.WithPublishAsyncTimeout, as app.JetStream does): else an
+	// ack that never comes stays pending in it for good, and once
+	// nats.go's limit of pending acks is reached every publish stalls.
+	AckTimeout = 10 * time.Second
 )
 
 // publisher publishes jobs without waiting for each ack: a goroutine
@@ -95,7 +99,7 @@ func (p *publisher) publish(ctx context.Context, t *template, interval time.Dura
 		return
 	}
 	select {
-	case p.acks <- inFlight{ack: ack, job: id, site: t.site, deadline: time.Now().Add(ackTimeout)}:
+	case p.acks <- inFlight{ack: ack, job: id, site: t.site, deadline: time.Now().Add(AckTimeout)}:
 	case <-ctx.Done():
 	}
 }
@@ -121,7 +125,7 @@ func (p *publisher) send(t *template, job *proto.ProbeJob) (jetstream.PubAckFutu
 // collect settles each job sent as its ack comes, or fails to come.
 func (p *publisher) collect(ctx context.Context) {
 	defer close(p.done)
-	timer := time.NewTimer(ackTimeout)
+	timer := time.NewTimer(AckTimeout)
 	defer timer.Stop()
 	for f := range p.acks {
 		p.s.settle(ctx, f.job, f.site, p.await(ctx, f, timer))
@@ -144,7 +148,7 @@ func (p *publisher) await(ctx context.Context, f inFlight, timer *time.Timer) er
 	case err := <-f.ack.Err():
 		return fmt.Errorf("publish job: %w", err)
 	case <-timer.C:
-		return fmt.Errorf("publish job: no ack in %v", ackTimeout)
+		return fmt.Errorf("publish job: no ack in %v", AckTimeout)
 	case <-ctx.Done():
 		return ctx.Err()
 	}

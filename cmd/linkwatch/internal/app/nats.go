@@ -21,6 +21,7 @@ import (
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/backoff"
 	"github.com/linkwatch/linkwatch/proto/secretfile"
+	"github.com/linkwatch/linkwatch/scheduler"
 )
 
 // NATSURL is the server the services and the CLI talk to: nats.url, or the
@@ -251,14 +252,17 @@ func Keep(ctx context.Context, live *Live, role proto.Role, js jetstream.JetStre
 // JetStream is the JetStream context of nc, a connection to the server of
 // cfg: in the domain nats.jetstream_domain when it is set (the hub's,
 // whose streams a remote site reaches through its leaf node), else the
-// server's own.
+// server's own. An asynchronous publish whose ack has not come within
+// scheduler.AckTimeout fails (jetstream.ErrAsyncPublishTimeout) and stops
+// counting as pending, so lost acks cannot pile up until publishing stalls.
 func JetStream(cfg *config.Config, nc *nats.Conn) (jetstream.JetStream, error) {
 	var js jetstream.JetStream
 	var err error
+	opt := jetstream.WithPublishAsyncTimeout(scheduler.AckTimeout)
 	if domain := cfg.NATS.JetStreamDomain; domain != "" {
-		js, err = jetstream.NewWithDomain(nc, domain)
+		js, err = jetstream.NewWithDomain(nc, domain, opt)
 	} else {
-		js, err = jetstream.New(nc)
+		js, err = jetstream.New(nc, opt)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -11,10 +12,12 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/scheduler"
 )
 
 const natsSecret = "s3cret-NATS"
@@ -132,6 +135,45 @@ func TestDialNkey(t *testing.T) {
 
 // TestJetStreamDomain: nats.jetstream_domain makes the JetStream API
 // $JS.<domain>.API (TestWorkerThroughLeaf uses it through a leaf node).
+// TestJetStreamPublishAckTimesOut publishes asynchronously to a subject
+// whose only subscriber never answers, as when an ack is lost: the publish
+// must fail with jetstream.ErrAsyncPublishTimeout within
+// scheduler.AckTimeout and leave nothing pending. Without the timeout it
+// stayed pending for good, and enough of them stalled every publish.
+func TestJetStreamPublishAckTimesOut(t *testing.T) {
+	t.Parallel()
+	s := startTestNATS(t, &server.Options{}, nil)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.SubscribeSync("lw.test.lost"); err != nil { // answers nothing, so no "no responders"
+		t.Fatal(err)
+	}
+	js, err := JetStream(&config.Config{}, nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := js.PublishAsync("lw.test.lost", []byte("job"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-ack.Err():
+		if !errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
+			t.Fatalf("publish failed with %v, want %v", err, jetstream.ErrAsyncPublishTimeout)
+		}
+	case <-ack.Ok():
+		t.Fatal("publish acked, but nothing answers")
+	case <-time.After(scheduler.AckTimeout + 5*time.Second):
+		t.Fatalf("publish neither acked nor failed %v after it was sent", scheduler.AckTimeout+5*time.Second)
+	}
+	if n := js.PublishAsyncPending(); n != 0 {
+		t.Errorf("%d publishes still pending after the timeout, want 0", n)
+	}
+}
+
 func TestJetStreamDomain(t *testing.T) {
 	s := startTestNATS(t, &server.Options{}, nil)
 	nc, err := nats.Connect(s.ClientURL())
