@@ -42,8 +42,10 @@ type Redis struct {
 	client *redis.Client
 	prefix string
 	cache  *recordCache
-	outbox redisQueue
-	parked redisQueue
+	// setCached sends the setCached script of commits at once together.
+	setCached *scriptBatch
+	outbox    redisQueue
+	parked    redisQueue
 }
 
 // RedisOption sets what the URL given to OpenRedis does not say, or
@@ -110,11 +112,12 @@ func OpenRedis(ctx context.Context, rawURL, prefix string, opts ...RedisOption) 
 		prefix = DefaultPrefix
 	}
 	return &Redis{
-		client: client,
-		prefix: prefix,
-		cache:  newRecordCache(maxCachedRecords),
-		outbox: redisQueue{hash: prefix + "outbox", order: prefix + "outbox:order"},
-		parked: redisQueue{hash: prefix + "parked", order: prefix + "parked:order"},
+		client:    client,
+		prefix:    prefix,
+		cache:     newRecordCache(maxCachedRecords),
+		setCached: &scriptBatch{client: client, script: setCached},
+		outbox:    redisQueue{hash: prefix + "outbox", order: prefix + "outbox:order"},
+		parked:    redisQueue{hash: prefix + "parked", order: prefix + "parked:order"},
 	}, nil
 }
 
@@ -158,7 +161,8 @@ func (r *Redis) historyKey(name string) string { return r.prefix + "history:" + 
 
 // Commit implements state.Store. A device whose record this store wrote
 // last is decided on from the cache, and its record, when nothing else
-// changes, checked and written in one round trip (setCached). Otherwise
+// changes, checked and written in one script call (setCached), sent in
+// one round trip with those of the commits running at once. Otherwise
 // it WATCHes the device key and reads it in one round trip, decides, then
 // writes in MULTI/EXEC in another; a concurrent write of the device makes
 // it start over.
@@ -203,7 +207,7 @@ func (r *Redis) commit(ctx context.Context, device string, decide func(state.Dev
 	if d.err == nil {
 		args = append(args, d.data)
 	}
-	held, err := setCached.Run(ctx, r.client, []string{r.deviceKey(device), r.prefix + "devices", r.namesKey()}, args...).Int()
+	held, err := r.setCached.run(ctx, []string{r.deviceKey(device), r.prefix + "devices", r.namesKey()}, args...)
 	switch {
 	case err != nil:
 		return fmt.Errorf("write device: %w", err)

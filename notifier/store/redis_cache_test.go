@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,4 +236,52 @@ func adminClient(t *testing.T, url string) *redis.Client {
 	c := redis.NewClient(o)
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// TestRedisCacheConcurrent commits many cached devices at once (their
+// checks go to the server together), every third written by another
+// notifier just before: each commit must get its own answer, those
+// written elsewhere their writer's record and the others their own.
+func TestRedisCacheConcurrent(t *testing.T) {
+	url := redistest.Start(t)
+	prefix := redistest.Prefix(t)
+	ours, theirs := openRedis(t, url, prefix), openRedis(t, url, prefix)
+	defer ours.Close()
+	defer theirs.Close()
+	const n = 50
+	name := func(i int) string { return "r" + strconv.Itoa(i) }
+	for i := range n {
+		writeAs(t, ours, name(i), "ours", "10.0.0.1")
+	}
+	writeAs(t, ours, name(1), "ours", "10.0.0.1") // loads the script
+	for i := 2; i < n; i += 3 {
+		writeAs(t, theirs, name(i), "theirs", "10.0.0.2")
+	}
+	seen := make([]state.Device, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			err := ours.Commit(t.Context(), name(i), func(prev state.Device) (state.Update, error) {
+				seen[i] = prev
+				return nextRecord(prev, name(i), "ours", "10.0.0.3"), nil
+			})
+			if err != nil {
+				t.Errorf("commit of %s: %v", name(i), err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, d := range seen {
+		want, links := "ours", 1
+		if i%3 == 2 {
+			want, links = "theirs", 2
+		}
+		if d.Name != name(i) || d.Worker != want || len(d.Links) != links {
+			t.Errorf("decide of %s given %s's record by %q with %d links, want %s's by %q with %d",
+				name(i), d.Name, d.Worker, len(d.Links), name(i), want, links)
+		}
+		if got := storedRecord(t, theirs, name(i)); len(got.Links) != links+1 {
+			t.Errorf("%s stored with %d links, want %d", name(i), len(got.Links), links+1)
+		}
+	}
 }
