@@ -69,6 +69,9 @@ func (g *loginGuard) bucket(ctx context.Context) jetstream.KeyValue {
 // unguarded warns that logins go unguarded, when err differs from the last
 // error warned of.
 func (g *loginGuard) unguarded(err error) {
+	if errors.Is(err, context.Canceled) {
+		return // shutting down: nothing is probed unguarded
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err.Error() == g.lastErr {
