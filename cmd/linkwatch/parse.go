@@ -55,7 +55,7 @@ successful run.`,
 
 func runParse(ctx context.Context, opts *parseOptions) error {
 	if opts.Platform == "" {
-		return fmt.Errorf("--platform is required (known: %s)", strings.Join(ping.Platforms(), ", "))
+		return fmt.Errorf("--platform is required (known: %s)", ping.KnownList())
 	}
 	if _, err := ping.Lookup(opts.Platform); err != nil {
 		return err

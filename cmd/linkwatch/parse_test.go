@@ -105,7 +105,7 @@ func parseJSON(t *testing.T, v any) string {
 }
 
 func TestParseCmdErrors(t *testing.T) {
-	known := "known: arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos"
+	known := "known: arista_eos, cisco_iosxe (alias cisco_ios), cisco_iosxr, cisco_nxos, juniper_junos"
 	tests := []struct {
 		name string
 		args []string
@@ -113,6 +113,7 @@ func TestParseCmdErrors(t *testing.T) {
 	}{
 		{"missing platform", []string{"parse", "-"}, "--platform is required (" + known + ")"},
 		{"unknown platform", []string{"parse", "--platform", "cisco_asa", "-"}, `unknown platform "cisco_asa" (` + known + ")"},
+		{"mistyped platform", []string{"parse", "--platform", "junos", "-"}, `unknown platform "junos" (` + known + `); did you mean "juniper_junos"?`},
 		{"missing file", []string{"parse", "--platform", "cisco_nxos", "/nonexistent/ping.txt"}, "open ping output: open /nonexistent/ping.txt: no such file or directory"},
 		{"two files", []string{"parse", "--platform", "cisco_nxos", "a", "b"}, "accepts at most 1 arg(s), received 2"},
 	}

@@ -224,7 +224,7 @@ func checkInvariants(t testing.TB, r Result) {
 
 func TestParseUnknownPlatform(t *testing.T) {
 	_, err := Parse("cisco_asa", "Success rate is 100 percent (5/5)")
-	want := `unknown platform "cisco_asa" (known: arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)`
+	want := `unknown platform "cisco_asa" (known: arista_eos, cisco_iosxe (alias cisco_ios), cisco_iosxr, cisco_nxos, juniper_junos)`
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}

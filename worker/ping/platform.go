@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/linkwatch/linkwatch/internal/suggest"
 )
 
 // Platform is everything linkwatch knows of one platform, in one place: the
@@ -92,7 +94,36 @@ func Lookup(name string) (Platform, error) {
 			return p, nil
 		}
 	}
-	return Platform{}, fmt.Errorf("unknown platform %q (known: %s)", name, strings.Join(Platforms(), ", "))
+	return Platform{}, fmt.Errorf("unknown platform %q (known: %s)%s", name, KnownList(), Hint(name))
+}
+
+// KnownList lists the platforms for a message, each with its aliases:
+// "arista_eos, cisco_iosxe (alias cisco_ios), …".
+func KnownList() string {
+	items := make([]string, len(platforms))
+	for i, p := range platforms {
+		items[i] = p.Name
+		if len(p.Aliases) > 0 {
+			items[i] += " (alias " + strings.Join(p.Aliases, ", ") + ")"
+		}
+	}
+	return strings.Join(items, ", ")
+}
+
+// Hint ends a message saying that name is not a platform with the one it
+// was most likely meant to be, or is "": `; did you mean "cisco_iosxe"?`,
+// or for an alias `; did you mean "cisco_ios" (an alias of
+// "cisco_iosxe")?`.
+func Hint(name string) string {
+	guess, ok := suggest.Closest(name, Names())
+	if !ok {
+		return ""
+	}
+	p, _ := Lookup(guess)
+	if p.Name == guess {
+		return fmt.Sprintf("; did you mean %q?", guess)
+	}
+	return fmt.Sprintf("; did you mean %q (an alias of %q)?", guess, p.Name)
 }
 
 // Known reports whether name is a supported platform or one of its aliases.
