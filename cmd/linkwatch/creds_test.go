@@ -138,7 +138,7 @@ func TestCredsLeafConfigs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"server-config", "--leaf", "dc9"}, `--leaf: site "dc9": no device of the configuration is at that site (sites: dc1, dc2)`},
+		{[]string{"server-config", "--leaf", "dc9"}, `--leaf: site "dc9": no device of the configuration is at that site (sites: dc1, dc2); did you mean "dc1"?`},
 		{[]string{"server-config", "--leaves", "dc1,dc9"}, `--leaves: site "dc9": no device of the configuration is at that site`},
 		{[]string{"server-config", "--hub", "nats-leaf://hub:7422"}, "--hub: only with --leaf, the leaf node that dials the hub"},
 		{[]string{"server-config", "--leaf", "dc2", "--hub", "http://hub"}, `--leaf: leaf configuration of site dc2: hub URL "http://hub" is not a leafnode URL`},

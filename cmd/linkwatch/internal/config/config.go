@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkwatch/linkwatch/internal/suggest"
+
 	// Time zones must load on hosts and images without system zoneinfo.
 	_ "time/tzdata"
 )
@@ -310,7 +312,8 @@ func (c *Config) CheckSite(site string) error {
 	if slices.Contains(c.Sites(), site) {
 		return nil
 	}
-	return fmt.Errorf("%q: no device of the configuration is at that site (sites: %s)", site, strings.Join(c.Sites(), ", "))
+	return fmt.Errorf("%q: no device of the configuration is at that site (sites: %s)%s", site, strings.Join(c.Sites(), ", "),
+		suggest.Hint(site, c.Sites()))
 }
 
 // DevicesAt returns the devices of one site, in file order.

@@ -87,10 +87,10 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:4:23: devices[0].host: "r1 -o ProxyCommand=x" is not an IP address or host name`,
 		}},
 		{"unknown key", "intervall: 5m\n", []string{
-			`linkwatch.yaml:1:1: unknown field "intervall"`,
+			`linkwatch.yaml:1:1: unknown field "intervall"; did you mean "interval"?`,
 		}},
 		{"unknown key in target", head + "  - name: r1\n    host: 127.0.0.1\n    targets:\n      - { address: 10.0.0.1, vfr: MGMT }\n", []string{
-			`linkwatch.yaml:7:30: devices[0].targets[0]: unknown field "vfr"`,
+			`linkwatch.yaml:7:30: devices[0].targets[0]: unknown field "vfr"; did you mean "vrf"?`,
 		}},
 		{"inline password", "credentials:\n  lab: { username: admin, password: hunter2 }\n", []string{
 			`linkwatch.yaml:2:8: credentials.lab: one of password_env or password_file is required`,
@@ -146,8 +146,16 @@ func TestParseErrors(t *testing.T) {
 		{"unknown credential", head + "  - { name: r1, host: 127.0.0.1, credentials: core, targets: [10.0.0.1] }\n", []string{
 			`linkwatch.yaml:4:47: devices[0].credentials: "core" is not defined in credentials`,
 		}},
+		{"mistyped key and platforms", head + "  - { name: r1, host: 127.0.0.1, platfrom: cisco_iosxe, targets: [10.0.0.1] }\n" +
+			"  - { name: r2, host: 127.0.0.1, platform: cisco-iosxr, targets: [10.0.0.1] }\n" +
+			"  - { name: r3, host: 127.0.0.1, platform: junos, targets: [10.0.0.1], colour: red }\n", []string{
+			`linkwatch.yaml:4:34: devices[0]: unknown field "platfrom"; did you mean "platform"?`,
+			`linkwatch.yaml:5:44: devices[1].platform: "cisco-iosxr" is not a known platform (arista_eos, cisco_iosxe (alias cisco_ios), cisco_iosxr, cisco_nxos, juniper_junos); did you mean "cisco_iosxr"?`,
+			`linkwatch.yaml:6:44: devices[2].platform: "junos" is not a known platform (arista_eos, cisco_iosxe (alias cisco_ios), cisco_iosxr, cisco_nxos, juniper_junos); did you mean "juniper_junos"?`,
+			`linkwatch.yaml:6:72: devices[2]: unknown field "colour"`,
+		}},
 		{"unknown platform", head + "  - { name: r1, host: 127.0.0.1, platform: cisco_asa, targets: [10.0.0.1] }\n", []string{
-			`linkwatch.yaml:4:44: devices[0].platform: "cisco_asa" is not a known platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)`,
+			`linkwatch.yaml:4:44: devices[0].platform: "cisco_asa" is not a known platform (arista_eos, cisco_iosxe (alias cisco_ios), cisco_iosxr, cisco_nxos, juniper_junos)`,
 		}},
 		{"bad site name", head + "  - { name: r1, host: 127.0.0.1, site: dc.1, targets: [10.0.0.1] }\n", []string{
 			`linkwatch.yaml:4:40: devices[0].site: "dc.1" is not a valid name (letters, digits, '-' and '_', at most 63, starting with a letter or digit)`,
@@ -198,7 +206,7 @@ func TestParseErrors(t *testing.T) {
 		{"logins times", "worker:\n  logins: { pause_after: 3, within: 0s, pause_for: 48h, pause: 1h }\n", []string{
 			`linkwatch.yaml:2:37: worker.logins.within: 0s is out of range (1s..24h)`,
 			`linkwatch.yaml:2:52: worker.logins.pause_for: 48h is out of range (1s..24h)`,
-			`linkwatch.yaml:2:57: worker.logins: unknown field "pause"`,
+			`linkwatch.yaml:2:57: worker.logins: unknown field "pause"; did you mean "pause_for"?`,
 		}},
 		{"nats login", "nats: { url: \"nats://127.0.0.1:4222\", user: lw, nkey_seed_file: lw.nk, creds_file: lw.creds, cert_file: c.pem }\n", []string{
 			`linkwatch.yaml:1:7: nats: one of password_env or password_file is required`,
@@ -267,7 +275,7 @@ func TestParseErrors(t *testing.T) {
 			`linkwatch.yaml:2:35: nats: unknown field "tls"`,
 			`linkwatch.yaml:7:13: devices[1].name: duplicate device name "r1" (also devices[0])`,
 			`linkwatch.yaml:7:23: devices[1].host: is required`,
-			`linkwatch.yaml:7:37: devices[1].platform: "ios" is not a known platform (arista_eos, cisco_iosxe, cisco_iosxr, cisco_nxos, juniper_junos)`,
+			`linkwatch.yaml:7:37: devices[1].platform: "ios" is not a known platform (arista_eos, cisco_iosxe (alias cisco_ios), cisco_iosxr, cisco_nxos, juniper_junos); did you mean "cisco_ios" (an alias of "cisco_iosxe")?`,
 			`linkwatch.yaml:7:52: devices[1].targets[0].address: "10.0.0.1;reload" is not an IP address or host name`,
 		}},
 	})

@@ -2,12 +2,16 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/linkwatch/linkwatch/internal/suggest"
 )
 
 // decoder walks a yaml.Node tree into Go values by their yaml tags. Unlike
@@ -233,7 +237,7 @@ func (d *decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 		case insecureKeys[k.Value]:
 			d.errorf(k, join(path, k.Value), "TLS certificate verification cannot be turned off: give ca_file to trust a private CA")
 		default:
-			d.errorf(k, path, "unknown field %q", k.Value)
+			d.errorf(k, path, "unknown field %q%s", k.Value, suggest.Hint(k.Value, slices.Sorted(maps.Keys(fields))))
 		}
 	})
 }

@@ -37,7 +37,7 @@ func (v *validator) session(path, mode string) {
 
 func (v *validator) platform(path, name string) {
 	if !ping.Known(name) {
-		v.errorf(path, "%q is not a known platform (%s)", name, strings.Join(ping.Platforms(), ", "))
+		v.errorf(path, "%q is not a known platform (%s)%s", name, ping.KnownList(), ping.Hint(name))
 	}
 }
 

@@ -40,7 +40,7 @@ func TestRoutesErrors(t *testing.T) {
 			`linkwatch.yaml:11:7: notify.routes[1].name: is empty`,
 		}},
 		{"unknown key", routed + "    - { name: team, to: [a@example.net], contine: true }\n", []string{
-			`linkwatch.yaml:10:42: notify.routes[0]: unknown field "contine"`,
+			`linkwatch.yaml:10:42: notify.routes[0]: unknown field "contine"; did you mean "continue"?`,
 		}},
 		{"no from", head + "  - { name: r1, host: 127.0.0.1, targets: [10.0.0.1] }\nnotify:\n  routes: [{ name: team, to: [a@example.net] }]\n", []string{
 			`linkwatch.yaml:6:3: notify.from: is required when notify.to or notify.routes is set`,
