@@ -34,6 +34,14 @@ devices:
 	one := filepath.Join(dir, "one.yaml")
 	validateWrite(t, one, "credentials: { lab: { username: admin, password_env: LAB_PASSWORD } }\n"+
 		"devices: [{ name: r1, host: 127.0.0.1, platform: arista_eos, credentials: lab, targets: [10.0.0.1] }]\n")
+	csvConfig := filepath.Join(dir, "csv.yaml")
+	validateWrite(t, csvConfig, "credentials: { lab: { username: admin, password_env: LAB_PASSWORD } }\n"+
+		"defaults: { platform: arista_eos, credentials: lab }\ndevices_file: devices.csv\n")
+	validateWrite(t, filepath.Join(dir, "devices.csv"), "name,host,site,platfrom,targets\n")
+	csvGood := filepath.Join(dir, "csvgood.yaml")
+	validateWrite(t, csvGood, "credentials: { lab: { username: admin, password_env: LAB_PASSWORD } }\n"+
+		"defaults: { platform: arista_eos, credentials: lab }\ndevices_file: good.csv\n")
+	validateWrite(t, filepath.Join(dir, "good.csv"), "name,host,site,targets\nr1,127.0.0.1,dc1,10.0.0.1;10.0.0.2\nr2,127.0.0.2,dc2,10.0.0.1\n")
 
 	tests := []struct {
 		name           string
@@ -62,6 +70,18 @@ devices:
 ` + bad + `:6:40: devices[1].site: "dc.1" is not a valid name (letters, digits, '-' and '_', at most 63, starting with a letter or digit)
 `,
 			err: bad + ": 6 problems",
+		},
+		{
+			name:   "devices file",
+			args:   []string{"validate", "-c", csvGood},
+			stdout: csvGood + ": ok (2 devices, 3 links, 2 sites)\n",
+		},
+		{
+			name: "devices file problems",
+			args: []string{"validate", "-c", csvConfig},
+			stderr: filepath.Join(dir, "devices.csv") + `:1:16: unknown column "platfrom" (columns: credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets); did you mean "platform"?
+`,
+			err: csvConfig + ": 1 problem",
 		},
 		{
 			name:   "missing file",

@@ -34,7 +34,10 @@ type Config struct {
 	Credentials map[string]Credential `yaml:"credentials"`
 	JumpHosts   map[string]JumpHost   `yaml:"jump_hosts"`
 	Worker      Worker                `yaml:"worker"`
-	Devices     []Device              `yaml:"-"`
+	// DevicesFile is the CSV file the devices were read from (devices_file),
+	// or "" when the configuration lists them under devices.
+	DevicesFile string   `yaml:"devices_file"`
+	Devices     []Device `yaml:"-"`
 }
 
 // NATS says which NATS server to use and how to log in to it. An empty URL
@@ -286,6 +289,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	d.decodeFile(data, &f)
 	if d.overBudget {
 		return nil, d.errs.sorted() // what was decoded is not worth validating
+	}
+	if f.DevicesFile != "" && !d.decodeDevicesFile(relTo(filepath.Dir(name), f.DevicesFile), &f) {
+		return nil, d.errs.sorted()
 	}
 	cfg := f.resolve(filepath.Dir(name), d.given)
 	v := validator{d: d, f: &f, cfg: cfg}

@@ -22,6 +22,10 @@ type decoder struct {
 	file  string
 	errs  Errors
 	nodes map[string]*yaml.Node
+	// src is the file being decoded: file, or the devices file, whose
+	// nodes are listed in srcOf.
+	src   string
+	srcOf map[string]string
 	bad   map[string]bool // paths whose value could not be decoded
 	// Aliases make the work grow faster than the file ("billion laughs"):
 	// work counts the values and keys visited, aliases followed included,
@@ -42,7 +46,7 @@ const (
 )
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, nodes: map[string]*yaml.Node{}, bad: map[string]bool{}}
+	return &decoder{file: file, src: file, nodes: map[string]*yaml.Node{}, srcOf: map[string]string{}, bad: map[string]bool{}}
 }
 
 // given reports whether the file gives a value (null included) at path.
@@ -97,9 +101,22 @@ func (d *decoder) spend(n *yaml.Node, path string) bool {
 	return false
 }
 
-// errorf records a problem at n's position.
+// errorf records a problem at n's position, in the file being decoded.
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
-	d.errs = append(d.errs, Error{File: d.file, Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
+	d.add(d.src, n, path, fmt.Sprintf(format, args...))
+}
+
+// add records a problem at n's position in file. A problem of a devices
+// file is shown with the path within its row: the row is the line.
+func (d *decoder) add(file string, n *yaml.Node, path, msg string) {
+	e := Error{File: file, Path: path, Msg: msg}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	if file != d.file {
+		e.Path = rowPath(path)
+	}
+	d.errs = append(d.errs, e)
 }
 
 func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
@@ -110,6 +127,9 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		n = n.Alias
 	}
 	d.nodes[path] = n
+	if d.src != d.file {
+		d.srcOf[path] = d.src
+	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return // a key with no value keeps its default
 	}

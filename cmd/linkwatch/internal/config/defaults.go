@@ -117,6 +117,7 @@ func (f *file) resolve(dir string, given func(path string) bool) *Config {
 	cfg := f.Config
 	cfg.DataDir = relTo(dir, cfg.DataDir)
 	cfg.Worker.KnownHosts = relTo(dir, cfg.Worker.KnownHosts)
+	cfg.DevicesFile = relTo(dir, cfg.DevicesFile)
 	if cfg.Notify.Flap.Window == 0 {
 		cfg.Notify.Flap.Window = 12 * cfg.Interval
 	}

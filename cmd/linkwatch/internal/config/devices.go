@@ -89,12 +89,22 @@ func (v *validator) devices() {
 	for i, rd := range v.f.Devices {
 		path := fmt.Sprintf("devices[%d]", i)
 		if first, dup := names[rd.Name]; dup && rd.Name != "" {
-			v.errorf(join(path, "name"), "duplicate device name %q (also devices[%d])", rd.Name, first)
+			v.errorf(join(path, "name"), "duplicate device name %q (also %s)", rd.Name, v.deviceRef(first))
 		} else {
 			names[rd.Name] = i
 		}
 		v.device(path, rd, v.cfg.Devices[i])
 	}
+}
+
+// deviceRef names device i for a message about another: devices[i], or
+// the line of its row in a devices file.
+func (v *validator) deviceRef(i int) string {
+	path := fmt.Sprintf("devices[%d]", i)
+	if _, csv := v.d.srcOf[path]; csv {
+		return fmt.Sprintf("line %d", v.d.nodes[path].Line)
+	}
+	return path
 }
 
 // device checks one device as written (rd) and as resolved (d).

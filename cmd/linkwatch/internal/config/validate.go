@@ -57,11 +57,11 @@ func (v *validator) errorf(path, format string, args ...any) {
 		p = parent(p)
 		n, ok = v.d.nodes[p]
 	}
-	e := Error{File: v.d.file, Path: path, Msg: fmt.Sprintf(format, args...)}
-	if ok {
-		e.Line, e.Column = n.Line, n.Column
+	file := v.d.file
+	if src, other := v.d.srcOf[p]; other && ok {
+		file = src
 	}
-	v.d.errs = append(v.d.errs, e)
+	v.d.add(file, n, path, fmt.Sprintf(format, args...))
 }
 
 // check records err's text as a problem at path.
