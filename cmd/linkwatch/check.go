@@ -24,13 +24,18 @@ import (
 )
 
 type checkOptions struct {
-	config string
-	output outputFormat
-	notify bool // also update state and send alerts, like one cron run
-	out    io.Writer
-	errOut io.Writer
+	config  string
+	output  outputFormat
+	notify  bool     // also update state and send alerts, like one cron run
+	devices []string // only these devices (--device); none: every one
+	sites   []string // only the devices of these sites (--site)
+	out     io.Writer
+	errOut  io.Writer
 	// progress shows a live progress line on errOut (when it is a terminal).
 	progress bool
+	// gathered, when set, is told of each device whose result is kept
+	// (tests interrupt a run at a known point with it).
+	gathered func(device string)
 }
 
 func newCheckCmd() *cobra.Command {
@@ -46,7 +51,16 @@ with status UNKNOWN and the failure kind in the error column.
 With --notify, check also does what the notifier does with each result —
 state, history and alerts in the store — and sends the alerts before it
 exits: one cron run of the classic script. It needs the store to itself:
-do not use it on the embedded store of a running linkwatch run.`,
+do not use it on the embedded store of a running linkwatch run.
+
+--device and --site (each repeatable, or comma-separated) probe only those
+devices, or the devices of those sites; a name the configuration does not
+have is an error listing the ones it has.
+
+Interrupted (Ctrl-C, SIGTERM), check stops probing and prints the rows of
+the devices it had finished, says how many on standard error, and exits
+with status 130. With --notify, only those results are applied; the alerts
+they raise wait in the store's outbox for the next run or the notifier.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -57,6 +71,8 @@ do not use it on the embedded store of a running linkwatch run.`,
 	addConfigFlag(cmd, &opts.config, "")
 	addOutputFlag(cmd, &opts.output)
 	cmd.Flags().BoolVar(&opts.notify, "notify", false, "also update link state and email the changes")
+	cmd.Flags().StringSliceVar(&opts.devices, "device", nil, "probe only these devices")
+	cmd.Flags().StringSliceVar(&opts.sites, "site", nil, "probe only the devices of these sites")
 	return cmd
 }
 
@@ -65,7 +81,11 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	devices, err := app.ProbeDevices(cfg)
+	chosen, err := selectDevices(cfg, opts.devices, opts.sites)
+	if err != nil {
+		return err
+	}
+	devices, err := app.ProbeDevices(cfg, chosen)
 	if err != nil {
 		return err
 	}
@@ -97,8 +117,16 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	stopProgress := startProgress(ctx, opts, &done, len(devices))
 	enc := json.NewEncoder(opts.out)
 	var encErr error
+	var gathered int
 	worker.ProbeAll(ctx, prober, devices, limiter, func(r worker.DeviceResult) {
 		done.Add(1)
+		if ctx.Err() != nil {
+			return // cut short by the interruption: not a result
+		}
+		gathered++
+		if opts.gathered != nil {
+			opts.gathered(r.Device)
+		}
 		if n != nil {
 			if err := n.Apply(ctx, worker.ResultProto(&proto.ProbeJob{Device: r.Device, Site: r.Site}, "check", r)); err != nil && notifyErr == nil {
 				notifyErr = err
@@ -119,13 +147,13 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if encErr != nil {
 		return encErr
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("check interrupted: %w", err)
-	}
 	if opts.output == outputTable {
 		if err := writeTable(opts.out, rows); err != nil {
 			return err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("check interrupted: %d of %d devices probed, their rows printed: %w", gathered, len(devices), err)
 	}
 	if n == nil {
 		return nil

@@ -16,6 +16,20 @@ func main() {
 	defer stop()
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "linkwatch:", err)
-		os.Exit(1)
+		os.Exit(exitCode(ctx))
 	}
+}
+
+// exitInterrupted is the status of a command a signal cut short, as a
+// shell reports one stopped by SIGINT: a script can tell "interrupted"
+// from "failed" (1).
+const exitInterrupted = 130
+
+// exitCode is the status of a command that failed: exitInterrupted when
+// ctx, ended by SIGINT or SIGTERM, is why.
+func exitCode(ctx context.Context) int {
+	if ctx.Err() != nil {
+		return exitInterrupted
+	}
+	return 1
 }

@@ -7,11 +7,11 @@ import (
 	"github.com/linkwatch/linkwatch/worker"
 )
 
-// ProbeDevices turns the configured devices into probe inputs the way a
+// ProbeDevices turns configured devices into probe inputs the way a
 // worker does with its inventory, resolving each credential once. A
 // credential that cannot be resolved, or a device that fails the worker's
 // own checks, stops the run before any device is touched.
-func ProbeDevices(cfg *config.Config) ([]worker.Device, error) {
+func ProbeDevices(cfg *config.Config, devices []config.Device) ([]worker.Device, error) {
 	cache := map[string]worker.Login{}
 	creds := func(name string) (worker.Login, error) {
 		if l, ok := cache[name]; ok {
@@ -24,8 +24,8 @@ func ProbeDevices(cfg *config.Config) ([]worker.Device, error) {
 		cache[name] = l
 		return l, nil
 	}
-	out := make([]worker.Device, 0, len(cfg.Devices))
-	for _, cd := range cfg.Devices {
+	out := make([]worker.Device, 0, len(devices))
+	for _, cd := range devices {
 		d := Device(cd)
 		if err := d.Validate(); err != nil {
 			return nil, fmt.Errorf("device %s: %w", d.Name, err)

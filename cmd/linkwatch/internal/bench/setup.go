@@ -75,7 +75,7 @@ func (tb *testbed) load(opts Options, log *slog.Logger) error {
 	if err := loopbackOnly(tb.cfg, opts); err != nil {
 		return err
 	}
-	devices, err := app.ProbeDevices(tb.cfg)
+	devices, err := app.ProbeDevices(tb.cfg, tb.cfg.Devices)
 	if err != nil {
 		return err
 	}

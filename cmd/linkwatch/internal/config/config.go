@@ -318,8 +318,34 @@ func (c *Config) CheckSite(site string) error {
 	if slices.Contains(c.Sites(), site) {
 		return nil
 	}
-	return fmt.Errorf("%q: no device of the configuration is at that site (sites: %s)%s", site, strings.Join(c.Sites(), ", "),
+	return fmt.Errorf("%q: no device of the configuration is at that site (sites: %s)%s", site, listed(c.Sites()),
 		suggest.Hint(site, c.Sites()))
+}
+
+// CheckDevice reports whether the configuration has a device called name.
+// Its error lists the devices (the first maxListed of them) and the
+// closest name.
+func (c *Config) CheckDevice(name string) error {
+	names := make([]string, len(c.Devices))
+	for i, d := range c.Devices {
+		if d.Name == name {
+			return nil
+		}
+		names[i] = d.Name
+	}
+	slices.Sort(names)
+	return fmt.Errorf("%q: no device of the configuration has that name (devices: %s)%s", name, listed(names), suggest.Hint(name, names))
+}
+
+// maxListed is how many names an error lists before it says how many more.
+const maxListed = 20
+
+// listed joins names for a message, the first maxListed of them.
+func listed(names []string) string {
+	if len(names) <= maxListed {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:maxListed], ", "), len(names)-maxListed)
 }
 
 // DevicesAt returns the devices of one site, in file order.
