@@ -2,8 +2,9 @@
 GO ?= go
 BIN := bin/linkwatch
 
-# What `linkwatch version` says: the version (git describe) and the commit
-# (12 digits, -dirty with uncommitted changes), stamped with -ldflags, so a
+# What `linkwatch version` says: the version (git describe), the commit
+# (12 digits, -dirty with uncommitted changes) and the build date, stamped
+# with -ldflags, so a
 # binary says where it came from whatever GOFLAGS' -buildvcs is. Outside a
 # git checkout, the version is "dev" and the commit is read from the build
 # information, if any.
@@ -14,7 +15,11 @@ ifndef COMMIT
 COMMIT := $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
 	if git diff --quiet HEAD 2>/dev/null; then echo $$c; else echo $$c-dirty; fi)
 endif
-LDFLAGS = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+# The build date: SOURCE_DATE_EPOCH when set (a reproducible build), else now.
+ifndef BUILD_DATE
+BUILD_DATE := $(shell d=$${SOURCE_DATE_EPOCH:+@$$SOURCE_DATE_EPOCH}; date -u -d "$${d:-now}" +%Y-%m-%dT%H:%M:%SZ)
+endif
+LDFLAGS = -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
 
 # make image: the container image (deploy/Dockerfile), tagged IMAGE, built
 # from the context directory IMAGE_BUILD with the CA bundle CA_BUNDLE.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,25 +25,26 @@ func TestReadVersion(t *testing.T) {
 	}
 	const rev = "0123456789abcdef0123456789abcdef01234567"
 	for _, tc := range []struct {
-		name            string
-		bi              *debug.BuildInfo
-		version, commit string // stamped
-		want            string
+		name  string
+		bi    *debug.BuildInfo
+		stamp buildVersion
+		want  string
 	}{
-		{"nothing known", nil, "", "", "linkwatch dev (commit unknown, " + runtime.Version() + ")"},
-		{"go run, no vcs", info("(devel)", nil), "", "", "linkwatch dev (commit unknown, go1.99.1)"},
-		{"vcs clean", info("(devel)", settings("vcs.revision", rev, "vcs.modified", "false")), "", "",
-			"linkwatch dev (commit 0123456789ab, go1.99.1)"},
-		{"vcs dirty", info("(devel)", settings("vcs.modified", "true", "vcs.revision", rev)), "", "",
-			"linkwatch dev (commit 0123456789ab-dirty, go1.99.1)"},
-		{"go install of a release", info("v1.4.0", nil), "", "", "linkwatch v1.4.0 (commit unknown, go1.99.1)"},
-		{"stamped", info("(devel)", settings("vcs.revision", rev)), "v1.5.0-3-gabc1234-dirty", "abc1234def56-dirty",
-			"linkwatch v1.5.0-3-gabc1234-dirty (commit abc1234def56-dirty, go1.99.1)"},
-		{"stamped version, commit from vcs", info("v0.0.0-2026", settings("vcs.revision", rev)), "v2.0.0", "",
-			"linkwatch v2.0.0 (commit 0123456789ab, go1.99.1)"},
+		{"nothing known", nil, buildVersion{}, "linkwatch dev (commit unknown, built unknown, " + runtime.Version() + ")"},
+		{"go run, no vcs", info("(devel)", nil), buildVersion{}, "linkwatch dev (commit unknown, built unknown, go1.99.1)"},
+		{"vcs clean", info("(devel)", settings("vcs.revision", rev, "vcs.modified", "false", "vcs.time", "2026-11-20T10:00:00Z")), buildVersion{},
+			"linkwatch dev (commit 0123456789ab, built 2026-11-20T10:00:00Z, go1.99.1)"},
+		{"vcs dirty", info("(devel)", settings("vcs.modified", "true", "vcs.revision", rev)), buildVersion{},
+			"linkwatch dev (commit 0123456789ab-dirty, built unknown, go1.99.1)"},
+		{"go install of a release", info("v1.4.0", nil), buildVersion{}, "linkwatch v1.4.0 (commit unknown, built unknown, go1.99.1)"},
+		{"stamped", info("(devel)", settings("vcs.revision", rev, "vcs.time", "2026-11-20T10:00:00Z")),
+			buildVersion{Version: "v1.5.0-3-gabc1234-dirty", Commit: "abc1234def56-dirty", Date: "2026-11-29T08:00:00Z", Go: "ignored"},
+			"linkwatch v1.5.0-3-gabc1234-dirty (commit abc1234def56-dirty, built 2026-11-29T08:00:00Z, go1.99.1)"},
+		{"stamped version, commit and date from vcs", info("v0.0.0-2026", settings("vcs.revision", rev, "vcs.time", "2026-11-20T10:00:00Z")),
+			buildVersion{Version: "v2.0.0"}, "linkwatch v2.0.0 (commit 0123456789ab, built 2026-11-20T10:00:00Z, go1.99.1)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := readVersion(tc.bi, tc.version, tc.commit).String(); got != tc.want {
+			if got := readVersion(tc.bi, tc.stamp).String(); got != tc.want {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})
@@ -63,14 +65,14 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 		flags []string
 		want  func(t *testing.T) string // a regular expression
 	}{
-		{"ldflags", []string{"-buildvcs=false", "-ldflags", "-X main.version=v9.8.7-test -X main.commit=feedc0ffee42"},
+		{"ldflags", []string{"-buildvcs=false", "-ldflags", "-X main.version=v9.8.7-test -X main.commit=feedc0ffee42 -X main.buildDate=2026-11-29T08:00:00Z"},
 			func(*testing.T) string {
-				return `^linkwatch v9\.8\.7-test \(commit feedc0ffee42, ` + goVersion + `\)\n$`
+				return `^linkwatch v9\.8\.7-test \(commit feedc0ffee42, built 2026-11-29T08:00:00Z, ` + goVersion + `\)\n$`
 			}},
 		{"vcs", []string{"-buildvcs=true"}, func(t *testing.T) string {
 			// The main module's version is then a pseudo-version naming
-			// the same revision.
-			return `^linkwatch v0\.0\.0-\S+ \(commit ` + regexp.QuoteMeta(gitCommit(t)) + `, ` + goVersion + `\)\n$`
+			// the same revision, and the date the commit's.
+			return `^linkwatch v0\.0\.0-\S+ \(commit ` + regexp.QuoteMeta(gitCommit(t)) + `, built \d{4}-\d\d-\d\dT\S+Z, ` + goVersion + `\)\n$`
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,6 +90,24 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 				t.Errorf("linkwatch version printed %q, want a match of %s", out, want)
 			}
 		})
+	}
+}
+
+// TestVersionJSON runs `linkwatch version --output json` on the test
+// binary: one object with every field, the Go version the running one.
+func TestVersionJSON(t *testing.T) {
+	out, stderr, err := runCmd(t, nil, "version", "--output", "json")
+	if err != nil {
+		t.Fatalf("linkwatch version --output json: %v\n%s", err, stderr)
+	}
+	var v map[string]string
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %q: %v", out, err)
+	}
+	if len(v) != 4 || v["version"] == "" || v["commit"] == "" || v["build_date"] == "" || v["go"] != runtime.Version() {
+		t.Errorf("version --output json = %q, want version, commit, build_date and go (%s)", out, runtime.Version())
 	}
 }
 
