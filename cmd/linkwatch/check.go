@@ -32,7 +32,9 @@ type checkOptions struct {
 	out     io.Writer
 	errOut  io.Writer
 	// progress shows a live progress line on errOut (when it is a terminal).
-	progress bool
+	progress  bool
+	log       *slog.Logger // at --log-level
+	notifyLog *slog.Logger // the same, warnings at least: --notify's notifier
 	// gathered, when set, is told of each device whose result is kept
 	// (tests interrupt a run at a known point with it).
 	gathered func(device string)
@@ -65,6 +67,7 @@ they raise wait in the store's outbox for the next run or the notifier.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
 			opts.progress = isTerminal(opts.errOut)
+			opts.log, opts.notifyLog = commandLogger(cmd, slog.LevelDebug), commandLogger(cmd, slog.LevelWarn)
 			return runCheck(cmd.Context(), opts)
 		},
 	}
@@ -74,6 +77,14 @@ they raise wait in the store's outbox for the next run or the notifier.`,
 	cmd.Flags().StringSliceVar(&opts.devices, "device", nil, "probe only these devices")
 	cmd.Flags().StringSliceVar(&opts.sites, "site", nil, "probe only the devices of these sites")
 	return cmd
+}
+
+// logger is l, or when nil (opts built by a test) text on errOut.
+func (opts *checkOptions) logger(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	return slog.New(logHandler(opts.errOut, logText, slog.LevelInfo))
 }
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
@@ -101,7 +112,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	// check runs without the bus: host keys it pins on first contact are
 	// kept in a file of its own under data_dir.
 	pins := &worker.FilePins{Path: app.CheckPinsFile(cfg)}
-	prober, err := app.Prober(cfg, cfg.Sites(), pins, "check "+app.WorkerID(), slog.Default())
+	prober, err := app.Prober(cfg, cfg.Sites(), pins, "check "+app.WorkerID(), opts.logger(opts.log))
 	if err != nil {
 		return err
 	}
@@ -171,7 +182,7 @@ func checkNotifier(ctx context.Context, cfg *config.Config, opts *checkOptions) 
 	if err != nil {
 		return nil, nil, err
 	}
-	log := slog.New(slog.NewTextHandler(opts.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := opts.logger(opts.notifyLog)
 	sender, err := app.Sender(cfg, opts.errOut, log)
 	if err != nil {
 		st.Close()

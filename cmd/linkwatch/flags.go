@@ -55,13 +55,15 @@ func (o *outputFormat) Set(s string) error {
 }
 
 // flagError is the root's flag error function: a bad value of one of
-// linkwatch's own flag types is reported with the type's own message
+// linkwatch's own flag types (--output, --log-level, --log-format) is
+// reported with the type's own message
 // (`--output "xml": must be table or json`), not wrapped in pflag's
 // `invalid argument "xml" for "-o, --output" flag: ...`.
 func flagError(_ *cobra.Command, err error) error {
 	var bad *pflag.InvalidValueError
 	if errors.As(err, &bad) {
-		if _, ours := bad.GetFlag().Value.(*outputFormat); ours {
+		switch bad.GetFlag().Value.(type) {
+		case *outputFormat, *logLevel, *logFormat:
 			return bad.Unwrap()
 		}
 	}

@@ -10,6 +10,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(flagError)
+	addLogFlags(root)
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newCheckCmd())
 	root.AddCommand(newRunCmd())

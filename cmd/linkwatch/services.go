@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -19,7 +17,6 @@ import (
 // serviceOptions are the flags every long-running service shares.
 type serviceOptions struct {
 	config        string
-	logLevel      string
 	metricsListen string
 	stdout        io.Writer
 	stderr        io.Writer
@@ -27,25 +24,21 @@ type serviceOptions struct {
 
 func (o *serviceOptions) addFlags(cmd *cobra.Command) {
 	addConfigFlag(cmd, &o.config, "")
-	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	cmd.Flags().StringVar(&o.metricsListen, "metrics-listen", "",
 		"serve Prometheus metrics (/metrics) and health (/healthz, /readyz) on this address, e.g. 127.0.0.1:9108; in a container 0.0.0.0:9090 (default: off)")
 }
 
-// setup loads the configuration and builds the logger (text on stderr).
+// setup loads the configuration and builds the logger (on stderr, at
+// --log-level, in --log-format).
 func (o *serviceOptions) setup(cmd *cobra.Command) (*config.Config, *slog.Logger, error) {
 	o.stdout, o.stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(strings.ToUpper(o.logLevel))); err != nil {
-		return nil, nil, fmt.Errorf("--log-level %q: %w", o.logLevel, err)
-	}
 	cfg, err := config.Load(o.config)
 	if err != nil {
 		return nil, nil, err
 	}
 	// An outage makes many goroutines say the same thing at once: one line
 	// a minute with a count says it (logdedup).
-	log := slog.New(logdedup.New(slog.NewTextHandler(o.stderr, &slog.HandlerOptions{Level: level}), logdedup.Options{}))
+	log := slog.New(logdedup.New(commandHandler(cmd, slog.LevelDebug), logdedup.Options{}))
 	return cfg, log, nil
 }
 

@@ -17,11 +17,11 @@ import (
 
 // simOptions are the flags of `linkwatch sim`.
 type simOptions struct {
-	fleet    string
-	logLevel string
-	host     string
-	out      io.Writer
-	errOut   io.Writer
+	fleet  string
+	log    *slog.Logger
+	host   string
+	out    io.Writer
+	errOut io.Writer
 	// reload delivers reload requests; nil means SIGHUP.
 	reload <-chan os.Signal
 }
@@ -40,11 +40,11 @@ open sessions; a bad file is logged and the old behaviours stay.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			opts.log = commandLogger(cmd, slog.LevelDebug)
 			return runSim(cmd.Context(), opts)
 		},
 	}
 	c.Flags().StringVar(&opts.fleet, "fleet", "", "fleet file (YAML) describing the devices")
-	c.Flags().StringVar(&opts.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	c.Flags().StringVar(&opts.host, "listen-host", "127.0.0.1", "the address the devices listen on (0.0.0.0 in a container, for the workers on its network)")
 	_ = c.MarkFlagRequired("fleet")
 	return c
@@ -52,11 +52,7 @@ open sessions; a bad file is logged and the old behaviours stay.`,
 
 // runSim serves the fleet until ctx is done.
 func runSim(ctx context.Context, opts *simOptions) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(opts.logLevel)); err != nil {
-		return fmt.Errorf("log level: %w", err)
-	}
-	log := slog.New(slog.NewTextHandler(opts.errOut, &slog.HandlerOptions{Level: level}))
+	log := opts.log
 	fleet, err := sim.LoadFleet(opts.fleet)
 	if err != nil {
 		return err

@@ -130,7 +130,7 @@ func TestSimCmdErrors(t *testing.T) {
 		{[]string{"sim"}, `required flag(s) "fleet" not set`},
 		{[]string{"sim", "--fleet", filepath.Join(dir, "none.yaml")}, "read fleet: open "},
 		{[]string{"sim", "--fleet", bad}, bad + `:3: devices[0] (r1): platform: "cisco_asa" is not a platform`},
-		{[]string{"sim", "--fleet", bad, "--log-level", "loud"}, "log level: "},
+		{[]string{"sim", "--fleet", bad, "--log-level", "loud"}, `--log-level "loud": must be debug, info, warn or error`},
 		{[]string{"sim", "--fleet", writeFile(t, dir, "good.yaml", simFleet("up")), "--listen-host", "sim.example"}, `--listen-host "sim.example": not an IP address`},
 	}
 	for _, tc := range cases {
