@@ -27,5 +27,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newCredsCmd())
 	root.AddCommand(newHostkeysCmd())
 	root.AddCommand(newHealthcheckCmd())
+	addCompletions(root)
 	return root
 }
