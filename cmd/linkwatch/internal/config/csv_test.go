@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -221,6 +222,10 @@ func TestDevicesFileErrors(t *testing.T) {
 			`devices.csv:2:1: 2 fields, the header has 3: a row has one field per column (quote a cell with a comma in it)`,
 			`devices.csv:3:1: 4 fields, the header has 3: a row has one field per column (quote a cell with a comma in it)`,
 			`devices.csv:4:14: targets[0].address: "10.0.0.300" is not an IP address or host name`}},
+		{"too many columns", "", strings.Repeat("name,", 19) + "name\n", []string{
+			`devices.csv:1:1: 20 columns: a device has at most 18 (credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets)`}},
+		{"too many rows, of any length", "", hdr + strings.Repeat("x\n", maxDevicesFileRows+1), []string{
+			fmt.Sprintf("devices.csv:%d:1: more than %d devices", maxDevicesFileRows+2, maxDevicesFileRows)}},
 		{"unknown platform and credential", "", "name,host,platform,credentials,targets\nr1,127.0.0.1,cisco_io,lba,10.0.0.1\n", []string{
 			`devices.csv:2:14: platform: "cisco_io" is not a known platform (arista_eos, cisco_iosxe (alias cisco_ios), cisco_iosxr, cisco_nxos, juniper_junos); did you mean "cisco_ios" (an alias of "cisco_iosxe")?`,
 			`devices.csv:2:23: credentials: "lba" is not defined in credentials`}},
@@ -239,5 +244,30 @@ func TestDevicesFileErrors(t *testing.T) {
 				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+// BenchmarkDevicesFile loads a configuration whose devices file has
+// 10,000 devices of 4 targets each.
+func BenchmarkDevicesFile(b *testing.B) {
+	dir := b.TempDir()
+	var csv strings.Builder
+	csv.WriteString("name,host,site,targets\n")
+	for i := range 10000 {
+		fmt.Fprintf(&csv, "r%d,10.%d.%d.1,dc%d,\"10.0.0.1; 10.0.0.2 vrf=MGMT; 10.0.0.3 count=3; r%d.example.net\"\n", i, i/250, i%250, i%20, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "devices.csv"), []byte(csv.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "linkwatch.yaml")
+	if err := os.WriteFile(path, []byte(csvHead), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(csv.Len()))
+	for b.Loop() {
+		cfg, err := Load(path)
+		if err != nil || len(cfg.Devices) != 10000 {
+			b.Fatalf("Load: %v", err)
+		}
 	}
 }
