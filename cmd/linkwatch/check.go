@@ -79,12 +79,12 @@ they raise wait in the store's outbox for the next run or the notifier.`,
 	return cmd
 }
 
-// logger is l, or when nil (opts built by a test) text on errOut.
-func (opts *checkOptions) logger(l *slog.Logger) *slog.Logger {
+// logger is l, or when nil (opts built by a test) text on errOut at level.
+func (opts *checkOptions) logger(l *slog.Logger, level slog.Level) *slog.Logger {
 	if l != nil {
 		return l
 	}
-	return slog.New(logHandler(opts.errOut, logText, slog.LevelInfo))
+	return slog.New(logHandler(opts.errOut, logText, level))
 }
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
@@ -112,7 +112,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	// check runs without the bus: host keys it pins on first contact are
 	// kept in a file of its own under data_dir.
 	pins := &worker.FilePins{Path: app.CheckPinsFile(cfg)}
-	prober, err := app.Prober(cfg, cfg.Sites(), pins, "check "+app.WorkerID(), opts.logger(opts.log))
+	prober, err := app.Prober(cfg, cfg.Sites(), pins, "check "+app.WorkerID(), opts.logger(opts.log, slog.LevelInfo))
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func checkNotifier(ctx context.Context, cfg *config.Config, opts *checkOptions) 
 	if err != nil {
 		return nil, nil, err
 	}
-	log := opts.logger(opts.notifyLog)
+	log := opts.logger(opts.notifyLog, slog.LevelWarn)
 	sender, err := app.Sender(cfg, opts.errOut, log)
 	if err != nil {
 		st.Close()

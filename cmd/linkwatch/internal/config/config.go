@@ -1,7 +1,10 @@
 // Package config reads linkwatch.yaml: it applies the built-in defaults,
-// decodes the file strictly (an unknown key is an error), validates every
-// value that will reach a router's CLI, a NATS subject or an email header,
-// and reports every problem at once with file, line, column and YAML path.
+// decodes the file strictly (an unknown key is an error, with the closest
+// known key), validates every value that will reach a router's CLI, a NATS
+// subject or an email header, and reports every problem at once with file,
+// line, column and YAML path. The devices may instead be in a CSV file
+// (devices_file), whose rows are decoded and validated as YAML devices
+// are, their problems placed at the CSV's own lines and columns.
 // Secrets are only ever named in the file (an environment variable or a
 // file) and are read when asked for, never at load time.
 package config
