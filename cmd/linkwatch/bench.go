@@ -52,7 +52,7 @@ given: bench logs in to every device about probes/devices times.`,
 				return err
 			}
 			opts.out, opts.Stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
-			opts.Log = slog.New(slog.NewTextHandler(opts.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			opts.Log = commandLogger(cmd, slog.LevelWarn)
 			return runBench(cmd, opts)
 		},
 	}

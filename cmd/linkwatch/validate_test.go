@@ -79,7 +79,7 @@ devices:
 		{
 			name: "devices file problems",
 			args: []string{"validate", "-c", csvConfig},
-			stderr: filepath.Join(dir, "devices.csv") + `:1:16: unknown column "platfrom" (columns: credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets); did you mean "platform"?
+			stderr: filepath.Join(dir, "devices.csv") + `:1:16: unknown column "platfrom" (columns: credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, session, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets); did you mean "platform"?
 `,
 			err: csvConfig + ": 1 problem",
 		},

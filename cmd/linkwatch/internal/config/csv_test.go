@@ -21,14 +21,14 @@ func TestDevicesFile(t *testing.T) {
 	}
 	want := []Device{
 		{Name: "r1", Host: "127.0.0.1", Port: 22, Platform: "cisco_iosxe", Site: "dc1", Credentials: "lab",
-			Targets: []Target{{Address: "10.0.0.1", Count: 5, Timeout: 2 * time.Second}}},
+			Targets: []Target{{Address: "10.0.0.1", Count: 5, Timeout: 2 * time.Second}}, Session: SessionPerProbe},
 		{Name: "r2", Host: "10.1.0.2", Port: 2222, Platform: "juniper_junos", Site: "dc2", Credentials: "core",
 			SSH: SSH{Legacy: true, Ciphers: []string{"aes128-cbc", "3des-cbc"}},
 			Targets: []Target{
 				{Address: "10.0.0.1", Count: 2, Timeout: 2 * time.Second},
 				{Address: "10.0.0.2", VRF: "MGMT", Source: "Loopback0", Count: 3, Timeout: 2 * time.Second},
 				{Address: "r3.example.net", Count: 2, Timeout: 2 * time.Second},
-			}},
+			}, Session: SessionPerProbe},
 	}
 	if !reflect.DeepEqual(cfg.Devices, want) {
 		t.Errorf("devices:\n%+v\nwant:\n%+v", cfg.Devices, want)
@@ -181,10 +181,10 @@ func TestDevicesFileErrors(t *testing.T) {
 		{"missing file", strings.Replace(csvHead, "devices.csv", "nosuch.csv", 1), hdr, []string{
 			`nosuch.csv: read devices_file: no such file or directory`}},
 		{"empty file", "", "", []string{
-			`devices.csv: no header row: the first line names the columns (credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets)`}},
+			`devices.csv: no header row: the first line names the columns (credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, session, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets)`}},
 		{"unknown column", "", "name,host,platfrom,targets,colour\n", []string{
-			`devices.csv:1:11: unknown column "platfrom" (columns: credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets); did you mean "platform"?`,
-			`devices.csv:1:28: unknown column "colour" (columns: credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets)`}},
+			`devices.csv:1:11: unknown column "platfrom" (columns: credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, session, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets); did you mean "platform"?`,
+			`devices.csv:1:28: unknown column "colour" (columns: credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, session, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets)`}},
 		{"missing and repeated columns", "", "name,name,port\n", []string{
 			`devices.csv:1:1: the header has no column "host", which every device needs`,
 			`devices.csv:1:1: the header has no column "targets", which every device needs`,
@@ -222,8 +222,8 @@ func TestDevicesFileErrors(t *testing.T) {
 			`devices.csv:2:1: 2 fields, the header has 3: a row has one field per column (quote a cell with a comma in it)`,
 			`devices.csv:3:1: 4 fields, the header has 3: a row has one field per column (quote a cell with a comma in it)`,
 			`devices.csv:4:14: targets[0].address: "10.0.0.300" is not an IP address or host name`}},
-		{"too many columns", "", strings.Repeat("name,", 19) + "name\n", []string{
-			`devices.csv:1:1: 20 columns: a device has at most 18 (credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets)`}},
+		{"too many columns", "", strings.Repeat("name,", 20) + "name\n", []string{
+			`devices.csv:1:1: 21 columns: a device has at most 19 (credentials, host, jump_host, name, ping.count, ping.size, ping.source, ping.timeout, ping.vrf, platform, port, session, site, ssh.ciphers, ssh.host_key_algorithms, ssh.key_exchanges, ssh.legacy, ssh.macs, targets)`}},
 		{"too many rows, of any length", "", hdr + strings.Repeat("x\n", maxDevicesFileRows+1), []string{
 			fmt.Sprintf("devices.csv:%d:1: more than %d devices", maxDevicesFileRows+2, maxDevicesFileRows)}},
 		{"unknown platform and credential", "", "name,host,platform,credentials,targets\nr1,127.0.0.1,cisco_io,lba,10.0.0.1\n", []string{
