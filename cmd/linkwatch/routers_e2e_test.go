@@ -157,8 +157,11 @@ func TestCheckFloodingDevicesMemory(t *testing.T) {
 	}
 	var cases []routerCase
 	for i := range 10 {
+		// A ping's budget of 10 s: reading 4 MiB from each of ten devices
+		// at once takes seconds in a race build on a loaded machine, and
+		// the cap, not the clock, must be what ends these probes.
 		cases = append(cases, routerCase{name: fmt.Sprintf("flood%d", i), sim: "    username: admin\n    password: lab-secret\n",
-			target: "10.0.0.1: flood"})
+			target: "10.0.0.1: flood", config: "ping: { count: 1, timeout: 10s }"})
 	}
 	var usage syscall.Rusage
 	rows := checkRouters(t, cases, 4096, &usage)
