@@ -108,7 +108,7 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 		now := s.cfg.Now()
 		r = DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
 			Failure: FailureCLI, FailureText: fmt.Sprintf("worker %s: %v", s.cfg.ID, err)}
-		s.cfg.Metrics.observe(r)
+		s.cfg.Metrics.observe(d, r)
 		return r, outcomeProbed, true
 	}
 	if r, ok := s.heldHere(ctx, dev); ok {
@@ -190,6 +190,6 @@ func (s *Service) login(ctx context.Context, dev Device) DeviceResult {
 	s.cfg.Metrics.inFlight.Inc()
 	r := s.cfg.Prober.Probe(ctx, dev)
 	s.cfg.Metrics.inFlight.Dec()
-	s.cfg.Metrics.observe(r)
+	s.cfg.Metrics.observe(dev, r)
 	return r
 }

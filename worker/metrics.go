@@ -7,10 +7,10 @@ import (
 
 // Metrics are the worker's Prometheus metrics.
 type Metrics struct {
-	jobs     *prometheus.CounterVec // by outcome
-	devices  *prometheus.CounterVec // probe outcomes by failure kind ("" = reached)
-	links    *prometheus.CounterVec // link verdicts by status
-	duration prometheus.Histogram
+	jobs     *prometheus.CounterVec   // by outcome
+	devices  *prometheus.CounterVec   // probe outcomes by failure kind ("" = reached)
+	links    *prometheus.CounterVec   // link verdicts by status
+	duration *prometheus.HistogramVec // by site and platform
 	inFlight prometheus.Gauge
 	// revisionMismatch is 1 for a site while the inventory revision of its
 	// last job differs from this worker's (several sites share the metrics
@@ -47,11 +47,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "linkwatch_worker_link_results_total",
 			Help: "Link verdicts by status.",
 		}, []string{"status"}),
-		duration: f.NewHistogram(prometheus.HistogramOpts{
-			Name:    "linkwatch_worker_probe_duration_seconds",
-			Help:    "Time to probe one device: connect, every ping, close.",
+		duration: f.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "linkwatch_probe_duration_seconds",
+			Help:    "Time to probe one device: connect, every ping, close; by the device's site and platform, as the worker's inventory has them.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
-		}),
+		}, []string{"site", "platform"}),
 		inFlight: f.NewGauge(prometheus.GaugeOpts{
 			Name: "linkwatch_worker_probes_in_flight",
 			Help: "Devices being probed now.",
@@ -71,7 +71,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 }
 
-func (m *Metrics) observe(r DeviceResult) {
+// observe counts the result r of probing d, a device of the worker's
+// inventory (its site and platform label the duration).
+func (m *Metrics) observe(d Device, r DeviceResult) {
 	failure := r.Failure.Short()
 	if failure == "" {
 		failure = "ok"
@@ -80,5 +82,5 @@ func (m *Metrics) observe(r DeviceResult) {
 	for _, l := range r.Links {
 		m.links.WithLabelValues(l.Status.Short()).Inc()
 	}
-	m.duration.Observe(r.CheckedAt.Sub(r.StartedAt).Seconds())
+	m.duration.WithLabelValues(d.Site, d.Platform).Observe(r.CheckedAt.Sub(r.StartedAt).Seconds())
 }

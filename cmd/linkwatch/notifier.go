@@ -7,7 +7,6 @@ import (
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
-	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/proto"
 )
 
@@ -60,7 +59,7 @@ the configuration, from their own site; SIGHUP re-reads it.`,
 			live := app.NewLive(cfg)
 			load := func() (*config.Config, error) { return config.Load(opts.config) }
 			apply := func(_ context.Context, next *config.Config) { live.Swap(next) }
-			n := notifier.New(js, nc, st, sender, app.NotifierConfig(live, reg, log))
+			n := app.Notifier(js, nc, st, sender, live, reg, log)
 			health.AddNotifier(nc, js, st, n)
 			return app.RunAll(ctx, n.Run, func(ctx context.Context) error {
 				return app.ReloadLoop(ctx, hangups(ctx), load, apply, log)

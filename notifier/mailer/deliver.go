@@ -51,7 +51,7 @@ func (d *drain) step(ctx context.Context) time.Duration {
 		return d.backOff(m.store, fmt.Errorf("read outbox: %w", err))
 	}
 	m.store.Done()
-	m.cfg.Metrics.outbox.Set(float64(len(alerts)))
+	m.cfg.Metrics.sawOutbox(alerts, m.cfg.Now)
 	if len(alerts) == 0 {
 		return m.cfg.IdlePoll
 	}

@@ -158,7 +158,7 @@ func (m *Mailer) Run(ctx context.Context, lease *Lease) {
 		wake := m.wake
 		switch {
 		case !leader:
-			m.cfg.Metrics.outbox.Set(0) // the leader reports it
+			m.cfg.Metrics.sawOutbox(nil, m.cfg.Now) // the leader reports it
 			look.Stop()
 			wake = nil
 			m.smtp.Reset() // the leader's to wait for now

@@ -155,11 +155,7 @@ func step(prev Link, dev Device, lr *proto.LinkResult, rules Rules) (Link, *Chan
 	if state == Error {
 		l.LossPercent = 0
 	}
-	l.RTTAvgMs = nil
-	if lr.RttAvgMs != nil {
-		v := lr.GetRttAvgMs()
-		l.RTTAvgMs = &v
-	}
+	l.RTTMinMs, l.RTTAvgMs, l.RTTMaxMs = optional(lr.RttMinMs), optional(lr.RttAvgMs), optional(lr.RttMaxMs)
 	switch {
 	case prev.State == "":
 		l.State, l.Since, l.Pending, l.PendingCount = state, checked, "", 0
@@ -181,6 +177,15 @@ func step(prev Link, dev Device, lr *proto.LinkResult, rules Rules) (Link, *Chan
 	l.State, l.Since, l.Pending, l.PendingCount = state, checked, "", 0
 	l.FlapState = rules.Flap.count(l.FlapState, checked, true)
 	return l, newChange(l, from, fromSince, checked)
+}
+
+// optional copies an optional value of a result, nil when it is unset.
+func optional(v *float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	return &c
 }
 
 // verdict is the state a link result shows: its status, or ERROR for no

@@ -19,7 +19,11 @@ type Link struct {
 	Received    int       `json:"received"`
 	LossPercent float64   `json:"loss_percent"`
 	RTTAvgMs    *float64  `json:"rtt_avg_ms,omitempty"`
-	Error       string    `json:"error,omitempty"`
+	// RTTMinMs and RTTMaxMs are the fastest and slowest reply of the
+	// last result (nil when it had none), exported as metrics.
+	RTTMinMs *float64 `json:"rtt_min_ms,omitempty"`
+	RTTMaxMs *float64 `json:"rtt_max_ms,omitempty"`
+	Error    string   `json:"error,omitempty"`
 	// Pending is a new state seen but not yet confirmed, PendingCount how
 	// many results in a row have shown it.
 	Pending      string `json:"pending,omitempty"`

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
-	"github.com/linkwatch/linkwatch/notifier"
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/backoff"
 	"github.com/linkwatch/linkwatch/proto/localnats"
@@ -155,7 +154,7 @@ func Run(ctx context.Context, cfg *config.Config, opts RunOptions) error {
 				"sites", added)
 		}
 	}
-	notif := notifier.New(njs, nnc, st, sender, NotifierConfig(live, reg, log))
+	notif := Notifier(njs, nnc, st, sender, live, reg, log)
 	health.AddScheduler(snc, sjs)
 	health.AddNotifier(nnc, njs, st, notif)
 	services := []func(context.Context) error{

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ssh"
@@ -277,6 +278,14 @@ func NotifierConfig(live *Live, reg prometheus.Registerer, log *slog.Logger) not
 		To: cfg.Notify.To, Routes: Derived(live, RouteTable), InstanceDir: cfg.DataDir,
 		Location: cfg.Notify.Location, Metrics: notifier.NewMetrics(reg), Log: log,
 		Inventory: Derived(live, NotifierInventory), Maintenance: Derived(live, maintenance)}
+}
+
+// Notifier is the notifier of the configuration in force in live, its
+// metrics (the links' states among them) registered on reg.
+func Notifier(js jetstream.JetStream, nc *nats.Conn, st state.Store, sender mailer.Sender, live *Live, reg prometheus.Registerer, log *slog.Logger) *notifier.Notifier {
+	n := notifier.New(js, nc, st, sender, NotifierConfig(live, reg, log))
+	reg.MustRegister(n.LinkMetrics())
+	return n
 }
 
 // maintenance is the configured maintenance windows.
