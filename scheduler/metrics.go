@@ -7,8 +7,8 @@ import (
 
 // Metrics are the scheduler's Prometheus metrics.
 type Metrics struct {
-	published prometheus.Counter
-	failed    prometheus.Counter
+	published *prometheus.CounterVec // by site
+	failed    *prometheus.CounterVec // by site
 	devices   prometheus.Gauge
 }
 
@@ -17,14 +17,14 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
-		published: f.NewCounter(prometheus.CounterOpts{
+		published: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_scheduler_jobs_published_total",
-			Help: "Probe jobs published (a duplicate of another scheduler's counts too).",
-		}),
-		failed: f.NewCounter(prometheus.CounterOpts{
+			Help: "Probe jobs published, by the device's site in the inventory (a duplicate of another scheduler's counts too).",
+		}, []string{"site"}),
+		failed: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "linkwatch_scheduler_publish_failures_total",
-			Help: "Probe jobs that could not be published and were skipped.",
-		}),
+			Help: "Probe jobs that could not be published and were skipped, by the device's site in the inventory.",
+		}, []string{"site"}),
 		devices: f.NewGauge(prometheus.GaugeOpts{
 			Name: "linkwatch_scheduler_devices",
 			Help: "Devices in the inventory.",

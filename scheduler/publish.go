@@ -160,7 +160,7 @@ func (p *publisher) await(ctx context.Context, f inFlight, timer *time.Timer) er
 func (s *Scheduler) settle(ctx context.Context, job, site string, err error) {
 	if err != nil {
 		if ctx.Err() == nil {
-			s.metrics.failed.Inc()
+			s.metrics.failed.WithLabelValues(site).Inc()
 			s.bus.Retry(err)
 			s.log.Debug("publish job", "job", job, "err", err)
 		}
@@ -168,6 +168,6 @@ func (s *Scheduler) settle(ctx context.Context, job, site string, err error) {
 	}
 	s.bus.Done()
 	s.published.Add(1)
-	s.metrics.published.Inc()
+	s.metrics.published.WithLabelValues(site).Inc()
 	s.log.Debug("job published", "job", job, "site", site)
 }

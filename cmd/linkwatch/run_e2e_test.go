@@ -145,7 +145,7 @@ func TestRunEmbedded(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	for _, name := range []string{`linkwatch_scheduler_jobs_published_total`, `linkwatch_worker_jobs_total{outcome="probed"}`} {
+	for _, name := range []string{`linkwatch_scheduler_jobs_published_total{site="dc1"}`, `linkwatch_worker_jobs_total{outcome="probed"}`} {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` [1-9]`).MatchString(metrics) {
 			t.Errorf("metrics: %s is not positive", name)
 		}

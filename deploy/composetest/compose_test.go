@@ -39,6 +39,12 @@ var files = []string{
 	"deploy/compose/setup.sh",
 	"deploy/nats/hub.conf",
 	"deploy/nats/leaf-site-b.conf",
+	// The monitoring profile's, not started by the test: there for a
+	// compose that checks every service's bind mounts.
+	"deploy/prometheus/prometheus.yml",
+	"deploy/grafana/provisioning/datasources/prometheus.yaml",
+	"deploy/grafana/provisioning/dashboards/linkwatch.yaml",
+	"deploy/grafana/dashboards/linkwatch.json",
 }
 
 // links are the deployment's links, device and target.
