@@ -56,6 +56,9 @@ func (c *linkMetrics) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *linkMetrics) Collect(ch chan<- prometheus.Metric) {
+	if c.n.cfg.Inventory == nil {
+		return // no inventory, no link to export (Run refuses to start)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), LinkScrapeTimeout)
