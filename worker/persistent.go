@@ -64,7 +64,7 @@ func (s *Service) heldHere(ctx context.Context, dev Device) (DeviceResult, bool)
 	}
 	r, ok := s.sessions.probeHeld(ctx, dev)
 	if ok {
-		s.cfg.Metrics.observe(r)
+		s.cfg.Metrics.observe(dev, r)
 	}
 	return r, ok
 }
@@ -265,7 +265,7 @@ func (s *Service) loginOrKeep(ctx context.Context, kv jetstream.KeyValue, dev De
 	r, login, ok = s.sessions.adopt(ctx, dev, release)
 	s.cfg.Metrics.inFlight.Dec()
 	if ok {
-		s.cfg.Metrics.observe(r)
+		s.cfg.Metrics.observe(dev, r)
 	}
 	return r, login, true, ok
 }

@@ -143,6 +143,8 @@ var (
 		"received":       num(func(_ *DeviceStatus, l *state.Link) *int { return &l.Received }),
 		"loss_percent":   float(func(_ *DeviceStatus, l *state.Link) *float64 { return &l.LossPercent }),
 		"rtt_avg_ms":     floatPtr(func(_ *DeviceStatus, l *state.Link) **float64 { return &l.RTTAvgMs }),
+		"rtt_min_ms":     floatPtr(func(_ *DeviceStatus, l *state.Link) **float64 { return &l.RTTMinMs }),
+		"rtt_max_ms":     floatPtr(func(_ *DeviceStatus, l *state.Link) **float64 { return &l.RTTMaxMs }),
 		"error":          str(func(_ *DeviceStatus, l *state.Link) *string { return &l.Error }),
 		"pending":        str(func(_ *DeviceStatus, l *state.Link) *string { return &l.Pending }),
 		"pending_count":  num(func(_ *DeviceStatus, l *state.Link) *int { return &l.PendingCount }),

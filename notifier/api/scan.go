@@ -9,13 +9,13 @@ import "context"
 // so its memory is one page whatever the fleet's size. The metrics of
 // the links' states are made from it, so they and status cannot disagree.
 func Scan(ctx context.Context, store Reader, fleet Fleet, emit func(DeviceStatus) error) error {
-	j := judge{Fleet: fleet}
+	j := judge{Fleet: fleet, decodeAll: true} // the links are read, not passed on
 	var err error
 	if j.sites, err = store.Sites(ctx); err != nil {
 		return err
 	}
-	return j.scan(ctx, store, StatusRequest{}, func(d DeviceStatus) (bool, error) {
-		if err := emit(d); err != nil {
+	return j.scan(ctx, store, StatusRequest{}, func(d pageDevice) (bool, error) {
+		if err := emit(d.DeviceStatus); err != nil {
 			return false, err
 		}
 		return true, nil
