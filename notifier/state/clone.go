@@ -30,9 +30,6 @@ func (d Device) Clone() Device {
 
 func (l Link) clone() Link {
 	l.Flaps = slices.Clone(l.Flaps)
-	if l.RTTAvgMs != nil {
-		v := *l.RTTAvgMs
-		l.RTTAvgMs = &v
-	}
+	l.RTTMinMs, l.RTTAvgMs, l.RTTMaxMs = optional(l.RTTMinMs), optional(l.RTTAvgMs), optional(l.RTTMaxMs)
 	return l
 }

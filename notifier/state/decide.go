@@ -179,7 +179,8 @@ func step(prev Link, dev Device, lr *proto.LinkResult, rules Rules) (Link, *Chan
 	return l, newChange(l, from, fromSince, checked)
 }
 
-// optional copies an optional value of a result, nil when it is unset.
+// optional returns a copy of the value v points to, in a pointer of its
+// own (nil for nil): an optional value of a result, or of a clone.
 func optional(v *float64) *float64 {
 	if v == nil {
 		return nil
