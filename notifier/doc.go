@@ -7,7 +7,9 @@
 // alert once per route it takes: package route), wakes the mailer of every
 // notifier (Wake: its own, and the others' over proto.MailerWake; package
 // mailer renders with package render and sends through a mailer.Sender)
-// and serves the status/history/silence API (package api). Silences
+// and serves the status/history/silence API (package api); LinkMetrics
+// exports every link of the inventory as status shows it, read at scrape
+// time through the same code (api.Scan). Silences
 // (state.Silence, kept in the store) and the configured maintenance
 // windows (state.Window) hold alerts back through Rules.Silenced; when one
 // ends, the devices it covered are reconciled (state.Reconcile), and every
