@@ -68,6 +68,8 @@ given: bench logs in to every device about probes/devices times.`,
 	f.BoolVar(&opts.Pipeline, "pipeline", false, "run one cycle of the whole system instead of probes")
 	f.StringVar(&opts.RedisURL, "redis-url", "", "with --pipeline, keep state in this Redis (default: state.redis_url, else the embedded store)")
 	f.DurationVar(&opts.Timeout, "timeout", 30*time.Minute, "give up after this long")
+	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a pprof CPU profile of the measured probes to this file")
+	_ = f.MarkHidden("cpuprofile") // a developer's tool, not a figure
 	addOutputFlag(cmd, &opts.output)
 	return cmd
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -61,14 +63,20 @@ func checkSane(t *testing.T, r bench.Result, mode string, probes, concurrency, f
 }
 
 // TestBenchProbes runs `linkwatch bench` briefly in each probe mode
-// against a simulator it starts itself.
+// against a simulator it starts itself, with a CPU profile of the probes.
 func TestBenchProbes(t *testing.T) {
 	for _, mode := range []string{bench.ModePerProbe, bench.ModeBaselineSSH, bench.ModePersistent} {
 		t.Run(mode, func(t *testing.T) {
-			r := runBenchJSON(t, nil, "--mode", mode, "--devices", "5", "--targets", "2", "--probes", "20", "--concurrency", "4")
+			prof := filepath.Join(t.TempDir(), "cpu.pprof")
+			r := runBenchJSON(t, nil, "--mode", mode, "--devices", "5", "--targets", "2", "--probes", "20", "--concurrency", "4",
+				"--cpuprofile", prof)
 			checkSane(t, r, mode, 20, 4, 0)
 			if r.Devices != 5 || r.Links != 10 {
 				t.Errorf("%d devices, %d links; want 5 and 10", r.Devices, r.Links)
+			}
+			// A pprof profile is a gzipped protocol buffer.
+			if data, err := os.ReadFile(prof); err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+				t.Errorf("--cpuprofile: %v, %d bytes; want a gzipped pprof profile", err, len(data))
 			}
 		})
 	}
@@ -152,6 +160,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--pipeline", "--probes", "10"}, "--probes: --pipeline probes every device once"},
 		{[]string{"--pipeline", "--mode", "baseline-ssh"}, "--pipeline runs the workers' own probes: --mode baseline-ssh does not apply"},
 		{[]string{"--redis-url", "redis://127.0.0.1:6379"}, "--redis-url: only --pipeline stores results"},
+		{[]string{"--pipeline", "--cpuprofile", "cpu.pprof"}, "--cpuprofile: profiles --probes, not --pipeline"},
 		{[]string{"--config", remote, "--devices", "3"}, "--devices: the devices are those of --config"},
 		{[]string{"--allow-remote"}, "--allow-remote: only with --config; simulated devices are on 127.0.0.1"},
 		{[]string{"--config", remote}, remote + ": devices not on a loopback address: core1 (192.0.2.7); " +

@@ -48,6 +48,10 @@ type Options struct {
 	RedisURL string
 	// Timeout bounds the whole run.
 	Timeout time.Duration
+	// CPUProfile, when set, is a file that gets a pprof CPU profile of the
+	// measured probes (not the sessions opened before them, nor the setup);
+	// not with Pipeline.
+	CPUProfile string
 	// Executable is the linkwatch binary that serves simulated devices
 	// (`linkwatch sim`); "" is this process's own.
 	Executable string
@@ -149,6 +153,9 @@ func (o Options) check() error {
 	}
 	if o.Pipeline && o.Mode != ModePerProbe {
 		errs = append(errs, fmt.Errorf("--pipeline runs the workers' own probes: --mode %s does not apply", o.Mode))
+	}
+	if o.CPUProfile != "" && o.Pipeline {
+		errs = append(errs, errors.New("--cpuprofile: profiles --probes, not --pipeline"))
 	}
 	if o.RedisURL != "" && !o.Pipeline {
 		errs = append(errs, errors.New("--redis-url: only --pipeline stores results"))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,9 +32,16 @@ func runProbes(ctx context.Context, tb *testbed, opts Options) (Result, error) {
 			return Result{}, fmt.Errorf("opening the sessions: %w", err)
 		}
 	}
+	stop, err := startCPUProfile(opts.CPUProfile)
+	if err != nil {
+		return Result{}, err
+	}
 	m := measure(ctx, opts.Probes, opts.Concurrency, func(ctx context.Context, i int) error {
 		return mode.Probe(ctx, tb.devices[i%len(tb.devices)])
 	})
+	if err := stop(); err != nil {
+		return Result{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("probes interrupted after %d of %d: %w", m.done, opts.Probes, err)
 	}
@@ -134,4 +142,27 @@ func loadAverage() [3]float64 {
 		}
 	}
 	return l
+}
+
+// startCPUProfile starts a CPU profile into file, unless file is ""; stop
+// ends it and closes the file.
+func startCPUProfile(file string) (stop func() error, err error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		return nil
+	}, nil
 }
