@@ -1,5 +1,6 @@
 // Package worker probes devices: it opens one SSH session per device
-// (scrapligo v1 over a pure-Go transport), directly or through an SSH jump
+// (scrapligo v1's channel over a pure-Go transport, its commands sent
+// without polling: sendCommand), directly or through an SSH jump
 // host (JumpHost), runs the device's own ping to each
 // of its targets one after another, parses the output with package ping, and
 // reports one DeviceResult per device. Device-level failures are results

@@ -9,7 +9,6 @@ import (
 
 	"github.com/scrapli/scrapligo/channel"
 	"github.com/scrapli/scrapligo/driver/generic"
-	"github.com/scrapli/scrapligo/driver/opoptions"
 	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/util"
 	"golang.org/x/crypto/ssh"
@@ -46,10 +45,12 @@ const DefaultMaxOutput = 4 << 20
 const (
 	defaultConnectTimeout = 10 * time.Second
 	defaultSetupTimeout   = 10 * time.Second
-	// readDelay is scrapligo's pause between reads and between polls of
-	// its queue; its default (250µs) costs ~1 ms per prompt round trip.
-	// Much smaller is a spin: at 1µs fifty probes cost four times the CPU
-	// (BENCHMARKS.md, "Polling").
+	// readDelay is scrapligo's pause after each read of its read loop,
+	// and between polls of its queue where scrapligo itself waits (enable,
+	// reading the prompt); its default (250µs) costs ~1 ms per prompt round
+	// trip. Much smaller is a spin: at 1µs fifty probes cost four times the
+	// CPU (BENCHMARKS.md, "Polling"). Setup commands and pings do not poll
+	// (sendCommand).
 	readDelay = 50 * time.Microsecond
 )
 
@@ -186,7 +187,7 @@ func (p *Prober) connect(ctx, life context.Context, d Device, res *DeviceResult)
 // returned.
 func (p *Prober) pings(ctx context.Context, l *link, d Device, res *DeviceResult) error {
 	for _, t := range d.Targets {
-		link, err := p.ping(ctx, l.drv, l.pl, t)
+		link, err := p.ping(ctx, l, t)
 		if err != nil {
 			res.Failure = classifyCommand(ctx, l.tr, err)
 			res.FailureText = failureText(ctx, l.tr, "ping "+t.Target, err)
@@ -251,11 +252,7 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli, se
 		return nil, err
 	}
 	for _, cmd := range setup {
-		r, err := drv.SendCommand(cmd)
-		if err == nil && r.Failed != nil {
-			err = r.Failed
-		}
-		if err != nil {
+		if _, err := sendCommand(tr, drv.Channel, cmd, p.setupTimeout()); err != nil {
 			closeDriver(tr, drv)
 			return nil, &setupError{cmd: cmd, wait: p.setupTimeout(), err: err}
 		}
@@ -348,15 +345,15 @@ func (e *setupError) Unwrap() error { return e.err }
 
 // ping runs one ping and parses it. An invalid target or odd output is a
 // link ERROR, not a device failure; only a session problem returns an error.
-func (p *Prober) ping(ctx context.Context, drv *generic.Driver, pl ping.Platform, t ping.Params) (LinkResult, error) {
+func (p *Prober) ping(ctx context.Context, l *link, t ping.Params) (LinkResult, error) {
 	link := LinkResult{Params: t}
-	cmd, err := pl.Command(t)
+	cmd, err := l.pl.Command(t)
 	if err != nil {
 		link.CheckedAt = p.now()
 		link.Result = ping.Result{Status: ping.StatusError, Error: err.Error()}
 		return link, nil
 	}
-	r, err := drv.SendCommand(cmd, opoptions.WithTimeoutOps(t.Budget()))
+	out, err := sendCommand(l.tr, l.drv.Channel, cmd, t.Budget())
 	if errors.Is(err, util.ErrTimeoutError) {
 		return link, fmt.Errorf("no prompt within %s, the ping's budget (count × timeout + 10%% + 5s): %w", t.Budget(), err)
 	}
@@ -367,7 +364,7 @@ func (p *Prober) ping(ctx context.Context, drv *generic.Driver, pl ping.Platform
 		return link, ctx.Err()
 	}
 	link.CheckedAt = p.now()
-	link.Result = pl.Parse(r.Result)
+	link.Result = l.pl.Parse(out)
 	return link, nil
 }
 

@@ -9,7 +9,7 @@ import (
 // Script is what a probe of a device types into its CLI, and how it knows
 // the device has answered: the platform's prompt, and the lines, the setup
 // a probe needs (cli.setupFor) then one ping per target, each answered by
-// the prompt. Prober.Probe sends these lines through scrapligo; package
+// the prompt. Prober.Probe sends these lines over scrapligo's channel (sendCommand); package
 // floor types the same ones with a bare SSH client, the floor the probe
 // path is measured against.
 type Script struct {

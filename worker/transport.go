@@ -53,6 +53,13 @@ type sshTransport struct {
 	// lock, and copies what Read returns before it reads again.
 	buf []byte
 
+	// arrived is signalled each time scrapligo's read loop calls Read
+	// (by then it has queued what the previous Read returned) and when a
+	// Read fails; readFailed is set once one has. sendCommand sleeps on
+	// it instead of polling the queue.
+	arrived    chan struct{}
+	readFailed atomic.Bool
+
 	mu      sync.Mutex
 	conn    net.Conn
 	client  *ssh.Client
@@ -79,6 +86,7 @@ func newSSHTransport(ctx context.Context, d Device, hostKey ssh.HostKeyCallback,
 		addr:    net.JoinHostPort(d.Host, strconv.Itoa(d.Port)),
 		timeout: timeout,
 		limit:   limit,
+		arrived: make(chan struct{}, 1),
 	}
 	t.cfg = &ssh.ClientConfig{
 		User: d.Username,
@@ -241,8 +249,27 @@ func (t *sshTransport) IsAlive() bool {
 // Read reads up to n bytes of the shell's output into the transport's
 // buffer. What it returns is valid until the next Read: scrapligo's read
 // loop copies it at once (its carriage-return strip returns a copy), and
-// calls Read from one goroutine at a time.
+// calls Read from one goroutine at a time. Each call, and each failure,
+// is signalled on arrived.
 func (t *sshTransport) Read(n int) ([]byte, error) {
+	t.signal()
+	b, err := t.read(n)
+	if err != nil {
+		t.readFailed.Store(true)
+		t.signal()
+	}
+	return b, err
+}
+
+// signal wakes a sendCommand waiting on arrived, if any.
+func (t *sshTransport) signal() {
+	select {
+	case t.arrived <- struct{}{}:
+	default:
+	}
+}
+
+func (t *sshTransport) read(n int) ([]byte, error) {
 	t.mu.Lock()
 	r := t.stdout
 	t.mu.Unlock()
