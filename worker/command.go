@@ -46,16 +46,81 @@ func exchange(ctx context.Context, tr *sshTransport, ch *channel.Channel, input 
 	if err := ch.Write(input, false); err != nil {
 		return nil, err
 	}
-	depth := max(ch.PromptSearchDepth, 2*len(input))
-	echoed := func(rb []byte) bool { return util.BytesRoughlyContains(input, searchTail(rb, depth)) }
-	if _, err := readUntil(ctx, tr, ch, echoed); err != nil {
+	if _, err := readUntil(ctx, tr, ch, echoed(ch, input)); err != nil {
 		return nil, err
 	}
 	if err := ch.WriteReturn(); err != nil {
 		return nil, err
 	}
-	prompted := func(rb []byte) bool { return ch.PromptPattern.Match(searchTail(rb, ch.PromptSearchDepth)) }
-	return readUntil(ctx, tr, ch, prompted)
+	return readUntil(ctx, tr, ch, shows(ch, ch.PromptPattern))
+}
+
+// getPrompt sends return and reads until the prompt, which it returns:
+// scrapligo's GetPrompt, waiting as sendCommand does.
+func getPrompt(tr *sshTransport, ch *channel.Channel, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	rb, err := func() ([]byte, error) {
+		if err := ch.WriteReturn(); err != nil {
+			return nil, err
+		}
+		return readUntil(ctx, tr, ch, shows(ch, ch.PromptPattern))
+	}()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "", fmt.Errorf("%w: channel timeout fetching prompt", util.ErrTimeoutError)
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(ch.PromptPattern.Find(rb)), nil
+}
+
+// sendInteractive types input (its echo read unless hide), sends return
+// and reads until response shows, and returns all it read, trimmed but
+// for the prompt: scrapligo's SendInteractive of one event, waiting as
+// sendCommand does. A hidden input is never logged.
+func sendInteractive(tr *sshTransport, ch *channel.Channel, input string, response *regexp.Regexp, hide bool,
+	timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	rb, err := func() ([]byte, error) {
+		if err := ch.Write([]byte(input), hide); err != nil {
+			return nil, err
+		}
+		var b []byte
+		if !hide {
+			echo, err := readUntil(ctx, tr, ch, echoed(ch, []byte(input)))
+			if err != nil {
+				return nil, err
+			}
+			b = echo
+		}
+		if err := ch.WriteReturn(); err != nil {
+			return nil, err
+		}
+		rest, err := readUntil(ctx, tr, ch, shows(ch, response))
+		return append(b, rest...), err
+	}()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "", fmt.Errorf("%w: channel timeout sending input to device", util.ErrTimeoutError)
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(trimOutput(rb, nil, ch.ReturnChar)), nil
+}
+
+// echoed reports whether what was read shows input's echo, roughly (a
+// device may redraw the line): scrapligo's ReadUntilFuzzy.
+func echoed(ch *channel.Channel, input []byte) func([]byte) bool {
+	depth := max(ch.PromptSearchDepth, 2*len(input))
+	return func(rb []byte) bool { return util.BytesRoughlyContains(input, searchTail(rb, depth)) }
+}
+
+// shows reports whether the end of what was read matches pattern:
+// scrapligo's ReadUntilPrompt.
+func shows(ch *channel.Channel, pattern *regexp.Regexp) func([]byte) bool {
+	return func(rb []byte) bool { return pattern.Match(searchTail(rb, ch.PromptSearchDepth)) }
 }
 
 // readUntil reads chunks off ch's queue until done says what was read is
@@ -85,6 +150,10 @@ func readUntil(ctx context.Context, tr *sshTransport, ch *channel.Channel, done 
 	}
 }
 
+// endingPoll is how often waitChunk looks for the end of a read loop
+// whose transport failed: it ends within microseconds.
+const endingPoll = time.Millisecond
+
 // waitChunk waits until the read loop may have queued something more:
 // tr's notification, a transport error (returned), or ctx's end. Once the
 // transport's reads have failed the loop is ending, and its end shows in
@@ -93,7 +162,7 @@ func waitChunk(ctx context.Context, tr *sshTransport, ch *channel.Channel) error
 	if tr.readFailed.Load() {
 		select {
 		case <-ctx.Done():
-		case <-time.After(readDelay):
+		case <-time.After(endingPoll):
 		}
 		return nil
 	}
@@ -124,15 +193,17 @@ func searchTail(rb []byte, depth int) []byte {
 }
 
 // trimOutput is the answer as scrapligo's SendCommand returns it: each
-// line's trailing spaces removed, the prompt removed, and returns and line
-// breaks trimmed at both ends (scrapligo's processOut).
+// line's trailing spaces removed, the prompt removed (unless nil), and
+// returns and line breaks trimmed at both ends (scrapligo's processOut).
 func trimOutput(b []byte, prompt *regexp.Regexp, ret []byte) []byte {
 	lines := bytes.Split(b, []byte("\n"))
 	for i, l := range lines {
 		lines[i] = bytes.TrimRight(l, " ")
 	}
 	b = bytes.Join(lines, []byte("\n"))
-	b = prompt.ReplaceAll(b, nil)
+	if prompt != nil {
+		b = prompt.ReplaceAll(b, nil)
+	}
 	b = bytes.Trim(b, string(ret))
 	return bytes.Trim(b, "\n")
 }

@@ -8,13 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scrapli/scrapligo/channel"
 	"github.com/scrapli/scrapligo/util"
 
 	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
-// TestSendCommandAsScrapligo: sendCommand answers as scrapligo's
-// SendCommand does on the same session (the same text, the prompt, trailing
+// TestSendCommandAsScrapligo: sendCommand (and getPrompt, sendInteractive)
+// answer as scrapligo's SendCommand (GetPrompt, SendInteractive) do on the
+// same session (the same text, the prompt, trailing
 // spaces, carriage returns and ANSI sequences removed), command after
 // command, and a device that never shows the prompt again is a timeout of
 // scrapligo's kind.
@@ -51,9 +53,21 @@ func TestSendCommandAsScrapligo(t *testing.T) {
 			t.Errorf("%q: sendCommand gives\n%q\nscrapligo\n%q", cmd, got, want.Result)
 		}
 	}
+	want, err := l.drv.GetPrompt()
+	if got, gerr := getPrompt(l.tr, l.drv.Channel, time.Second); err != nil || gerr != nil || got != want {
+		t.Errorf("getPrompt: %q, %v; scrapligo %q, %v", got, gerr, want, err)
+	}
+	for _, hide := range []bool{false, true} {
+		event := &channel.SendInteractiveEvent{ChannelInput: "terminal length 0", ChannelResponse: l.drv.Channel.PromptPattern.String(), HideInput: hide}
+		want, err := l.drv.SendInteractive([]*channel.SendInteractiveEvent{event})
+		got, gerr := sendInteractive(l.tr, l.drv.Channel, event.ChannelInput, l.drv.Channel.PromptPattern, hide, time.Second)
+		if err != nil || gerr != nil || got != want.Result {
+			t.Errorf("sendInteractive, hidden %t: %q, %v; scrapligo %q, %v", hide, got, gerr, want.Result, err)
+		}
+	}
 	hang.Store(true)
 	start := time.Now()
-	_, err := sendCommand(l.tr, l.drv.Channel, "ping 10.0.0.1", 200*time.Millisecond)
+	_, err = sendCommand(l.tr, l.drv.Channel, "ping 10.0.0.1", 200*time.Millisecond)
 	if !errors.Is(err, util.ErrTimeoutError) {
 		t.Errorf("no prompt: got %v, want util.ErrTimeoutError", err)
 	}

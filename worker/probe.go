@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/scrapli/scrapligo/channel"
 	"github.com/scrapli/scrapligo/driver/generic"
 	"github.com/scrapli/scrapligo/driver/options"
 	"github.com/scrapli/scrapligo/util"
@@ -45,13 +44,18 @@ const DefaultMaxOutput = 4 << 20
 const (
 	defaultConnectTimeout = 10 * time.Second
 	defaultSetupTimeout   = 10 * time.Second
-	// readDelay is scrapligo's pause after each read of its read loop,
-	// and between polls of its queue where scrapligo itself waits (enable,
-	// reading the prompt); its default (250µs) costs ~1 ms per prompt round
-	// trip. Much smaller is a spin: at 1µs fifty probes cost four times the
-	// CPU (BENCHMARKS.md, "Polling"). Setup commands and pings do not poll
-	// (sendCommand).
-	readDelay = 50 * time.Microsecond
+	// readDelay is scrapligo's pause after each read of its read loop and
+	// between its polls of the queue. Nothing here lets scrapligo poll:
+	// commands, the prompt and enable are read by sendCommand, getPrompt
+	// and sendInteractive, which sleep on the transport's notification,
+	// and the transport's Read blocks until the device sends. So the read
+	// loop reads again at once, with no timer wake-up per read (at 50µs,
+	// a sleep of ~1.7 ms on a loaded machine per chunk read: about a
+	// quarter of a persistent probe's CPU at concurrency 1, and most of
+	// its latency). The one other use, Channel.Close's wait for the read
+	// loop (ReadDelay²/1µs), is moot: closeDriver closes the transport
+	// first.
+	readDelay = 0
 )
 
 func (p *Prober) now() time.Time {
@@ -209,8 +213,8 @@ func (p *Prober) hostKeys(ctx context.Context, d Device) (ssh.HostKeyCallback, [
 
 // closeDriver closes the transport, then the driver. scrapligo's read loop
 // is blocked in the transport's Read; closed first, the transport ends it
-// at once (EOF), where the driver alone would wait readDelay²/1µs for the
-// loop before closing the transport itself.
+// at once (EOF), where the driver alone would wait up to readDelay²/1µs
+// for the loop, or (readDelay 0) close the transport under it.
 func closeDriver(tr *sshTransport, drv *generic.Driver) {
 	tr.Close()
 	drv.Close()
@@ -247,7 +251,7 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli, se
 		}
 		return nil, err
 	}
-	if err := p.enter(drv, c, d); err != nil {
+	if err := p.enter(tr, drv, c, d); err != nil {
 		closeDriver(tr, drv)
 		return nil, err
 	}
@@ -270,12 +274,12 @@ func (p *Prober) open(ctx context.Context, tr *sshTransport, d Device, c cli, se
 // alone. The secret is typed hidden and never appears in an error. Without
 // enable on the credential nothing is checked: a login that lands in user
 // EXEC then shows as ping errors (% Invalid input), as it would by hand.
-func (p *Prober) enter(drv *generic.Driver, c cli, d Device) error {
+func (p *Prober) enter(tr *sshTransport, drv *generic.Driver, c cli, d Device) error {
 	e := c.enable
 	if e == nil || !d.Enable {
 		return nil // reading the prompt costs a round trip: only when it may matter
 	}
-	prompt, err := drv.GetPrompt()
+	prompt, err := getPrompt(tr, drv.Channel, p.setupTimeout())
 	if errors.Is(err, util.ErrTimeoutError) {
 		return fmt.Errorf("no prompt within %s of login: %w", p.setupTimeout(), err)
 	}
@@ -285,11 +289,11 @@ func (p *Prober) enter(drv *generic.Driver, c cli, d Device) error {
 	if e.priv.MatchString(prompt) || !e.user.MatchString(prompt) {
 		return nil
 	}
-	r, err := drv.SendInteractive([]*channel.SendInteractiveEvent{{ChannelInput: e.command, ChannelResponse: e.either.String()}})
+	r, err := sendInteractive(tr, drv.Channel, e.command, e.either, false, p.setupTimeout())
 	if err != nil {
 		return fmt.Errorf("enable: %w", err)
 	}
-	if e.password.MatchString(r.Result) {
+	if e.password.MatchString(r) {
 		if d.EnablePassword == "" {
 			// A gap in the configuration, not a refusal: nothing was
 			// typed, so it is not an authentication failure (which would
@@ -297,12 +301,11 @@ func (p *Prober) enter(drv *generic.Driver, c cli, d Device) error {
 			return &enableError{text: fmt.Sprintf("enable: the device asks for an enable secret and credential %q gives none: "+
 				"set enable_password_env or enable_password_file", d.Credential)}
 		}
-		r, err := drv.SendInteractive([]*channel.SendInteractiveEvent{
-			{ChannelInput: d.EnablePassword, ChannelResponse: e.either.String(), HideInput: true}})
+		r, err := sendInteractive(tr, drv.Channel, d.EnablePassword, e.either, true, p.setupTimeout())
 		if err != nil {
 			return fmt.Errorf("enable: %w", err)
 		}
-		if e.password.MatchString(r.Result) {
+		if e.password.MatchString(r) {
 			// IOS asks again after a wrong secret: answering (even with
 			// a bare return to read the prompt) would count as another
 			// failed attempt. The session is closed instead.
@@ -310,7 +313,7 @@ func (p *Prober) enter(drv *generic.Driver, c cli, d Device) error {
 				"it refused the one of credential %q", d.Credential)}
 		}
 	}
-	if prompt, err = drv.GetPrompt(); err != nil {
+	if prompt, err = getPrompt(tr, drv.Channel, p.setupTimeout()); err != nil {
 		return fmt.Errorf("enable: read the prompt: %w", err)
 	}
 	if !e.priv.MatchString(prompt) {
