@@ -84,6 +84,12 @@ var defaultKeyExchanges = []string{
 	"diffie-hellman-group-exchange-sha256", "diffie-hellman-group14-sha256", "diffie-hellman-group14-sha1",
 }
 
+// Apply sets in cfg the algorithms a probe offers: the defaults, then
+// extra (a device's ssh settings). A client measured against the
+// worker's (the floor of `linkwatch bench`) offers the same, so that both
+// negotiate the same key exchange.
+func (extra Algorithms) Apply(cfg *ssh.ClientConfig) { extra.apply(cfg) }
+
 // apply sets the algorithms offered in cfg: the defaults, then extra.
 // A list extra leaves empty is Go's default for it.
 func (extra Algorithms) apply(cfg *ssh.ClientConfig) {

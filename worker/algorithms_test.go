@@ -72,3 +72,13 @@ func TestCheckAlgorithms(t *testing.T) {
 		}
 	}
 }
+
+// Apply offers what a probe offers: curve25519 first, and a device's
+// extra algorithms after the defaults.
+func TestAlgorithmsApplyIsTheProbes(t *testing.T) {
+	var cfg ssh.ClientConfig
+	Algorithms{KeyExchanges: []string{"diffie-hellman-group1-sha1"}}.Apply(&cfg)
+	if cfg.KeyExchanges[0] != "curve25519-sha256" || cfg.KeyExchanges[len(cfg.KeyExchanges)-1] != "diffie-hellman-group1-sha1" {
+		t.Fatalf("key exchanges offered: %v", cfg.KeyExchanges)
+	}
+}

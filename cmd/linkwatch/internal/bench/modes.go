@@ -109,7 +109,14 @@ func (b baseline) Probe(ctx context.Context, d worker.Device) error {
 		return fmt.Errorf("host key policy: %w", err)
 	}
 	cfg := &ssh.ClientConfig{User: d.Username, Auth: []ssh.AuthMethod{ssh.Password(d.Password)},
-		HostKeyCallback: check, HostKeyAlgorithms: algos}
+		HostKeyCallback: check}
+	// The worker's algorithms, then the host key's, as the worker orders
+	// them: the same key exchange is negotiated (Go's default, a hybrid
+	// post-quantum one, costs about twice curve25519's CPU).
+	d.Algorithms.Apply(cfg)
+	if len(algos) > 0 {
+		cfg.HostKeyAlgorithms = algos
+	}
 	return floor.Probe(ctx, net.JoinHostPort(d.Host, strconv.Itoa(d.Port)), cfg, script.Prompt, script.Lines)
 }
 
