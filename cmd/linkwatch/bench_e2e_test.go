@@ -166,6 +166,7 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--config", remote}, remote + ": devices not on a loopback address: core1 (192.0.2.7); " +
 			"bench logs in to each device many times: pass --allow-remote to bench them"},
 		{[]string{"--output", "xml"}, `--output "xml": must be table or json`},
+		{[]string{"--devices", "2", "--concurrency", "3", "--probes", "4"}, "--concurrency 3: more than the 2 devices; a device is probed by one probe at a time"},
 	}
 	for _, tt := range tests {
 		_, errOut, err := runCmd(t, nil, append([]string{"bench"}, tt.args...)...)

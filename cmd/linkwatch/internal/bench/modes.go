@@ -2,11 +2,14 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 
@@ -64,9 +67,54 @@ type results struct{ p DeviceProber }
 func (r results) Probe(ctx context.Context, d worker.Device) error {
 	res := r.p.Probe(ctx, d)
 	if res.Failed() {
-		return fmt.Errorf("%s: %s", res.Failure.Short(), res.FailureText)
+		err := fmt.Errorf("%s: %s", res.Failure.Short(), res.FailureText)
+		if res.Failure == worker.FailureAuth {
+			err = fmt.Errorf("%w: %w", errRefused, err)
+		}
+		return err
 	}
 	return nil
+}
+
+// errRefused marks a probe whose device refused the login.
+var errRefused = errors.New("login refused")
+
+// serialMode is a Mode that probes each device by one probe at a time (a
+// device is never in two of the bench's sessions at once) and never logs
+// in again to a device that refused the login: the rest of its probes
+// fail, counted, without contacting it, so that a wrong password is never
+// tried P times against a real device's account.
+type serialMode struct {
+	Mode
+	index   map[string]int
+	locks   []sync.Mutex
+	refused []atomic.Pointer[error] // the device's refusal
+}
+
+func oneAtATime(m Mode, devices []worker.Device) *serialMode {
+	s := &serialMode{Mode: m, index: map[string]int{}, locks: make([]sync.Mutex, len(devices)),
+		refused: make([]atomic.Pointer[error], len(devices))}
+	for i, d := range devices {
+		s.index[d.Name] = i
+	}
+	return s
+}
+
+func (s *serialMode) Probe(ctx context.Context, d worker.Device) error {
+	i, ok := s.index[d.Name]
+	if !ok {
+		return s.Mode.Probe(ctx, d)
+	}
+	s.locks[i].Lock()
+	defer s.locks[i].Unlock()
+	if refusal := s.refused[i].Load(); refusal != nil {
+		return fmt.Errorf("%s is not contacted again: %w", d.Name, *refusal)
+	}
+	err := s.Mode.Probe(ctx, d)
+	if errors.Is(err, errRefused) {
+		s.refused[i].Store(&err)
+	}
+	return err
 }
 
 func (r results) Close() {
@@ -117,7 +165,11 @@ func (b baseline) Probe(ctx context.Context, d worker.Device) error {
 	if len(algos) > 0 {
 		cfg.HostKeyAlgorithms = algos
 	}
-	return floor.Probe(ctx, net.JoinHostPort(d.Host, strconv.Itoa(d.Port)), cfg, script.Prompt, script.Lines)
+	err = floor.Probe(ctx, net.JoinHostPort(d.Host, strconv.Itoa(d.Port)), cfg, script.Prompt, script.Lines)
+	if err != nil && strings.Contains(err.Error(), "ssh: unable to authenticate") {
+		err = fmt.Errorf("%w: %w", errRefused, err)
+	}
+	return err
 }
 
 func (baseline) Close() {}

@@ -18,12 +18,17 @@ import (
 // runProbes probes the testbed's devices opts.Probes times in turn,
 // opts.Concurrency at once, with opts.Mode.
 func runProbes(ctx context.Context, tb *testbed, opts Options) (Result, error) {
-	mode, err := modes[opts.Mode](tb)
+	if opts.Concurrency > len(tb.devices) {
+		return Result{}, fmt.Errorf("--concurrency %d: more than the %d devices; a device is probed by one probe at a time",
+			opts.Concurrency, len(tb.devices))
+	}
+	m, err := modes[opts.Mode](tb)
 	if err != nil {
 		return Result{}, err
 	}
+	mode := oneAtATime(m, tb.devices)
 	defer mode.Close()
-	if _, keeps := mode.(interface{ keepsSessions() }); keeps {
+	if _, keeps := m.(interface{ keepsSessions() }); keeps {
 		// A device that fails here fails again, counted, when measured.
 		measure(ctx, len(tb.devices), opts.Concurrency, func(ctx context.Context, i int) error {
 			return mode.Probe(ctx, tb.devices[i])
@@ -36,17 +41,17 @@ func runProbes(ctx context.Context, tb *testbed, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	m := measure(ctx, opts.Probes, opts.Concurrency, func(ctx context.Context, i int) error {
+	ms := measure(ctx, opts.Probes, opts.Concurrency, func(ctx context.Context, i int) error {
 		return mode.Probe(ctx, tb.devices[i%len(tb.devices)])
 	})
 	if err := stop(); err != nil {
 		return Result{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("probes interrupted after %d of %d: %w", m.done, opts.Probes, err)
+		return Result{}, fmt.Errorf("probes interrupted after %d of %d: %w", ms.done, opts.Probes, err)
 	}
-	r := m.result(opts.Mode, opts.Concurrency)
-	r.ProbesPerSecond = float64(opts.Probes) / m.wall.Seconds()
+	r := ms.result(opts.Mode, opts.Concurrency)
+	r.ProbesPerSecond = float64(ms.done) / ms.wall.Seconds()
 	return r, nil
 }
 
@@ -61,32 +66,40 @@ type measured struct {
 }
 
 // measure runs probe(i) for i in [0, n), c at once, timing each, and the
-// process's CPU over them all.
+// process's CPU over them all. Probes not started when ctx ends are not
+// counted.
 func measure(ctx context.Context, n, c int, probe func(ctx context.Context, i int) error) measured {
-	times := make([]time.Duration, n)
-	var next, failed atomic.Int64
-	var first sync.Once
+	var next atomic.Int64
+	var mu sync.Mutex
 	m := measured{}
 	runtime.GC() // what came before is not this run's garbage
 	cpu0, start := cpuTime(), time.Now()
 	var wg sync.WaitGroup
 	for range min(c, n) {
 		wg.Go(func() {
+			var times []time.Duration
+			failed, first := 0, ""
 			for i := int(next.Add(1) - 1); i < n && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				t := time.Now()
 				err := probe(ctx, i)
-				times[i] = time.Since(t)
+				times = append(times, time.Since(t))
 				if err != nil {
-					failed.Add(1)
-					first.Do(func() { m.first = err.Error() })
+					if failed++; first == "" {
+						first = err.Error()
+					}
 				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			m.times = append(m.times, times...)
+			if m.failed += failed; m.first == "" {
+				m.first = first
 			}
 		})
 	}
 	wg.Wait()
 	m.wall, m.cpu = time.Since(start), cpuTime()-cpu0
-	m.done, m.failed = min(int(next.Load()), n), int(failed.Load())
-	m.times = times[:m.done]
+	m.done = len(m.times)
 	slices.Sort(m.times)
 	return m
 }
