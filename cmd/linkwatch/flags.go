@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/termstyle"
 )
 
 // defaultConfig is the configuration file a command reads without --config.
@@ -63,7 +65,7 @@ func flagError(_ *cobra.Command, err error) error {
 	var bad *pflag.InvalidValueError
 	if errors.As(err, &bad) {
 		switch bad.GetFlag().Value.(type) {
-		case *outputFormat, *logLevel, *logFormat:
+		case *outputFormat, *logLevel, *logFormat, *termstyle.Mode:
 			return bad.Unwrap()
 		}
 	}

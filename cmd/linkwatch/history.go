@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
@@ -63,12 +62,23 @@ func runHistory(ctx context.Context, opts *historyOptions) error {
 	if err != nil {
 		return err
 	}
-	var rep api.HistoryReply
-	err = withNATS(ctx, opts.config, func(ctx context.Context, _ *config.Config, nc *nats.Conn) (err error) {
-		rep, err = api.QueryHistory(ctx, nc, api.HistoryRequest{Device: opts.device, Target: opts.target,
-			Since: since, Limit: opts.limit})
-		return err
+	nc, err := dialConfig(ctx, opts.config, func(cfg *config.Config) error {
+		if opts.device == "" {
+			return nil
+		}
+		if err := checkDevice(cfg, opts.device); err != nil {
+			return fmt.Errorf("history: device %w", err)
+		}
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	rep, err := api.QueryHistory(ctx, nc, api.HistoryRequest{Device: opts.device, Target: opts.target,
+		Since: since, Limit: opts.limit})
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,12 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/app"
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/termstyle"
 	"github.com/linkwatch/linkwatch/notifier/api"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/proto"
@@ -26,11 +28,19 @@ type statusOptions struct {
 	device string
 	state  string
 	output outputFormat
+	color  termstyle.Mode
+	sort   string
+	watch  time.Duration
 	out    io.Writer
+	getenv func(string) string
+	now    func() time.Time
 }
 
+// defaultWatch is the refresh interval of --watch without a value.
+const defaultWatch = 2 * time.Second
+
 func newStatusCmd() *cobra.Command {
-	opts := &statusOptions{}
+	opts := &statusOptions{color: termstyle.Auto, getenv: os.Getenv, now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the current state of every link",
@@ -41,8 +51,23 @@ failure, or not probed yet). A link whose device sent no result for
 notify.stale_after (or whose site is without results) is STALE, its last
 state in the NOTE column (last_state in JSON). The notifier answers in
 pages and applies --site, --device and --state itself; status asks for
-every page.`,
-		Args: cobra.NoArgs,
+every page.
+
+The table lists the worst first (DOWN and ERROR, FLAPPING, DROP, STALE,
+UNKNOWN, UP; then by site, device and target; --sort device for the
+inventory's order), times as "3m ago", "-" where a value does not apply
+(the loss and RTT of a link without a fresh measurement), the NOTE cut
+to the terminal's width, and a summary line of the counts by state. On a
+terminal the states are coloured, unless NO_COLOR is set or --color
+never. --output json keeps every row whole: absolute times, the full
+error, the inventory's order, no summary.
+
+--watch redraws the table every interval (2s, or --watch 10s) until
+interrupted: on a terminal in place, on a pipe as a new table after a
+"--- TIME" line.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			return watchArg(cmd, args, &opts.watch)
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out = cmd.OutOrStdout()
 			return runStatus(cmd.Context(), opts)
@@ -53,7 +78,24 @@ every page.`,
 	cmd.Flags().StringVar(&opts.device, "device", "", "only links of this device")
 	cmd.Flags().StringVar(&opts.state, "state", "", "only rows in this state: "+statusStatesText())
 	addOutputFlag(cmd, &opts.output)
+	cmd.Flags().Var(&opts.color, "color", "colour the states: auto (on a terminal without NO_COLOR), always or never")
+	cmd.Flags().StringVar(&opts.sort, "sort", "state", "table order: state (worst first) or device")
+	cmd.Flags().DurationVar(&opts.watch, "watch", 0, "redraw the table every interval until interrupted (2s without a value)")
+	cmd.Flags().Lookup("watch").NoOptDefVal = defaultWatch.String()
 	return cmd
+}
+
+// watchArg takes the interval of `status --watch 10s`: pflag reads a
+// value only as --watch=10s, leaving 10s an argument. Any other argument
+// is refused.
+func watchArg(cmd *cobra.Command, args []string, watch *time.Duration) error {
+	if len(args) == 1 && cmd.Flags().Changed("watch") {
+		if d, err := time.ParseDuration(args[0]); err == nil {
+			*watch = d
+			return nil
+		}
+	}
+	return cobra.NoArgs(cmd, args)
 }
 
 // statusRow is one link in status output, or one device that has no link
@@ -86,32 +128,53 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	if want != "" && !slices.Contains(state.ShownStates, want) {
 		return fmt.Errorf("--state %q: must be %s", opts.state, statusStatesText())
 	}
-	var rows []statusRow
-	err := withNATS(ctx, opts.config, func(ctx context.Context, _ *config.Config, nc *nats.Conn) (err error) {
-		rows, err = queryStatusRows(ctx, nc, opts.site, opts.device, want)
-		return err
+	if opts.sort != "state" && opts.sort != "device" {
+		return fmt.Errorf("--sort %q: must be state or device", opts.sort)
+	}
+	switch {
+	case opts.watch < 0 || opts.watch > 0 && opts.watch < 100*time.Millisecond:
+		return fmt.Errorf("--watch %s: must be at least 100ms", opts.watch)
+	case opts.watch > 0 && opts.output == outputJSON:
+		return errors.New("--watch draws a table; for changes as JSON lines use linkwatch tail --output json")
+	}
+	nc, err := dialConfig(ctx, opts.config, func(cfg *config.Config) error {
+		return checkNames(cfg, opts.site, opts.device)
 	})
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if opts.watch > 0 {
+		return watchStatus(ctx, opts, nc, want)
+	}
+	rows, err := opts.query(ctx, nc, want)
 	if err != nil {
 		return err
 	}
 	if opts.output == outputJSON {
 		return writeStatusJSON(opts.out, rows)
 	}
-	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE\tSITE\tTARGET\tSTATE\tSINCE\tLAST CHECKED\tLOSS\tRTT AVG\tNOTE")
-	for _, r := range rows {
-		rtt := "-"
-		if r.RTTAvgMs != nil {
-			rtt = fmt.Sprintf("%gms", *r.RTTAvgMs)
-		}
-		target := targetText(r.Target, r.VRF)
-		if target == "" {
-			target = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%g%%\t%s\t%s\n", r.Device, r.Site, target, r.State,
-			r.Since, r.LastChecked, r.LossPercent, rtt, oneLine(noteText(r)))
+	return writeStatusTable(opts.out, opts.order(rows), opts.view())
+}
+
+// query asks the notifier for the rows, within queryTimeout.
+func (opts *statusOptions) query(ctx context.Context, nc *nats.Conn, want string) ([]statusRow, error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	return queryStatusRows(ctx, nc, opts.site, opts.device, want)
+}
+
+// order sorts rows for the table as --sort says.
+func (opts *statusOptions) order(rows []statusRow) []statusRow {
+	if opts.sort == "state" {
+		slices.SortFunc(rows, worstFirst)
 	}
-	return tw.Flush()
+	return rows
+}
+
+// view is how the table looks on opts.out now.
+func (opts *statusOptions) view() tableView {
+	return tableView{style: termstyle.Detect(opts.out, opts.color, opts.getenv), now: opts.now()}
 }
 
 // queryStatusRows asks the notifier on nc for every page of the status of
@@ -239,19 +302,41 @@ func timeText(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// queryTimeout bounds one question to the notifier, all its pages.
+const queryTimeout = 15 * time.Second
+
 // withNATS connects to the NATS server the configuration names (or the
-// embedded server of a running `linkwatch run`) and calls f.
+// embedded server of a running `linkwatch run`) and calls f, bounded by
+// queryTimeout.
 func withNATS(ctx context.Context, configPath string, f func(context.Context, *config.Config, *nats.Conn) error) error {
-	cfg, err := config.Load(configPath)
+	var cfg *config.Config
+	nc, err := dialConfig(ctx, configPath, func(c *config.Config) error { cfg = c; return nil })
 	if err != nil {
 		return err
 	}
-	nc, err := app.Dial(ctx, cfg, proto.RoleCLI, "linkwatch cli", nil, nats.Timeout(5*time.Second))
-	if err != nil {
-		return fmt.Errorf("%w (is linkwatch running?)", err)
-	}
 	defer nc.Close()
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	return f(ctx, cfg, nc)
+}
+
+// dialConfig loads the configuration, lets check refuse it (a name the
+// command was given that it does not know), and connects as the CLI to
+// the NATS server it names; the caller closes the connection. The client
+// reconnects for as long as it is open: a command that watches outlives a
+// restart of linkwatch run.
+func dialConfig(ctx context.Context, configPath string, check func(*config.Config) error) (*nats.Conn, error) {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(cfg); err != nil {
+		return nil, err
+	}
+	nc, err := app.Dial(ctx, cfg, proto.RoleCLI, "linkwatch cli", nil, nats.Timeout(5*time.Second),
+		nats.MaxReconnects(-1))
+	if err != nil {
+		return nil, fmt.Errorf("%w (is linkwatch running?)", err)
+	}
+	return nc, nil
 }

@@ -122,8 +122,8 @@ type Change struct {
 	VRF       string    `json:"vrf,omitempty"`
 	From      string    `json:"from"` // "" for the first state ever seen
 	To        string    `json:"to"`
-	At        time.Time `json:"at"`         // check time of the result that confirmed it
-	PrevSince time.Time `json:"prev_since"` // when From was entered
+	At        time.Time `json:"at"`                  // check time of the result that confirmed it
+	PrevSince time.Time `json:"prev_since,omitzero"` // when From was entered; zero (omitted) for the first state seen
 	Sent      int       `json:"sent"`
 	Received  int       `json:"received"`
 	RTTAvgMs  *float64  `json:"rtt_avg_ms,omitempty"`
