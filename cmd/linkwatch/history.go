@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
 	"github.com/linkwatch/linkwatch/notifier/api"
+	"github.com/linkwatch/linkwatch/notifier/state"
 )
 
 type historyOptions struct {
@@ -90,22 +91,32 @@ func runHistory(ctx context.Context, opts *historyOptions) error {
 	}
 	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "AT\tDEVICE\tSITE\tTARGET\tFROM\tTO\tRECV/SENT\tERROR")
-	for _, c := range rep.Changes {
-		from := c.From
-		if from == "" {
-			from = "(first seen)"
-		}
-		target, counts, text := targetText(c.Target, c.VRF), fmt.Sprintf("%d/%d", c.Received, c.Sent), c.Error
-		if c.Target == "" { // the device's reachability
-			target, counts = "-", "-"
-			if c.Failure != "" {
-				text = strings.TrimSpace(c.Failure + " " + c.Error)
-			}
-		}
+	for i := range rep.Changes {
+		c := &rep.Changes[i]
+		from, target, counts, text := changeCells(c)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", timeText(c.At), c.Device, c.Site, target, from, c.To,
 			counts, oneLine(text))
 	}
 	return tw.Flush()
+}
+
+// changeCells are the texts of a change as history and tail show it:
+// FROM ("(first seen)" for none), TARGET, RECV/SENT and the error ("-"
+// for the target and counts of a device's reachability, whose error is
+// its failure kind and text).
+func changeCells(c *state.Change) (from, target, counts, text string) {
+	from = c.From
+	if from == "" {
+		from = "(first seen)"
+	}
+	target, counts, text = targetText(c.Target, c.VRF), fmt.Sprintf("%d/%d", c.Received, c.Sent), c.Error
+	if c.Target == "" { // the device's reachability
+		target, counts = "-", "-"
+		if c.Failure != "" {
+			text = strings.TrimSpace(c.Failure + " " + c.Error)
+		}
+	}
+	return from, target, counts, text
 }
 
 // parseSince reads --since: a duration back from now (Go's units, and d

@@ -20,6 +20,7 @@ func TestUnknownNames(t *testing.T) {
 	}{
 		{[]string{"status", "--site", "nosuch"}, `--site "nosuch": no device of the configuration is at that site (sites: dc1, dc2)`},
 		{[]string{"status", "--device", "nosuch"}, `--device "nosuch": no device of the configuration has that name (devices: core1, edge2)`},
+		{[]string{"tail", "--site", "dc9"}, `--site "dc9": no device of the configuration is at that site (sites: dc1, dc2)`},
 		{[]string{"history", "nosuchdev"}, `history: device "nosuchdev": no device of the configuration has that name (devices: core1, edge2)`},
 		{[]string{"status", "--device", "core1"}, "is linkwatch running?"},
 	} {

@@ -19,6 +19,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newNotifierCmd())
 	root.AddCommand(newStatusCmd())
 	root.AddCommand(newHistoryCmd())
+	root.AddCommand(newTailCmd())
 	root.AddCommand(newSilenceCmd())
 	root.AddCommand(newSimCmd())
 	root.AddCommand(newBenchCmd())
