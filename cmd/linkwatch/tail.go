@@ -82,7 +82,7 @@ func runTail(ctx context.Context, opts *tailOptions) error {
 	tick := time.NewTicker(opts.interval)
 	defer tick.Stop()
 	var lastErr string
-	for {
+	for announced := false; ; {
 		fresh, err := f.next(ctx, func(since time.Time, limit int) ([]state.Change, error) {
 			return opts.ask(ctx, nc, since, limit)
 		})
@@ -98,6 +98,10 @@ func runTail(ctx context.Context, opts *tailOptions) error {
 			if lastErr != "" {
 				fmt.Fprintln(opts.errOut, "tail: the notifier answers again")
 				lastErr = ""
+			}
+			if !announced {
+				fmt.Fprintln(opts.errOut, "tail: following the changes from now on (Ctrl-C to stop)")
+				announced = true
 			}
 			if err := opts.print(fresh, style); err != nil {
 				return err
