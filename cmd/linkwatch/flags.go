@@ -56,6 +56,12 @@ func (o *outputFormat) Set(s string) error {
 	return fmt.Errorf("--output %q: must be table or json", s)
 }
 
+// addColorFlag declares --color, auto by default.
+func addColorFlag(cmd *cobra.Command, m *termstyle.Mode) {
+	*m = termstyle.Auto
+	cmd.Flags().Var(m, "color", "colour the states: auto (on a terminal without NO_COLOR), always or never")
+}
+
 // flagError is the root's flag error function: a bad value of one of
 // linkwatch's own flag types (--output, --log-level, --log-format) is
 // reported with the type's own message

@@ -40,7 +40,7 @@ type statusOptions struct {
 const defaultWatch = 2 * time.Second
 
 func newStatusCmd() *cobra.Command {
-	opts := &statusOptions{color: termstyle.Auto, getenv: os.Getenv, now: time.Now}
+	opts := &statusOptions{getenv: os.Getenv, now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the current state of every link",
@@ -78,7 +78,7 @@ interrupted: on a terminal in place, on a pipe as a new table after a
 	cmd.Flags().StringVar(&opts.device, "device", "", "only links of this device")
 	cmd.Flags().StringVar(&opts.state, "state", "", "only rows in this state: "+statusStatesText())
 	addOutputFlag(cmd, &opts.output)
-	cmd.Flags().Var(&opts.color, "color", "colour the states: auto (on a terminal without NO_COLOR), always or never")
+	addColorFlag(cmd, &opts.color)
 	cmd.Flags().StringVar(&opts.sort, "sort", "state", "table order: state (worst first) or device")
 	cmd.Flags().DurationVar(&opts.watch, "watch", 0, "redraw the table every interval until interrupted (2s without a value)")
 	cmd.Flags().Lookup("watch").NoOptDefVal = defaultWatch.String()

@@ -33,7 +33,7 @@ type tailOptions struct {
 }
 
 func newTailCmd() *cobra.Command {
-	opts := &tailOptions{color: termstyle.Auto, getenv: os.Getenv, now: time.Now}
+	opts := &tailOptions{getenv: os.Getenv, now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "tail",
 		Short: "Print state changes of links and device reachability as they are recorded",
@@ -60,7 +60,7 @@ Interrupt (Ctrl-C) to stop.`,
 	cmd.Flags().StringVar(&opts.device, "device", "", "only changes of this device")
 	cmd.Flags().DurationVar(&opts.interval, "interval", time.Second, "how often to ask the notifier")
 	addOutputFlag(cmd, &opts.output)
-	cmd.Flags().Var(&opts.color, "color", "colour the states: auto (on a terminal without NO_COLOR), always or never")
+	addColorFlag(cmd, &opts.color)
 	return cmd
 }
 
