@@ -67,7 +67,7 @@ func runHistory(ctx context.Context, opts *historyOptions) error {
 		if opts.device == "" {
 			return nil
 		}
-		if err := checkDevice(cfg, opts.device); err != nil {
+		if err := cfg.CheckDevice(opts.device); err != nil {
 			return fmt.Errorf("history: device %w", err)
 		}
 		return nil
