@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/config"
+	"github.com/linkwatch/linkwatch/cmd/linkwatch/internal/termstyle"
 	"github.com/linkwatch/linkwatch/notifier/state"
 	"github.com/linkwatch/linkwatch/worker/ping"
 )
@@ -34,6 +35,10 @@ var flagCompleters = map[string]completer{
 	"target":   targetsOfDevice,
 	"state":    func(*cobra.Command, []string) []string { return state.ShownStates },
 	"platform": func(*cobra.Command, []string) []string { return ping.Names() },
+	"color": func(*cobra.Command, []string) []string {
+		return []string{string(termstyle.Auto), string(termstyle.Always), string(termstyle.Never)}
+	},
+	"sort": func(*cobra.Command, []string) []string { return statusSorts },
 }
 
 // argCompleters are the positional arguments suggested, by command path

@@ -36,6 +36,10 @@ type statusOptions struct {
 	now    func() time.Time
 }
 
+// statusSorts are the orders --sort takes: worst first, or the
+// inventory's.
+var statusSorts = []string{"state", "device"}
+
 // defaultWatch is the refresh interval of --watch without a value.
 const defaultWatch = 2 * time.Second
 
@@ -128,7 +132,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	if want != "" && !slices.Contains(state.ShownStates, want) {
 		return fmt.Errorf("--state %q: must be %s", opts.state, statusStatesText())
 	}
-	if opts.sort != "state" && opts.sort != "device" {
+	if !slices.Contains(statusSorts, opts.sort) {
 		return fmt.Errorf("--sort %q: must be state or device", opts.sort)
 	}
 	switch {
