@@ -259,7 +259,7 @@ func busRole(s *linkwatchService) (proto.Role, error) {
 		return proto.RoleNotifier, nil
 	case "worker":
 		return proto.WorkerRole(flagValue(s.cmd, "site"))
-	case "status", "history", "hostkeys scan", "hostkeys list", "hostkeys forget":
+	case "status", "history", "tail", "hostkeys scan", "hostkeys list", "hostkeys forget":
 		return proto.RoleCLI, nil
 	case "sim":
 		return "", nil
