@@ -171,7 +171,7 @@ func (opts *statusOptions) query(ctx context.Context, nc *nats.Conn, want string
 // order sorts rows for the table as --sort says.
 func (opts *statusOptions) order(rows []statusRow) []statusRow {
 	if opts.sort == "state" {
-		slices.SortFunc(rows, worstFirst)
+		return worstFirst(rows)
 	}
 	return rows
 }

@@ -21,10 +21,53 @@ var severity = map[string]int{
 	state.Down: 0, state.Error: 0, state.Flapping: 1, state.Drop: 2, state.Stale: 3, state.Unknown: 4, state.Up: 5,
 }
 
-// worstFirst orders rows by severity, then site, device and target.
-func worstFirst(a, b statusRow) int {
-	return cmp.Or(cmp.Compare(severity[a.State], severity[b.State]), strings.Compare(a.Site, b.Site),
-		strings.Compare(a.Device, b.Device), strings.Compare(a.Target, b.Target))
+// worstFirst returns rows ordered by severity, then site, then device
+// and target. It sorts rows by device and target when they are not (the
+// notifier's rows are), then places them by (severity, site) group,
+// keeping that order within each: a counting sort, as a fleet has few
+// sites, that moves each row once.
+func worstFirst(rows []statusRow) []statusRow {
+	if !slices.IsSortedFunc(rows, rowOrder) {
+		slices.SortFunc(rows, rowOrder)
+	}
+	type group struct {
+		rank int
+		site string
+	}
+	index := map[group]int{}
+	var groups []group
+	groupOf := make([]int, len(rows))
+	for i := range rows {
+		g := group{severity[rows[i].State], rows[i].Site}
+		k, ok := index[g]
+		if !ok {
+			k = len(groups)
+			index[g] = k
+			groups = append(groups, g)
+		}
+		groupOf[i] = k
+	}
+	byOrder := make([]int, len(groups))
+	for k := range byOrder {
+		byOrder[k] = k
+	}
+	slices.SortFunc(byOrder, func(a, b int) int {
+		return cmp.Or(cmp.Compare(groups[a].rank, groups[b].rank), strings.Compare(groups[a].site, groups[b].site))
+	})
+	count := make([]int, len(groups))
+	for _, k := range groupOf {
+		count[k]++
+	}
+	start, next := make([]int, len(groups)), 0
+	for _, k := range byOrder {
+		start[k], next = next, next+count[k]
+	}
+	out := make([]statusRow, len(rows))
+	for i, k := range groupOf {
+		out[start[k]] = rows[i]
+		start[k]++
+	}
+	return out
 }
 
 // tableView is how a status table is drawn: its style and the time the
@@ -32,6 +75,9 @@ func worstFirst(a, b statusRow) int {
 type tableView struct {
 	style termstyle.Style
 	now   time.Time
+	// agos holds the relative text of each time seen: a fleet's rows
+	// share few.
+	agos map[string]string
 }
 
 var statusHeader = []string{"DEVICE", "SITE", "TARGET", "STATE", "SINCE", "LAST CHECKED", "LOSS", "RTT AVG", "NOTE"}
@@ -43,6 +89,9 @@ const stateColumn = 3
 // columns, the NOTE column cut so that no line is wider than the
 // terminal, then the summary line.
 func writeStatusTable(w io.Writer, rows []statusRow, v tableView) error {
+	if v.agos == nil {
+		v.agos = make(map[string]string)
+	}
 	cells := make([][]string, 0, len(rows)+1)
 	cells = append(cells, statusHeader)
 	for i := range rows {
@@ -62,19 +111,25 @@ func writeStatusTable(w io.Writer, rows []statusRow, v tableView) error {
 		}
 		noteWidth = max(v.style.Width-used, 1)
 	}
-	bw := bufio.NewWriter(w)
+	bw := bufio.NewWriterSize(w, 64<<10)
 	for r, row := range cells {
-		var line strings.Builder
-		for c, s := range row[:len(row)-1] {
-			pad := strings.Repeat(" ", widths[c]-utf8.RuneCountInString(s)+2)
-			if c == stateColumn && r > 0 {
-				s = v.style.Paint(s, s)
+		pad := 0 // spaces owed before the next cell: none at the end of a line
+		for c, s := range row {
+			if c == len(row)-1 {
+				s = termstyle.Cut(s, noteWidth)
 			}
-			line.WriteString(s)
-			line.WriteString(pad)
+			if s == "" {
+				pad += widths[c] + 2
+				continue
+			}
+			writeSpaces(bw, pad)
+			if c == stateColumn && r > 0 {
+				bw.WriteString(v.style.Paint(s, s))
+			} else {
+				bw.WriteString(s)
+			}
+			pad = widths[c] - utf8.RuneCountInString(s) + 2
 		}
-		line.WriteString(termstyle.Cut(row[len(row)-1], noteWidth))
-		bw.WriteString(strings.TrimRight(line.String(), " "))
 		bw.WriteByte('\n')
 	}
 	bw.WriteString(summary(rows, v.style))
@@ -83,6 +138,18 @@ func writeStatusTable(w io.Writer, rows []statusRow, v tableView) error {
 		return fmt.Errorf("write status: %w", err)
 	}
 	return nil
+}
+
+// spaces is what writeSpaces writes from.
+var spaces = strings.Repeat(" ", 256)
+
+// writeSpaces writes n spaces.
+func writeSpaces(w *bufio.Writer, n int) {
+	for n > 0 {
+		k := min(n, len(spaces))
+		w.WriteString(spaces[:k])
+		n -= k
+	}
 }
 
 // cells are the texts of r's columns: times relative to v.now, "-" for
@@ -113,11 +180,15 @@ func (v tableView) ago(s string) string {
 	if s == "" {
 		return "-"
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return s
+	if a, ok := v.agos[s]; ok {
+		return a
 	}
-	return termstyle.Ago(t, v.now)
+	a := s
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		a = termstyle.Ago(t, v.now)
+	}
+	v.agos[s] = a
+	return a
 }
 
 func dash(s string) string {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +145,30 @@ func TestSeverity(t *testing.T) {
 	}
 	if len(severity) != len(state.ShownStates) {
 		t.Errorf("%d severities for %d states", len(severity), len(state.ShownStates))
+	}
+}
+
+// BenchmarkStatusTable measures the table of 100,000 rows (sorting worst
+// first, relative times, alignment, cutting), the presentation status
+// adds on the rows after the query.
+//
+//	go test -run '^$' -bench StatusTable ./cmd/linkwatch/
+func BenchmarkStatusTable(b *testing.B) {
+	base := tableRows()
+	rows := make([]statusRow, 100_000)
+	for i := range rows {
+		rows[i] = base[i%len(base)]
+		rows[i].Device = fmt.Sprintf("r%06d", i/4)
+		rows[i].Target = fmt.Sprintf("10.0.%d.%d", i%4, i%len(base))
+	}
+	slices.SortFunc(rows, rowOrder) // as the notifier's rows come
+	opts := &statusOptions{sort: "state"}
+	v := tableView{style: termstyle.Style{Color: true, Width: 160}, now: tableNow}
+	b.ResetTimer()
+	for range b.N {
+		work := slices.Clone(rows)
+		if err := writeStatusTable(io.Discard, opts.order(work), v); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
