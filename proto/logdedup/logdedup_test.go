@@ -111,3 +111,28 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("%d lines written by 800 identical warnings of 2 kinds, want 2:\n%s", n, buf.String())
 	}
 }
+
+// A burst that stops has its count written with the next line logged
+// after its window, whatever that line is.
+func TestCountOfABurstThatStops(t *testing.T) {
+	var buf bytes.Buffer
+	c := &clock{t: time.Unix(0, 0)}
+	log := newLogger(&buf, c)
+	w := log.With("role", "worker-dc1")
+	for range 5 {
+		w.Warn("no heartbeat")
+	}
+	c.add(30 * time.Second)
+	log.Info("something else") // within the window: nothing due yet
+	c.add(31 * time.Second)
+	log.Info("later")
+	want := []string{
+		`level=WARN msg="no heartbeat" role=worker-dc1`,
+		`level=INFO msg="something else"`,
+		`level=WARN msg="no heartbeat" role=worker-dc1 repeated=4`,
+		`level=INFO msg=later`,
+	}
+	if got := lines(&buf); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
