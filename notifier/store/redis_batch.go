@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -78,7 +77,7 @@ func (b *scriptBatch) send(ctx context.Context, calls []*scriptCall) {
 	})
 	for i, c := range calls {
 		c.reply, c.err = cmds[i].Int64()
-		if c.err != nil && strings.HasPrefix(c.err.Error(), "NOSCRIPT") {
+		if redis.HasErrorPrefix(c.err, "NOSCRIPT") {
 			c.reply, c.err = b.script.Run(ctx, b.client, c.keys, c.args...).Int64()
 		}
 		close(c.done)
