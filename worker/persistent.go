@@ -311,7 +311,8 @@ func (g *loginGuard) claimSlot(ctx context.Context, kv jetstream.KeyValue, devic
 			return nil, err
 		}
 		if rev != 0 {
-			return &sessionLease{g: g, kv: kv, key: key, rev: rev, job: device, log: g.log.With("device", device, "slot", key)}, nil
+			return &sessionLease{g: g, kv: kv, key: key, rev: rev, job: device, log: g.log.With("device", device, "slot", key),
+				until: now.Add(hold)}, nil
 		}
 	}
 	return nil, nil

@@ -63,6 +63,8 @@ type sessionLease struct {
 	// once the session outlives the job (persist).
 	persistent bool
 	subject    string
+	// until is the expiry last written (computed before the write).
+	until time.Time
 }
 
 // errHandled ends lockSession when onHeld handled the job while another
@@ -111,7 +113,7 @@ func (g *loginGuard) lockSession(ctx context.Context, kv jetstream.KeyValue, dev
 				log.Warn("took over the device's session lease, which lapsed: its worker died or lost the bus",
 					"holder", expired.Worker, "holder_job", expired.Job, "until", expired.Until)
 			}
-			return &sessionLease{g: g, kv: kv, key: key, rev: rev, job: job, log: log}, nil
+			return &sessionLease{g: g, kv: kv, key: key, rev: rev, job: job, log: log, until: now.Add(hold)}, nil
 		}
 		if onHeld != nil && onHeld(held) {
 			return nil, errHandled
@@ -145,11 +147,13 @@ func redelivered(h *sessionHold, job string, now time.Time) bool {
 }
 
 // renew extends the lease by hold from now, if it is still this worker's;
-// one try within timeout.
+// one try within timeout. The expiry written is computed before the
+// write, and kept (until) once it succeeded.
 func (l *sessionLease) renew(ctx context.Context, hold, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	data, err := json.Marshal(sessionHold{Worker: l.g.worker, Job: l.job, Until: l.g.now().Add(hold),
+	until := l.g.now().Add(hold)
+	data, err := json.Marshal(sessionHold{Worker: l.g.worker, Job: l.job, Until: until,
 		Persistent: l.persistent, Subject: l.subject})
 	if err != nil {
 		return err
@@ -158,7 +162,7 @@ func (l *sessionLease) renew(ctx context.Context, hold, timeout time.Duration) e
 	if err != nil {
 		return fmt.Errorf("renew %s: %w", l.key, err)
 	}
-	l.rev = rev
+	l.rev, l.until = rev, until
 	return nil
 }
 
@@ -169,27 +173,56 @@ func (l *sessionLease) renew(ctx context.Context, hold, timeout time.Duration) e
 // bus is back (a leaf node's link cut, say). Only a worker cut off from
 // the bus while the other workers of its site are not can then see its
 // lease taken over before it notices. A persistent session, which has no
-// result to keep, ends as soon as its lease may have lapsed unrenewed
-// (hold less the grace since the last renewal): another worker may take
-// the device over from then on.
+// result to keep, ends before its lease may lapse: a timer, armed at each
+// renewal that succeeded, ends it at the expiry written less the grace and
+// the renewal's timeout, unless a later renewal succeeds first; each
+// renewal is bounded by the time left. A renewal that hangs (the bus does
+// not answer) thus cannot keep it open once another worker may take the
+// device over.
 func (l *sessionLease) keep(ctx context.Context, hold, period time.Duration, lost context.CancelCauseFunc) (stop func()) {
-	renewed := l.g.now()
-	return every(ctx, period, func(ctx context.Context) bool {
-		err := l.renew(ctx, hold, min(kvTimeout, period))
-		if err == nil || ctx.Err() != nil {
-			renewed = l.g.now()
-			return err == nil
+	timeout := min(kvTimeout, period)
+	var lapse *time.Timer
+	deadline := func() time.Time { return l.until.Add(-leaseGrace - timeout) }
+	if l.persistent {
+		lapse = time.AfterFunc(deadline().Sub(l.g.now()), func() {
+			l.log.Warn("the device's session lease was not renewed in time: ending the session before it may lapse, so that no other worker's session overlaps it")
+			lost(fmt.Errorf("%w: not renewed in time", errSessionLost))
+		})
+	}
+	stopRenew := every(ctx, period, func(ctx context.Context) bool {
+		t := timeout
+		if lapse != nil {
+			t = min(t, deadline().Sub(l.g.now()))
+			if t <= 0 {
+				return false // the timer ends the session
+			}
+		}
+		err := l.renew(ctx, hold, t)
+		if err == nil {
+			if lapse != nil && !lapse.Reset(deadline().Sub(l.g.now())) {
+				lapse.Stop() // it fired meanwhile: the session is ending anyway
+				return false
+			}
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
 		}
 		taken := errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) ||
 			errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
-		lapsing := l.persistent && l.g.now().Sub(renewed) >= hold-leaseGrace
-		if !taken && !lapsing {
-			return true // no bus: try again at the next tick
+		if !taken {
+			return true // no bus: try again at the next tick (a persistent session's timer ends it in time)
 		}
 		l.log.Warn("lost the device's session lease: ending the session, so that no other worker's session overlaps it", "err", err)
 		lost(fmt.Errorf("%w: %v", errSessionLost, err))
 		return false
 	})
+	return func() {
+		stopRenew()
+		if lapse != nil {
+			lapse.Stop()
+		}
+	}
 }
 
 // release deletes the lease if it is still at this worker's revision.

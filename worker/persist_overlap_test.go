@@ -1,0 +1,89 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/proto/waittest"
+)
+
+// hangJS is a worker's JetStream whose login bucket, once hang is set,
+// never answers an update: the call hangs, whatever its context, until
+// unblock is closed (a bus that stopped answering one worker).
+type hangJS struct {
+	jetstream.JetStream
+	hang    atomic.Bool
+	unblock chan struct{}
+	once    sync.Once
+}
+
+func newHangJS(js jetstream.JetStream) *hangJS {
+	return &hangJS{JetStream: js, unblock: make(chan struct{})}
+}
+
+// release lets every hung update return (an error) from now on.
+func (h *hangJS) release() { h.once.Do(func() { close(h.unblock) }) }
+
+func (h *hangJS) KeyValue(ctx context.Context, bucket string) (jetstream.KeyValue, error) {
+	kv, err := h.JetStream.KeyValue(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	return hangKV{KeyValue: kv, js: h}, nil
+}
+
+type hangKV struct {
+	jetstream.KeyValue
+	js *hangJS
+}
+
+func (k hangKV) Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error) {
+	if k.js.hang.Load() {
+		<-k.js.unblock
+		return 0, fmt.Errorf("update %s: the bus did not answer", key)
+	}
+	return k.KeyValue.Update(ctx, key, value, revision)
+}
+
+// TestPersistentNoOverlap: the worker holding r1's persistent session
+// finds its lease renewals hanging, while the site's other worker runs
+// throughout and gets r1's jobs. The holder must close its session before
+// its lease may lapse, so the device never sees two sessions at once; the
+// other worker then takes r1 over.
+func TestPersistentNoOverlap(t *testing.T) {
+	noLeak(t)
+	r := persistRig(t, 1)
+	js1 := newHangJS(r.js)
+	_, _, stop1 := r.runWorker(t, js1, persistCfg("w1"))
+	t.Cleanup(js1.release) // runs before the worker stops
+	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
+	if res := r.wantResult(t, "r1", "r1@1"); res.GetWorker() != "w1" {
+		t.Fatalf("job r1@1 probed by %s, want w1", res.GetWorker())
+	}
+	w2, _, _ := r.runWorker(t, r.js, persistCfg("w2"))
+	js1.hang.Store(true)
+	key, _ := proto.SessionKey("dc1", "r1")
+	i, last := 2, time.Time{}
+	waittest.For(t, 30*time.Second, func() error {
+		if h, ok := r.hold(t, key); ok && h.Worker == "w2" && w2.Probed() > 0 && logins(r.sim, "r1") == 2 {
+			return nil
+		}
+		if time.Since(last) >= 500*time.Millisecond { // a job now and then, for w2 (or w1) to probe
+			r.publish(t, r.job(fmt.Sprintf("r1@%d", i), "r1", time.Now().Add(time.Minute)))
+			i, last = i+1, time.Now()
+		}
+		return fmt.Errorf("w2 has not taken r1's session over (%d logins)", logins(r.sim, "r1"))
+	})
+	if _, most := r.sim.Sessions("r1"); most != 1 {
+		t.Errorf("r1 had %d sessions at once, want 1: the holder's session outlived its lease", most)
+	}
+	js1.release()
+	stop1()
+}
