@@ -158,31 +158,60 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 			ok = false
 		}
 	}()
-	cred, rec, err := g.pausedLogin(ctx, kv, d)
-	if err != nil {
-		g.unguarded(fmt.Errorf("read credential %q: %w", cred, err))
+	if r, paused, err := s.pausedResult(ctx, kv, d); err != nil {
+		g.unguarded(err)
 		return s.login(ctx, dev), outcomeProbed, true
-	}
-	if rec != nil {
-		now := s.cfg.Now()
-		log.Debug("credential paused: not logging in", "credential", cred, "until", rec.PausedUntil)
-		return DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
-			Failure: FailureAuth, FailureText: rec.pausedText(cred, d.Name)}, outcomePaused, true
+	} else if paused {
+		log.Debug("credential paused: not logging in", "text", r.FailureText)
+		return r, outcomePaused, true
 	}
 	r, login, adopted, ok := s.loginOrKeep(ctx, kv, dev, lease, stop, log)
 	if !ok {
 		lost(fmt.Errorf("%w: the persistent session ended before the probe", errSessionLost))
 		return r, "", false
 	}
-	if !login {
-		return r, outcomeProbed, true
+	if login {
+		s.recordLogin(ctx, kv, dev, r)
 	}
-	if err := g.record(ctx, kv, dev, r); err != nil {
-		g.unguarded(fmt.Errorf("record what device %s made of credential %q: %w", d.Name, d.Credential, err))
-		return r, outcomeProbed, true
-	}
-	g.guarded()
 	return r, outcomeProbed, true
+}
+
+// recordLogin records what a login to dev showed of its credential.
+func (s *Service) recordLogin(ctx context.Context, kv jetstream.KeyValue, dev Device, r DeviceResult) {
+	if err := s.logins.record(ctx, kv, dev, r); err != nil {
+		s.logins.unguarded(fmt.Errorf("record what device %s made of credential %q: %w", dev.Name, dev.Credential, err))
+		return
+	}
+	s.logins.guarded()
+}
+
+// pausedResult returns the answer to d without a login (paused true) when
+// a credential d logs in with is paused.
+func (s *Service) pausedResult(ctx context.Context, kv jetstream.KeyValue, d Device) (DeviceResult, bool, error) {
+	cred, rec, err := s.logins.pausedLogin(ctx, kv, d)
+	if err != nil {
+		return DeviceResult{}, false, fmt.Errorf("read credential %q: %w", cred, err)
+	}
+	if rec == nil {
+		return DeviceResult{}, false, nil
+	}
+	now := s.cfg.Now()
+	return DeviceResult{Device: d.Name, Site: d.Site, StartedAt: now, CheckedAt: now,
+		Failure: FailureAuth, FailureText: rec.pausedText(cred, d.Name)}, true, nil
+}
+
+// pausedRelogin is Sessions.paused: the paused answer to d, before a
+// persistent session of d is replaced by a fresh login.
+func (s *Service) pausedRelogin(ctx context.Context, d Device) (DeviceResult, bool) {
+	kv := s.logins.bucket(ctx)
+	if kv == nil {
+		return DeviceResult{}, false
+	}
+	r, paused, err := s.pausedResult(ctx, kv, d)
+	if err != nil {
+		s.logins.unguarded(err)
+	}
+	return r, paused
 }
 
 // login probes dev, whose credential is resolved, and counts it.

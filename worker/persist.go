@@ -62,6 +62,11 @@ type Sessions struct {
 	// keep, when set, says whether a device's session may stay open (it is
 	// still persistent in the inventory); asked between probes.
 	keep func(name string) bool
+	// paused, when set, is asked before a session that was open is
+	// replaced by a fresh login (dropped, or its device or credential
+	// changed): it returns the answer to d without a login while a
+	// credential d logs in with is paused.
+	paused func(ctx context.Context, d Device) (DeviceResult, bool)
 }
 
 // NewSessions returns an empty set of persistent sessions probed with p.
@@ -104,7 +109,7 @@ type held struct {
 // Probe probes d over its persistent session, opening one when there is
 // none. It never panics and always returns a result, as Prober.Probe.
 func (s *Sessions) Probe(ctx context.Context, d Device) DeviceResult {
-	if r, ok := s.probeHeld(ctx, d); ok {
+	if r, _, ok := s.probeHeld(ctx, d); ok {
 		return r
 	}
 	r, _, ok := s.adopt(ctx, d, nil)
@@ -150,16 +155,17 @@ func (s *Sessions) Close() {
 }
 
 // probeHeld probes d over the session this Sessions holds for it; ok is
-// false when it holds none (or it ended meanwhile).
-func (s *Sessions) probeHeld(ctx context.Context, d Device) (r DeviceResult, ok bool) {
+// false when it holds none (or it ended meanwhile). login reports whether
+// the session was replaced by a fresh login (the Service records what it
+// showed of the credential).
+func (s *Sessions) probeHeld(ctx context.Context, d Device) (r DeviceResult, login, ok bool) {
 	s.mu.Lock()
 	h := s.open[d.Name]
 	s.mu.Unlock()
 	if h == nil {
-		return r, false
+		return r, false, false
 	}
-	r, _, ok = h.probe(ctx, d)
-	return r, ok
+	return h.probe(ctx, d)
 }
 
 // adopt opens d's session and probes d over it; release is called once the
@@ -245,6 +251,10 @@ func (h *held) run(ctx context.Context, d Device) (res DeviceResult, login bool)
 	for attempt := 0; ; attempt++ {
 		reused := h.link != nil
 		if !reused {
+			if pr, paused := h.pausedRelogin(ctx, d); paused {
+				pr.StartedAt = res.StartedAt
+				return pr, false
+			}
 			login = true
 			if !h.connect(ctx, d, &res) {
 				return res, login
@@ -266,6 +276,15 @@ func (h *held) run(ctx context.Context, d Device) (res DeviceResult, login bool)
 		h.s.cfg.Log.Info("persistent session broken: probing again on a fresh one", "device", d.Name, "err", res.FailureText)
 		res = DeviceResult{Device: d.Name, Site: d.Site, StartedAt: res.StartedAt}
 	}
+}
+
+// pausedRelogin asks Sessions.paused, before a session that was open is
+// replaced by a fresh login, whether d's credential is paused. Under h.sem.
+func (h *held) pausedRelogin(ctx context.Context, d Device) (DeviceResult, bool) {
+	if h.dev.Name == "" || h.s.paused == nil {
+		return DeviceResult{}, false // the first login: the Service checked before it adopted the session
+	}
+	return h.s.paused(ctx, d)
 }
 
 // connect opens h's link to d within d's budget, counting the login.

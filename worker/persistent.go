@@ -56,17 +56,26 @@ const DefaultPersistentPerSite = 16
 const forwardError = "Linkwatch-Error"
 
 // heldHere probes dev over the persistent session this worker holds for
-// it, if any. A device back to per-probe has its session closed here.
+// it, if any. A device back to per-probe has its session closed here. A
+// session replaced by a fresh login (dropped, or its device or credential
+// changed) has what the login showed of the credential recorded, as any
+// login; a paused credential was not tried (Sessions.paused).
 func (s *Service) heldHere(ctx context.Context, dev Device) (DeviceResult, bool) {
 	if !dev.Persistent {
 		s.sessions.drop(dev.Name)
 		return DeviceResult{}, false
 	}
-	r, ok := s.sessions.probeHeld(ctx, dev)
-	if ok {
-		s.cfg.Metrics.observe(dev, r)
+	r, login, ok := s.sessions.probeHeld(ctx, dev)
+	if !ok {
+		return r, false
 	}
-	return r, ok
+	s.cfg.Metrics.observe(dev, r)
+	if login {
+		if kv := s.logins.bucket(ctx); kv != nil {
+			s.recordLogin(ctx, kv, dev, r)
+		}
+	}
+	return r, true
 }
 
 // onHeld is lockSession's view of a lease another job holds: when it is a

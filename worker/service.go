@@ -154,6 +154,7 @@ func NewService(js jetstream.JetStream, cfg ServiceConfig) (*Service, error) {
 	s := &Service{js: js, cfg: cfg, log: log, logins: logins,
 		sessions: sessions, subject: subject, sessionPrefix: strings.TrimSuffix(all, ">"),
 		fetching: &backoff.Waiter{What: "NATS to fetch jobs", Log: log, Backoff: backoff.Backoff{Initial: time.Second, Max: 5 * time.Second}}}
+	sessions.paused = s.pausedRelogin
 	s.setUnbound(errors.New("the worker has not started"))
 	return s, nil
 }

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/linkwatch/linkwatch/proto"
 	"github.com/linkwatch/linkwatch/proto/waittest"
+	"github.com/linkwatch/linkwatch/worker"
+	"github.com/linkwatch/linkwatch/worker/sim"
 )
 
 // hangJS is a worker's JetStream whose login bucket, once hang is set,
@@ -86,4 +89,77 @@ func TestPersistentNoOverlap(t *testing.T) {
 	}
 	js1.release()
 	stop1()
+}
+
+// TestPersistentReloginPaused: five persistent devices share credential
+// lab, whose password the devices change (the AAA server's) and whose
+// sessions they drop. Each replaced session's fresh login counts as any
+// login: after pause_after devices refused it the credential is paused,
+// and no further login reaches a device, on a replaced session or a new
+// one.
+func TestPersistentReloginPaused(t *testing.T) {
+	noLeak(t)
+	const n = 5
+	r := persistRig(t, n)
+	cfg := persistCfg("w1")
+	cfg.Sessions.KeepAlive = time.Hour // the probe finds each session dropped, not the keepalive
+	cfg.Logins = worker.LoginPolicy{PauseAfter: 3, Within: time.Minute, PauseFor: time.Hour}
+	_, _, _ = r.runWorker(t, r.js, cfg)
+	round := func(k int) {
+		for i := 1; i <= n; i++ {
+			r.publish(t, r.job(fmt.Sprintf("r%d@%d", i, k), fmt.Sprintf("r%d", i), time.Now().Add(time.Minute)))
+		}
+	}
+	round(1)
+	for i := 1; i <= n; i++ {
+		r.wantResult(t, fmt.Sprintf("r%d", i), fmt.Sprintf("r%d@1", i))
+	}
+	var f strings.Builder
+	f.WriteString("devices:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&f, "  - { name: r%d, platform: cisco_iosxe, username: admin, password: changed-pw, targets: { 10.0.0.1: up, 10.0.0.2: down } }\n", i)
+	}
+	fleet, err := sim.ParseFleet([]byte(f.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sim.Reload(fleet); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]int{}
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("r%d", i)
+		before[name] = len(r.sim.AuthAttempts(name))
+		if r.sim.Disconnect(name) != 1 {
+			t.Fatalf("%s: no session to drop", name)
+		}
+	}
+	tried := func() int {
+		k := 0
+		for name, b := range before {
+			if len(r.sim.AuthAttempts(name)) > b {
+				k++
+			}
+		}
+		return k
+	}
+	for k := 2; k <= 3; k++ {
+		round(k)
+		paused := 0
+		for i := 1; i <= n; i++ {
+			res := r.resultOf(t, fmt.Sprintf("r%d", i), fmt.Sprintf("r%d@%d", i, k))
+			if res.GetFailure() != proto.FailureKind_FAILURE_KIND_AUTH_FAILED {
+				t.Fatalf("round %d, r%d: failure %v (%s), want AUTH_FAILED", k, i, res.GetFailure(), res.GetFailureText())
+			}
+			if strings.Contains(res.GetFailureText(), "is paused") {
+				paused++
+			}
+		}
+		if want := map[int]int{2: n - 3, 3: n}[k]; paused != want {
+			t.Errorf("round %d: %d devices answered paused, want %d", k, paused, want)
+		}
+		if got := tried(); got != 3 {
+			t.Errorf("round %d: %d devices were sent the changed credential, want 3 (pause_after)", k, got)
+		}
+	}
 }
