@@ -114,12 +114,7 @@ func TestPersistentReloginPaused(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		r.wantResult(t, fmt.Sprintf("r%d", i), fmt.Sprintf("r%d@1", i))
 	}
-	var f strings.Builder
-	f.WriteString("devices:\n")
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&f, "  - { name: r%d, platform: cisco_iosxe, username: admin, password: changed-pw, targets: { 10.0.0.1: up, 10.0.0.2: down } }\n", i)
-	}
-	fleet, err := sim.ParseFleet([]byte(f.String()))
+	fleet, err := sim.ParseFleet([]byte(persistFleetOf(n, "changed-pw")))
 	if err != nil {
 		t.Fatal(err)
 	}

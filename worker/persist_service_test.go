@@ -23,12 +23,7 @@ import (
 // the simulator, each pinging one target that is up.
 func persistRig(t *testing.T, n int) *siteRig {
 	t.Helper()
-	var f strings.Builder
-	f.WriteString("devices:\n")
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&f, "  - { name: r%d, platform: cisco_iosxe, username: admin, password: %s, targets: { 10.0.0.1: up, 10.0.0.2: down } }\n", i, password)
-	}
-	r := newSiteRig(t, f.String(), true)
+	r := newSiteRig(t, persistFleetOf(n, password), true)
 	r.creds["lab"] = worker.Login{Username: "admin", Password: password}
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("r%d", i)
@@ -40,6 +35,16 @@ func persistRig(t *testing.T, n int) *siteRig {
 		r.inv.Devices[name] = d
 	}
 	return r
+}
+
+// persistFleetOf is the fleet of persistRig, its devices' password pw.
+func persistFleetOf(n int, pw string) string {
+	var f strings.Builder
+	f.WriteString("devices:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&f, "  - { name: r%d, platform: cisco_iosxe, username: admin, password: %s, targets: { 10.0.0.1: up, 10.0.0.2: down } }\n", i, pw)
+	}
+	return f.String()
 }
 
 // persistCfg is a worker's configuration for the persistent tests: a
