@@ -55,7 +55,7 @@ func (s *Service) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	if !ok {
-		return // dropped as stale
+		return // dropped as stale, or given back to the queue
 	}
 	res := ResultProto(&job, s.cfg.ID, r)
 	if err := s.publishUntil(ctx, res, job.GetDeadline()); err != nil {

@@ -101,7 +101,9 @@ const (
 // it waits for the device's session to be free, answers without logging
 // in while d's credential is paused, and records what the login showed of
 // the credential. ok is false when there is nothing to publish: ctx ended,
-// or the job passed its deadline while it waited, and was dropped as stale.
+// or the job passed its deadline while it waited, and was dropped as stale,
+// or the worker holding the device's persistent session would not probe
+// it, and it was given back to the queue for a moment.
 func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.Msg, d Device, log *slog.Logger) (r DeviceResult, outcome string, ok bool) {
 	dev, err := d.WithCredentials(s.cfg.Credentials)
 	if err != nil {
@@ -131,6 +133,11 @@ func (s *Service) probe(ctx context.Context, job *proto.ProbeJob, msg jetstream.
 		return elsewhere, outcomeProbed, true
 	case errors.Is(err, errStale):
 		s.dropStale(job, msg, log)
+		return r, "", false
+	case errors.Is(err, errForwardRefused):
+		s.cfg.Metrics.jobs.WithLabelValues("requeued").Inc()
+		log.Warn("the job is given back to the queue for a moment", "err", err, "delay", forwardRetry)
+		_ = msg.NakWithDelay(forwardRetry)
 		return r, "", false
 	case ctx.Err() != nil:
 		return r, "", false

@@ -143,20 +143,7 @@ func TestPersistentForwarded(t *testing.T) {
 	w2, _, _ := r.runWorker(t, r.js, persistCfg("w2"))
 	// Both workers wait for a job before any is published, so the first
 	// two go one to each.
-	waittest.For(t, 10*time.Second, func() error {
-		c, err := r.js.Consumer(context.Background(), proto.StreamJobs, "worker-dc1")
-		if err != nil {
-			return err
-		}
-		info, err := c.Info(context.Background())
-		if err != nil {
-			return err
-		}
-		if info.NumWaiting < 2 {
-			return fmt.Errorf("%d requests for jobs waiting, want 2", info.NumWaiting)
-		}
-		return nil
-	})
+	r.waitJobRequests(t, 2)
 	const jobs = 6
 	for i := range jobs {
 		r.publish(t, r.job(fmt.Sprintf("r1@%d", i), "r1", time.Now().Add(time.Minute)))
@@ -307,11 +294,8 @@ func TestPersistentReload(t *testing.T) {
 	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
 	r.wantResult(t, "r1", "r1@1")
 	waittest.For(t, 5*time.Second, r.sessionsOpen("r1", 1))
-	next := &worker.Inventory{Site: "dc1", Revision: "rev-2", Devices: map[string]worker.Device{}}
-	for name, d := range r.inv.Devices {
-		d.Persistent = false
-		next.Devices[name] = d
-	}
+	next := r.perProbe()
+	next.Revision = "rev-2"
 	inv.Store(next)
 	key, _ := proto.SessionKey("dc1", "r1")
 	waittest.For(t, 5*time.Second, r.sessionsOpen("r1", 0))

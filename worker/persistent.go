@@ -78,32 +78,52 @@ func (s *Service) heldHere(ctx context.Context, dev Device) (DeviceResult, bool)
 	return r, true
 }
 
+// forwardTries is how many times a job is forwarded to the worker holding
+// its device's persistent session before it is given back to the queue
+// (errForwardRefused), and forwardRetry how long the queue keeps it.
+const (
+	forwardTries = 3
+	forwardRetry = 2 * time.Second
+)
+
+// errForwardRefused ends lockSession when the worker holding the device's
+// persistent session refused (or did not answer) the job forwardTries
+// times: it keeps renewing its lease, so waiting for it to lapse would
+// only make the job stale.
+var errForwardRefused = errors.New("the worker holding the device's persistent session did not probe the job")
+
 // onHeld is lockSession's view of a lease another job holds: when it is a
 // persistent one, dev is probed over that session, here or (forwarded) at
-// its worker, and its result put in out.
-func (s *Service) onHeld(ctx context.Context, job *proto.ProbeJob, dev Device, out *DeviceResult, log *slog.Logger) func(sessionHold) bool {
+// its worker, and its result put in out. The lease decides, not this
+// worker's inventory: a worker that sees the device per-probe (in the
+// middle of a rolling reload, say) forwards too, as the holder renews
+// its lease for as long as it keeps the session.
+func (s *Service) onHeld(ctx context.Context, job *proto.ProbeJob, dev Device, out *DeviceResult, log *slog.Logger) func(sessionHold) error {
 	tries := 0
-	return func(h sessionHold) bool {
-		if !h.Persistent || !dev.Persistent {
-			return false
+	return func(h sessionHold) error {
+		if !h.Persistent {
+			return nil
 		}
 		if h.Worker == s.cfg.ID {
-			r, ok := s.heldHere(ctx, dev)
+			r, ok := s.heldHere(ctx, dev) // closes the session when dev is per-probe now
 			*out = r
-			return ok
+			if ok {
+				return errHandled
+			}
+			return nil
 		}
-		if tries >= 3 {
-			return false // wait for the lease to lapse
+		if tries >= forwardTries {
+			return errForwardRefused
 		}
 		tries++
 		r, err := s.forward(ctx, h, job, dev)
 		if err != nil {
-			log.Info("the worker holding the device's persistent session did not probe the job; waiting for its lease",
-				"holder", h.Worker, "err", err)
-			return false
+			log.Info("the worker holding the device's persistent session did not probe the job",
+				"holder", h.Worker, "try", tries, "err", err)
+			return nil
 		}
 		*out = r
-		return true
+		return errHandled
 	}
 }
 

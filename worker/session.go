@@ -37,8 +37,9 @@ var errSessionLost = errors.New("the device's session lease could not be renewed
 // redelivered after its worker stopped takes over that worker's lease for
 // it as soon as it went unrenewed for an ack wait (redelivered).
 // onHeld, unless nil, is shown the lease each time it is found held: it
-// returns true when it handled the job itself (over the holder's
-// persistent session), and lockSession then ends with errHandled.
+// returns errHandled when it handled the job itself (over the holder's
+// persistent session), another error to give up on the job, nil to wait;
+// lockSession then ends with its error.
 //
 // A persistent lease (Persistent) is held for as long as its worker keeps
 // the device's session open across jobs; Subject is where that worker
@@ -77,7 +78,7 @@ var errHandled = errors.New("the job was handled over the device's open session"
 // meanwhile). It gives up with errStale when deadline (unless zero) passes
 // first, and with ctx's error when ctx ends.
 func (g *loginGuard) lockSession(ctx context.Context, kv jetstream.KeyValue, device, job string, hold time.Duration,
-	deadline time.Time, onHeld func(sessionHold) bool) (*sessionLease, error) {
+	deadline time.Time, onHeld func(sessionHold) error) (*sessionLease, error) {
 	key, err := proto.SessionKey(g.site, device)
 	if err != nil {
 		return nil, err
@@ -115,8 +116,10 @@ func (g *loginGuard) lockSession(ctx context.Context, kv jetstream.KeyValue, dev
 			}
 			return &sessionLease{g: g, kv: kv, key: key, rev: rev, job: job, log: log, until: now.Add(hold)}, nil
 		}
-		if onHeld != nil && onHeld(held) {
-			return nil, errHandled
+		if onHeld != nil {
+			if err := onHeld(held); err != nil {
+				return nil, err
+			}
 		}
 		if !waiting {
 			log.Info("another worker of the site holds the device's session: waiting for it",
