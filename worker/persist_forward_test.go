@@ -81,6 +81,56 @@ func TestPersistentForwardedFromPerProbe(t *testing.T) {
 	}
 }
 
+// ghostHolder puts a persistent lease on device's session in the hands of
+// worker "ghost" for an hour, answering on its session subject with
+// answer; it returns how many jobs were forwarded to it, and the lease's
+// key.
+func (r *siteRig) ghostHolder(t *testing.T, device string, answer func(*nats.Msg)) (*atomic.Int64, string) {
+	t.Helper()
+	subject, err := proto.SessionSubject("dc1", "ghost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := &atomic.Int64{}
+	sub, err := r.js.Conn().Subscribe(subject, func(m *nats.Msg) {
+		asked.Add(1)
+		answer(m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	key, _ := proto.SessionKey("dc1", device)
+	lease, _ := json.Marshal(map[string]any{"worker": "ghost", "job": device + "@0", "until": time.Now().Add(time.Hour),
+		"persistent": true, "subject": subject})
+	if _, err := r.bucket(t).Put(context.Background(), key, lease); err != nil {
+		t.Fatal(err)
+	}
+	return asked, key
+}
+
+// TestPersistentForwardDeadline: a job forwarded to a holder that never
+// answers is dropped as stale at its deadline, not after a whole probe's
+// budget of waiting.
+func TestPersistentForwardDeadline(t *testing.T) {
+	noLeak(t)
+	r := persistRig(t, 1)
+	asked, _ := r.ghostHolder(t, "r1", func(*nats.Msg) {})
+	w1, _, _ := r.runWorker(t, r.js, persistCfg("w1"))
+	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Second)))
+	// A probe's budget is well over 10 s: the forward waited for the
+	// deadline, not for it.
+	waittest.For(t, 5*time.Second, func() error {
+		if w1.Stale() != 1 {
+			return fmt.Errorf("%d jobs dropped as stale, want 1 (holder asked %d times)", w1.Stale(), asked.Load())
+		}
+		return nil
+	})
+	if asked.Load() == 0 {
+		t.Error("the job was not forwarded to the holder")
+	}
+}
+
 // TestPersistentForwardRefused: a holder that keeps its lease but refuses
 // every forwarded job ("busy") has the job given back to the queue after
 // a few tries, and forwarded again when it comes back, rather than left
@@ -89,26 +139,10 @@ func TestPersistentForwardedFromPerProbe(t *testing.T) {
 func TestPersistentForwardRefused(t *testing.T) {
 	noLeak(t)
 	r := persistRig(t, 1)
-	subject, err := proto.SessionSubject("dc1", "ghost")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var asked atomic.Int64
-	sub, err := r.js.Conn().Subscribe(subject, func(m *nats.Msg) {
-		asked.Add(1)
+	asked, key := r.ghostHolder(t, "r1", func(m *nats.Msg) {
 		_ = m.RespondMsg(&nats.Msg{Header: nats.Header{"Linkwatch-Error": []string{"busy"}}})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	key, _ := proto.SessionKey("dc1", "r1")
-	lease, _ := json.Marshal(map[string]any{"worker": "ghost", "job": "r1@0", "until": time.Now().Add(time.Hour),
-		"persistent": true, "subject": subject})
 	kv := r.bucket(t)
-	if _, err := kv.Put(context.Background(), key, lease); err != nil {
-		t.Fatal(err)
-	}
 	_, _, _ = r.runWorker(t, r.js, persistCfg("w1"))
 	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
 	// Three refusals, back to the queue, and forwarded again.

@@ -129,7 +129,8 @@ func (s *Service) onHeld(ctx context.Context, job *proto.ProbeJob, dev Device, o
 
 // forward asks the worker holding dev's persistent session (at h.Subject,
 // which must be a session subject of this site) to probe job, and returns
-// its result, checked to be dev's.
+// its result, checked to be dev's. It waits no longer than a probe of dev
+// (and a bucket write), nor past the job's deadline.
 func (s *Service) forward(ctx context.Context, h sessionHold, job *proto.ProbeJob, dev Device) (DeviceResult, error) {
 	token, ok := strings.CutPrefix(h.Subject, s.sessionPrefix)
 	if !ok || proto.ValidName(token) != nil || h.Subject == s.subject {
@@ -139,6 +140,15 @@ func (s *Service) forward(ctx context.Context, h sessionHold, job *proto.ProbeJo
 	if err != nil {
 		return DeviceResult{}, fmt.Errorf("encode job: %w", err)
 	}
+	wait := s.cfg.Prober.Budget(dev) + kvTimeout
+	if dl := job.GetDeadline(); dl != nil {
+		wait = min(wait, dl.AsTime().Sub(s.cfg.Now()))
+	}
+	if wait <= 0 {
+		return DeviceResult{}, errStale
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	nc := s.js.Conn()
 	reply := s.subject + ".reply." + nuid.Next()
 	sub, err := nc.SubscribeSync(reply)
@@ -149,8 +159,6 @@ func (s *Service) forward(ctx context.Context, h sessionHold, job *proto.ProbeJo
 	if err := nc.PublishRequest(h.Subject, reply, data); err != nil {
 		return DeviceResult{}, fmt.Errorf("forward to %s: %w", h.Subject, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Prober.Budget(dev)+kvTimeout)
-	defer cancel()
 	m, err := sub.NextMsgWithContext(ctx)
 	if err != nil {
 		return DeviceResult{}, fmt.Errorf("wait for %s: %w", h.Subject, err)
@@ -199,7 +207,7 @@ func (s *Service) serveSessions(ctx context.Context) (stop func()) {
 
 // answer probes a forwarded job over this worker's session of its device,
 // the device taken from this worker's own inventory, and answers with the
-// result.
+// result. A job past its deadline is refused: its worker drops it.
 func (s *Service) answer(ctx context.Context, m *nats.Msg) {
 	if !strings.HasPrefix(m.Reply, s.sessionPrefix) {
 		return // answers go to the site's workers only
@@ -207,6 +215,10 @@ func (s *Service) answer(ctx context.Context, m *nats.Msg) {
 	var job proto.ProbeJob
 	if err := pb.Unmarshal(m.Data, &job); err != nil {
 		s.refuse(m, "undecodable job")
+		return
+	}
+	if dl := job.GetDeadline(); dl != nil && s.cfg.Now().After(dl.AsTime()) {
+		s.refuse(m, "the job is past its deadline")
 		return
 	}
 	d, err := s.cfg.Inventory().lookup(&job)
