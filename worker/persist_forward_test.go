@@ -109,6 +109,17 @@ func (r *siteRig) ghostHolder(t *testing.T, device string, answer func(*nats.Msg
 	return asked, key
 }
 
+// waitAsked waits until a ghost holder was forwarded n jobs.
+func waitAsked(t *testing.T, asked *atomic.Int64, n int64) {
+	t.Helper()
+	waittest.For(t, 15*time.Second, func() error {
+		if got := asked.Load(); got < n {
+			return fmt.Errorf("the holder was asked %d times, want at least %d", got, n)
+		}
+		return nil
+	})
+}
+
 // TestPersistentForwardDeadline: a job forwarded to a holder that never
 // answers is dropped as stale at its deadline, not after a whole probe's
 // budget of waiting.
@@ -146,12 +157,7 @@ func TestPersistentForwardRefused(t *testing.T) {
 	_, _, _ = r.runWorker(t, r.js, persistCfg("w1"))
 	r.publish(t, r.job("r1@1", "r1", time.Now().Add(time.Minute)))
 	// Three refusals, back to the queue, and forwarded again.
-	waittest.For(t, 15*time.Second, func() error {
-		if n := asked.Load(); n < 6 {
-			return fmt.Errorf("the holder was asked %d times, want at least 6", n)
-		}
-		return nil
-	})
+	waitAsked(t, asked, 6)
 	if n := len(r.sim.AuthAttempts("r1")); n != 0 {
 		t.Fatalf("%d logins tried while another worker held r1's session", n)
 	}

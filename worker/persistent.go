@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	pb "google.golang.org/protobuf/proto"
 
 	"github.com/linkwatch/linkwatch/proto"
+	"github.com/linkwatch/linkwatch/worker/ping"
 )
 
 // Persistent sessions in the Service (Device.Persistent; see Sessions for
@@ -129,7 +131,8 @@ func (s *Service) onHeld(ctx context.Context, job *proto.ProbeJob, dev Device, o
 
 // forward asks the worker holding dev's persistent session (at h.Subject,
 // which must be a session subject of this site) to probe job, and returns
-// its result, checked to be dev's. It waits no longer than a probe of dev
+// its result, checked to be dev's: links to targets dev does not have are
+// dropped. It waits no longer than a probe of dev
 // (and a bucket write), nor past the job's deadline.
 func (s *Service) forward(ctx context.Context, h sessionHold, job *proto.ProbeJob, dev Device) (DeviceResult, error) {
 	token, ok := strings.CutPrefix(h.Subject, s.sessionPrefix)
@@ -173,6 +176,9 @@ func (s *Service) forward(ctx context.Context, h sessionHold, job *proto.ProbeJo
 	if r.Device != dev.Name || r.Site != dev.Site {
 		return DeviceResult{}, fmt.Errorf("%s answered for device %q of site %q", h.Subject, CleanText(r.Device, 64), CleanText(r.Site, 64))
 	}
+	r.Links = slices.DeleteFunc(r.Links, func(l LinkResult) bool {
+		return !slices.ContainsFunc(dev.Targets, func(t ping.Params) bool { return t.Target == l.Target })
+	})
 	r.clean()
 	return r, nil
 }
