@@ -19,12 +19,15 @@ import (
 
 // hangJS is a worker's JetStream whose login bucket, once hang is set,
 // never answers an update: the call hangs, whatever its context, until
-// unblock is closed (a bus that stopped answering one worker).
+// unblock is closed (a bus that stopped answering one worker). It counts
+// the reads of keys in counted.
 type hangJS struct {
 	jetstream.JetStream
 	hang    atomic.Bool
 	unblock chan struct{}
 	once    sync.Once
+	counted map[string]bool // set before the worker starts
+	reads   atomic.Int64
 }
 
 func newHangJS(js jetstream.JetStream) *hangJS {
@@ -45,6 +48,13 @@ func (h *hangJS) KeyValue(ctx context.Context, bucket string) (jetstream.KeyValu
 type hangKV struct {
 	jetstream.KeyValue
 	js *hangJS
+}
+
+func (k hangKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	if k.js.counted[key] {
+		k.js.reads.Add(1)
+	}
+	return k.KeyValue.Get(ctx, key)
 }
 
 func (k hangKV) Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error) {
@@ -156,5 +166,34 @@ func TestPersistentReloginPaused(t *testing.T) {
 		if got := tried(); got != 3 {
 			t.Errorf("round %d: %d devices were sent the changed credential, want 3 (pause_after)", k, got)
 		}
+	}
+}
+
+// TestPersistentCapRemembered: with the site's one slot taken, a worker
+// probing another persistent device per-probe does not read the slots
+// again for each probe, until a keepalive period has passed.
+func TestPersistentCapRemembered(t *testing.T) {
+	noLeak(t)
+	r := persistRig(t, 2)
+	js := newHangJS(r.js)
+	slot, _ := proto.SlotKey("dc1", 0)
+	js.counted = map[string]bool{slot: true}
+	cfg := persistCfg("w1")
+	cfg.PersistentPerSite = 1
+	cfg.Sessions.KeepAlive = time.Hour
+	_, _, _ = r.runWorker(t, js, cfg)
+	r.publish(t, r.job("r1@0", "r1", time.Now().Add(time.Minute)))
+	r.wantResult(t, "r1", "r1@0")
+	reads := js.reads.Load()
+	for i := range 4 {
+		id := fmt.Sprintf("r2@%d", i)
+		r.publish(t, r.job(id, "r2", time.Now().Add(time.Minute)))
+		r.wantResult(t, "r2", id)
+	}
+	if got := js.reads.Load() - reads; got != 1 {
+		t.Errorf("the slot was read %d times for 4 probes with the cap full, want once", got)
+	}
+	if n := logins(r.sim, "r2"); n != 4 {
+		t.Errorf("r2: %d logins, want 4 (per-probe)", n)
 	}
 }

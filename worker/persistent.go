@@ -46,7 +46,10 @@ import (
 // a session open, renews it with the lease and deletes it with the lease.
 // Slots lapse like leases, so a cap holds across restarts and redelivery.
 // With every slot taken the device is probed per-probe that cycle, under
-// its lease as ever; the cap reached is logged once and counted.
+// its lease as ever; the cap reached is logged once and counted. A worker
+// that found every slot taken does not read them again for a keepalive
+// period (SessionsConfig.KeepAlive), unless it freed one itself: a full
+// cap would otherwise cost a bucket round trip per slot for each probe.
 
 // DefaultPersistentPerSite is the default cap on a site's persistent
 // sessions over all its workers.
@@ -275,8 +278,15 @@ func (s *Service) loginOrKeep(ctx context.Context, kv jetstream.KeyValue, dev De
 		return s.login(ctx, dev), true, false, true
 	}
 	hold := s.cfg.AckWait + leaseGrace
+	if s.cfg.Now().UnixNano() < s.fullUntil.Load() {
+		s.capReached(nil, log) // found full lately: not read again for each probe
+		return s.login(ctx, dev), true, false, true
+	}
 	slot, err := s.logins.claimSlot(ctx, kv, dev.Name, hold, s.cfg.PersistentPerSite)
 	if err != nil || slot == nil {
+		if err == nil {
+			s.fullUntil.Store(s.cfg.Now().Add(s.sessions.cfg.KeepAlive).UnixNano())
+		}
 		s.capReached(err, log)
 		return s.login(ctx, dev), true, false, true
 	}
@@ -304,6 +314,7 @@ func (s *Service) loginOrKeep(ctx context.Context, kv jetstream.KeyValue, dev De
 		stopLease()
 		stopSlot()
 		slot.release(life)
+		s.fullUntil.Store(0) // a slot is free: the next persistent device may claim it
 		lease.release(life)
 		s.cfg.Metrics.persistent.Dec()
 		log.Debug("persistent session closed; lease and slot released")

@@ -86,6 +86,9 @@ type Service struct {
 	subject       string
 	sessionPrefix string
 	capFull       atomic.Bool // the site's slots were all taken: logged once
+	// fullUntil (Unix nanoseconds) is until when the site's slots are
+	// taken to be all taken, without reading them again (persistent.go).
+	fullUntil atomic.Int64
 
 	probed, stale, refused atomic.Int64
 	// mismatch holds the last {scheduler, worker} inventory revisions
