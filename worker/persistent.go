@@ -39,6 +39,9 @@ import (
 // acks it as usual. A holder that does not answer (dead, or cut off from
 // the bus) stops renewing; the lease lapses after the ack wait, and the
 // waiting worker takes it over (lockSession), within the job's deadline.
+// The lease decides whether to forward, not the forwarding worker's own
+// inventory; a holder that refuses the job forwardTries times while it
+// keeps its lease has the job given back to the queue for a moment.
 //
 // The site's persistent sessions are capped (ServiceConfig.PersistentPerSite)
 // by slots in the same bucket (proto.SlotKey): a worker claims a free or
@@ -57,7 +60,8 @@ const DefaultPersistentPerSite = 16
 
 // forwardError is the header of an answer to a forwarded job that could
 // not be probed over the session (not held here, not in this worker's
-// inventory, busy); the job's worker then waits for the lease instead.
+// inventory, busy, past its deadline); the job's worker forwards it again
+// or, after forwardTries, gives it back to the queue for a moment.
 const forwardError = "Linkwatch-Error"
 
 // heldHere probes dev over the persistent session this worker holds for
