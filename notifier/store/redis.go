@@ -203,11 +203,11 @@ func (r *Redis) commit(ctx context.Context, device string, decide func(state.Dev
 	}
 	// Nothing to write but the record, or nothing at all: check that the
 	// server holds the record decided on, and write it, in one step.
-	args := []any{cached.data, device}
+	args := []any{cached.data}
 	if d.err == nil {
 		args = append(args, d.data)
 	}
-	held, err := r.setCached.run(ctx, []string{r.deviceKey(device), r.prefix + "devices", r.namesKey()}, args...)
+	held, err := r.setCached.run(ctx, []string{r.deviceKey(device)}, args...)
 	switch {
 	case err != nil:
 		return fmt.Errorf("write device: %w", err)
@@ -223,15 +223,14 @@ func (r *Redis) commit(ctx context.Context, device string, decide func(state.Dev
 // setCached writes a device record in place of the one a commit decided
 // on, or only checks that the server still holds that one (no new
 // record), and answers 1; it answers 0, writing nothing, when the server
-// holds another or none. KEYS: the device, the devices set, the names
-// index. ARGV: the record decided on, the device's name, the new record.
+// holds another or none. KEYS: the device. ARGV: the record decided on,
+// the new record. The devices set and the names index need no update: a
+// cached record is one this store wrote through commitWatched, which
+// added the device to both, and nothing removes a device from them while
+// its record stays.
 var setCached = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[3] then
-	redis.call('SET', KEYS[1], ARGV[3])
-	redis.call('SADD', KEYS[2], ARGV[2])
-	redis.call('ZADD', KEYS[3], 0, ARGV[2])
-end
+if ARGV[2] then redis.call('SET', KEYS[1], ARGV[2]) end
 return 1`)
 
 // commitWatched commits in a WATCHed transaction, from pre when the
