@@ -3,8 +3,6 @@ package notifier
 import (
 	"context"
 	"log/slog"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -86,11 +84,14 @@ func deviceSeries(ch chan<- prometheus.Metric, inv *Inventory, d api.DeviceStatu
 	}
 	fresh := !d.Stale && !d.NotProbed && !d.LastResult.IsZero() && d.Failure == ""
 	ch <- prometheus.MustNewConstMetric(deviceUpDesc, prometheus.GaugeValue, oneIf(fresh), site, d.Name)
-	for _, key := range slices.Sorted(maps.Keys(inv.Links[d.Name])) {
+	// In any order: the registry sorts what a scrape gathers.
+	for key := range inv.Links[d.Name] {
 		l, measured := d.Links[key]
-		shown := api.RowState(d, nil)
+		var shown string
 		if measured {
 			shown = api.RowState(d, &l)
+		} else {
+			shown = api.RowState(d, nil)
 		}
 		for _, s := range state.ShownStates {
 			ch <- prometheus.MustNewConstMetric(linkStateDesc, prometheus.GaugeValue, oneIf(s == shown), site, d.Name, key, s)
