@@ -65,7 +65,16 @@ func peekRecord(r state.RawDevice) (recordHead, bool) {
 		}
 		return true
 	}) && s.i == len(r.JSON)
-	return h, ok && haveName && h.name == r.Name
+	return h, ok && haveName && h.name == r.Name && exactText(r.JSON)
+}
+
+// exactText reports whether encoding/json would write the strings of b as
+// they are: valid UTF-8 without U+2028 or U+2029 (which it escapes). A
+// record that is not, which only a hand or a fault could have stored, is
+// decoded and encoded again, so a page always holds what encoding/json
+// makes.
+func exactText(b []byte) bool {
+	return utf8.Valid(b) && !bytes.ContainsRune(b, '\u2028') && !bytes.ContainsRune(b, '\u2029')
 }
 
 // plainString sets *s to value when it is a JSON string of ASCII

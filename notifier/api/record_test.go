@@ -77,6 +77,14 @@ func TestPeekRecord(t *testing.T) {
 		{"an escaped key", "r1", `{"name":"r1","s\u0069te":"dc1"}`, false},
 		{"an escaped name", "r1", `{"name":"\u0072\u0031"}`, false},
 		{"a site not ASCII", "r1", "{\"name\":\"r1\",\"site\":\"dc\xff\"}", false},
+		// A tampered record's other strings: encoding/json would replace
+		// invalid UTF-8 and escape U+2028/U+2029, so such a record is
+		// decoded, never passed on as it is.
+		{"invalid UTF-8 in an error", "r1", "{\"name\":\"r1\",\"links\":{\"x\":{\"error\":\"\xc3\x28\"}}}", false},
+		{"a line separator in an error", "r1", "{\"name\":\"r1\",\"links\":{\"x\":{\"error\":\"a\u2028b\"}}}", false},
+		{"a paragraph separator in an error", "r1", "{\"name\":\"r1\",\"links\":{\"x\":{\"error\":\"a\u2029b\"}}}", false},
+		{"an escaped line separator", "r1", `{"name":"r1","links":{"x":{"error":"a\u2028b"}}}`, true},
+		{"valid UTF-8 in an error", "r1", `{"name":"r1","links":{"x":{"error":"délai dépassé"}}}`, true},
 		{"a site not a string", "r1", `{"name":"r1","site":7}`, false},
 		{"a null site", "r1", `{"name":"r1","site":null}`, false},
 		{"a receive time not a time", "r1", `{"name":"r1","received":"yesterday"}`, false},
